@@ -1,0 +1,84 @@
+// Entry point for reading a snapshot from a path or bytes: reads the file with progress, detects the format
+// from its content and hands it to the lbsnap reader or the meliae importer.
+import { open, stat } from "node:fs/promises";
+import { SnapshotError, describeSource } from "./errors.js";
+import { looksLikeLbsnap, parseLbsnap } from "./format.js";
+import { importMeliae, looksLikeMeliae } from "./meliae.js";
+import type { Snapshot } from "./snapshot.js";
+
+export interface LoadOptions {
+  /** Called as bytes are read (and, for meliae dumps, as lines are imported): done and total in bytes. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+const CHUNK = 16 * 1024 * 1024;
+/** Enough of a file to recognise its format. */
+const SNIFF = 64 * 1024;
+
+export type SnapshotFormat = "lbsnap" | "meliae";
+
+/** Recognises the format from the first bytes of a file, or returns null. */
+export function detectFormat(head: Uint8Array): SnapshotFormat | null {
+  if (looksLikeLbsnap(head)) return "lbsnap";
+  if (looksLikeMeliae(head)) return "meliae";
+  return null;
+}
+
+export async function loadSnapshot(pathOrBytes: string | Uint8Array, opts: LoadOptions = {}): Promise<Snapshot> {
+  if (typeof pathOrBytes !== "string") return fromBytes(pathOrBytes, null, opts);
+  const path = pathOrBytes;
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    throw new SnapshotError(`${path}: ${error.code === "ENOENT" ? "no such file" : error.message}`);
+  });
+  if (info.isDirectory()) throw new SnapshotError(`${path}: is a directory, not a snapshot file`);
+  if (info.size === 0) throw new SnapshotError(`${path}: empty file`);
+
+  const file = await open(path, "r").catch((error: Error) => {
+    throw new SnapshotError(`${path}: ${error.message}`);
+  });
+  try {
+    const head = new Uint8Array(Math.min(SNIFF, info.size));
+    await file.read(head, 0, head.length, 0);
+    const format = detectFormat(head);
+    if (format === "meliae") {
+      return await importMeliae(fileChunks(file, info.size, opts), path, info.mtimeMs / 1000);
+    }
+    if (format === null) throw new SnapshotError(`${path}: not a snapshot (neither a leakbook .lbsnap file nor a meliae dump)`);
+    // One preallocated buffer for the whole file: the sections become views on it, never copies.
+    const bytes = new Uint8Array(new ArrayBuffer(info.size));
+    let done = 0;
+    while (done < info.size) {
+      const { bytesRead } = await file.read(bytes, done, Math.min(CHUNK, info.size - done), done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+      opts.onProgress?.(done, info.size);
+    }
+    return parseLbsnap(done === info.size ? bytes : bytes.subarray(0, done), path);
+  } finally {
+    await file.close();
+  }
+}
+
+async function* fileChunks(file: import("node:fs/promises").FileHandle, total: number, opts: LoadOptions): AsyncGenerator<Uint8Array> {
+  let position = 0;
+  while (position < total) {
+    const chunk = new Uint8Array(Math.min(CHUNK, total - position));
+    const { bytesRead } = await file.read(chunk, 0, chunk.length, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield chunk.subarray(0, bytesRead);
+    opts.onProgress?.(position, total);
+  }
+}
+
+async function fromBytes(bytes: Uint8Array, source: string | null, opts: LoadOptions): Promise<Snapshot> {
+  const name = describeSource(source);
+  if (bytes.length === 0) throw new SnapshotError(`${name}: empty file`);
+  const format = detectFormat(bytes.subarray(0, SNIFF));
+  opts.onProgress?.(bytes.length, bytes.length);
+  if (format === "lbsnap") return parseLbsnap(bytes, source);
+  if (format === "meliae") {
+    return importMeliae((async function* () { yield bytes; })(), source, Date.now() / 1000);
+  }
+  throw new SnapshotError(`${name}: not a snapshot (neither a leakbook .lbsnap file nor a meliae dump)`);
+}
