@@ -1,0 +1,82 @@
+"""Two obscure holders: listeners registered as bound methods, and saved exceptions with their tracebacks.
+
+Each opened Widget subscribes `widget.on_event` to the module-level list `_listeners` and is never unsubscribed:
+the bound method's `__self__` keeps the widget (and its 4 KiB buffer) alive after the widget is closed. Each failed
+batch appends its exception to `_failed_batches` for a later report: the exception's `__traceback__` keeps the
+frame of `import_batch` alive, and with it the frame's local `rows`, a list of 100 parsed rows.
+
+Usage: python3 examples/holder/app.py [OUT_DIR]   (snapshots go to examples/holder/snapshots by default)
+"""
+import gc
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+import leakbook  # noqa: E402  (the capture agent, found through the line above when not on PYTHONPATH)
+
+ROUNDS = 5
+WIDGETS_PER_ROUND = 20
+BATCHES_PER_ROUND = 8
+ROWS_PER_BATCH = 100
+
+# Event bus: callbacks are appended on subscribe and never removed.
+_listeners = []
+# Errors kept "for the end-of-day report", exception objects and all.
+_failed_batches = []
+
+
+class Widget:
+    def __init__(self, widget_no):
+        self.title = f"widget {widget_no}"
+        self.pixels = bytearray(4096)
+        self.events_seen = 0
+        self.closed = False
+
+    def on_event(self, event):
+        self.events_seen += 1
+
+    def open(self):
+        _listeners.append(self.on_event)  # the bound method holds self
+
+    def close(self):
+        self.closed = True  # but forgets to unsubscribe on_event
+
+
+class BatchError(Exception):
+    pass
+
+
+def import_batch(batch_no):
+    rows = [(batch_no, row_no, f"sku-{batch_no:04d}-{row_no:03d}") for row_no in range(ROWS_PER_BATCH)]
+    if batch_no % 2 == 0:
+        raise BatchError(f"batch {batch_no}: {len(rows)} rows failed validation")
+    return len(rows)
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "snapshots")
+    os.makedirs(out, exist_ok=True)
+    widget_no = batch_no = 0
+    for round_no in range(-1, ROUNDS):  # round -1 warms up: one-off start-up allocations precede the first snapshot
+        for _ in range(WIDGETS_PER_ROUND):
+            widget = Widget(widget_no)
+            widget.open()
+            for listener in _listeners[-3:]:
+                listener("refresh")
+            widget.close()
+            widget_no += 1
+        for _ in range(BATCHES_PER_ROUND * 2):
+            try:
+                import_batch(batch_no)
+            except BatchError as error:
+                _failed_batches.append(error)  # keeps error.__traceback__ and the frames it points at
+            batch_no += 1
+        del widget
+        gc.collect()
+        if round_no >= 0:
+            leakbook.snapshot(os.path.join(out, f"holder-{round_no}.lbsnap"))
+
+
+if __name__ == "__main__":
+    main()

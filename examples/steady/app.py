@@ -1,0 +1,73 @@
+"""The control: the same kind of request handling, with every cache and buffer bounded. It does not leak.
+
+Profiles live in a dict trimmed to MAX_PROFILES (oldest first), rendered badges in `functools.lru_cache(maxsize=128)`,
+and log lines in a `collections.deque(maxlen=...)`. The first round fills them all, so from the first snapshot on
+object counts and sizes stay flat although every request still makes garbage.
+
+Usage: python3 examples/steady/app.py [OUT_DIR]   (snapshots go to examples/steady/snapshots by default)
+"""
+import collections
+import functools
+import gc
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+import leakbook  # noqa: E402  (the capture agent, found through the line above when not on PYTHONPATH)
+
+ROUNDS = 5
+REQUESTS_PER_ROUND = 200
+MAX_PROFILES = 100
+
+
+class UserProfile:
+    def __init__(self, user_id):
+        self.user_id = user_id
+        self.name = f"user-{user_id:06d}"
+        self.roles = ["reader", "commenter"]
+        self.settings = {"theme": "dark", "page_size": 50}
+
+
+_profile_cache = {}
+_recent_log = collections.deque(maxlen=150)
+
+
+def load_profile(user_id):
+    profile = _profile_cache.get(user_id)
+    if profile is None:
+        profile = UserProfile(user_id)
+        _profile_cache[user_id] = profile
+        if len(_profile_cache) > MAX_PROFILES:
+            del _profile_cache[next(iter(_profile_cache))]  # evict the oldest entry
+    return profile
+
+
+@functools.lru_cache(maxsize=128)
+def render_badge(user_id, request_id):
+    return f"<span class='badge'>{user_id:06d}/{request_id:06d}</span>"
+
+
+def handle_request(request_id):
+    user_id = 1000 + request_id
+    profile = load_profile(user_id)
+    scratch = [profile.name.upper() for _ in range(10)]  # per-request garbage
+    _recent_log.append(f"{request_id:08d} badge for {profile.name}")
+    return len(render_badge(user_id, request_id)) + len(scratch)
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "snapshots")
+    os.makedirs(out, exist_ok=True)
+    request_id = 0
+    for round_no in range(-1, ROUNDS):  # round -1 warms up: one-off start-up allocations precede the first snapshot
+        for _ in range(REQUESTS_PER_ROUND):
+            handle_request(request_id)
+            request_id += 1
+        gc.collect()
+        if round_no >= 0:
+            leakbook.snapshot(os.path.join(out, f"steady-{round_no}.lbsnap"))
+
+
+if __name__ == "__main__":
+    main()
