@@ -1,0 +1,143 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadSnapshot, detectFormat } from "../src/load.js";
+import { SnapshotError } from "../src/errors.js";
+import { EDGE_INDEX, FLAG_VALUE, NONE, type Snapshot } from "../src/snapshot.js";
+import { synthesize, writeLbsnap } from "../bench/synth.js";
+import { agentAvailable, runPythonJson, tempDir } from "./helpers/python.js";
+import { damagedVariants } from "./helpers/damage.js";
+
+const objectAt = (snap: Snapshot, address: number) => {
+  const index = snap.address.indexOf(address);
+  assert.ok(index >= 0, `object ${address} is in the snapshot`);
+  return index;
+};
+const typeOf = (snap: Snapshot, i: number) => snap.types[snap.type[i]];
+
+test("synthetic snapshot round-trips column for column", async () => {
+  const dir = tempDir();
+  const columns = synthesize(20_000, 50_000, 7);
+  const path = join(dir, "synthetic.lbsnap");
+  writeLbsnap(path, columns);
+  let progressCalls = 0;
+  const snap = await loadSnapshot(path, { onProgress: (done, total) => { progressCalls++; assert.ok(done <= total); } });
+  assert.ok(progressCalls > 0);
+  assert.equal(snap.format, "lbsnap");
+  assert.equal(snap.objectCount, 20_000);
+  assert.equal(snap.edgeCount, 50_000);
+  assert.deepEqual(snap.types, columns.types);
+  for (const key of ["address", "type", "size", "length", "flags", "name", "edgeStart", "edgeTarget", "edgeKind", "edgeLabel", "rootObject", "rootKind", "rootLabel"] as const) {
+    assert.deepEqual(snap[key], columns[key], key);
+  }
+  assert.equal(snap.strings.count, columns.strings.length);
+  for (let k = 0; k < columns.strings.length; k += 97) assert.equal(snap.strings.get(k), columns.strings[k]);
+  // Sections are views on one buffer, not copies.
+  assert.equal(snap.address.buffer, snap.edgeTarget.buffer);
+});
+
+test("bytes at an odd offset load the same (misaligned sections are copied)", async () => {
+  const dir = tempDir();
+  const path = join(dir, "s.lbsnap");
+  writeLbsnap(path, synthesize(3_000, 7_000, 3));
+  const file = readFileSync(path);
+  const shifted = new Uint8Array(file.length + 1);
+  shifted.set(file, 1);
+  const fromPath = await loadSnapshot(path);
+  const fromBytes = await loadSnapshot(shifted.subarray(1));
+  assert.equal(fromBytes.source, null);
+  assert.deepEqual(fromBytes.address, fromPath.address);
+  assert.deepEqual(fromBytes.edgeTarget, fromPath.edgeTarget);
+  assert.equal(fromBytes.strings.get(fromBytes.rootLabel[0]), fromPath.strings.get(fromPath.rootLabel[0]));
+});
+
+test("damaged files are rejected with one line naming the file", async () => {
+  const dir = tempDir();
+  const valid = join(dir, "valid.lbsnap");
+  writeLbsnap(valid, synthesize(2_000, 5_000));
+  for (const [name, [bytes, expected]] of Object.entries(damagedVariants(readFileSync(valid)))) {
+    const path = join(dir, `${name.replace(/ /g, "-")}.lbsnap`);
+    writeFileSync(path, bytes);
+    await assert.rejects(loadSnapshot(path), (error: unknown) => {
+      assert.ok(error instanceof SnapshotError, name);
+      assert.match(error.message, new RegExp(expected), name);
+      assert.ok(error.message.includes(path), `${name}: message names the file`);
+      assert.ok(!error.message.includes("\n"), name);
+      return true;
+    });
+  }
+  await assert.rejects(loadSnapshot(join(dir, "missing.lbsnap")), /missing\.lbsnap: no such file/);
+});
+
+test("format detection reads the content, not the name", () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  assert.equal(detectFormat(enc("LEAKBOOK\x01\x00\x00\x00")), "lbsnap");
+  assert.equal(detectFormat(enc('\n  \n{"address": 140, "type": "dict", "size": 64, "refs": []}\n')), "meliae");
+  assert.equal(detectFormat(enc('{"type": "dict"}\n')), null);
+  assert.equal(detectFormat(enc("address,type\n1,dict\n")), null);
+});
+
+test("a snapshot captured by a real Python process has its objects, values and references", { skip: !agentAvailable() && "python/leakbook.py not present" }, async () => {
+  const dir = tempDir();
+  const facts = runPythonJson<{
+    path: string; pid: number; planted: number; planted_value: string; planted_size: number; triple: number;
+    items: number[]; marker: number; marker_size: number; marker_type: string; markers: number; big_int: number;
+  }>(`
+import json, os, sys
+import leakbook
+
+class Marker:
+    def __init__(self, n):
+        self.n = n
+
+PLANTED = "planted-" + str(os.getpid()) + "-value"
+MARKERS = [Marker(i) for i in range(1000)]
+BIG = 12345678901234567
+TRIPLE = [MARKERS[0], PLANTED, BIG]
+
+path = os.path.join(sys.argv[1], "real.lbsnap")
+leakbook.snapshot(path)
+print(json.dumps({
+    "path": path, "pid": os.getpid(), "planted": id(PLANTED), "planted_value": PLANTED,
+    "planted_size": sys.getsizeof(PLANTED), "triple": id(TRIPLE), "items": [id(x) for x in TRIPLE],
+    "marker": id(MARKERS[0]), "marker_size": sys.getsizeof(MARKERS[0]),
+    "marker_type": Marker.__module__ + "." + Marker.__qualname__, "markers": len(MARKERS), "big_int": id(BIG),
+}))
+`, dir);
+  const snap = await loadSnapshot(facts.path);
+  assert.equal(snap.format, "lbsnap");
+  assert.equal(snap.meta.pid, facts.pid);
+  assert.ok(snap.objectCount > 5_000, "a whole interpreter heap");
+  assert.ok(snap.rootObject.length > 0);
+
+  const planted = objectAt(snap, facts.planted);
+  assert.equal(typeOf(snap, planted), "builtins.str");
+  assert.ok(snap.flags[planted] & FLAG_VALUE);
+  assert.equal(snap.strings.get(snap.name[planted]), facts.planted_value);
+  assert.equal(snap.size[planted], facts.planted_size);
+  assert.equal(snap.length[planted], facts.planted_value.length);
+
+  const triple = objectAt(snap, facts.triple);
+  assert.equal(typeOf(snap, triple), "builtins.list");
+  assert.equal(snap.length[triple], 3);
+  const from = snap.edgeStart[triple];
+  assert.equal(snap.edgeStart[triple + 1] - from, 3);
+  facts.items.forEach((address, k) => {
+    assert.equal(snap.address[snap.edgeTarget[from + k]], address);
+    assert.equal(snap.edgeKind[from + k], EDGE_INDEX);
+    assert.equal(snap.edgeLabel[from + k], k);
+  });
+  const big = objectAt(snap, facts.big_int);
+  assert.equal(snap.strings.get(snap.name[big]), "12345678901234567");
+
+  const markerType = snap.types.indexOf(facts.marker_type);
+  assert.ok(markerType >= 0, `type ${facts.marker_type} listed`);
+  assert.equal(snap.type.filter((t) => t === markerType).length, facts.markers);
+  assert.equal(snap.size[objectAt(snap, facts.marker)], facts.marker_size);
+  assert.equal(snap.length[objectAt(snap, facts.marker)], NONE);
+
+  const again = await loadSnapshot(readFileSync(facts.path));
+  assert.equal(again.objectCount, snap.objectCount);
+  assert.deepEqual(again.edgeTarget, snap.edgeTarget);
+});
