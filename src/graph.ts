@@ -1,6 +1,10 @@
 // The heap graph engine: reverse adjacency, unreachable objects, dominator tree, retained sizes,
 // breadth-first distances from the roots and strongly connected components, all in typed arrays.
-import type { Snapshot } from "./snapshot.js";
+// Phases run in an order that keeps the peak lean: the dominator scratch arrays are freed before the
+// breadth-first arrays are allocated, and the retained-size array serves as scratch before it is filled.
+import { NONE, type Snapshot } from "./snapshot.js";
+import { dominatorTree } from "./dominators.js";
+import { stronglyConnected } from "./scc.js";
 
 export interface HeapGraph {
   snap: Snapshot;
@@ -10,6 +14,11 @@ export interface HeapGraph {
   revEdge: Uint32Array;
   /** Objects no root reaches; the engine treats them as extra roots (ROOT_UNREACHABLE) and reports them, never drops them. */
   unreachable: Uint32Array;
+  /**
+   * The unreachable objects that act as roots: one per strongly connected component of the unreachable part
+   * that no other unreachable object reaches (its lowest-index member). Every unreachable object is below one.
+   */
+  extraRoots: Uint32Array;
   /** Immediate dominator of each object; the value objectCount stands for the virtual root above all roots. */
   idom: Uint32Array;
   /** Retained size (bytes) of every object: its own size plus everything it dominates. */
@@ -20,6 +29,10 @@ export interface HeapGraph {
   /** Strongly connected component id per object, and count of components. */
   scc: Uint32Array;
   sccCount: number;
+  /** Per type index: instances, shallow bytes, and retained bytes of the outermost instances (see retainedByType). */
+  typeCount: Float64Array;
+  typeShallow: Float64Array;
+  typeRetained: Float64Array;
   timings: { reverse: number; dominators: number; retained: number; cycles: number; paths: number }; // ms
 }
 
@@ -27,10 +40,220 @@ export interface AnalyzeOptions {
   onProgress?: (phase: string, done: number, total: number) => void;
 }
 
-export function analyze(snap: Snapshot, opts?: AnalyzeOptions): HeapGraph {
-  void snap;
-  void opts;
-  throw new Error("not implemented");
+export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
+  const progress = opts.onProgress;
+  const n = snap.objectCount;
+  const edgeStart = snap.edgeStart.length === n + 1 ? snap.edgeStart : new Uint32Array(n + 1);
+  const { edgeTarget } = snap;
+  const timings = { reverse: 0, dominators: 0, retained: 0, cycles: 0, paths: 0 };
+  let clock = performance.now();
+  const lap = (): number => {
+    const now = performance.now();
+    const ms = now - clock;
+    clock = now;
+    return ms;
+  };
+
+  progress?.("reverse", 0, n);
+  const { revStart, revSource, revEdge } = reverseEdges(n, edgeStart, edgeTarget);
+  timings.reverse = lap();
+  progress?.("reverse", n, n);
+
+  progress?.("cycles", 0, n);
+  const { scc, count: sccCount } = stronglyConnected(n, edgeStart, edgeTarget, (done) => progress?.("cycles", done, n));
+  timings.cycles = lap();
+  progress?.("cycles", n, n);
+
+  progress?.("dominators", 0, n);
+  const retained = new Float64Array(n);
+  const compressStack = new Uint32Array(retained.buffer, 0, n);
+  let unreachable = new Uint32Array(0);
+  const dom = dominatorTree(
+    { objectCount: n, edgeStart, edgeTarget, revStart, revSource },
+    snap.rootObject,
+    (reached) => {
+      unreachable = collectUnreached(reached);
+      return sourceComponents(unreachable, scc, sccCount, revStart, revSource);
+    },
+    compressStack,
+    (_step, done, total) => progress?.("dominators", done, total),
+  );
+  const { idom, order, extraRoots } = dom;
+  timings.dominators = lap();
+  progress?.("dominators", n, n);
+
+  progress?.("retained", 0, n);
+  retained.set(snap.size.subarray(0, n));
+  for (let w = n + 1; w >= 2; w--) {
+    const o = order[w];
+    const p = idom[o];
+    if (p !== n) retained[p] += retained[o];
+  }
+  const byType = outermostByType(snap, idom, retained);
+  timings.retained = lap();
+  progress?.("retained", n, n);
+
+  progress?.("paths", 0, n);
+  const queue = order; // the DFS order is no longer needed: reuse its words as the BFS queue
+  const { distance, bfsEdge } = breadthFirst(n, edgeStart, edgeTarget, snap.rootObject, extraRoots, queue);
+  timings.paths = lap();
+  progress?.("paths", n, n);
+
+  return {
+    snap, revStart, revSource, revEdge, unreachable, extraRoots, idom, retained, distance, bfsEdge,
+    scc, sccCount, ...byType, timings,
+  };
+}
+
+/** Counting sort of the forward edges by target; each object's incoming edges come out in forward-edge order. */
+function reverseEdges(n: number, edgeStart: Uint32Array, edgeTarget: Uint32Array) {
+  const e = edgeStart[n];
+  const revStart = new Uint32Array(n + 1);
+  for (let k = 0; k < e; k++) revStart[edgeTarget[k]]++;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    sum += revStart[i];
+    revStart[i] = sum; // end of i's slice for now; the fill below decrements it to the start
+  }
+  revStart[n] = e;
+  const revSource = new Uint32Array(e);
+  const revEdge = new Uint32Array(e);
+  for (let s = n - 1; s >= 0; s--) {
+    for (let k = edgeStart[s + 1] - 1; k >= edgeStart[s]; k--) {
+      const slot = --revStart[edgeTarget[k]];
+      revSource[slot] = s;
+      revEdge[slot] = k;
+    }
+  }
+  return { revStart, revSource, revEdge };
+}
+
+function collectUnreached(reached: Uint32Array): Uint32Array {
+  let count = 0;
+  for (let i = 0; i < reached.length; i++) if (reached[i] === 0) count++;
+  const out = new Uint32Array(count);
+  let j = 0;
+  for (let i = 0; i < reached.length; i++) if (reached[i] === 0) out[j++] = i;
+  return out;
+}
+
+/**
+ * Of the unreachable objects, one per component that no other unreachable component points into:
+ * reached from these, the whole unreachable part hangs below them and nothing is rooted twice.
+ */
+function sourceComponents(
+  unreachable: Uint32Array,
+  scc: Uint32Array,
+  sccCount: number,
+  revStart: Uint32Array,
+  revSource: Uint32Array,
+): Uint32Array {
+  if (unreachable.length === 0) return new Uint32Array(0);
+  const HAS_INCOMING = 1;
+  const CHOSEN = 2;
+  const state = new Uint8Array(sccCount);
+  for (let i = 0; i < unreachable.length; i++) {
+    const o = unreachable[i];
+    const c = scc[o];
+    for (let k = revStart[o]; k < revStart[o + 1]; k++) {
+      if (scc[revSource[k]] !== c) {
+        state[c] = HAS_INCOMING;
+        break;
+      }
+    }
+  }
+  const chosen: number[] = [];
+  for (let i = 0; i < unreachable.length; i++) {
+    const c = scc[unreachable[i]];
+    if (state[c] === 0) {
+      state[c] = CHOSEN;
+      chosen.push(unreachable[i]);
+    }
+  }
+  return Uint32Array.from(chosen);
+}
+
+/** Multi-source BFS from all roots (distance 0), recording the edge each object was first reached by. */
+function breadthFirst(
+  n: number,
+  edgeStart: Uint32Array,
+  edgeTarget: Uint32Array,
+  roots: Uint32Array,
+  extraRoots: Uint32Array,
+  queue: Uint32Array,
+) {
+  const distance = new Uint32Array(n).fill(NONE);
+  const bfsEdge = new Uint32Array(n).fill(NONE);
+  let tail = 0;
+  for (const list of [roots, extraRoots]) {
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i];
+      if (distance[r] === NONE) {
+        distance[r] = 0;
+        queue[tail++] = r;
+      }
+    }
+  }
+  for (let head = 0; head < tail; head++) {
+    const o = queue[head];
+    const d = distance[o] + 1;
+    for (let k = edgeStart[o], end = edgeStart[o + 1]; k < end; k++) {
+      const t = edgeTarget[k];
+      if (distance[t] === NONE) {
+        distance[t] = d;
+        bfsEdge[t] = k;
+        queue[tail++] = t;
+      }
+    }
+  }
+  return { distance, bfsEdge };
+}
+
+/**
+ * Per type: count, shallow bytes, and retained bytes summed over the instances that no other instance of the
+ * same type dominates (so nested instances are not counted twice). A stackless walk of the dominator tree
+ * (first-child / next-sibling lists, climbing back through idom) keeps how many instances of each type
+ * are open on the current chain.
+ */
+function outermostByType(snap: Snapshot, idom: Uint32Array, retained: Float64Array) {
+  const n = snap.objectCount;
+  const typeOf = snap.type;
+  const t = snap.types.length;
+  const typeCount = new Float64Array(t);
+  const typeShallow = new Float64Array(t);
+  const typeRetained = new Float64Array(t);
+  for (let o = 0; o < n; o++) {
+    typeCount[typeOf[o]]++;
+    typeShallow[typeOf[o]] += snap.size[o];
+  }
+  const firstChild = new Uint32Array(n + 1).fill(NONE);
+  const nextSibling = new Uint32Array(n);
+  for (let o = n - 1; o >= 0; o--) {
+    nextSibling[o] = firstChild[idom[o]];
+    firstChild[idom[o]] = o;
+  }
+  const open = new Uint32Array(t);
+  let cur = firstChild[n];
+  while (cur !== NONE) {
+    if (open[typeOf[cur]]++ === 0) typeRetained[typeOf[cur]] += retained[cur];
+    if (firstChild[cur] !== NONE) {
+      cur = firstChild[cur];
+      continue;
+    }
+    for (;;) {
+      open[typeOf[cur]]--;
+      if (nextSibling[cur] !== NONE) {
+        cur = nextSibling[cur];
+        break;
+      }
+      cur = idom[cur];
+      if (cur === n) {
+        cur = NONE;
+        break;
+      }
+    }
+  }
+  return { typeCount, typeShallow, typeRetained };
 }
 
 export interface TypeRetained {
@@ -40,13 +263,17 @@ export interface TypeRetained {
   retained: number;
 }
 
-/** Per type; retained counts only the outermost instance of the type along each dominator chain. */
+/** Per type; retained counts only the outermost instance of the type along each dominator chain. Largest retained first. */
 export function retainedByType(g: HeapGraph): TypeRetained[] {
-  void g;
-  throw new Error("not implemented");
+  const out: TypeRetained[] = [];
+  g.snap.types.forEach((type, i) => {
+    if (g.typeCount[i] > 0) out.push({ type, count: g.typeCount[i], shallow: g.typeShallow[i], retained: g.typeRetained[i] });
+  });
+  return out.sort((a, b) => b.retained - a.retained || b.shallow - a.shallow);
 }
 
 export interface Cycle {
+  /** the component's id in HeapGraph.scc */
   id: number;
   members: number;
   types: { type: string; count: number }[];
@@ -59,9 +286,60 @@ export interface Cycle {
   sample: number[];
 }
 
-/** Strongly connected components with more than one member (or a self-loop), largest retained first. */
-export function cycles(g: HeapGraph, opts?: { minMembers?: number; top?: number }): Cycle[] {
-  void g;
-  void opts;
-  throw new Error("not implemented");
+const SAMPLE = 20;
+
+/**
+ * Strongly connected components with more than one member (or a self-loop), largest retained first.
+ * `minMembers` (default 1) drops smaller ones; `top` (default 100) limits the list.
+ */
+export function cycles(g: HeapGraph, opts: { minMembers?: number; top?: number } = {}): Cycle[] {
+  const minMembers = opts.minMembers ?? 1;
+  const top = opts.top ?? 100;
+  const { snap, scc, idom, retained } = g;
+  const n = snap.objectCount;
+  const members = new Uint32Array(g.sccCount);
+  for (let o = 0; o < n; o++) members[scc[o]]++;
+  const selfLoop = new Uint8Array(g.sccCount);
+  for (let o = 0; o < n; o++) {
+    if (members[scc[o]] !== 1) continue;
+    for (let k = snap.edgeStart[o]; k < snap.edgeStart[o + 1]; k++) if (snap.edgeTarget[k] === o) selfLoop[scc[o]] = 1;
+  }
+  const qualifies = (c: number): boolean => (members[c] > 1 || selfLoop[c] === 1) && members[c] >= minMembers;
+
+  // A member's dominator subtree counts unless its immediate dominator is in the same component: any member
+  // dominated by another member has its immediate dominator inside the component too, so the subtrees
+  // counted are disjoint and cover everything the component dominates.
+  const retainedOf = new Float64Array(g.sccCount);
+  for (let o = 0; o < n; o++) {
+    const c = scc[o];
+    if (!qualifies(c)) continue;
+    const d = idom[o];
+    if (d === n || scc[d] !== c) retainedOf[c] += retained[o];
+  }
+  const chosen: number[] = [];
+  for (let c = 0; c < g.sccCount; c++) if (qualifies(c)) chosen.push(c);
+  chosen.sort((a, b) => retainedOf[b] - retainedOf[a] || members[b] - members[a] || a - b);
+  chosen.length = Math.min(chosen.length, top);
+
+  const slot = new Int32Array(g.sccCount).fill(-1);
+  const out: Cycle[] = chosen.map((c, i) => {
+    slot[c] = i;
+    return { id: c, members: members[c], types: [], shallow: 0, retained: retainedOf[c], entry: -1, sample: [] };
+  });
+  const typeCounts = out.map(() => new Map<number, number>());
+  for (let o = 0; o < n; o++) {
+    const i = slot[scc[o]];
+    if (i < 0) continue;
+    const cycle = out[i];
+    cycle.shallow += snap.size[o];
+    typeCounts[i].set(snap.type[o], (typeCounts[i].get(snap.type[o]) ?? 0) + 1);
+    if (cycle.sample.length < SAMPLE) cycle.sample.push(o);
+    if (cycle.entry < 0 || g.distance[o] < g.distance[cycle.entry]) cycle.entry = o;
+  }
+  out.forEach((cycle, i) => {
+    cycle.types = [...typeCounts[i]]
+      .map(([type, count]) => ({ type: snap.types[type], count }))
+      .sort((a, b) => b.count - a.count || (a.type < b.type ? -1 : 1));
+  });
+  return out;
 }

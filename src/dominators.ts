@@ -1,0 +1,150 @@
+// Dominator tree of the heap from a virtual root above all roots: Lengauer–Tarjan with simple eval/link
+// and path compression, an iterative depth-first search, 1-indexed typed arrays and buckets kept as an
+// integer linked list. Scratch arrays double up where their lifetimes allow:
+// - the DFS parent array is also the forest's `ancestor` array: a node is linked exactly when its
+//   DFS number is >= `linkedFrom` (nodes are linked in decreasing order), so "ancestor == 0" needs no zero;
+// - a node leaves its bucket exactly when its (preliminary) idom is written, so both share one array;
+// - during the DFS, `label` holds the DFS stack and `semi` the per-node edge cursor;
+// - the object -> DFS number array becomes the object-space idom array at the end.
+
+export interface ForwardAndReverse {
+  objectCount: number;
+  edgeStart: Uint32Array;
+  edgeTarget: Uint32Array;
+  revStart: Uint32Array;
+  revSource: Uint32Array;
+}
+
+export interface DominatorResult {
+  /** Immediate dominator per object; objectCount = the virtual root. */
+  idom: Uint32Array;
+  /** Objects in DFS preorder from the virtual root: order[1] = objectCount (the virtual root), order[2..n+1] objects. */
+  order: Uint32Array;
+  /** The roots that `moreRoots` returned. */
+  extraRoots: Uint32Array;
+}
+
+/**
+ * `roots` are explored first; then `moreRoots(reached)` is asked for further roots, where
+ * `reached[o] !== 0` iff object o was reached from `roots`. Every object must end up reached.
+ * `compressStack` is caller-provided scratch of at least objectCount words.
+ */
+export function dominatorTree(
+  g: ForwardAndReverse,
+  roots: Uint32Array,
+  moreRoots: (reached: Uint32Array) => Uint32Array,
+  compressStack: Uint32Array,
+  onProgress?: (step: string, done: number, total: number) => void,
+): DominatorResult {
+  const n = g.objectCount;
+  const { edgeStart, edgeTarget, revStart, revSource } = g;
+  const size = n + 2; // DFS numbers 1 (virtual root) .. n + 1
+  const dfnOf = new Uint32Array(n); // 0 = not reached yet
+  const vertex = new Uint32Array(size);
+  const parentAnc = new Uint32Array(size);
+  const semi = new Uint32Array(size);
+  const label = new Uint32Array(size);
+  const bucketHead = new Uint32Array(size);
+  const bucketNextIdom = new Uint32Array(size);
+  const isRoot = new Uint8Array(n);
+
+  vertex[1] = n;
+  let next = 2;
+  const dfsStack = label;
+  const cursor = semi;
+  const explore = (start: number): void => {
+    isRoot[start] = 1;
+    if (dfnOf[start] !== 0) return;
+    dfnOf[start] = next;
+    vertex[next] = start;
+    parentAnc[next] = 1;
+    cursor[next] = edgeStart[start];
+    dfsStack[0] = next++;
+    let depth = 1;
+    while (depth > 0) {
+      const w = dfsStack[depth - 1];
+      const end = edgeStart[vertex[w] + 1];
+      let c = cursor[w];
+      let found = -1;
+      while (c < end) {
+        const t = edgeTarget[c++];
+        if (dfnOf[t] === 0) {
+          found = t;
+          break;
+        }
+      }
+      cursor[w] = c;
+      if (found < 0) {
+        depth--;
+        continue;
+      }
+      dfnOf[found] = next;
+      vertex[next] = found;
+      parentAnc[next] = w;
+      cursor[next] = edgeStart[found];
+      dfsStack[depth++] = next++;
+    }
+  };
+  for (let i = 0; i < roots.length; i++) explore(roots[i]);
+  const extraRoots = moreRoots(dfnOf);
+  for (let i = 0; i < extraRoots.length; i++) explore(extraRoots[i]);
+  if (next !== n + 2) throw new Error(`dominators: ${n + 2 - next} objects not reached from any root`);
+  onProgress?.("dfs", n, n);
+
+  for (let i = 1; i < size; i++) {
+    semi[i] = i;
+    label[i] = i;
+  }
+
+  let linkedFrom = size; // DFS numbers >= linkedFrom are linked into the forest
+  // Returns the node with the smallest semi on the forest path above v (v itself if v is a forest root).
+  const evaluate = (v: number): number => {
+    if (v < linkedFrom) return v;
+    let x = v;
+    let sp = 0;
+    while (parentAnc[x] >= linkedFrom) {
+      compressStack[sp++] = x;
+      x = parentAnc[x];
+    }
+    while (sp > 0) {
+      const y = compressStack[--sp];
+      const a = parentAnc[y];
+      if (semi[label[a]] < semi[label[y]]) label[y] = label[a];
+      parentAnc[y] = parentAnc[a];
+    }
+    return label[v];
+  };
+
+  const N = n + 1;
+  for (let w = N; w >= 2; w--) {
+    const o = vertex[w];
+    let s = parentAnc[w];
+    if (isRoot[o]) s = 1;
+    for (let k = revStart[o], end = revStart[o + 1]; k < end; k++) {
+      const v = dfnOf[revSource[k]];
+      const candidate = v <= w ? v : semi[evaluate(v)];
+      if (candidate < s) s = candidate;
+    }
+    semi[w] = s;
+    bucketNextIdom[w] = bucketHead[s];
+    bucketHead[s] = w;
+    const p = parentAnc[w];
+    linkedFrom = w; // link(p, w): parentAnc[w] already holds p
+    let v = bucketHead[p];
+    bucketHead[p] = 0;
+    while (v !== 0) {
+      const following = bucketNextIdom[v];
+      const u = evaluate(v);
+      bucketNextIdom[v] = semi[u] < semi[v] ? u : p;
+      v = following;
+    }
+    if ((w & 0xfffff) === 0) onProgress?.("semidominators", N - w, N);
+  }
+  const idomDfn = bucketNextIdom;
+  for (let w = 2; w <= N; w++) {
+    if (idomDfn[w] !== semi[w]) idomDfn[w] = idomDfn[idomDfn[w]];
+  }
+  const idom = dfnOf;
+  for (let o = 0; o < n; o++) idom[o] = vertex[idomDfn[dfnOf[o]]];
+  return { idom, order: vertex, extraRoots };
+}

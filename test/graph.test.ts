@@ -1,0 +1,271 @@
+// The graph engine against naive reference implementations on thousands of random graphs, plus shapes
+// that break recursive implementations (100k-long chains and cycles) and hand-built cases.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { analyze, cycles, retainedByType, type HeapGraph } from "../src/graph.js";
+import { NONE, type Snapshot } from "../src/snapshot.js";
+import { makeSnapshot, type EdgeSpec } from "./helpers/make-snapshot.js";
+import { randomSnapshot, seededRandom } from "./helpers/random-graph.js";
+
+/** Everything the engine computes, recomputed the slow obvious way (quadratic and worse; small graphs only). */
+function naive(snap: Snapshot) {
+  const n = snap.objectCount;
+  const succ: number[][] = Array.from({ length: n }, (_, i) => {
+    const out: number[] = [];
+    for (let k = snap.edgeStart[i]; k < snap.edgeStart[i + 1]; k++) out.push(snap.edgeTarget[k]);
+    return out;
+  });
+  const reach = (sources: number[], removed = -1): boolean[] => {
+    const seen = new Array<boolean>(n).fill(false);
+    const todo = sources.filter((s) => s !== removed);
+    for (const s of todo) seen[s] = true;
+    while (todo.length > 0) {
+      const v = todo.pop()!;
+      for (const w of succ[v]) if (w !== removed && !seen[w]) {
+        seen[w] = true;
+        todo.push(w);
+      }
+    }
+    return seen;
+  };
+  const reachFrom = Array.from({ length: n }, (_, v) => reach([v]));
+  const mutual = (a: number, b: number): boolean => reachFrom[a][b] && reachFrom[b][a];
+  const roots = [...snap.rootObject];
+  const fromRoots = reach(roots);
+  const unreachable = [...Array(n).keys()].filter((v) => !fromRoots[v]);
+  // An unreachable object roots its part when nothing outside its own cycle reaches it; one per cycle (lowest index).
+  const extraRoots = unreachable.filter(
+    (u) =>
+      !unreachable.some((v) => reachFrom[v][u] && !mutual(u, v)) && !unreachable.some((w) => w < u && mutual(u, w)),
+  );
+  const allRoots = [...roots, ...extraRoots];
+  // dominates[v][w]: every path from the virtual root to w passes through v (v !== w).
+  const dominates = Array.from({ length: n }, (_, v) => {
+    const without = reach(allRoots, v);
+    return without.map((r, w) => w !== v && !r);
+  });
+  const dominatorCount = (w: number): number => dominates.filter((row) => row[w]).length;
+  const idom = [...Array(n).keys()].map((w) => {
+    let best = n;
+    let bestDepth = -1;
+    for (let v = 0; v < n; v++) if (dominates[v][w] && dominatorCount(v) > bestDepth) {
+      best = v;
+      bestDepth = dominatorCount(v);
+    }
+    return best;
+  });
+  const retained = [...Array(n).keys()].map((v) =>
+    dominates[v].reduce((sum, d, w) => sum + (d ? snap.size[w] : 0), snap.size[v]),
+  );
+  const distance = new Array<number>(n).fill(NONE);
+  let frontier = [...new Set(allRoots)];
+  for (const r of frontier) distance[r] = 0;
+  for (let d = 1; frontier.length > 0; d++) {
+    const nextFrontier: number[] = [];
+    for (const v of frontier) for (const w of succ[v]) if (distance[w] === NONE) {
+      distance[w] = d;
+      nextFrontier.push(w);
+    }
+    frontier = nextFrontier;
+  }
+  const typeRetained = new Map<string, number>();
+  for (let w = 0; w < n; w++) {
+    const type = snap.types[snap.type[w]];
+    const nested = [...Array(n).keys()].some((v) => dominates[v][w] && snap.type[v] === snap.type[w]);
+    if (!nested) typeRetained.set(type, (typeRetained.get(type) ?? 0) + retained[w]);
+  }
+  return { succ, mutual, unreachable, extraRoots, idom, retained, distance, typeRetained, dominates };
+}
+
+function checkAgainstNaive(snap: Snapshot, g: HeapGraph, label: string): void {
+  const n = snap.objectCount;
+  const ref = naive(snap);
+  assert.deepEqual([...g.unreachable], ref.unreachable, `${label}: unreachable`);
+  assert.deepEqual([...g.extraRoots], ref.extraRoots, `${label}: extra roots`);
+  assert.deepEqual([...g.idom], ref.idom, `${label}: idom`);
+  assert.deepEqual([...g.retained], ref.retained, `${label}: retained`);
+  assert.deepEqual([...g.distance], ref.distance, `${label}: distance`);
+  for (let w = 0; w < n; w++) {
+    const e = g.bfsEdge[w];
+    if (ref.distance[w] === 0) {
+      assert.equal(e, NONE, `${label}: root ${w} has no BFS edge`);
+      continue;
+    }
+    assert.equal(snap.edgeTarget[e], w, `${label}: BFS edge of ${w} points at it`);
+    let from = 0;
+    while (snap.edgeStart[from + 1] <= e) from++;
+    assert.equal(g.distance[from], g.distance[w] - 1, `${label}: BFS edge of ${w} comes from one step closer`);
+  }
+  const components = new Set<number>();
+  for (let a = 0; a < n; a++) {
+    components.add(g.scc[a]);
+    for (let b = 0; b < n; b++) {
+      assert.equal(g.scc[a] === g.scc[b], a === b || ref.mutual(a, b), `${label}: scc of ${a} and ${b}`);
+    }
+  }
+  assert.equal(g.sccCount, components.size, `${label}: scc count`);
+  for (const row of retainedByType(g)) {
+    assert.equal(row.retained, ref.typeRetained.get(row.type), `${label}: retained of type ${row.type}`);
+  }
+
+  // Cycles: components of 2+ members or with a self-loop; retained = everything dominated by some member.
+  const expected: { members: number[]; retained: number }[] = [];
+  const placed = new Array<boolean>(n).fill(false);
+  for (let a = 0; a < n; a++) {
+    if (placed[a]) continue;
+    const members = [...Array(n).keys()].filter((b) => b === a || ref.mutual(a, b));
+    for (const b of members) placed[b] = true;
+    if (members.length === 1 && !ref.succ[a].includes(a)) continue;
+    let retained = 0;
+    for (let w = 0; w < n; w++) {
+      if (members.includes(w) || members.some((v) => ref.dominates[v][w])) retained += snap.size[w];
+    }
+    expected.push({ members, retained });
+  }
+  const found = cycles(g, { top: Infinity });
+  assert.equal(found.length, expected.length, `${label}: number of cycles`);
+  for (let i = 1; i < found.length; i++) assert.ok(found[i - 1].retained >= found[i].retained, `${label}: cycles sorted`);
+  for (const cycle of found) {
+    const match = expected.find((c) => c.members.includes(cycle.sample[0]));
+    assert.ok(match, `${label}: cycle ${cycle.id} expected`);
+    assert.equal(cycle.members, match.members.length, `${label}: cycle members`);
+    assert.equal(cycle.retained, match.retained, `${label}: cycle retained`);
+    assert.equal(cycle.shallow, match.members.reduce((s, m) => s + snap.size[m], 0), `${label}: cycle shallow`);
+    assert.equal(g.distance[cycle.entry], Math.min(...match.members.map((m) => ref.distance[m])), `${label}: cycle entry`);
+    assert.equal(cycle.types.reduce((s, t) => s + t.count, 0), cycle.members, `${label}: cycle types`);
+  }
+}
+
+test("dominators, retained sizes, distances, SCCs and cycles match naive references on 3000 random graphs", () => {
+  for (let seed = 1; seed <= 3000; seed++) {
+    const snap = randomSnapshot(seededRandom(seed));
+    checkAgainstNaive(snap, analyze(snap), `seed ${seed}`);
+  }
+});
+
+test("larger random graphs (up to 150 objects) match the naive references", () => {
+  for (let seed = 10001; seed <= 10060; seed++) {
+    const snap = randomSnapshot(seededRandom(seed), 150);
+    checkAgainstNaive(snap, analyze(snap), `seed ${seed}`);
+  }
+});
+
+const chain = (n: number, closed: boolean) => {
+  const edges: EdgeSpec[] = [];
+  for (let i = 0; i + 1 < n; i++) edges.push([i, i + 1]);
+  if (closed) edges.push([n - 1, 0]);
+  return makeSnapshot({
+    types: ["app.Node"],
+    objects: Array.from({ length: n }, (_, i) => ({ type: 0, size: 1 + (i % 7) })),
+    edges,
+    roots: [0],
+  });
+};
+
+test("a 100k-long chain: no stack overflow, each link dominates the rest", () => {
+  const n = 100_000;
+  const snap = chain(n, false);
+  const g = analyze(snap);
+  let below = 0;
+  for (let i = n - 1; i >= 0; i--) {
+    below += snap.size[i];
+    assert.equal(g.retained[i], below);
+    assert.equal(g.idom[i], i === 0 ? n : i - 1);
+    assert.equal(g.distance[i], i);
+  }
+  assert.equal(g.sccCount, n);
+  assert.equal(cycles(g).length, 0);
+  // One type nested 100k deep: only the outermost instance counts.
+  assert.deepEqual(retainedByType(g), [{ type: "app.Node", count: n, shallow: below, retained: below }]);
+});
+
+test("a 100k-member cycle is one component whose entry is the root", () => {
+  const n = 100_000;
+  const snap = chain(n, true);
+  const g = analyze(snap);
+  assert.equal(g.sccCount, 1);
+  const [cycle, ...rest] = cycles(g);
+  assert.equal(rest.length, 0);
+  const total = snap.size.reduce((a, b) => a + b, 0);
+  assert.deepEqual(
+    { members: cycle.members, retained: cycle.retained, shallow: cycle.shallow, entry: cycle.entry, samples: cycle.sample.length },
+    { members: n, retained: total, shallow: total, entry: 0, samples: 20 },
+  );
+  assert.deepEqual(cycle.types, [{ type: "app.Node", count: n }]);
+});
+
+test("a 100k-deep unreachable chain hangs below its head, which becomes the only extra root", () => {
+  const n = 100_000;
+  const edges: EdgeSpec[] = [];
+  for (let i = 2; i + 1 < n; i++) edges.push([i + 1, i]); // n-1 -> n-2 -> ... -> 2, all unreachable
+  const snap = makeSnapshot({
+    types: ["builtins.list"],
+    objects: Array.from({ length: n }, () => ({ type: 0 })),
+    edges: [[0, 1], ...edges],
+    roots: [0],
+  });
+  const g = analyze(snap);
+  assert.equal(g.unreachable.length, n - 2);
+  assert.deepEqual([...g.extraRoots], [n - 1]);
+  assert.equal(g.idom[2], 3);
+  assert.equal(g.idom[n - 1], n);
+  assert.equal(g.retained[n - 1], 16 * (n - 2));
+});
+
+test("unreachable cycles: a cycle fed by an unreachable object is rooted at that object, a closed one at its lowest member", () => {
+  // 0 root -> 1. Unreachable: 2 -> 3 <-> 4 (fed by 2), and 5 <-> 6 (closed), 7 alone.
+  const snap = makeSnapshot({
+    types: ["builtins.dict"],
+    objects: Array.from({ length: 8 }, () => ({ type: 0, size: 10 })),
+    edges: [[0, 1], [2, 3], [3, 4], [4, 3], [6, 5], [5, 6]],
+    roots: [0],
+  });
+  const g = analyze(snap);
+  assert.deepEqual([...g.unreachable], [2, 3, 4, 5, 6, 7]);
+  assert.deepEqual([...g.extraRoots], [2, 5, 7]);
+  assert.deepEqual([...g.idom], [8, 0, 8, 2, 3, 8, 5, 8]);
+  assert.deepEqual([...g.retained], [20, 10, 30, 20, 10, 20, 10, 10]);
+  assert.deepEqual([...g.distance], [0, 1, 0, 1, 2, 0, 1, 0]);
+});
+
+test("retainedByType counts only the outermost instance along each dominator chain", () => {
+  // Node0 -> dict1 -> Node2 -> Node3 ; Node0 -> list4 -> str5. Node2 and Node3 are nested in Node0.
+  // A second root Node6 shares str7 with list4, so str7 is dominated by neither.
+  const snap = makeSnapshot({
+    types: ["app.Node", "builtins.dict", "builtins.list", "builtins.str"],
+    objects: [
+      { type: 0, size: 100 }, { type: 1, size: 50 }, { type: 0, size: 40 }, { type: 0, size: 30 },
+      { type: 2, size: 20 }, { type: 3, size: 5 }, { type: 0, size: 7 }, { type: 3, size: 3 },
+    ],
+    edges: [[0, 1], [1, 2], [2, 3], [0, 4], [4, 5], [4, 7], [6, 7]],
+    roots: [0, 6],
+  });
+  const rows = retainedByType(analyze(snap));
+  assert.deepEqual(rows, [
+    { type: "app.Node", count: 4, shallow: 177, retained: 245 + 7 },
+    { type: "builtins.dict", count: 1, shallow: 50, retained: 120 },
+    { type: "builtins.list", count: 1, shallow: 20, retained: 25 },
+    { type: "builtins.str", count: 2, shallow: 8, retained: 8 },
+  ]);
+});
+
+test("self-loops make one-member cycles; minMembers and top filter them", () => {
+  const snap = makeSnapshot({
+    types: ["builtins.list", "builtins.dict"],
+    objects: [{ type: 0, size: 5 }, { type: 1, size: 6 }, { type: 1, size: 7 }, { type: 0, size: 8 }],
+    edges: [[0, 0], [0, 1], [1, 2], [2, 1], [2, 3]],
+    roots: [0],
+  });
+  const g = analyze(snap);
+  assert.deepEqual(cycles(g).map((c) => [c.members, c.retained, c.entry]), [[1, 26, 0], [2, 21, 1]]);
+  assert.deepEqual(cycles(g, { minMembers: 2 }).map((c) => c.members), [2]);
+  assert.deepEqual(cycles(g, { top: 1 }).map((c) => c.members), [1]);
+});
+
+test("an empty snapshot analyses to empty arrays", () => {
+  const g = analyze(makeSnapshot({ types: [], objects: [] }));
+  assert.equal(g.idom.length, 0);
+  assert.equal(g.sccCount, 0);
+  assert.deepEqual(cycles(g), []);
+  assert.deepEqual(retainedByType(g), []);
+});
