@@ -59,19 +59,25 @@ export function writeLbsnap(path: string, c: SnapshotColumns): void {
     counts: { objects: c.address.length, edges: c.edgeTarget.length, roots: c.rootObject.length, strings: c.strings.length, types: c.types.length },
     types: c.types, sections: {}, threads: [], lru_caches: [], alloc_sites: null, census: null,
   };
-  // Section offsets depend on the header length, which depends on the offsets: iterate until stable.
-  let headerBytes = new Uint8Array(0);
-  for (let attempt = 0; attempt < 4; attempt++) {
-    let offset = pad8(16 + headerBytes.length);
+  // Section offsets depend on the header length, which depends on the offsets: grow the assumed length until
+  // the header fits, then pad it with spaces (valid JSON whitespace) to exactly that length.
+  let headerLength = 0;
+  let headerBytes: Uint8Array;
+  for (;;) {
+    let offset = pad8(16 + headerLength);
     const sections: Record<string, unknown> = {};
     for (const [key, dtype, column] of columns) {
       sections[key] = { offset, length: column.byteLength, dtype, count: column.length };
       offset = pad8(offset + column.byteLength);
     }
     header.sections = sections;
-    const next = new TextEncoder().encode(JSON.stringify(header));
-    if (next.length === headerBytes.length) break;
-    headerBytes = next;
+    const encoded = new TextEncoder().encode(JSON.stringify(header));
+    if (encoded.length <= headerLength) {
+      headerBytes = new Uint8Array(headerLength).fill(0x20);
+      headerBytes.set(encoded);
+      break;
+    }
+    headerLength = encoded.length;
   }
   const fd = openSync(path + ".partial", "w");
   let crc = 0;

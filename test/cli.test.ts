@@ -1,0 +1,233 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { synthesize, writeLbsnap } from "../bench/synth.js";
+import { agentAvailable, CLI, runPythonJson, startPython, tempDir } from "./helpers/python.js";
+import { damagedVariants } from "./helpers/damage.js";
+
+function leakbook(...args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Exit code 2, nothing on stdout, exactly one stderr line starting "leakbook: ", no stack trace. */
+function assertCleanFailure(result: ReturnType<typeof leakbook>, expected: RegExp, what: string): void {
+  assert.equal(result.status, 2, `${what}: exit code (stderr: ${result.stderr})`);
+  assert.equal(result.stdout, "", what);
+  const lines = result.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `${what}: one line, got ${JSON.stringify(result.stderr)}`);
+  assert.match(lines[0], /^leakbook: /, what);
+  assert.match(lines[0], expected, what);
+  assert.doesNotMatch(result.stderr, /\n\s+at |Error:/, what);
+}
+
+function syntheticFile(dir: string, name = "synthetic.lbsnap", objects = 5_000, meta?: Record<string, unknown>): string {
+  const path = join(dir, name);
+  writeLbsnap(path, { ...synthesize(objects, objects * 2.5, objects), meta });
+  return path;
+}
+
+const CAPTURE_SCRIPT = `
+import json, os, sys
+import leakbook
+DATA = {'key': list(range(100))}
+path = os.path.join(sys.argv[1], 'real.lbsnap')
+leakbook.snapshot(path)
+print(json.dumps({'path': path, 'list': id(DATA['key'])}))
+`;
+
+test("--help describes the program and each command", () => {
+  const program = leakbook("--help");
+  assert.equal(program.status, 0);
+  assert.match(program.stdout, /summary/);
+  assert.match(program.stdout, /paths/);
+  for (const command of ["summary", "paths"]) {
+    const help = leakbook(command, "--help");
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, new RegExp(`Usage: leakbook ${command} FILE`));
+    assert.match(help.stdout, /--json/);
+  }
+});
+
+test("bad files fail with one line and exit code 2", () => {
+  const dir = tempDir();
+  const sources = [syntheticFile(dir)];
+  if (agentAvailable()) sources.push(runPythonJson<{ path: string }>(CAPTURE_SCRIPT, dir).path);
+  for (const source of sources) {
+    for (const [name, [bytes, expected]] of Object.entries(damagedVariants(readFileSync(source)))) {
+      const path = join(dir, `${name.replace(/ /g, "-")}.lbsnap`);
+      writeFileSync(path, bytes);
+      for (const command of [["summary", path], ["paths", path, "0x10"]]) {
+        assertCleanFailure(leakbook(...command), new RegExp(`${path}: .*${expected}`), `${name} of ${source} (${command[0]})`);
+      }
+    }
+  }
+  assertCleanFailure(leakbook("summary", join(dir, "missing.lbsnap")), /missing\.lbsnap: no such file/, "missing file");
+  const empty = join(dir, "empty-dir");
+  mkdirSync(empty);
+  assertCleanFailure(leakbook("summary", empty), /empty directory/, "empty directory");
+  assertCleanFailure(leakbook("paths", empty, "1"), /empty directory/, "empty directory (paths)");
+});
+
+test("bad arguments fail with one line and exit code 2", () => {
+  const dir = tempDir();
+  const file = syntheticFile(dir);
+  assertCleanFailure(leakbook("frobnicate"), /unknown command 'frobnicate'/, "unknown command");
+  assertCleanFailure(leakbook("summary"), /missing FILE/, "no file");
+  assertCleanFailure(leakbook("summary", file, "--colour"), /--colour/, "unknown option");
+  assertCleanFailure(leakbook("summary", file, "extra"), /unexpected argument 'extra'/, "extra argument");
+  assertCleanFailure(leakbook("paths", file), /missing ADDRESS/, "no address");
+  assertCleanFailure(leakbook("paths", file, "0xZZ"), /bad ADDRESS '0xZZ'/, "bad address");
+  assertCleanFailure(leakbook("paths", file, "0x10", "--k", "0"), /bad --k '0'/, "bad k");
+  assertCleanFailure(leakbook("paths", file, "0x10"), /no object at address 0x10/, "unknown address");
+});
+
+test("summary --json reports counts, types, roots, memory, cycles and timings", () => {
+  const dir = tempDir();
+  const columns = synthesize(30_000, 75_000, 11);
+  const file = join(dir, "s.lbsnap");
+  writeLbsnap(file, columns);
+  const result = leakbook("summary", file, "--json");
+  assert.equal(result.status, 0, result.stderr);
+  const summary = JSON.parse(result.stdout);
+  assert.equal(summary.objects, 30_000);
+  assert.equal(summary.edges, 75_000);
+  assert.equal(summary.roots.count, columns.rootObject.length);
+  const countOf = (type: string) => summary.types.find((t: { type: string }) => t.type === type)?.count ?? 0;
+  for (const [t, name] of columns.types.entries()) assert.equal(countOf(name), columns.type.filter((x) => x === t).length, name);
+  const shallow = summary.types.reduce((sum: number, t: { shallow: number }) => sum + t.shallow, 0);
+  assert.equal(shallow, columns.size.reduce((a, b) => a + b, 0));
+  assert.equal(summary.memory.shallow_total, shallow);
+  assert.equal(summary.unreachable.count, 0, "every synthetic object hangs off a module");
+  assert.ok(Array.isArray(summary.cycles) && summary.cycles.length > 0, "random extra references close cycles");
+  for (const phase of ["load", "graph", "dominators", "cycles", "total"]) assert.equal(typeof summary.timings[phase], "number", phase);
+
+  const text = leakbook("summary", file);
+  assert.equal(text.status, 0);
+  assert.match(text.stdout, /objects\s+30,000/);
+  assert.match(text.stdout, /MiB|KiB/);
+  assert.match(text.stdout, /Largest cycles/);
+});
+
+test("a directory stands for its latest snapshot", () => {
+  const dir = tempDir();
+  const now = Date.now() / 1000;
+  syntheticFile(dir, "a-newest.lbsnap", 3_000, { time_unix: now, sequence: 2 });
+  syntheticFile(dir, "b-oldest.lbsnap", 4_000, { time_unix: now - 100, sequence: 1 });
+  const summary = JSON.parse(leakbook("summary", dir, "--json").stdout);
+  assert.equal(summary.file, join(dir, "a-newest.lbsnap"));
+  assert.equal(summary.objects, 3_000);
+});
+
+test("paths --json gives expressions that start at a root", () => {
+  const dir = tempDir();
+  const columns = synthesize(5_000, 12_000, 5);
+  const file = join(dir, "s.lbsnap");
+  writeLbsnap(file, columns);
+  const object = 4_321;
+  const address = columns.address[object];
+  for (const spelled of [String(address), "0x" + address.toString(16)]) {
+    const result = leakbook("paths", file, spelled, "--json", "--k", "2");
+    assert.equal(result.status, 0, result.stderr);
+    const { paths } = JSON.parse(result.stdout);
+    assert.ok(paths.length >= 1 && paths.length <= 2);
+    for (const path of paths) {
+      assert.match(path.expr, /^sys\.modules\['app\.module\d+'\]/);
+      assert.equal(path.steps[path.steps.length - 1].address, address);
+      assert.equal(path.expr.startsWith(path.steps[0].label), true);
+    }
+  }
+});
+
+// A live process builds objects reachable in different ways, captures itself and waits; the CLI's expressions
+// are sent back and evaluated in that very process, which reports whether each gives the same object.
+const LIVE_SCRIPT = `
+import gc, json, os, sys, threading
+import leakbook
+
+class Thing:
+    pass
+
+class Registry:
+    pass
+
+class Slotted:
+    __slots__ = ('payload',)
+
+CACHE = {'user:42': Thing()}
+Registry.current = Thing()
+HOLDER = Slotted()
+HOLDER.payload = Thing()
+
+def make_closure():
+    captured = Thing()
+    def read():
+        return captured
+    return read
+
+READER = make_closure()
+
+ready = threading.Event()
+release = threading.Event()
+thread_local_id = []
+
+def worker():
+    local_thing = Thing()
+    thread_local_id.append(id(local_thing))
+    ready.set()
+    release.wait()
+
+thread = threading.Thread(target=worker, name='worker', daemon=True)
+thread.start()
+ready.wait()
+
+ids = {
+    'dict value': id(CACHE['user:42']),
+    'class attribute': id(Registry.current),
+    'slot': id(HOLDER.payload),
+    'closure cell': id(READER.__closure__[0].cell_contents),
+    'thread local': thread_local_id[0],
+}
+
+def capture():
+    path = os.path.join(sys.argv[1], 'live.lbsnap')
+    leakbook.snapshot(path)
+    return path
+
+path = capture()
+print(json.dumps({'path': path, 'ids': ids}), flush=True)
+exprs = json.loads(sys.stdin.readline())
+results = {}
+for name, expr in exprs.items():
+    try:
+        results[name] = id(eval(expr, {'sys': sys, 'gc': gc})) == ids[name]
+    except Exception as error:
+        results[name] = repr(error)
+print(json.dumps(results), flush=True)
+release.set()
+thread.join()
+`;
+
+test("paths expressions evaluate to the very object in the live process", { skip: !agentAvailable() && "python/leakbook.py not present", timeout: 180_000 }, async () => {
+  const dir = tempDir();
+  const live = startPython(LIVE_SCRIPT, dir);
+  try {
+    const { path, ids } = await live.nextMessage<{ path: string; ids: Record<string, number> }>();
+    const exprs: Record<string, string> = {};
+    for (const [name, address] of Object.entries(ids)) {
+      const result = leakbook("paths", path, String(address), "--json");
+      assert.equal(result.status, 0, `${name}: ${result.stderr}`);
+      const { paths } = JSON.parse(result.stdout);
+      assert.ok(paths.length > 0, `${name} has a path`);
+      exprs[name] = paths[0].expr;
+    }
+    live.send(exprs);
+    const results = await live.nextMessage<Record<string, boolean | string>>();
+    for (const name of Object.keys(ids)) assert.equal(results[name], true, `${name}: ${exprs[name]} -> ${results[name]}`);
+  } finally {
+    const code = await live.finish();
+    assert.equal(code, 0, live.stderr());
+  }
+});
