@@ -1,0 +1,1876 @@
+"""leakbook capture agent: heap snapshots of a running Python process.
+
+One file, standard library only, Python 3.8+. Copy it next to an application or put
+its directory on PYTHONPATH. Usage and guarantees: docs/capture.md. File format:
+docs/snapshot-format.md.
+
+    import leakbook
+    leakbook.snapshot()                       # one full snapshot in the current directory
+    leakbook.start("/tmp/snaps", interval=60) # periodic snapshots plus one at exit
+
+    python3 -m leakbook run [--out DIR] [--interval S] [--tracemalloc] script.py [args...]
+    python3 -m leakbook attach PID [--out DIR]
+    python3 -m leakbook info FILE [--json]
+"""
+
+import array
+import atexit
+import builtins
+import collections
+import functools
+import gc
+import io
+import json
+import os
+import platform
+import socket
+import struct
+import sys
+import tempfile
+import threading
+import time
+import types
+import warnings
+import zlib
+
+__all__ = ["snapshot", "start", "Recorder", "read_snapshot", "SnapshotError", "main"]
+
+AGENT_VERSION = "0.1.0"
+FORMAT_VERSION = 1
+EXTENSION = ".lbsnap"
+MAGIC = b"LEAKBOOK"
+TRAILER_MAGIC = b"LBEND001"
+TRAILER_SIZE = 24
+
+NONE = 0xFFFFFFFF
+MAX_LENGTH = 0xFFFFFFFE
+FLAG_TRACKED = 1
+FLAG_TRUNCATED = 2
+FLAG_VALUE = 4
+EDGE_SUFFIX = 0
+EDGE_INDEX = 1
+EDGE_OPAQUE = 2
+ROOT_MODULE = 0
+ROOT_THREAD = 1
+ROOT_GARBAGE = 2
+ROOT_LAST_EXC = 3
+ROOT_BUILTINS = 4
+ROOT_OTHER = 5
+
+ALLOC_FRAMES = 8
+KEY_REPR_LIMIT = 200
+INT_VALUE_DIGITS = 40
+
+_LITTLE = sys.byteorder == "little"
+_PY311 = sys.version_info >= (3, 11)
+_IMPORT_TIME = time.time()
+
+if array.array("I").itemsize != 4:  # pragma: no cover - no supported platform has this
+    raise ImportError("leakbook needs a 4-byte array('I')")
+
+# Descriptors of builtin types, called directly so that no metaclass or user override runs.
+_TYPE_DICT = type.__dict__["__dict__"].__get__
+_TYPE_MRO = type.__dict__["__mro__"].__get__
+_TYPE_BASES = type.__dict__["__bases__"].__get__
+_TYPE_BASE = type.__dict__["__base__"].__get__
+_TYPE_MODULE = type.__dict__["__module__"].__get__
+_TYPE_QUALNAME = type.__dict__["__qualname__"].__get__
+_TYPE_NAME = type.__dict__["__name__"].__get__
+_TYPE_FLAGS = type.__dict__["__flags__"].__get__
+_MODULE_DICT = types.ModuleType.__dict__["__dict__"].__get__
+_EXC_ATTRS = tuple(
+    (BaseException.__dict__[name].__get__, "." + name)
+    for name in ("args", "__traceback__", "__context__", "__cause__")
+)
+_EXC_DICT = BaseException.__dict__["__dict__"].__get__
+_STR_SLICE = str.__getitem__
+_STR_COPY = str.__str__
+_INT_REPR = int.__repr__
+_FLOAT_REPR = float.__repr__
+
+_HEAPTYPE = 1 << 9
+_HAVE_GC = 1 << 14
+_MANAGED_DICT = 1 << 4  # Py_TPFLAGS_MANAGED_DICT, 3.11+
+_GC_HEADER = sys.getsizeof([]) - [].__sizeof__()
+
+_C_CALLABLES = (
+    types.BuiltinFunctionType,
+    types.MethodDescriptorType,
+    types.WrapperDescriptorType,
+    types.ClassMethodDescriptorType,
+)
+_SIZED = (
+    str, bytes, bytearray, list, tuple, dict, set, frozenset,
+    collections.deque, memoryview, array.array, range,
+)
+_MISSING = object()
+
+_LRU_TYPE = getattr(functools, "_lru_cache_wrapper", None)
+_PARTIAL_TYPE = functools.partial
+
+# Attributes of exact builtin types that are plain C members or getters returning a stored
+# reference; reading them runs no user code and allocates nothing.
+_BUILTIN_ATTRS = {
+    types.FunctionType: (
+        "__code__", "__globals__", "__defaults__", "__kwdefaults__", "__closure__",
+        "__module__", "__name__", "__qualname__", "__doc__", "__builtins__", "__type_params__",
+    ),
+    types.MethodType: ("__self__", "__func__"),
+    types.BuiltinFunctionType: ("__self__", "__module__"),
+    types.CellType if hasattr(types, "CellType") else type((lambda x: lambda: x)(0).__closure__[0]): (
+        "cell_contents",
+    ),
+    types.TracebackType: ("tb_frame", "tb_next"),
+    staticmethod: ("__func__",),
+    classmethod: ("__func__",),
+    property: ("fget", "fset", "fdel", "__doc__"),
+    _PARTIAL_TYPE: ("func", "args", "keywords"),
+    types.GeneratorType: ("gi_code", "__name__", "__qualname__") + (() if _PY311 else ("gi_frame",)),
+    types.CoroutineType: ("cr_code", "__name__", "__qualname__") + (() if _PY311 else ("cr_frame",)),
+    types.AsyncGeneratorType: ("ag_code", "__name__", "__qualname__") + (() if _PY311 else ("ag_frame",)),
+}
+if _LRU_TYPE is not None:
+    _BUILTIN_ATTRS[_LRU_TYPE] = ("__wrapped__",)
+# Keep only attributes this interpreter has.
+_BUILTIN_ATTRS = {
+    t: tuple(name for name in names if name in _TYPE_DICT(t) or name in getattr(t, "__dict__", {}))
+    for t, names in _BUILTIN_ATTRS.items()
+}
+if _LRU_TYPE is not None:
+    _BUILTIN_ATTRS[_LRU_TYPE] = ("__wrapped__",)  # stored in the instance dict, not the type
+_BUILTIN_ATTRS = {id(t): names for t, names in _BUILTIN_ATTRS.items()}
+_CODE_ATTRS = tuple(n for n in ("co_consts", "co_names", "co_filename", "co_name", "co_qualname")
+                    if hasattr(types.CodeType, n))
+
+# Handling kinds of the walk's hot loop.
+_K_LEAF = 0      # no referents (not a GC type), nothing to label
+_K_SEQ = 1       # exact list/tuple/deque: items with index labels
+_K_DICT = 2      # exact dict: keys and values
+_K_OTHER = 3     # a handler method labels the referents
+
+# Name kinds.
+_N_NONE = 0
+_N_STR = 1
+_N_CALL = 2      # a function returns (text, is_value, truncated)
+
+
+class SnapshotError(Exception):
+    """A file that is not a complete, intact leakbook snapshot."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Small helpers
+
+def _one_of(t, choices):
+    """`t in choices` by identity: == on a class could run its metaclass's __eq__."""
+    for c in choices:
+        if t is c:
+            return True
+    return False
+
+
+def _class_items(c):
+    """(name, value) pairs of a class's own namespace."""
+    try:
+        return list(_TYPE_DICT(c).items())
+    except Exception:
+        return []
+
+
+def _mro(t):
+    try:
+        mro = _TYPE_MRO(t)
+    except Exception:
+        mro = None
+    return mro if mro is not None else (t,)
+
+
+def _mro_lookup(t, name):
+    """The value of `name` in the first class dict of t's MRO that has it, or _MISSING."""
+    for c in _mro(t):
+        d = _TYPE_DICT(c)
+        if name in d:
+            return d[name]
+    return _MISSING
+
+
+def _type_name(t):
+    try:
+        mod = _TYPE_MODULE(t)
+    except Exception:
+        mod = None
+    try:
+        qual = _TYPE_QUALNAME(t)
+    except Exception:
+        qual = None
+    if type(qual) is not str:
+        qual = _TYPE_NAME(t)
+    if type(mod) is not str:
+        mod = "?"
+    return mod + "." + qual
+
+
+def _exact_name(module, qualname):
+    if type(qualname) is not str:
+        return None
+    if type(module) is str and module:
+        return module + "." + qualname
+    return qualname
+
+
+def _key_repr(key):
+    """repr() of a dict key of an exact builtin atom type (or a tuple of them), else None."""
+    t = type(key)
+    if t is str or t is bytes:
+        if len(key) > KEY_REPR_LIMIT:
+            return None
+        text = repr(key)
+    elif t is int:
+        if key.bit_length() > 600:
+            return None
+        text = _INT_REPR(key)
+    elif t is bool or key is None:
+        text = repr(key)
+    elif t is float:
+        if key != key or key in (float("inf"), float("-inf")):
+            return None
+        text = _FLOAT_REPR(key)
+    elif t is tuple:
+        if len(key) > KEY_REPR_LIMIT:
+            return None
+        parts = []
+        for item in key:
+            part = _key_repr(item)
+            if part is None:
+                return None
+            parts.append(part)
+        text = "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+    else:
+        return None
+    return text if len(text) <= KEY_REPR_LIMIT else None
+
+
+def _length_function(t):
+    """A function returning len() for instances of sized builtins without running overrides."""
+    if _one_of(t, _SIZED):
+        return len if t is not memoryview else _memoryview_len
+    for c in _mro(t):
+        if _one_of(c, _SIZED):
+            return _memoryview_len if c is memoryview else c.__len__
+    return None
+
+
+def _memoryview_len(view):
+    try:
+        return len(view)
+    except ValueError:  # released
+        return 0
+
+
+def _size_function(t):
+    """sys.getsizeof unless __sizeof__ is Python code; then the builtin base's __sizeof__."""
+    found = _mro_lookup(t, "__sizeof__")
+    if _one_of(type(found), _C_CALLABLES):
+        return sys.getsizeof
+    for c in _mro(t):
+        if not _TYPE_FLAGS(c) & _HEAPTYPE:
+            base = _TYPE_DICT(c).get("__sizeof__")
+            if _one_of(type(base), _C_CALLABLES):
+                def size(obj, base=base):
+                    return base(obj) + (_GC_HEADER if gc.is_tracked(obj) else 0)
+                return size
+    return lambda obj: object.__sizeof__(obj) + (_GC_HEADER if gc.is_tracked(obj) else 0)
+
+
+def _dict_items(d):
+    """A C-level copy of a dict's items: no __iter__/items() override runs."""
+    for _ in range(10):
+        try:
+            return list(dict.items(d))
+        except RuntimeError:  # resized by another thread while copying
+            continue
+    return []
+
+
+def _agent_files():
+    here = os.path.realpath(__file__) if "__file__" in globals() else None
+    return {here} if here else set()
+
+
+_AGENT_FILES = _agent_files()
+_FILE_IS_AGENT = {}
+
+
+def _is_agent_frame(frame):
+    name = frame.f_code.co_filename
+    known = _FILE_IS_AGENT.get(name)
+    if known is None:
+        try:
+            known = os.path.realpath(name) in _AGENT_FILES
+        except Exception:
+            known = False
+        _FILE_IS_AGENT[name] = known
+    return known
+
+
+# ----------------------------------------------------------------------------------------------
+# Process and memory facts
+
+def _process_start():
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            stat = f.read().decode("ascii", "replace")
+        fields = stat[stat.rindex(")") + 2:].split()
+        ticks = int(fields[19])
+        with open("/proc/stat", "rb") as f:
+            for line in f:
+                if line.startswith(b"btime "):
+                    boot = int(line.split()[1])
+                    return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except Exception:
+        pass
+    return _IMPORT_TIME
+
+
+_PROCESS_START = _process_start()
+
+
+def _rss():
+    try:
+        with open("/proc/self/status", "rb") as f:
+            values = {}
+            for line in f:
+                if line.startswith((b"VmRSS:", b"VmHWM:")):
+                    key, value = line.split(b":", 1)
+                    values[key] = int(value.split()[0]) * 1024
+        return values.get(b"VmRSS"), values.get(b"VmHWM"), "proc"
+    except Exception:
+        pass
+    try:
+        import resource
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return None, peak if sys.platform == "darwin" else peak * 1024, "getrusage"
+    except Exception:
+        return None, None, None
+
+
+_PYMALLOC_KEYS = (
+    ("# arenas allocated total", "arenas_allocated_total"),
+    ("# arenas reclaimed", "arenas_reclaimed"),
+    ("# arenas highwater mark", "arenas_highwater"),
+    ("# arenas allocated current", "arenas_in_use"),
+    ("# bytes in allocated blocks", "bytes_in_allocated_blocks"),
+    ("# bytes in available blocks", "bytes_in_free_blocks"),
+    ("# bytes lost to pool headers", "bytes_lost_pool_headers"),
+    ("# bytes lost to quantization", "bytes_lost_quantization"),
+    ("# bytes lost to arena alignment", "bytes_lost_arena_alignment"),
+)
+
+
+def _parse_mallocstats(text):
+    stats = {}
+    for line in text.splitlines():
+        if "=" not in line:
+            continue
+        left, right = line.split("=", 1)
+        left = left.strip()
+        try:
+            value = int(right.strip().replace(",", ""))
+        except ValueError:
+            continue
+        for prefix, key in _PYMALLOC_KEYS:
+            if left == prefix and key not in stats:
+                stats[key] = value
+        if "arenas *" in left and "bytes/arena" in left and "arena_bytes" not in stats:
+            stats["arena_bytes"] = value
+        elif "unused pools *" in left and "bytes_in_free_pools" not in stats:
+            stats["bytes_in_free_pools"] = value
+    return stats or None
+
+
+def _pymalloc_stats():
+    """sys._debugmallocstats() writes to C-level stderr: redirect fd 2 briefly to read it."""
+    if not hasattr(sys, "_debugmallocstats"):
+        return None
+    try:
+        sys.stderr.flush()
+    except Exception:
+        pass
+    try:
+        with tempfile.TemporaryFile() as tmp:
+            saved = os.dup(2)
+            try:
+                os.dup2(tmp.fileno(), 2)
+                sys._debugmallocstats()
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+            tmp.seek(0)
+            text = tmp.read().decode("ascii", "replace")
+    except Exception:
+        return None
+    return _parse_mallocstats(text)
+
+
+def _memory():
+    rss, peak, source = _rss()
+    tracing = None
+    try:
+        import tracemalloc
+        if tracemalloc.is_tracing():
+            current, traced_peak = tracemalloc.get_traced_memory()
+            tracing = {"current": current, "peak": traced_peak}
+    except Exception:
+        pass
+    return {
+        "rss": rss,
+        "rss_peak": peak,
+        "source": source,
+        "pymalloc": _pymalloc_stats(),
+        "gc": {
+            "enabled": gc.isenabled(),
+            "count": list(gc.get_count()),
+            "stats": gc.get_stats(),
+            "garbage": len(gc.garbage),
+        },
+        "tracemalloc": tracing,
+    }
+
+
+def _meta(started, options, values):
+    version = sys.version_info
+    meta = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started))
+                + ".%06dZ" % int((started % 1) * 1e6),
+        "time_unix": started,
+        "pid": os.getpid(),
+        "process_start": _PROCESS_START,
+        "sequence": None,
+        "python": {
+            "version": "%d.%d.%d" % version[:3],
+            "implementation": sys.implementation.name,
+            "hexversion": sys.hexversion,
+        },
+        "platform": sys.platform + " " + platform.platform(),
+        "hostname": socket.gethostname(),
+        "options": options,
+    }
+    if values != "none":  # argv may hold secrets
+        meta["argv"] = [a if type(a) is str else str(a) for a in sys.argv]
+    return meta
+
+
+# ----------------------------------------------------------------------------------------------
+# The walk
+
+class _TypeInfo(object):
+    """What the walk needs to know about one type; computed once per type per capture."""
+
+    __slots__ = ("index", "kind", "size", "length", "name_kind", "name", "handler",
+                 "slots", "dict_get", "managed", "generic", "learned", "candidates", "attrs",
+                 "misses")
+
+
+class _Graph(object):
+    """Walks the heap into columns. Holds strong references to every object until released."""
+
+    __slots__ = (
+        "values", "value_len", "objs", "index", "types", "type_names", "strings", "string_ids",
+        "address", "type_col", "size", "length", "flags", "name", "alloc", "edge_start",
+        "edge_target", "edge_kind", "edge_label", "root_object", "root_kind", "root_label",
+        "namespaces", "key_labels", "threads", "lru", "alloc_sites", "alloc_site_ids",
+        "trace", "held", "sid_referent", "sid_dict_key", "sid_set_member", "sid_class",
+        "sid_dict", "sid_lru", "opaque",
+    )
+
+    def __init__(self, values, value_len, trace):
+        self.values = values
+        self.value_len = value_len
+        self.objs = []
+        self.index = {}          # id(obj) -> object index; -1 for excluded bookkeeping
+        self.types = {}          # id(type) -> _TypeInfo
+        self.type_names = []
+        self.strings = []
+        self.string_ids = {}     # interned names and labels -> string index
+        self.key_labels = {}     # str dict key -> label string index
+        self.namespaces = set()  # ids of module/class/instance dicts (labelled even with values="none")
+        self.address = array.array("d")
+        self.type_col = array.array("I")
+        self.size = array.array("d")
+        self.length = array.array("I")
+        self.flags = array.array("B")
+        self.name = array.array("I")
+        self.alloc = array.array("I") if trace else None
+        self.edge_start = array.array("I")
+        self.edge_target = array.array("I")
+        self.edge_kind = array.array("B")
+        self.edge_label = array.array("I")
+        self.root_object = array.array("I")
+        self.root_kind = array.array("B")
+        self.root_label = array.array("I")
+        self.threads = []
+        self.lru = []
+        self.alloc_sites = [] if trace else None
+        self.alloc_site_ids = {}
+        self.trace = trace
+        self.held = []           # agent frames, kept alive so their ids stay excluded
+        self.sid_referent = self.sid("<referent>")
+        self.sid_dict_key = self.sid("<dict key>")
+        self.sid_set_member = self.sid("<set member>")
+        self.sid_class = self.sid(".__class__")
+        self.sid_dict = self.sid(".__dict__")
+        self.sid_lru = self.sid("<lru_cache storage>")
+        self.opaque = {self.sid_referent, self.sid_dict_key, self.sid_set_member, self.sid_lru}
+        for own in (self, self.objs, self.index, self.types, self.type_names, self.strings,
+                    self.string_ids, self.key_labels, self.namespaces, self.threads, self.lru,
+                    self.held, self.alloc_site_ids, self.alloc_sites):
+            self.exclude(own)
+
+    def exclude(self, obj):
+        if obj is not None:
+            self.index[id(obj)] = -1
+
+    def sid(self, text):
+        found = self.string_ids.get(text)
+        if found is None:
+            found = self.string_ids[text] = len(self.strings)
+            self.strings.append(text)
+        return found
+
+    def add(self, obj):
+        """Index of obj, adding it to the walk if new; -1 if excluded."""
+        found = self.index.get(id(obj))
+        if found is None:
+            found = self.index[id(obj)] = len(self.objs)
+            self.objs.append(obj)
+        return found
+
+    # -- roots --------------------------------------------------------------------------------
+
+    def add_root(self, obj, kind, label):
+        found = self.add(obj)
+        if found >= 0:
+            self.root_object.append(found)
+            self.root_kind.append(kind)
+            self.root_label.append(self.sid(label))
+
+    def add_roots(self):
+        for name, module in _dict_items(sys.modules):
+            if type(name) is str and module is not None:
+                self.add_root(module, ROOT_MODULE, "sys.modules[%r]" % name)
+                if self.values == "none" and isinstance(module, types.ModuleType):
+                    self.namespaces.add(id(_MODULE_DICT(module)))
+        self.add_thread_roots()
+        for i, item in enumerate(list(gc.garbage)):
+            self.add_root(item, ROOT_GARBAGE, "gc.garbage[%d]" % i)
+        for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+            value = sys.__dict__.get(name)
+            if value is not None:
+                self.add_root(value, ROOT_LAST_EXC, "sys." + name)
+        self.add_root(_MODULE_DICT(builtins), ROOT_BUILTINS, "builtins.__dict__")
+
+    def add_thread_roots(self):
+        frames = sys._current_frames()
+        self.exclude(frames)
+        names = {}
+        for thread in threading.enumerate():
+            try:
+                names[object.__getattribute__(thread, "_ident")] = thread
+            except Exception:
+                pass
+        for ident, frame in _dict_items(frames):
+            innermost = None
+            while frame is not None:
+                if _is_agent_frame(frame):
+                    self.held.append(frame)
+                    self.exclude(frame)
+                elif innermost is None:
+                    innermost = frame
+                frame = frame.f_back
+            index = None
+            if innermost is not None:
+                self.add_root(innermost, ROOT_THREAD, "sys._current_frames()[%d]" % ident)
+                index = self.index.get(id(innermost))
+            thread = names.get(ident)
+            info = {"ident": ident, "name": None, "daemon": None, "frame": index}
+            if thread is not None:
+                try:
+                    info["name"] = str(object.__getattribute__(thread, "_name"))
+                    info["daemon"] = bool(object.__getattribute__(thread, "_daemonic"))
+                except Exception:
+                    pass
+            self.threads.append(info)
+        del frame, innermost
+
+    # -- per-type information -----------------------------------------------------------------
+
+    def type_info(self, t):
+        info = _TypeInfo()
+        info.index = len(self.type_names)
+        self.type_names.append(_type_name(t))
+        flags = _TYPE_FLAGS(t)
+        info.size = _size_function(t)
+        info.length = _length_function(t)
+        info.name_kind, info.name = _N_NONE, None
+        info.handler = None
+        info.slots = ()
+        info.dict_get = None
+        info.managed = False
+        info.generic = False
+        info.learned = []
+        info.candidates = []
+        info.attrs = ()
+        info.misses = 0
+        if t is str:
+            info.name_kind = _N_STR
+        elif self.values != "none" and id(t) in _VALUE_NAMES:
+            info.name_kind, info.name = _N_CALL, _VALUE_NAMES[id(t)]
+        elif id(t) in _NAMED_TYPES:
+            info.name_kind, info.name = _N_CALL, _NAMED_TYPES[id(t)]
+        elif issubclass(t, type):
+            info.name_kind, info.name = _N_CALL, _type_object_name
+        elif issubclass(t, str) and self.values != "none":
+            info.name_kind, info.name = _N_CALL, _str_subclass_value
+        if not flags & _HAVE_GC:
+            info.kind = _K_LEAF
+            if t is types.CodeType:
+                info.kind, info.handler = _K_OTHER, self.code_edges
+            return self.remember(t, info)
+        info.kind = _K_OTHER
+        if t is list or t is tuple or t is collections.deque:
+            info.kind = _K_SEQ
+        elif t is dict:
+            info.kind = _K_DICT
+        elif t is types.FrameType:
+            info.handler = self.frame_edges
+        elif t is types.ModuleType:
+            info.handler = self.module_edges
+        elif t is set or t is frozenset:
+            info.handler = self.set_edges
+        elif id(t) in _BUILTIN_ATTRS:
+            info.attrs = tuple((name, self.sid("." + name)) for name in _BUILTIN_ATTRS[id(t)])
+            info.handler = self.builtin_edges
+        elif issubclass(t, type):
+            info.handler = self.type_edges
+        else:
+            self.instance_setup(t, info)
+            info.handler = self.instance_edges
+        return self.remember(t, info)
+
+    def remember(self, t, info):
+        self.types[id(t)] = info
+        self.held.append(t)  # types must outlive the walk's id-keyed cache
+        return info
+
+    def instance_setup(self, t, info):
+        mro = _mro(t)
+        slots = []
+        for c in mro:
+            for name, value in _class_items(c):
+                if type(value) is types.MemberDescriptorType and type(name) is str:
+                    slots.append((value.__get__, self.sid("." + name)))
+        info.slots = tuple(slots)
+        found = _mro_lookup(t, "__dict__")
+        if _one_of(type(found), (types.GetSetDescriptorType, types.MemberDescriptorType)):
+            info.dict_get = found.__get__
+        info.managed = bool(_TYPE_FLAGS(t) & _MANAGED_DICT) and _PY311
+        overrides = False
+        for c in mro:
+            if c is object:
+                continue
+            d = _TYPE_DICT(c)
+            if "__getattribute__" in d or "__getattr__" in d:
+                overrides = True
+        info.generic = not overrides
+        if info.managed and info.generic:
+            info.candidates = self.attribute_candidates(mro)
+
+    def attribute_candidates(self, mro):
+        """Likely instance attribute names: names used by the class's own code, minus anything
+        the class defines (reading those could run a descriptor)."""
+        names = []
+        seen = set()
+        class_names = set()
+        for c in mro:
+            for key in _TYPE_DICT(c):
+                if type(key) is str:
+                    class_names.add(key)
+        for c in mro:
+            if not _TYPE_FLAGS(c) & _HEAPTYPE:
+                continue
+            codes = []
+            for _name, value in _class_items(c):
+                if type(value) is staticmethod or type(value) is classmethod:
+                    value = value.__func__
+                elif type(value) is property:
+                    codes.extend(f.__code__ for f in (value.fget, value.fset, value.fdel)
+                                 if type(f) is types.FunctionType)
+                    continue
+                if type(value) is types.FunctionType:
+                    codes.append(value.__code__)
+            while codes:
+                code = codes.pop()
+                for name in code.co_names:
+                    if name not in seen and name not in class_names and name.isidentifier():
+                        seen.add(name)
+                        names.append(name)
+                codes.extend(k for k in code.co_consts if type(k) is types.CodeType)
+        return names
+
+    def learn(self, info, name):
+        if name not in info.learned:
+            info.learned.append(name)
+            if name in info.candidates:
+                info.candidates.remove(name)
+
+    # -- edge handlers: each returns a list of (target, kind, label) -------------------------
+
+    def label_refs(self, refs, labels, out):
+        """Edges for refs, labelled from labels (id -> string index); the rest get <referent>."""
+        get = labels.get
+        referent = self.sid_referent
+        opaque = self.opaque
+        for r in refs:
+            sid = get(id(r), referent)
+            out.append((r, EDGE_OPAQUE if sid in opaque else EDGE_SUFFIX, sid))
+        return out
+
+    def builtin_edges(self, o, t, info):
+        labels = {}
+        for name, sid in info.attrs:
+            try:
+                value = getattr(o, name)
+            except Exception:
+                continue
+            labels.setdefault(id(value), sid)
+        refs = gc.get_referents(o)
+        if t is _LRU_TYPE:
+            self.lru_cache(o, refs, labels)
+        else:
+            self.dict_attribute(o, refs, labels, getattr(t, "__dict__", {}).get("__dict__"))
+        return self.label_refs(refs, labels, [])
+
+    def dict_attribute(self, o, refs, labels, descriptor):
+        """Label an unlabelled dict referent as `.__dict__` when it is the object's __dict__."""
+        if not _one_of(type(descriptor), (types.GetSetDescriptorType, types.MemberDescriptorType)):
+            return
+        if any(type(r) is dict and id(r) not in labels for r in refs):
+            try:
+                d = descriptor.__get__(o)
+            except Exception:
+                return
+            labels.setdefault(id(d), self.sid_dict)
+            if self.values == "none":
+                self.namespaces.add(id(d))
+
+    def lru_cache(self, o, refs, labels):
+        self.dict_attribute(o, refs, labels, _TYPE_DICT(_LRU_TYPE).get("__dict__"))
+        for r in refs:
+            if type(r) is dict and id(r) not in labels:
+                labels[id(r)] = self.sid_lru
+        entry = {"object": self.index.get(id(o)), "name": None}
+        try:
+            wrapped = o.__wrapped__
+            if type(wrapped) is types.FunctionType:
+                entry["name"] = _exact_name(wrapped.__module__, wrapped.__qualname__)
+        except Exception:
+            pass
+        try:
+            hits, misses, maxsize, currsize = tuple(o.cache_info())
+            entry.update(hits=hits, misses=misses, maxsize=maxsize, currsize=currsize)
+        except Exception:
+            pass
+        entry["typed"] = None
+        try:
+            params = _dict_items(o.__dict__)
+            for key, value in params:
+                if type(key) is str and key == "cache_parameters" and type(value) is types.FunctionType:
+                    entry["typed"] = bool(value().get("typed"))
+        except Exception:
+            pass
+        self.lru.append(entry)
+
+    def set_edges(self, o, t, info):
+        member = self.sid_set_member
+        return [(r, EDGE_OPAQUE, member) for r in gc.get_referents(o)]
+
+    def module_edges(self, o, t, info):
+        labels = {}
+        d = _MODULE_DICT(o)
+        labels[id(d)] = self.sid_dict
+        if self.values == "none":
+            self.namespaces.add(id(d))
+        return self.label_refs(gc.get_referents(o), labels, [])
+
+    def type_edges(self, o, t, info):
+        labels = {}
+        try:
+            real = gc.get_referents(_TYPE_DICT(o))
+            if real:
+                labels[id(real[0])] = self.sid_dict
+                if self.values == "none":
+                    self.namespaces.add(id(real[0]))
+        except Exception:
+            pass
+        for get, label in ((_TYPE_MRO, ".__mro__"), (_TYPE_BASES, ".__bases__"),
+                           (_TYPE_BASE, ".__base__")):
+            try:
+                labels.setdefault(id(get(o)), self.sid(label))
+            except Exception:
+                pass
+        labels.setdefault(id(t), self.sid_class)
+        return self.label_refs(gc.get_referents(o), labels, [])
+
+    def code_edges(self, o, t, info):
+        out = []
+        for name in _CODE_ATTRS:
+            out.append((getattr(o, name), EDGE_SUFFIX, self.sid("." + name)))
+        return out
+
+    def frame_edges(self, o, t, info):
+        """Frames: attributes plus locals. Since 3.11 a running frame reports no referents to
+        the GC, so the edges are built from its attributes."""
+        out = []
+        seen = set()
+        for name in ("f_back", "f_code", "f_globals", "f_builtins", "f_trace"):
+            try:
+                value = getattr(o, name)
+            except Exception:
+                continue
+            if value is not None:
+                out.append((value, EDGE_SUFFIX, self.sid("." + name)))
+                seen.add(id(value))
+        try:
+            local = o.f_locals
+            if local is not o.f_globals:
+                items = _dict_items(local) if type(local) is dict else list(local.items())
+                for key, value in items:
+                    if type(key) is str:
+                        out.append((value, EDGE_SUFFIX, self.sid(".f_locals[%r]" % key)))
+                        seen.add(id(value))
+        except Exception:
+            pass
+        referent = self.sid_referent
+        for r in gc.get_referents(o):
+            if id(r) not in seen:
+                out.append((r, EDGE_OPAQUE, referent))
+        return out
+
+    def instance_edges(self, o, t, info):
+        """Instances of classes and subclasses of builtins: slots, __dict__, inline attributes,
+        then container contents for dict/list/tuple/deque/exception subclasses."""
+        refs = gc.get_referents(o)
+        out = []
+        explicit = None
+        if issubclass(t, dict):
+            explicit = self.dict_edges(o, out)
+        labels = {id(t): self.sid_class}
+        for get, sid in info.slots:
+            try:
+                labels.setdefault(id(get(o)), sid)
+            except Exception:
+                pass
+        if issubclass(t, BaseException):
+            for get, label in _EXC_ATTRS:
+                try:
+                    labels.setdefault(id(get(o)), self.sid(label))
+                except Exception:
+                    pass
+        elif issubclass(t, (list, tuple, collections.deque)):
+            base = list if issubclass(t, list) else tuple if issubclass(t, tuple) else collections.deque
+            for i, item in enumerate(list(base.__iter__(o))):
+                labels.setdefault(id(item), self.sid("[%d]" % i))
+        if explicit is not None:
+            refs = [r for r in refs if id(r) not in explicit]
+        unlabelled = [r for r in refs if id(r) not in labels]
+        if unlabelled and info.dict_get is not None:
+            self.instance_dict(o, info, unlabelled, labels)
+            unlabelled = [r for r in unlabelled if id(r) not in labels]
+        if unlabelled and info.managed and info.generic:
+            self.inline_attributes(o, info, unlabelled, labels)
+        return self.label_refs(refs, labels, out)
+
+    def instance_dict(self, o, info, unlabelled, labels):
+        dicts = [r for r in unlabelled if type(r) is dict]
+        if not dicts:
+            return
+        if info.managed:
+            # Reading __dict__ would materialise it: only call the getter on a dict proven to
+            # be the instance's (its str keys read back as the same objects).
+            if not info.generic or len(dicts) != 1 or len(unlabelled) != 1:
+                return
+            items = [kv for kv in _dict_items(dicts[0])[:3] if type(kv[0]) is str]
+            if not items:
+                return
+            for key, value in items:
+                if _mro_lookup(type(o), key) is not _MISSING or getattr(o, key, _MISSING) is not value:
+                    return
+        try:
+            d = info.dict_get(o)
+        except Exception:
+            return
+        if type(d) is dict and any(d is r for r in dicts):
+            labels[id(d)] = self.sid_dict
+            if self.values == "none":
+                self.namespaces.add(id(d))
+            if info.managed:
+                for key in list(dict.keys(d)):
+                    if type(key) is str and key.isidentifier():
+                        self.learn(info, key)
+
+    def inline_attributes(self, o, info, unlabelled, labels):
+        """3.11+: attributes stored inline (no materialised __dict__) are referents without a
+        name; find the names by reading likely attribute names through the generic getattr."""
+        want = {id(r) for r in unlabelled}
+        # Types whose attribute names never show up among the candidates stop paying for them.
+        searches = (info.learned,) if info.misses > 20 else (info.learned, list(info.candidates))
+        for names in searches:
+            found = False
+            for name in names:
+                value = getattr(o, name, _MISSING)
+                if value is not _MISSING and id(value) in want:
+                    want.discard(id(value))
+                    labels[id(value)] = self.sid("." + name)
+                    found = True
+                    if names is not info.learned:
+                        self.learn(info, name)
+                    if not want:
+                        return
+            if names is not info.learned and not found:
+                info.misses += 1
+
+    def dict_edges(self, d, out):
+        """Edges of a dict's keys and values, appended to out; returns the ids covered."""
+        covered = set()
+        for key, value in _dict_items(d):
+            covered.add(id(key))
+            covered.add(id(value))
+            out.append((key, EDGE_OPAQUE, self.sid_dict_key))
+            kind, label = self.value_label(d, key)
+            out.append((value, kind, label))
+        return covered
+
+    def value_label(self, d, key):
+        if type(key) is str:
+            found = self.key_labels.get(key)
+            if found is not None and (self.values != "none" or id(d) in self.namespaces):
+                return EDGE_SUFFIX, found
+        if self.values == "none":
+            if id(d) in self.namespaces and type(key) is str and key.isidentifier():
+                text = "[%r]" % key
+            else:
+                text = None
+        else:
+            text = _key_repr(key)
+            if text is not None:
+                text = "[" + text + "]"
+        if text is None:
+            return EDGE_OPAQUE, self.sid("<value of key #%d>" % self.add(key))
+        sid = self.sid(text)
+        if type(key) is str:
+            self.key_labels[key] = sid
+        return EDGE_SUFFIX, sid
+
+    # -- the walk -------------------------------------------------------------------------------
+
+    def walk(self, tracked):
+        """Breadth-first from the roots, then from every GC-tracked object not yet reached."""
+        self.exclude(tracked)
+        self.add_roots()
+        self.run()
+        for obj in tracked:
+            if self.index.get(id(obj)) is None:
+                self.add(obj)
+        obj = None
+        self.run()
+        self.edge_start.append(len(self.edge_target))
+
+    def run(self):
+        objs = self.objs
+        index = self.index
+        index_get = index.get
+        objs_append = objs.append
+        types_get = self.types.get
+        strings = self.strings
+        strings_append = strings.append
+        type_append = self.type_col.append
+        address_append = self.address.append
+        size_append = self.size.append
+        length_append = self.length.append
+        flags_append = self.flags.append
+        name_append = self.name.append
+        start_append = self.edge_start.append
+        edge_target = self.edge_target
+        target_append = edge_target.append
+        kind_append = self.edge_kind.append
+        label_append = self.edge_label.append
+        is_tracked = gc.is_tracked
+        value_len = self.value_len
+        str_values = self.values != "none"
+        alloc_append = self.alloc.append if self.alloc is not None else None
+        i = len(self.type_col)
+        while i < len(objs):
+            o = objs[i]
+            i += 1
+            t = type(o)
+            info = types_get(id(t))
+            if info is None:
+                info = self.type_info(t)
+            address_append(id(o))
+            type_append(info.index)
+            size_append(info.size(o))
+            if info.length is None:
+                length_append(NONE)
+            else:
+                n = info.length(o)
+                length_append(n if n <= MAX_LENGTH else MAX_LENGTH)
+            kind = info.kind
+            flag = 0 if kind == _K_LEAF else is_tracked(o)
+            name_kind = info.name_kind
+            if name_kind == _N_NONE:
+                name_append(NONE)
+            elif name_kind == _N_STR:
+                if str_values:
+                    flag |= FLAG_VALUE
+                    if len(o) > value_len:
+                        flag |= FLAG_TRUNCATED
+                        name_append(len(strings))
+                        strings_append(o[:value_len])
+                    else:
+                        name_append(len(strings))
+                        strings_append(o)
+                else:
+                    name_append(NONE)
+            else:
+                try:
+                    text, is_value, cut = info.name(o, value_len)
+                except Exception:
+                    text = None
+                if text is None:
+                    name_append(NONE)
+                else:
+                    if is_value:
+                        flag |= FLAG_VALUE | (FLAG_TRUNCATED if cut else 0)
+                        name_append(len(strings))
+                        strings_append(text)
+                    else:
+                        name_append(self.sid(text))
+            flags_append(flag)
+            if alloc_append is not None:
+                alloc_append(self.alloc_site(o))
+            start_append(len(edge_target))
+            if kind == _K_LEAF:
+                continue
+            if kind == _K_SEQ:
+                for j, r in enumerate(o if t is not collections.deque else list(o)):
+                    x = index_get(id(r))
+                    if x is None:
+                        x = index[id(r)] = len(objs)
+                        objs_append(r)
+                    elif x < 0:
+                        continue
+                    target_append(x)
+                    kind_append(EDGE_INDEX)
+                    label_append(j)
+                continue
+            if kind == _K_DICT:
+                dict_key = self.sid_dict_key
+                key_labels_get = self.key_labels.get
+                plain = str_values
+                for k, v in _dict_items(o):
+                    x = index_get(id(k))
+                    if x is None:
+                        x = index[id(k)] = len(objs)
+                        objs_append(k)
+                    if x >= 0:
+                        target_append(x)
+                        kind_append(EDGE_OPAQUE)
+                        label_append(dict_key)
+                    x = index_get(id(v))
+                    if x is None:
+                        x = index[id(v)] = len(objs)
+                        objs_append(v)
+                    elif x < 0:
+                        continue
+                    target_append(x)
+                    label = key_labels_get(k) if plain and type(k) is str else None
+                    if label is None:
+                        ekind, label = self.value_label(o, k)
+                        kind_append(ekind)
+                    else:
+                        kind_append(EDGE_SUFFIX)
+                    label_append(label)
+                continue
+            try:
+                edges = info.handler(o, t, info)
+            except Exception:
+                edges = [(r, EDGE_OPAQUE, self.sid_referent) for r in gc.get_referents(o)]
+            for r, ekind, label in edges:
+                x = index_get(id(r))
+                if x is None:
+                    x = index[id(r)] = len(objs)
+                    objs_append(r)
+                elif x < 0:
+                    continue
+                target_append(x)
+                kind_append(ekind)
+                label_append(label)
+        o = r = None
+
+    def alloc_site(self, o):
+        try:
+            frames = tracemalloc_traceback(o)
+        except Exception:
+            frames = None
+        if not frames:
+            return NONE
+        key = tuple(frames[:ALLOC_FRAMES])
+        found = self.alloc_site_ids.get(key)
+        if found is None:
+            found = self.alloc_site_ids[key] = len(self.alloc_sites)
+            self.alloc_sites.append([{"file": f, "line": n} for f, n in key])
+        return found
+
+    def release(self):
+        """Drop every reference to heap objects."""
+        del self.objs[:]
+        self.index.clear()
+        self.types.clear()
+        del self.held[:]
+        self.key_labels.clear()
+        self.string_ids.clear()
+        self.namespaces.clear()
+
+
+def tracemalloc_traceback(obj):
+    """Raw (file, line) frames of obj's allocation, innermost first."""
+    import tracemalloc
+    raw = getattr(tracemalloc, "_get_object_traceback", None)
+    if raw is not None:
+        frames = raw(obj)
+        return list(frames) if frames else None
+    tb = tracemalloc.get_object_traceback(obj)
+    return [(f.filename, f.lineno) for f in reversed(tb)] if tb else None
+
+
+# Names and values for the obj_name column: each returns (text, is_value, truncated).
+
+def _bytes_value(o, limit):
+    head = bytes(o[:limit])
+    return repr(head), True, len(o) > limit
+
+
+def _int_value(o, limit):
+    if o.bit_length() > 140:
+        return None, True, False
+    text = _INT_REPR(o)
+    return (text, True, False) if len(text.lstrip("-")) <= INT_VALUE_DIGITS else (None, True, False)
+
+
+def _bool_value(o, limit):
+    return ("True" if o else "False"), True, False
+
+
+def _float_value(o, limit):
+    return _FLOAT_REPR(o), True, False
+
+
+def _str_subclass_value(o, limit):
+    text = _STR_COPY(o)
+    return text[:limit], True, len(text) > limit
+
+
+def _module_name(o, limit):
+    name = _dict_get_str(_MODULE_DICT(o), "__name__")
+    return name, False, False
+
+
+def _dict_get_str(d, key):
+    for k, v in _dict_items(d):
+        if type(k) is str and k == key:
+            return v if type(v) is str else None
+    return None
+
+
+def _function_name(o, limit):
+    return _exact_name(o.__module__, o.__qualname__), False, False
+
+
+def _builtin_name(o, limit):
+    return _exact_name(o.__module__, o.__name__), False, False
+
+
+def _method_name(o, limit):
+    func = o.__func__
+    if type(func) is types.FunctionType:
+        return _function_name(func, limit)
+    return None, False, False
+
+
+def _code_name(o, limit):
+    return "%s %s:%d" % (o.co_name, o.co_filename, o.co_firstlineno), False, False
+
+
+def _frame_name(o, limit):
+    code = o.f_code
+    return "%s %s:%d" % (code.co_name, code.co_filename, o.f_lineno or 0), False, False
+
+
+def _lru_name(o, limit):
+    wrapped = o.__wrapped__
+    if type(wrapped) is types.FunctionType:
+        return _function_name(wrapped, limit)
+    return None, False, False
+
+
+def _type_object_name(o, limit):
+    return _type_name(o), False, False
+
+
+# Keyed by id(type): looking a type up by hash or == could run a metaclass's code.
+_VALUE_NAMES = {id(bytes): _bytes_value, id(bytearray): _bytes_value, id(int): _int_value,
+                id(bool): _bool_value, id(float): _float_value}
+_NAMED_TYPES = {
+    id(types.ModuleType): _module_name,
+    id(types.FunctionType): _function_name,
+    id(types.BuiltinFunctionType): _builtin_name,
+    id(types.MethodType): _method_name,
+    id(types.CodeType): _code_name,
+    id(types.FrameType): _frame_name,
+}
+if _LRU_TYPE is not None:
+    _NAMED_TYPES[id(_LRU_TYPE)] = _lru_name
+
+
+# ----------------------------------------------------------------------------------------------
+# Writing
+
+class _Output(object):
+    """Writes to a file while keeping the CRC-32 and the position."""
+
+    def __init__(self, f):
+        self.f = f
+        self.crc = 0
+        self.pos = 0
+
+    def write(self, data):
+        view = memoryview(data).cast("B")
+        self.f.write(view)
+        self.crc = zlib.crc32(view, self.crc)
+        self.pos += len(view)
+
+    def pad(self):
+        extra = -self.pos % 8
+        if extra:
+            self.write(b"\0" * extra)
+
+
+_DTYPES = {"d": "f64", "I": "u32", "B": "u8"}
+
+
+def _string_table(strings):
+    """UTF-8 data of the strings (lone surrogates escaped), as chunks, and their offsets."""
+    offsets = array.array("I", [0])
+    chunks = []
+    total = 0
+    step = 65536
+    for start in range(0, len(strings), step):
+        encoded = [s.encode("utf-8", "backslashreplace") for s in strings[start:start + step]]
+        for data in encoded:
+            total += len(data)
+            offsets.append(total)
+        chunks.append(b"".join(encoded))
+    return offsets, chunks, total
+
+
+def _write_file(path, header, sections):
+    """sections: list of (name, dtype letter, list of arrays/bytes chunks, count)."""
+    tmp = path + ".partial"
+    try:
+        with open(tmp, "wb") as f:
+            out = _Output(f)
+            table = {}
+            lengths = []
+            for name, letter, chunks, count in sections:
+                itemsize = 8 if letter == "d" else 4 if letter == "I" else 1
+                lengths.append(count * itemsize)
+            base = 0
+            for _ in range(10):
+                offset = base
+                for (name, letter, chunks, count), length in zip(sections, lengths):
+                    table[name] = {"offset": offset, "length": length, "dtype": _DTYPES[letter],
+                                   "count": count}
+                    offset += length + (-length % 8)
+                header["sections"] = table
+                text = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
+                start = 16 + len(text)
+                start += -start % 8
+                if start == base:
+                    break
+                base = start
+            out.write(MAGIC + struct.pack("<II", FORMAT_VERSION, len(text)))
+            out.write(text)
+            out.pad()
+            for name, letter, chunks, count in sections:
+                assert out.pos == table[name]["offset"]
+                for chunk in chunks:
+                    if not _LITTLE and letter != "B" and isinstance(chunk, array.array):
+                        chunk = array.array(chunk.typecode, chunk)
+                        chunk.byteswap()
+                    if len(chunk):
+                        out.write(chunk)
+                out.pad()
+            total = out.pos + TRAILER_SIZE
+            f.write(TRAILER_MAGIC + struct.pack("<IIQ", out.crc & 0xFFFFFFFF, 0, total))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _capture_full(path, values, value_len, tracemalloc_on):
+    started = time.time()
+    clock = time.perf_counter()
+    was_enabled = gc.isenabled()
+    gc.disable()  # a collection mid-walk would only cost time and run finalizers
+    try:
+        tracked = gc.get_objects()
+        graph = _Graph(values, value_len, tracemalloc_on)
+        try:
+            graph.walk(tracked)
+            del tracked[:]
+            tracked = None
+            header, sections = _full_layout(graph)
+        finally:
+            graph.release()
+    finally:
+        if was_enabled:
+            gc.enable()
+    return header, sections, started, clock
+
+
+def _full_layout(graph):
+    n = len(graph.objs)
+    e = len(graph.edge_target)
+    r = len(graph.root_object)
+    offsets, chunks, total = _string_table(graph.strings)
+    header = {
+        "format": "leakbook-snapshot",
+        "version": FORMAT_VERSION,
+        "kind": "full",
+        "agent_version": AGENT_VERSION,
+        "meta": None,
+        "memory": None,
+        "counts": {"objects": n, "edges": e, "roots": r, "strings": len(graph.strings),
+                   "types": len(graph.type_names)},
+        "types": list(graph.type_names),
+        "sections": None,
+        "threads": graph.threads,
+        "lru_caches": graph.lru,
+        "alloc_sites": graph.alloc_sites,
+        "census": None,
+    }
+    sections = [
+        ("obj_address", "d", [graph.address], n),
+        ("obj_type", "I", [graph.type_col], n),
+        ("obj_size", "d", [graph.size], n),
+        ("obj_length", "I", [graph.length], n),
+        ("obj_flags", "B", [graph.flags], n),
+        ("obj_name", "I", [graph.name], n),
+    ]
+    if graph.alloc is not None:
+        sections.append(("obj_alloc", "I", [graph.alloc], n))
+    sections += [
+        ("edge_start", "I", [graph.edge_start], n + 1),
+        ("edge_target", "I", [graph.edge_target], e),
+        ("edge_kind", "B", [graph.edge_kind], e),
+        ("edge_label", "I", [graph.edge_label], e),
+        ("root_object", "I", [graph.root_object], r),
+        ("root_kind", "B", [graph.root_kind], r),
+        ("root_label", "I", [graph.root_label], r),
+        ("str_offsets", "I", [offsets], len(offsets)),
+        ("str_data", "B", chunks, total),
+    ]
+    del graph.strings[:]
+    return header, sections
+
+
+def _census():
+    """Per-type counts and shallow sizes of the GC-tracked objects."""
+    objs = gc.get_objects()
+    try:
+        type_ids = list(map(id, map(type, objs)))
+        by_id = dict(zip(type_ids, map(type, objs)))
+        sizers = {tid: _size_function(t) for tid, t in by_id.items()}
+        if all(s is sys.getsizeof for s in sizers.values()):
+            sizes = list(map(sys.getsizeof, objs))
+        else:
+            sizes = [sizers[tid](o) for tid, o in zip(type_ids, objs)]
+        counts = collections.Counter(type_ids)
+        totals = dict.fromkeys(counts, 0)
+        for tid, s in zip(type_ids, sizes):
+            totals[tid] += s
+        result = {}
+        for tid, count in counts.items():
+            name = _type_name(by_id[tid])
+            entry = result.get(name)
+            if entry is None:
+                result[name] = [count, totals[tid]]
+            else:
+                entry[0] += count
+                entry[1] += totals[tid]
+        return {"tracked_only": True, "types": result, "objects": len(objs), "bytes": sum(sizes)}
+    finally:
+        del objs[:]
+
+
+# ----------------------------------------------------------------------------------------------
+# Public API
+
+_LOCK = threading.RLock()
+_SEQUENCE = [0]
+
+
+def _default_name(kind):
+    now = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now))
+    suffix = "-census" if kind == "census" else ""
+    return "leakbook-%d-%sZ-%03d%s%s" % (os.getpid(), stamp, _SEQUENCE[0], suffix, EXTENSION)
+
+
+def snapshot(path=None, *, census=False, values="prefix", value_len=64):
+    """Write one snapshot of this process and return the file's path.
+
+    path: a file name, a directory (a default name is made inside), or None for the current
+    directory. census=True writes per-type counts only. values="none" stores no string, bytes
+    or number contents."""
+    if values not in ("prefix", "none"):
+        raise ValueError("values must be 'prefix' or 'none'")
+    if type(value_len) is not int or value_len < 0:
+        raise ValueError("value_len must be a non-negative int")
+    with _LOCK:
+        kind = "census" if census else "full"
+        if path is None:
+            path = _default_name(kind)
+        else:
+            path = os.fspath(path)
+            if os.path.isdir(path):
+                path = os.path.join(path, _default_name(kind))
+        try:
+            import tracemalloc
+            tracing = tracemalloc.is_tracing()
+        except Exception:
+            tracing = False
+        options = {"census": bool(census), "values": values, "value_len": value_len,
+                   "tracemalloc": tracing}
+        if census:
+            started = time.time()
+            clock = time.perf_counter()
+            header = {
+                "format": "leakbook-snapshot", "version": FORMAT_VERSION, "kind": "census",
+                "agent_version": AGENT_VERSION, "meta": None, "memory": None,
+                "counts": {"objects": 0, "edges": 0, "roots": 0, "strings": 0, "types": 0},
+                "types": [], "sections": None, "threads": [], "lru_caches": [],
+                "alloc_sites": None, "census": _census(),
+            }
+            header["counts"]["objects"] = header["census"]["objects"]
+            sections = []
+        else:
+            header, sections, started, clock = _capture_full(path, values, value_len, tracing)
+        header["memory"] = _memory()
+        meta = _meta(started, options, values)
+        meta["sequence"] = _SEQUENCE[0]
+        meta["duration_s"] = time.perf_counter() - clock
+        header["meta"] = meta
+        _SEQUENCE[0] += 1
+        _write_file(path, header, sections)
+        return path
+
+
+def _report(message):
+    """Failures in background captures are reported, never raised into the application."""
+    try:
+        warnings.warn("leakbook: " + message, RuntimeWarning, stacklevel=2)
+    except Exception:
+        pass
+
+
+class Recorder(object):
+    """Background snapshots: every `interval` seconds, on a signal, and at interpreter exit."""
+
+    def __init__(self, directory, interval=60.0, signal=None, at_exit=True,
+                 values="prefix", value_len=64):
+        self.directory = os.path.abspath(os.fspath(directory))
+        os.makedirs(self.directory, exist_ok=True)
+        self.interval = interval
+        self.values = values
+        self.value_len = value_len
+        self.paths = []
+        self.failures = 0
+        self.last_error = None
+        self._stopped = False
+        self._wake = threading.Event()
+        self._signal = signal
+        self._previous_handler = None
+        self._at_exit = at_exit
+        self._thread = threading.Thread(target=self._loop, name="leakbook-recorder", daemon=True)
+        if signal is not None:
+            import signal as signals
+            self._previous_handler = signals.signal(signal, self._on_signal)
+        if at_exit:
+            atexit.register(self._exit_snapshot)
+        self._thread.start()
+
+    def _on_signal(self, signum, frame):
+        self._wake.set()
+
+    def _loop(self):
+        while not self._stopped:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._stopped:
+                break
+            self.capture()
+
+    def capture(self):
+        """Take one snapshot now; failures are counted and reported, never raised."""
+        try:
+            path = snapshot(self.directory, values=self.values, value_len=self.value_len)
+            self.paths.append(path)
+            return path
+        except Exception as error:
+            self.failures += 1
+            self.last_error = "%s: %s" % (type(error).__name__, error)
+            _report("snapshot failed: " + self.last_error)
+            return None
+
+    def _exit_snapshot(self):
+        if not self._stopped:
+            self._stopped = True
+            self._wake.set()
+            self.capture()
+
+    def stop(self):
+        """Stop the background thread, restore the signal handler, cancel the exit snapshot."""
+        if self._signal is not None and self._previous_handler is not None:
+            try:
+                import signal as signals
+                signals.signal(self._signal, self._previous_handler)
+            except Exception as error:
+                _report("could not restore the signal handler: %s" % error)
+        self._stopped = True
+        self._wake.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+        if self._at_exit:
+            atexit.unregister(self._exit_snapshot)
+
+
+def start(directory, interval=60.0, *, signal=None, at_exit=True, values="prefix", value_len=64):
+    """Take snapshots into `directory` every `interval` seconds (None: never), on `signal`
+    (e.g. signal.SIGUSR2) and at interpreter exit. Returns the Recorder; call .stop()."""
+    return Recorder(directory, interval=interval, signal=signal, at_exit=at_exit,
+                    values=values, value_len=value_len)
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading (for `info` and tests)
+
+_TYPECODES = {"f64": "d", "u32": "I", "u8": "B"}
+
+
+def read_snapshot(path):
+    """Parse and check a snapshot file. Returns {"header", "columns": {name: array},
+    "strings": [str]}. Raises SnapshotError for a damaged or foreign file."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise SnapshotError("%s: no such file" % path)
+    except IsADirectoryError:
+        raise SnapshotError("%s: is a directory" % path)
+    except OSError as error:
+        raise SnapshotError("%s: cannot read: %s" % (path, error.strerror or error))
+    if not data:
+        raise SnapshotError("%s: empty file" % path)
+    if not data.startswith(MAGIC) and not MAGIC.startswith(data):
+        raise SnapshotError("%s: not a leakbook snapshot" % path)
+    if len(data) < 16 + TRAILER_SIZE:
+        raise SnapshotError("%s: truncated (%d bytes)" % (path, len(data)))
+    version, header_length = struct.unpack_from("<II", data, 8)
+    if version != FORMAT_VERSION:
+        raise SnapshotError("%s: unsupported format version %d" % (path, version))
+    trailer = data[-TRAILER_SIZE:]
+    magic = trailer[:8]
+    crc, _zero, total = struct.unpack_from("<IIQ", trailer, 8)
+    if magic != TRAILER_MAGIC or total != len(data):
+        raise SnapshotError("%s: truncated (no valid trailer)" % path)
+    body = memoryview(data)[:-TRAILER_SIZE]
+    if zlib.crc32(body) & 0xFFFFFFFF != crc:
+        raise SnapshotError("%s: corrupted (CRC mismatch)" % path)
+    try:
+        header = json.loads(bytes(body[16:16 + header_length]).decode("utf-8"))
+    except ValueError:
+        raise SnapshotError("%s: corrupted header" % path)
+    if not isinstance(header, dict) or header.get("format") != "leakbook-snapshot":
+        raise SnapshotError("%s: not a leakbook snapshot header" % path)
+    columns = {}
+    for name, entry in (header.get("sections") or {}).items():
+        code = _TYPECODES.get(entry.get("dtype"))
+        offset, length = entry.get("offset", -1), entry.get("length", -1)
+        if code is None or offset < 0 or offset % 8 or offset + length > len(body):
+            raise SnapshotError("%s: bad section %s" % (path, name))
+        column = array.array(code)
+        column.frombytes(body[offset:offset + length])
+        if not _LITTLE and code != "B":
+            column.byteswap()
+        columns[name] = column
+    strings = []
+    if "str_offsets" in columns and "str_data" in columns:
+        raw = bytes(columns["str_data"])
+        offs = columns["str_offsets"]
+        strings = [raw[offs[k]:offs[k + 1]].decode("utf-8", "replace") for k in range(len(offs) - 1)]
+    return {"header": header, "columns": columns, "strings": strings}
+
+
+def type_totals(snap):
+    """{type name: {"count", "size"}} from a read snapshot (full or census)."""
+    header = snap["header"]
+    if header.get("kind") == "census":
+        census = header.get("census") or {}
+        return {name: {"count": c, "size": s} for name, (c, s) in census.get("types", {}).items()}
+    names = header["types"]
+    counts = [0] * len(names)
+    sizes = [0.0] * len(names)
+    for t, s in zip(snap["columns"]["obj_type"], snap["columns"]["obj_size"]):
+        counts[t] += 1
+        sizes[t] += s
+    return {names[i]: {"count": counts[i], "size": int(sizes[i])}
+            for i in range(len(names)) if counts[i]}
+
+
+def _info(path, as_json, out):
+    snap = read_snapshot(path)
+    header = snap["header"]
+    counts = header.get("counts", {})
+    totals = type_totals(snap)
+    summary = {
+        "file": path,
+        "kind": header.get("kind"),
+        "format_version": header.get("version"),
+        "agent_version": header.get("agent_version"),
+        "objects": counts.get("objects", 0),
+        "edges": counts.get("edges", 0),
+        "roots": counts.get("roots", 0),
+        "strings": counts.get("strings", 0),
+        "bytes": sum(v["size"] for v in totals.values()),
+        "meta": header.get("meta"),
+        "memory": header.get("memory"),
+        "threads": header.get("threads"),
+        "lru_caches": header.get("lru_caches"),
+        "types": totals,
+    }
+    if as_json:
+        out.write(json.dumps(summary, indent=1) + "\n")
+        return
+    meta = summary["meta"] or {}
+    memory = summary["memory"] or {}
+    python = meta.get("python") or {}
+    lines = [
+        "%s: leakbook snapshot v%s (%s), agent %s" % (path, summary["format_version"],
+                                                     summary["kind"], summary["agent_version"]),
+        "taken %s, pid %s, %s %s, %.3f s" % (meta.get("time"), meta.get("pid"),
+                                            python.get("implementation"), python.get("version"),
+                                            meta.get("duration_s") or 0.0),
+        "objects %d, references %d, roots %d, strings %d, shallow bytes %d"
+        % (summary["objects"], summary["edges"], summary["roots"], summary["strings"],
+           summary["bytes"]),
+        "rss %s, peak %s (%s)" % (_mib(memory.get("rss")), _mib(memory.get("rss_peak")),
+                                  memory.get("source")),
+    ]
+    pymalloc = memory.get("pymalloc")
+    if pymalloc:
+        lines.append("pymalloc: %s arenas in use, %s in allocated blocks, %s free"
+                     % (pymalloc.get("arenas_in_use"), _mib(pymalloc.get("bytes_in_allocated_blocks")),
+                        _mib(pymalloc.get("bytes_in_free_blocks"))))
+    gcinfo = memory.get("gc") or {}
+    if gcinfo:
+        lines.append("gc: enabled %s, counts %s, garbage %s" % (gcinfo.get("enabled"),
+                                                                gcinfo.get("count"), gcinfo.get("garbage")))
+    if memory.get("tracemalloc"):
+        lines.append("tracemalloc: current %s, peak %s" % (_mib(memory["tracemalloc"]["current"]),
+                                                          _mib(memory["tracemalloc"]["peak"])))
+    for cache in summary["lru_caches"] or []:
+        lines.append("lru_cache %s: size %s of %s, hits %s, misses %s"
+                     % (cache.get("name"), cache.get("currsize"),
+                        "unbounded" if cache.get("maxsize") is None else cache.get("maxsize"),
+                        cache.get("hits"), cache.get("misses")))
+    lines.append("%12s %14s  %s" % ("count", "bytes", "type"))
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1]["size"])
+    for name, entry in ranked[:40]:
+        lines.append("%12d %14d  %s" % (entry["count"], entry["size"], name))
+    if len(ranked) > 40:
+        lines.append("... %d more types (use --json)" % (len(ranked) - 40))
+    out.write("\n".join(lines) + "\n")
+
+
+def _mib(value):
+    return "?" if value is None else "%.1f MiB" % (value / 1048576.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# Command line
+
+_USAGE = """usage:
+  python3 -m leakbook run [--out DIR] [--interval S] [--tracemalloc] script.py [args...]
+  python3 -m leakbook attach PID [--out DIR]
+  python3 -m leakbook info FILE [--json]"""
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _run(args):
+    out, interval, trace = ".", 60.0, False
+    while args and args[0].startswith("--"):
+        option = args.pop(0)
+        if option == "--tracemalloc":
+            trace = True
+        elif option in ("--out", "--interval"):
+            if not args:
+                raise _UsageError("%s needs a value" % option)
+            value = args.pop(0)
+            if option == "--out":
+                out = value
+            else:
+                try:
+                    interval = float(value)
+                except ValueError:
+                    raise _UsageError("--interval needs a number of seconds")
+                if interval <= 0:
+                    raise _UsageError("--interval must be positive")
+        elif option == "--":
+            break
+        else:
+            raise _UsageError("unknown option %s" % option)
+    if not args:
+        raise _UsageError("run needs a script")
+    script = args[0]
+    try:
+        with io.open_code(script) if hasattr(io, "open_code") else open(script, "rb") as f:
+            source = f.read()
+    except OSError as error:
+        raise _UsageError("cannot read %s: %s" % (script, error.strerror or error))
+    try:
+        code = compile(source, script, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        raise _UsageError("%s: syntax error: %s" % (script, error))
+    if trace:
+        import tracemalloc
+        tracemalloc.start(ALLOC_FRAMES)
+    sys.argv = list(args)
+    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    module = types.ModuleType("__main__")
+    module.__file__ = script
+    module.__builtins__ = builtins
+    module.__cached__ = None
+    module.__spec__ = None
+    sys.modules["__main__"] = module
+    start(out, interval=interval)
+    exec(code, module.__dict__)
+    return 0
+
+
+_ATTACH_SCRIPT = """\
+import os, sys
+sys.path.insert(0, %(dir)r)
+try:
+    import leakbook
+    leakbook.snapshot(%(out)r)
+finally:
+    try:
+        os.unlink(%(self)r)
+    except OSError:
+        pass
+"""
+
+
+def _attach(args):
+    out = "."
+    pid = None
+    while args:
+        item = args.pop(0)
+        if item == "--out":
+            if not args:
+                raise _UsageError("--out needs a value")
+            out = args.pop(0)
+        elif pid is None:
+            try:
+                pid = int(item)
+            except ValueError:
+                raise _UsageError("attach needs a numeric PID, got %r" % item)
+        else:
+            raise _UsageError("unexpected argument %s" % item)
+    if pid is None:
+        raise _UsageError("attach needs a PID")
+    remote = getattr(sys, "remote_exec", None)
+    if remote is None:
+        sys.stderr.write(
+            "leakbook: attach needs Python 3.14+ (sys.remote_exec); this is %d.%d. Alternatives: "
+            "start the program with `python3 -m leakbook run script.py`, or call "
+            "leakbook.start(DIR, signal=signal.SIGUSR2) in it and send `kill -USR2 PID`, "
+            "or call leakbook.snapshot() from the program\n" % sys.version_info[:2])
+        return 2
+    out = os.path.abspath(out)
+    here = os.path.dirname(os.path.abspath(__file__))
+    fd, script = tempfile.mkstemp(prefix="leakbook-attach-", suffix=".py")
+    with os.fdopen(fd, "w") as f:
+        f.write(_ATTACH_SCRIPT % {"dir": here, "out": out, "self": script})
+    os.chmod(script, 0o644)
+    try:
+        remote(pid, script)
+    except Exception as error:
+        os.unlink(script)
+        sys.stderr.write("leakbook: attach to %d failed: %s\n" % (pid, error))
+        return 2
+    sys.stdout.write("snapshot requested; process %d writes it into %s at its next safe point\n"
+                     % (pid, out))
+    return 0
+
+
+def main(argv=None):
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        sys.stdout.write(_USAGE + "\n")
+        return 0 if args else 2
+    command = args.pop(0)
+    try:
+        if command == "run":
+            return _run(args)
+        if command == "attach":
+            return _attach(args)
+        if command == "info":
+            as_json = "--json" in args
+            files = [a for a in args if a != "--json"]
+            if len(files) != 1:
+                raise _UsageError("info needs one FILE")
+            _info(files[0], as_json, sys.stdout)
+            return 0
+        raise _UsageError("unknown command %r" % command)
+    except _UsageError as error:
+        sys.stderr.write("leakbook: %s\n%s\n" % (error, _USAGE))
+        return 2
+    except SnapshotError as error:
+        sys.stderr.write("leakbook: %s\n" % error)
+        return 2
+
+
+if __name__ == "__main__":
+    # Hand over to the importable module so that `import leakbook` in a script run by
+    # `python -m leakbook run` shares this state.
+    import leakbook as _agent
+    sys.exit(_agent.main())
