@@ -145,7 +145,8 @@ function matchesAt(expr: string, pos: number, label: string): boolean {
 
 /**
  * Indices of the `top` objects with the largest key (ties: lower index first), largest first; objects for
- * which `accept` returns false are skipped. A bounded min-heap: O(n log top), no per-object allocation.
+ * which `accept` returns false are skipped (it is asked only about objects large enough to enter the result).
+ * A bounded min-heap: O(n log top), no per-object allocation.
  */
 export function topIndices(
   n: number,
@@ -171,6 +172,8 @@ export function topIndices(
     }
   };
   for (let i = 0; i < n && cap > 0; i++) {
+    // `accept` may be costly: ask only about objects that would enter the heap.
+    if (size === cap && !less(heap[0], i)) continue;
     if (accept && !accept(i)) continue;
     if (size < cap) {
       let at = size++;
@@ -181,7 +184,7 @@ export function topIndices(
         const t = heap[p]; heap[p] = heap[at]; heap[at] = t;
         at = p;
       }
-    } else if (less(heap[0], i)) {
+    } else {
       heap[0] = i;
       siftDown(0);
     }
@@ -232,4 +235,55 @@ export function tableOf<R extends object>(columns: readonly (keyof R & string)[]
   const data: Record<string, unknown[]> = {};
   for (const c of columns) data[c] = rows.map((r) => r[c]);
   return aq.table(data);
+}
+
+const moduleKeepers = new WeakMap<HeapGraph, Uint8Array>();
+
+/**
+ * Per object, 1 when it dominates a module object: sys.modules, module namespaces, frames of module code. Such
+ * objects retain "the world", not a leak, so size rankings leave them out unless asked.
+ */
+export function keepsModules(g: HeapGraph): Uint8Array {
+  let mask = moduleKeepers.get(g);
+  if (mask) return mask;
+  const snap = g.snap;
+  const n = snap.objectCount;
+  mask = new Uint8Array(n);
+  const moduleType = new Uint8Array(snap.types.length);
+  snap.types.forEach((name, t) => (moduleType[t] = name === "builtins.module" ? 1 : 0));
+  for (let i = 0; i < n; i++) {
+    if (!moduleType[snap.type[i]]) continue;
+    // Mark the module and its dominators; stop at an already-marked chain.
+    for (let d = i; d < n && !mask[d]; d = g.idom[d]) mask[d] = 1;
+  }
+  moduleKeepers.set(g, mask);
+  return mask;
+}
+
+/** Per object, the kind of root it is (ROOT_* from snapshot.ts, the lowest when several), or 255 for non-roots. */
+export function rootKinds(snap: Snapshot): Uint8Array {
+  const kinds = new Uint8Array(snap.objectCount).fill(255);
+  for (let r = 0; r < snap.rootObject.length; r++) {
+    const o = snap.rootObject[r];
+    if (snap.rootKind[r] < kinds[o]) kinds[o] = snap.rootKind[r];
+  }
+  return kinds;
+}
+
+/**
+ * The object an attribute names: `obj.name` as a slot edge (`.name`) or through the instance dict
+ * (`.__dict__` then `['name']`); NONE when absent.
+ */
+export function attribute(snap: Snapshot, obj: number, name: string): number {
+  const slot = "." + name;
+  const key = `['${name}']`;
+  for (let e = snap.edgeStart[obj]; e < snap.edgeStart[obj + 1]; e++) {
+    const label = edgeLabel(snap, e);
+    if (label === slot) return snap.edgeTarget[e];
+    if (label === ".__dict__") {
+      const d = snap.edgeTarget[e];
+      for (let f = snap.edgeStart[d]; f < snap.edgeStart[d + 1]; f++) if (edgeLabel(snap, f) === key) return snap.edgeTarget[f];
+    }
+  }
+  return NONE;
 }

@@ -1,0 +1,182 @@
+// Obscure holders: references that keep objects alive without an obvious container — saved exceptions and their
+// tracebacks, closures, bound methods in callback lists, mutable default arguments, mutable class attributes,
+// thread stacks and gc.garbage.
+import * as aq from "arquero";
+import { graphOf } from "../analysis-cache.js";
+import type { HeapGraph } from "../graph.js";
+import { edgeLabel } from "../paths.js";
+import { NONE, ROOT_GARBAGE, ROOT_THREAD, type Snapshot } from "../snapshot.js";
+import { formatBytes } from "../units.js";
+import { lastOf, objectLength, objectName, pathExpr, requireFull, tableOf, type SeriesInput } from "./input.js";
+
+export const HOLDER_KINDS = [
+  "traceback", "closure", "bound-method", "default-argument", "class-attribute", "thread-stack", "garbage",
+] as const;
+export type HolderKind = (typeof HOLDER_KINDS)[number];
+
+interface Hold {
+  kind: HolderKind;
+  holder: number;
+  /** How the holder reaches the held object, e.g. "fail: .f_locals['payload']" or ".__defaults__[0]". */
+  via: string;
+  held: number;
+}
+
+const MUTABLE = new Set([
+  "builtins.list", "builtins.dict", "builtins.set", "builtins.bytearray", "collections.deque",
+  "collections.OrderedDict", "collections.defaultdict", "collections.Counter",
+]);
+
+/** Targets of the edges of obj whose label satisfies `want`, with the labels. */
+function edgesWhere(snap: Snapshot, obj: number, want: (label: string) => boolean): { target: number; label: string }[] {
+  const out: { target: number; label: string }[] = [];
+  for (let e = snap.edgeStart[obj]; e < snap.edgeStart[obj + 1]; e++) {
+    const label = edgeLabel(snap, e);
+    if (want(label)) out.push({ target: snap.edgeTarget[e], label });
+  }
+  return out;
+}
+
+function edgeTo(snap: Snapshot, obj: number, label: string): number {
+  const found = edgesWhere(snap, obj, (l) => l === label);
+  return found.length ? found[0].target : NONE;
+}
+
+/** Locals of a frame as holds: "co_name file:line: name". */
+function frameLocals(snap: Snapshot, kind: HolderKind, holder: number, frame: number, out: Hold[]) {
+  const where = objectName(snap, frame);
+  for (const { target, label } of edgesWhere(snap, frame, (l) => l.startsWith(".f_locals["))) {
+    out.push({ kind, holder, via: `${where}: ${label}`, held: target });
+  }
+}
+
+function collect(g: HeapGraph, kinds: Set<HolderKind>): Hold[] {
+  const snap = g.snap;
+  const typeName = (i: number) => snap.types[snap.type[i]];
+  const out: Hold[] = [];
+  const tb = snap.types.indexOf("builtins.traceback");
+  const fn = snap.types.indexOf("builtins.function");
+  const method = snap.types.indexOf("builtins.method");
+  for (let i = 0; i < snap.objectCount; i++) {
+    const t = snap.type[i];
+    if (kinds.has("traceback") && t !== tb) {
+      // An exception (or anything) holding a traceback: every frame of the chain and its locals.
+      const head = edgeTo(snap, i, ".__traceback__");
+      if (head !== NONE) {
+        for (let cur = head, hops = 0; cur !== NONE && hops < 1000; cur = edgeTo(snap, cur, ".tb_next"), hops++) {
+          const frame = edgeTo(snap, cur, ".tb_frame");
+          if (frame !== NONE) frameLocals(snap, "traceback", i, frame, out);
+        }
+      }
+    }
+    if (t === fn) {
+      if (kinds.has("closure")) {
+        const cells = edgeTo(snap, i, ".__closure__");
+        if (cells !== NONE) {
+          for (let e = snap.edgeStart[cells]; e < snap.edgeStart[cells + 1]; e++) {
+            const cell = snap.edgeTarget[e];
+            const contents = edgeTo(snap, cell, ".cell_contents");
+            if (contents !== NONE) out.push({ kind: "closure", holder: i, via: `.__closure__${edgeLabel(snap, e)}.cell_contents`, held: contents });
+          }
+        }
+      }
+      if (kinds.has("default-argument")) {
+        const defaults = edgeTo(snap, i, ".__defaults__");
+        if (defaults !== NONE) {
+          for (let e = snap.edgeStart[defaults]; e < snap.edgeStart[defaults + 1]; e++) {
+            const value = snap.edgeTarget[e];
+            if (isMutable(typeName(value))) out.push({ kind: "default-argument", holder: i, via: `.__defaults__${edgeLabel(snap, e)}`, held: value });
+          }
+        }
+        const kw = edgeTo(snap, i, ".__kwdefaults__");
+        if (kw !== NONE) {
+          for (const { target, label } of edgesWhere(snap, kw, (l) => l.startsWith("["))) {
+            if (isMutable(typeName(target))) out.push({ kind: "default-argument", holder: i, via: `.__kwdefaults__${label}`, held: target });
+          }
+        }
+      }
+    }
+    if (t === method && kinds.has("bound-method")) {
+      const self = edgeTo(snap, i, ".__self__");
+      if (self !== NONE) {
+        // Held by a container (a callback list, a handler dict): report the container as the holder.
+        for (let k = g.revStart[i]; k < g.revStart[i + 1]; k++) {
+          const holder = g.revSource[k];
+          if (!isContainer(typeName(holder))) continue;
+          out.push({ kind: "bound-method", holder, via: `${edgeLabel(snap, g.revEdge[k])}.__self__`, held: self });
+        }
+      }
+    }
+    if (kinds.has("class-attribute") && edgeTo(snap, i, ".__mro__") !== NONE) {
+      const ns = edgeTo(snap, i, ".__dict__");
+      if (ns !== NONE) {
+        for (const { target, label } of edgesWhere(snap, ns, (l) => /^\['[^']*'\]$/.test(l) && !l.startsWith("['__"))) {
+          if (MUTABLE.has(typeName(target))) out.push({ kind: "class-attribute", holder: i, via: `.${label.slice(2, -2)}`, held: target });
+        }
+      }
+    }
+  }
+  for (let r = 0; r < snap.rootObject.length; r++) {
+    const obj = snap.rootObject[r];
+    if (snap.rootKind[r] === ROOT_THREAD && kinds.has("thread-stack")) {
+      for (let frame = obj, hops = 0; frame !== NONE && hops < 1000; frame = edgeTo(snap, frame, ".f_back"), hops++) {
+        frameLocals(snap, "thread-stack", obj, frame, out);
+      }
+    }
+    if (snap.rootKind[r] === ROOT_GARBAGE && kinds.has("garbage")) {
+      out.push({ kind: "garbage", holder: obj, via: snap.strings.get(snap.rootLabel[r]), held: obj });
+    }
+  }
+  return out;
+}
+
+/** Mutable values make a default argument or class attribute shared state: containers and class instances. */
+function isMutable(type: string): boolean {
+  return MUTABLE.has(type) || !(type.startsWith("builtins.") || type.startsWith("types.") || type.startsWith("typing."));
+}
+
+function isContainer(type: string): boolean {
+  return MUTABLE.has(type) || type === "builtins.tuple";
+}
+
+/**
+ * holders(snap, kind?, { top = 50 }): references that keep objects alive in ways that are easy to miss, by kind
+ * ("traceback": saved exceptions and the locals of their traceback frames; "closure": closure cells; "bound-method":
+ * bound methods stored in containers and the instances they keep; "default-argument": mutable defaults;
+ * "class-attribute": mutable class attributes; "thread-stack": locals of every thread's frames, with the thread's
+ * name; "garbage": gc.garbage entries), each kind's rows largest held retained size first, at most `top` per kind.
+ * Columns: kind, holder_type, holder_name (function, class or frame name; thread name for thread stacks),
+ * holder_address, holder_path, via (how the holder reaches the held object: ".__defaults__[0]",
+ * "fail file.py:3: .f_locals['payload']"), held_type, held_name, held_address, held_length, held_retained_bytes,
+ * held_retained (human).
+ */
+export function holders(input: SeriesInput, kind?: HolderKind | HolderKind[], opts: { top?: number } = {}): aq.ColumnTable {
+  const snap = lastOf(input);
+  requireFull(snap, "holders");
+  const g = graphOf(snap);
+  const kinds = new Set<HolderKind>(kind === undefined ? HOLDER_KINDS : Array.isArray(kind) ? kind : [kind]);
+  for (const k of kinds) if (!HOLDER_KINDS.includes(k)) throw new Error(`unknown holder kind ${k}; one of ${HOLDER_KINDS.join(", ")}`);
+  const holds = collect(g, kinds);
+  const threadName = new Map(snap.threads.filter((t) => t.frame !== null).map((t) => [t.frame as number, t.name]));
+  const rows = HOLDER_KINDS.flatMap((k) =>
+    holds.filter((h) => h.kind === k).sort((a, b) => g.retained[b.held] - g.retained[a.held]).slice(0, opts.top ?? 50),
+  ).map((h) => ({
+    kind: h.kind,
+    holder_type: snap.types[snap.type[h.holder]],
+    holder_name: h.kind === "thread-stack" ? (threadName.get(h.holder) ?? objectName(snap, h.holder)) : objectName(snap, h.holder),
+    holder_address: snap.address[h.holder],
+    holder_path: pathExpr(g, h.holder),
+    via: h.via,
+    held_type: snap.types[snap.type[h.held]],
+    held_name: objectName(snap, h.held),
+    held_address: snap.address[h.held],
+    held_length: objectLength(snap, h.held),
+    held_retained_bytes: g.retained[h.held],
+    held_retained: formatBytes(g.retained[h.held]),
+  }));
+  return tableOf(
+    ["kind", "holder_type", "holder_name", "holder_address", "holder_path", "via", "held_type", "held_name", "held_address",
+      "held_length", "held_retained_bytes", "held_retained"],
+    rows,
+  );
+}
