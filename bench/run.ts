@@ -68,8 +68,8 @@ function synthetic(dir: string, objects: number, edges: number): string {
   return path;
 }
 
-// About 7 objects per user (instance, its __dict__, name str, tags list, a tuple, a float, a bytes) plus the
-// interpreter's own heap: a realistic mix of instances, dicts, strings, lists and tuples.
+// About 11 objects per user (instance, key and name str, an int, tags list and str, a tuple of two ints,
+// a float, a bytes) plus the interpreter's own heap: 90,000 users make about 1M objects of a realistic mix.
 const CAPTURE_SCRIPT = `
 import os, sys
 import leakbook
@@ -141,7 +141,7 @@ async function main(args: string[]): Promise<void> {
     const plan: [string, () => string | null][] = [
       ["synthetic 100k", () => synthetic(dir, 100_000, 250_000)],
       ["synthetic 1M", () => synthetic(dir, 1_000_000, 2_500_000)],
-      ["real capture", () => realCapture(dir, quick ? 20_000 : 140_000)],
+      ["real capture", () => realCapture(dir, quick ? 10_000 : 90_000)],
     ];
     if (!quick) plan.push(["synthetic 10M", () => synthetic(dir, 10_000_000, 25_000_000)]);
     const rows: Measurement[] = [];

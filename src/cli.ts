@@ -166,8 +166,11 @@ async function summaryCommand(positionals: string[], values: Record<string, stri
   out.push(`unreachable  ${formatCount(graph.unreachable.length)}  (${formatBytes(unreachableBytes)})`);
   const m = snap.memory;
   if (m.rss !== null) out.push(`process RSS  ${formatBytes(m.rss)}${m.rss_peak !== null ? `  (peak ${formatBytes(m.rss_peak)})` : ""}`);
-  if (m.pymalloc?.arenas_in_use !== undefined && m.pymalloc.arena_bytes !== undefined) {
-    out.push(`pymalloc     ${formatCount(m.pymalloc.arenas_in_use)} arenas in use (${formatBytes(m.pymalloc.arenas_in_use * m.pymalloc.arena_bytes)})`);
+  const pymalloc = m.pymalloc;
+  if (pymalloc?.arenas_in_use !== undefined && pymalloc.arena_bytes !== undefined) {
+    const blocks = pymalloc.bytes_in_allocated_blocks;
+    out.push(`pymalloc     ${formatCount(pymalloc.arenas_in_use)} arenas in use (${formatBytes(pymalloc.arena_bytes)})` +
+      (blocks !== undefined ? `, ${formatBytes(blocks)} in allocated blocks` : ""));
   }
   const table = (title: string, rows: typeof types) => {
     out.push("", title);
