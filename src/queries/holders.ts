@@ -5,9 +5,9 @@ import * as aq from "arquero";
 import { graphOf } from "../analysis-cache.js";
 import type { HeapGraph } from "../graph.js";
 import { edgeLabel } from "../paths.js";
-import { NONE, ROOT_GARBAGE, ROOT_THREAD, type Snapshot } from "../snapshot.js";
+import { EDGE_SUFFIX, NONE, ROOT_GARBAGE, ROOT_THREAD, type Snapshot } from "../snapshot.js";
 import { formatBytes } from "../units.js";
-import { lastOf, objectLength, objectName, pathExpr, requireFull, tableOf, type SeriesInput } from "./input.js";
+import { lastOf, objectLength, objectName, pathExpr, requireFull, stringId, tableOf, type SeriesInput } from "./input.js";
 
 export const HOLDER_KINDS = [
   "traceback", "closure", "bound-method", "default-argument", "class-attribute", "thread-stack", "garbage",
@@ -57,15 +57,18 @@ function collect(g: HeapGraph, kinds: Set<HolderKind>): Hold[] {
   const tb = snap.types.indexOf("builtins.traceback");
   const fn = snap.types.indexOf("builtins.function");
   const method = snap.types.indexOf("builtins.method");
+  const tracebackLabel = stringId(snap, ".__traceback__");
+  const isClass = kinds.has("class-attribute") ? classes(snap) : null;
   for (let i = 0; i < snap.objectCount; i++) {
     const t = snap.type[i];
-    if (kinds.has("traceback") && t !== tb) {
-      // An exception (or anything) holding a traceback: every frame of the chain and its locals.
-      const head = edgeTo(snap, i, ".__traceback__");
-      if (head !== NONE) {
-        for (let cur = head, hops = 0; cur !== NONE && hops < 1000; cur = edgeTo(snap, cur, ".tb_next"), hops++) {
+    if (t === tb && kinds.has("traceback")) {
+      // A traceback held by an exception's __traceback__: every frame of the chain and its locals.
+      for (let k = g.revStart[i]; k < g.revStart[i + 1]; k++) {
+        const e = g.revEdge[k];
+        if (snap.edgeKind[e] !== EDGE_SUFFIX || snap.edgeLabel[e] !== tracebackLabel) continue;
+        for (let cur = i, hops = 0; cur !== NONE && hops < 1000; cur = edgeTo(snap, cur, ".tb_next"), hops++) {
           const frame = edgeTo(snap, cur, ".tb_frame");
-          if (frame !== NONE) frameLocals(snap, "traceback", i, frame, out);
+          if (frame !== NONE) frameLocals(snap, "traceback", g.revSource[k], frame, out);
         }
       }
     }
@@ -74,8 +77,7 @@ function collect(g: HeapGraph, kinds: Set<HolderKind>): Hold[] {
         const cells = edgeTo(snap, i, ".__closure__");
         if (cells !== NONE) {
           for (let e = snap.edgeStart[cells]; e < snap.edgeStart[cells + 1]; e++) {
-            const cell = snap.edgeTarget[e];
-            const contents = edgeTo(snap, cell, ".cell_contents");
+            const contents = edgeTo(snap, snap.edgeTarget[e], ".cell_contents");
             if (contents !== NONE) out.push({ kind: "closure", holder: i, via: `.__closure__${edgeLabel(snap, e)}.cell_contents`, held: contents });
           }
         }
@@ -107,7 +109,7 @@ function collect(g: HeapGraph, kinds: Set<HolderKind>): Hold[] {
         }
       }
     }
-    if (kinds.has("class-attribute") && edgeTo(snap, i, ".__mro__") !== NONE) {
+    if (isClass && isClass[i]) {
       const ns = edgeTo(snap, i, ".__dict__");
       if (ns !== NONE) {
         for (const { target, label } of edgesWhere(snap, ns, (l) => /^\['[^']*'\]$/.test(l) && !l.startsWith("['__"))) {
@@ -128,6 +130,18 @@ function collect(g: HeapGraph, kinds: Set<HolderKind>): Hold[] {
     }
   }
   return out;
+}
+
+/** Per object, 1 for classes: objects of type `type` and targets of an instance's `.__class__` reference. */
+function classes(snap: Snapshot): Uint8Array {
+  const mark = new Uint8Array(snap.objectCount);
+  const typeType = snap.types.indexOf("builtins.type");
+  for (let i = 0; i < snap.objectCount; i++) if (snap.type[i] === typeType) mark[i] = 1;
+  const classLabel = stringId(snap, ".__class__");
+  for (let e = 0; e < snap.edgeCount; e++) {
+    if (snap.edgeLabel[e] === classLabel && snap.edgeKind[e] === EDGE_SUFFIX) mark[snap.edgeTarget[e]] = 1;
+  }
+  return mark;
 }
 
 /** Mutable values make a default argument or class attribute shared state: containers and class instances. */

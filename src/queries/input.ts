@@ -287,3 +287,12 @@ export function attribute(snap: Snapshot, obj: number, name: string): number {
   }
   return NONE;
 }
+
+/**
+ * String index of an edge label text, or NONE. The agent interns its fixed labels first, so the scan from the start
+ * ends early for them; call it once per query, then compare label indices instead of rendering labels.
+ */
+export function stringId(snap: Snapshot, text: string): number {
+  for (let k = 0; k < snap.strings.count; k++) if (snap.strings.get(k) === text) return k;
+  return NONE;
+}

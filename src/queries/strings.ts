@@ -77,32 +77,28 @@ export function duplicateStrings(input: SeriesInput, opts: { top?: number; types
   const snap = lastOf(input);
   requireFull(snap, "duplicateStrings");
   const mask = typeMask(snap, opts.types ?? STRING_TYPES);
-  // Values come from one interned string table, so equal prefixes share a string index: count per index first and
-  // sort only the objects whose index repeats.
-  const perValue = new Uint32Array(snap.strings.count);
+  // Only strings whose (type, length) repeats can be duplicates: count those first, then group the candidates by
+  // their stored value (the string table does not share entries between objects).
+  const sameShape = new Map<number, number>();
+  const shapeOf = (i: number) => snap.type[i] * 4294967296 + snap.length[i];
   for (let i = 0; i < snap.objectCount; i++) {
-    if (mask[snap.type[i]] && snap.name[i] !== NONE) perValue[snap.name[i]]++;
+    if (!mask[snap.type[i]] || snap.name[i] === NONE) continue;
+    const shape = shapeOf(i);
+    sameShape.set(shape, (sameShape.get(shape) ?? 0) + 1);
   }
-  const candidates: number[] = [];
+  const byValue = new Map<string, { first: number; count: number; total: number; largest: number }>();
   for (let i = 0; i < snap.objectCount; i++) {
-    if (mask[snap.type[i]] && snap.name[i] !== NONE && perValue[snap.name[i]] > 1) candidates.push(i);
-  }
-  const sameGroup = (a: number, b: number) =>
-    snap.name[a] === snap.name[b] && snap.type[a] === snap.type[b] && snap.length[a] === snap.length[b];
-  candidates.sort((a, b) => snap.name[a] - snap.name[b] || snap.type[a] - snap.type[b] || snap.length[a] - snap.length[b] || a - b);
-  const groups: { first: number; count: number; total: number; largest: number }[] = [];
-  for (let k = 0; k < candidates.length; ) {
-    let end = k + 1;
-    let total = snap.size[candidates[k]];
-    let largestSize = total;
-    while (end < candidates.length && sameGroup(candidates[k], candidates[end])) {
-      total += snap.size[candidates[end]];
-      largestSize = Math.max(largestSize, snap.size[candidates[end]]);
-      end++;
+    if (!mask[snap.type[i]] || snap.name[i] === NONE || (sameShape.get(shapeOf(i)) ?? 0) < 2) continue;
+    const key = `${shapeOf(i)}:${snap.strings.get(snap.name[i])}`;
+    const group = byValue.get(key);
+    if (!group) byValue.set(key, { first: i, count: 1, total: snap.size[i], largest: snap.size[i] });
+    else {
+      group.count++;
+      group.total += snap.size[i];
+      group.largest = Math.max(group.largest, snap.size[i]);
     }
-    if (end - k > 1) groups.push({ first: candidates[k], count: end - k, total, largest: largestSize });
-    k = end;
   }
+  const groups = [...byValue.values()].filter((x) => x.count > 1);
   groups.sort((a, b) => b.total - b.largest - (a.total - a.largest) || b.count - a.count);
   const chosen = groups.slice(0, opts.top ?? 20);
   const g = graphOf(snap);

@@ -18,9 +18,14 @@ export interface Planted {
   pid: number;
 }
 
-export const PLANTED_PROGRAM = String.raw`
+/**
+ * The planted program. With `traced`, tracemalloc runs from the start (the agent then records allocation sites, and
+ * captures are much slower, so the traced variant takes one snapshot).
+ */
+export function plantedProgram(opts: { traced: boolean; steps: number }): string {
+  return String.raw`
 import collections, functools, gc, json, os, sys, threading, tracemalloc, weakref
-tracemalloc.start(4)
+${opts.traced ? "tracemalloc.start(4)" : ""}
 import leakbook
 
 OUT = sys.argv[1]
@@ -31,8 +36,12 @@ class Planted:
 
 PLANTED = [Planted(i) for i in range(1234)]
 
+# CPython 3.11's tracemalloc finds no traceback for instances with a managed __dict__: plant a slotted one.
+class Allocated:
+    __slots__ = ("tag",)
+
 ALLOC_LINE = sys._getframe().f_lineno + 1
-ALLOCATED = Planted(-1)
+ALLOCATED = Allocated()
 
 CACHE = {}
 
@@ -133,9 +142,18 @@ WORKER = threading.Thread(target=worker, name="planted-worker", daemon=True)
 WORKER.start()
 ready.wait()
 
+class Leaky:
+    pass
+
+LEAKY = []
+
+# The first capture imports what the agent needs: take it before the series so the series shows only planted growth.
+os.remove(leakbook.snapshot(os.path.join(OUT, "warm-up.lbsnap")))
+
 BUFFER = ""
 files = []
-for step in range(${STEPS}):
+for step in range(${opts.steps}):
+    LEAKY.extend(Leaky() for _ in range(250))
     grow_cache(step)
     BUFFER = BUFFER + "x" * 1000
     files.append(leakbook.snapshot(os.path.join(OUT, "snap-%d.lbsnap" % step)))
@@ -149,16 +167,26 @@ ids = {name: id(obj) for name, obj in [
 ]}
 print(json.dumps({"files": files, "ids": ids, "alloc_line": ALLOC_LINE, "script": os.path.abspath(__file__), "pid": os.getpid()}))
 `;
+}
+
+async function capture(traced: boolean, steps: number): Promise<{ planted: Planted; series: Series }> {
+  const dir = tempDir("leakbook-queries-");
+  const planted = runPythonJson<Planted>(plantedProgram({ traced, steps }), dir);
+  const series = await loadSeries(planted.files.map((f) => (f.startsWith("/") ? f : join(dir, f))));
+  return { planted, series };
+}
 
 let shared: Promise<{ planted: Planted; series: Series }> | null = null;
+let sharedTraced: Promise<{ planted: Planted; series: Series }> | null = null;
 
-/** Runs the planted program once per test process and loads its series (later calls share the result). */
+/** The planted program's series of STEPS snapshots, captured once per test process and shared. */
 export function plantedSeries(): Promise<{ planted: Planted; series: Series }> {
-  shared ??= (async () => {
-    const dir = tempDir("leakbook-queries-");
-    const planted = runPythonJson<Planted>(PLANTED_PROGRAM, dir);
-    const series = await loadSeries(planted.files.map((f) => (f.startsWith("/") ? f : join(dir, f))));
-    return { planted, series };
-  })();
+  shared ??= capture(false, STEPS);
   return shared;
+}
+
+/** One snapshot of the planted program captured with tracemalloc on, once per test process. */
+export function tracedSnapshot(): Promise<{ planted: Planted; series: Series }> {
+  sharedTraced ??= capture(true, 1);
+  return sharedTraced;
 }
