@@ -54,26 +54,30 @@ def import_batch(batch_no):
     return len(rows)
 
 
+def open_widgets(first_no, count):
+    for widget_no in range(first_no, first_no + count):
+        widget = Widget(widget_no)
+        widget.open()
+        for listener in _listeners[-3:]:
+            listener("refresh")
+        widget.close()
+
+
+def import_batches(first_no, count):
+    for batch_no in range(first_no, first_no + count):
+        try:
+            import_batch(batch_no)
+        except BatchError as error:
+            _failed_batches.append(error)  # keeps error.__traceback__ and the frames it points at
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "snapshots")
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else ROUNDS
     os.makedirs(out, exist_ok=True)
-    widget_no = batch_no = 0
     for round_no in range(-1, rounds):  # round -1 warms up: one-off start-up allocations precede the first snapshot
-        for _ in range(WIDGETS_PER_ROUND):
-            widget = Widget(widget_no)
-            widget.open()
-            for listener in _listeners[-3:]:
-                listener("refresh")
-            widget.close()
-            widget_no += 1
-        for _ in range(BATCHES_PER_ROUND * 2):
-            try:
-                import_batch(batch_no)
-            except BatchError as error:
-                _failed_batches.append(error)  # keeps error.__traceback__ and the frames it points at
-            batch_no += 1
-        del widget
+        open_widgets((round_no + 1) * WIDGETS_PER_ROUND, WIDGETS_PER_ROUND)
+        import_batches((round_no + 1) * BATCHES_PER_ROUND * 2, BATCHES_PER_ROUND * 2)
         gc.collect()
         if round_no < 0:
             # The agent's first capture imports a few modules of its own: take it in the warm-up and discard it.
