@@ -2,7 +2,9 @@
 // breadth-first distances from the roots and strongly connected components, all in typed arrays.
 // Phases run in an order that keeps the peak lean: the dominator scratch arrays are freed before the
 // breadth-first arrays are allocated, and the retained-size array serves as scratch before it is filled.
-import { NONE, type Snapshot } from "./snapshot.js";
+import {
+  NONE, ROOT_BUILTINS, ROOT_GARBAGE, ROOT_LAST_EXC, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD, type Snapshot,
+} from "./snapshot.js";
 import { dominatorTree } from "./dominators.js";
 import { stronglyConnected } from "./scc.js";
 
@@ -95,7 +97,7 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
 
   progress?.("paths", 0, n);
   const queue = order; // the DFS order is no longer needed: reuse its words as the BFS queue
-  const { distance, bfsEdge } = breadthFirst(n, edgeStart, edgeTarget, snap.rootObject, extraRoots, queue);
+  const { distance, bfsEdge } = breadthFirst(n, edgeStart, edgeTarget, rootsByPreference(snap), extraRoots, queue);
   timings.paths = lap();
   progress?.("paths", n, n);
 
@@ -103,6 +105,26 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
     snap, revStart, revSource, revEdge, unreachable, extraRoots, idom, retained, distance, bfsEdge,
     scc, sccCount, ...byType, timings,
   };
+}
+
+/**
+ * Root kinds in the order their expressions are preferred when paths tie: module globals stay valid, while a
+ * thread's innermost frame changes as soon as the thread moves on.
+ */
+const ROOT_PREFERENCE = [ROOT_MODULE, ROOT_BUILTINS, ROOT_OTHER, ROOT_LAST_EXC, ROOT_GARBAGE, ROOT_THREAD];
+
+/** Rank of a root kind in ROOT_PREFERENCE (lower is preferred; unknown kinds last). */
+export function rootRank(kind: number): number {
+  const rank = ROOT_PREFERENCE.indexOf(kind);
+  return rank < 0 ? ROOT_PREFERENCE.length : rank;
+}
+
+/** The snapshot's root objects, preferred kinds first (stable within a kind). */
+function rootsByPreference(snap: Snapshot): Uint32Array {
+  const order = Array.from(snap.rootObject.keys()).sort(
+    (a, b) => rootRank(snap.rootKind[a]) - rootRank(snap.rootKind[b]) || a - b,
+  );
+  return Uint32Array.from(order, (r) => snap.rootObject[r]);
 }
 
 /** Counting sort of the forward edges by target; each object's incoming edges come out in forward-edge order. */
@@ -173,7 +195,10 @@ function sourceComponents(
   return Uint32Array.from(chosen);
 }
 
-/** Multi-source BFS from all roots (distance 0), recording the edge each object was first reached by. */
+/**
+ * Multi-source BFS from all roots (distance 0), recording the edge each object was first reached by; of equally
+ * short paths the one from the earlier root in `roots` wins.
+ */
 function breadthFirst(
   n: number,
   edgeStart: Uint32Array,

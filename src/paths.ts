@@ -1,7 +1,7 @@
-// Retention paths from the roots, rendered as steps and as one Python expression; referrers, referents,
-// dominator subtrees and address lookup.
-import type { Snapshot } from "./snapshot.js";
-import type { HeapGraph } from "./graph.js";
+// Retention paths from the roots, rendered as steps and as one Python expression that evaluates to the object
+// in the live process; referrers, referents, dominator subtrees and lookup by address.
+import { EDGE_INDEX, EDGE_OPAQUE, FLAG_TRACKED, NONE, ROOT_UNREACHABLE, type Snapshot } from "./snapshot.js";
+import { rootRank, type HeapGraph } from "./graph.js";
 
 export interface PathStep {
   object: number;
@@ -13,40 +13,351 @@ export interface PathStep {
 }
 
 export interface RetentionPath {
-  /** index into roots */
+  /**
+   * Index into the snapshot's roots; values from snap.rootObject.length on stand for the extra roots the engine
+   * added for unreachable objects (g.extraRoots[root - snap.rootObject.length]).
+   */
   root: number;
+  /** The root's kind: snap.rootKind[root], or ROOT_UNREACHABLE for an extra root. */
+  rootKind: number;
   steps: PathStep[];
   expr: string;
+  /** Modules `expr` needs imported to evaluate (e.g. ["gc", "sys"]). */
+  imports: string[];
 }
 
-export function shortestPaths(g: HeapGraph, object: number, opts?: { k?: number; maxDepth?: number }): RetentionPath[] {
-  void g; void object; void opts;
-  throw new Error("not implemented");
+export interface PathOptions {
+  /** How many distinct paths (default 1); the first is always the breadth-first one. */
+  k?: number;
+  /** Longest path searched for the 2nd..kth paths, in edges (default: the shortest length + 8). */
+  maxDepth?: number;
 }
 
+/** Partial paths the k-shortest search may hold; beyond it the search stops growing (results stay correct, maybe fewer). */
+const MAX_STATES = 200_000;
+
+/**
+ * Shortest retention paths of `object`, shortest first, distinct by edge sequence. The 2nd..kth come from a
+ * best-first search backwards over the reverse graph, guided by each object's exact breadth-first distance
+ * from the roots (so paths come out in length order); paths are simple and end at the first root met
+ * (a root object itself also gets the paths through its referrers).
+ */
+export function shortestPaths(g: HeapGraph, object: number, opts: PathOptions = {}): RetentionPath[] {
+  const snap = g.snap;
+  if (!(object >= 0 && object < snap.objectCount)) throw new RangeError(`no object with index ${object}`);
+  const k = opts.k ?? 1;
+  const first = breadthFirstPath(g, object);
+  const out = pathsFrom(g, first);
+  if (out.length >= k) return out.slice(0, k);
+  const maxDepth = opts.maxDepth ?? first.length - 1 + 8;
+  const seen = new Set<string>([first.join(",")]);
+
+  // Search states: an object and the path suffix (linked through `next`) from it to the target.
+  const node: number[] = [object];
+  const edge: number[] = [NONE];
+  const next: number[] = [-1];
+  const length: number[] = [0];
+  const heap = new StateHeap();
+  heap.push(0, g.distance[object]);
+  const onChain = (state: number, o: number): boolean => {
+    for (let s = state; s >= 0; s = next[s]) if (node[s] === o) return true;
+    return false;
+  };
+  while (heap.size > 0 && out.length < k) {
+    const s = heap.pop();
+    const o = node[s];
+    if (g.distance[o] === 0) {
+      const edges: number[] = [];
+      for (let t = s; next[t] >= 0; t = next[t]) edges.push(edge[t]);
+      const key = [o, ...edges].join(",");
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(...pathsFrom(g, [o, ...edges]));
+      }
+      if (s !== 0) continue; // paths end at the first root met, but a root object is also held by others
+    }
+    for (let r = g.revStart[o]; r < g.revStart[o + 1] && node.length < MAX_STATES; r++) {
+      const from = g.revSource[r];
+      if (length[s] + 1 + g.distance[from] > maxDepth || onChain(s, from)) continue;
+      node.push(from);
+      edge.push(g.revEdge[r]);
+      next.push(s);
+      length.push(length[s] + 1);
+      heap.push(node.length - 1, length[s] + 1 + g.distance[from]);
+    }
+  }
+  return out.slice(0, k);
+}
+
+/** [root object, edge, edge, ...] along the breadth-first tree. */
+function breadthFirstPath(g: HeapGraph, object: number): number[] {
+  const edges: number[] = [];
+  let o = object;
+  while (g.bfsEdge[o] !== NONE) {
+    edges.push(g.bfsEdge[o]);
+    o = edgeSource(g.snap, g.bfsEdge[o]);
+  }
+  return [o, ...edges.reverse()];
+}
+
+/** The object holding forward edge `e` (binary search of the CSR starts). */
+export function edgeSource(snap: Snapshot, e: number): number {
+  let lo = 0;
+  let hi = snap.objectCount - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (snap.edgeStart[mid] <= e) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * One rendered path per root entry of the path's first object (an object can be a root several times),
+ * preferred root kinds first.
+ */
+function pathsFrom(g: HeapGraph, path: number[]): RetentionPath[] {
+  const snap = g.snap;
+  const [start, ...edges] = path;
+  const out: RetentionPath[] = [];
+  for (let r = 0; r < snap.rootObject.length; r++) {
+    if (snap.rootObject[r] !== start) continue;
+    const label = snap.rootLabel[r] === NONE ? `<root ${r}>` : snap.strings.get(snap.rootLabel[r]);
+    out.push({ ...renderPath(snap, start, label, snap.rootLabel[r] !== NONE, edges), root: r, rootKind: snap.rootKind[r] });
+  }
+  if (out.length === 0) {
+    const extra = g.extraRoots.indexOf(start);
+    const tracked = (snap.flags[start] & FLAG_TRACKED) !== 0;
+    // An unreachable object the collector tracks can still be found in the live process through gc.get_objects().
+    const label = tracked
+      ? `next(x for x in gc.get_objects() if id(x) == ${snap.address[start]})`
+      : `<unreachable object at 0x${snap.address[start].toString(16)}>`;
+    out.push({ ...renderPath(snap, start, label, tracked, edges), root: snap.rootObject.length + extra, rootKind: ROOT_UNREACHABLE });
+  }
+  return out.sort((a, b) => rootRank(a.rootKind) - rootRank(b.rootKind) || a.root - b.root);
+}
+
+const PYTHON_KEYWORDS = new Set(
+  ("False None True and as assert async await break class continue def del elif else except finally for from " +
+    "global if import in is lambda nonlocal not or pass raise return try while with yield").split(" "),
+);
+/** `['name']` as the agent writes a str key; only plain ASCII identifiers are turned into attribute access. */
+const STR_KEY = /^\['([A-Za-z_][A-Za-z0-9_]*)'\]$/;
+/** Objects that attribute access through a class does not return as they are (it unwraps or binds them). */
+const UNWRAPPED_BY_GETATTR = new Set(["builtins.staticmethod", "builtins.classmethod"]);
+const IMPORTABLE = new Set(["sys", "gc", "builtins"]);
+
+/**
+ * Renders a path as steps and as one Python expression: the root expression, then each edge's label appended;
+ * opaque edges (set members, dict keys, other referents) become a lookup by id() over the container or its
+ * referents; `.__dict__['name']` becomes `.name` when that is the same object.
+ */
+export function renderPath(
+  snap: Snapshot,
+  start: number,
+  rootExpr: string,
+  rootEvaluable: boolean,
+  edges: number[],
+): { steps: PathStep[]; expr: string; imports: string[] } {
+  const stepOf = (object: number, label: string, evaluable: boolean): PathStep => ({
+    object, address: snap.address[object], type: snap.types[snap.type[object]], label, evaluable,
+  });
+  const steps = [stepOf(start, rootExpr, rootEvaluable)];
+  const imports = new Set<string>();
+  const head = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rootExpr)?.[0];
+  if (head !== undefined && IMPORTABLE.has(head)) imports.add(head);
+  if (rootExpr.startsWith("next(x for x in gc.")) imports.add("gc");
+  let expr = rootExpr;
+  let beforeDict = -1; // length of expr before a trailing `.__dict__`, or -1
+  for (const e of edges) {
+    const target = snap.edgeTarget[e];
+    const label = edgeLabel(snap, e);
+    const address = snap.address[target];
+    const opaque = snap.edgeKind[e] === EDGE_OPAQUE || (snap.edgeKind[e] !== EDGE_INDEX && snap.edgeLabel[e] === NONE);
+    const attribute = STR_KEY.exec(label);
+    if (opaque && (label === "<set member>" || label === "<dict key>")) {
+      expr = `next(x for x in ${expr} if id(x) == ${address})`;
+    } else if (opaque) {
+      expr = `next(x for x in gc.get_referents(${expr}) if id(x) == ${address})`;
+      imports.add("gc");
+    } else if (
+      beforeDict >= 0 && attribute !== null && !PYTHON_KEYWORDS.has(attribute[1]) &&
+      !UNWRAPPED_BY_GETATTR.has(snap.types[snap.type[target]])
+    ) {
+      expr = `${expr.slice(0, beforeDict)}.${attribute[1]}`;
+    } else {
+      expr += label;
+    }
+    beforeDict = !opaque && label === ".__dict__" ? expr.length - label.length : -1;
+    steps.push(stepOf(target, label, steps[steps.length - 1].evaluable));
+  }
+  return { steps, expr, imports: [...imports].sort() };
+}
+
+/** The label text of a forward edge: its suffix string, `[i]` for an index, or the opaque relation's name. */
 export function edgeLabel(snap: Snapshot, edge: number): string {
-  void snap; void edge;
-  throw new Error("not implemented");
+  const label = snap.edgeLabel[edge];
+  if (snap.edgeKind[edge] === EDGE_INDEX) return `[${label}]`;
+  return label === NONE ? "<referent>" : snap.strings.get(label);
 }
 
 export function referrers(g: HeapGraph, object: number): { object: number; edge: number; label: string }[] {
-  void g; void object;
-  throw new Error("not implemented");
+  const out = [];
+  for (let k = g.revStart[object]; k < g.revStart[object + 1]; k++) {
+    out.push({ object: g.revSource[k], edge: g.revEdge[k], label: edgeLabel(g.snap, g.revEdge[k]) });
+  }
+  return out;
 }
 
 export function referents(snap: Snapshot, object: number): { object: number; edge: number; label: string }[] {
-  void snap; void object;
-  throw new Error("not implemented");
+  const out = [];
+  for (let e = snap.edgeStart[object]; e < snap.edgeStart[object + 1]; e++) {
+    out.push({ object: snap.edgeTarget[e], edge: e, label: edgeLabel(snap, e) });
+  }
+  return out;
 }
 
-/** Subtree of the dominator tree under object, for treemaps. */
-export function dominatedBy(g: HeapGraph, object: number, opts?: { maxNodes?: number }): { object: number; parent: number; retained: number }[] {
-  void g; void object; void opts;
-  throw new Error("not implemented");
+/** Children of every node of the dominator tree (CSR, the virtual root objectCount included), built on first use. */
+const dominatorChildren = new WeakMap<HeapGraph, { start: Uint32Array; list: Uint32Array }>();
+
+function childrenIndex(g: HeapGraph): { start: Uint32Array; list: Uint32Array } {
+  let index = dominatorChildren.get(g);
+  if (index) return index;
+  const n = g.snap.objectCount;
+  const start = new Uint32Array(n + 2);
+  for (let o = 0; o < n; o++) start[g.idom[o] + 1]++;
+  for (let i = 0; i <= n; i++) start[i + 1] += start[i];
+  const fill = start.slice(0, n + 1);
+  const list = new Uint32Array(n);
+  for (let o = 0; o < n; o++) list[fill[g.idom[o]]++] = o;
+  index = { start, list };
+  dominatorChildren.set(g, index);
+  return index;
 }
 
-/** Index of the object at address, or -1. */
+/**
+ * The top of the dominator subtree under `object` (objectCount for the virtual root above all roots), for
+ * treemaps: up to maxNodes (default 500) nodes, expanded largest retained first so the biggest parts show.
+ * The first entry is `object` itself with parent -1; every other entry's parent is listed before it.
+ */
+export function dominatedBy(
+  g: HeapGraph,
+  object: number,
+  opts: { maxNodes?: number } = {},
+): { object: number; parent: number; retained: number }[] {
+  const n = g.snap.objectCount;
+  if (!(object >= 0 && object <= n)) throw new RangeError(`no object with index ${object}`);
+  const maxNodes = opts.maxNodes ?? 500;
+  const { start, list } = childrenIndex(g);
+  const retainedOf = (o: number): number => {
+    if (o < n) return g.retained[o];
+    let total = 0;
+    for (let c = start[n]; c < start[n + 1]; c++) total += g.retained[list[c]];
+    return total;
+  };
+  const out: { object: number; parent: number; retained: number }[] = [];
+  const parentOf: number[] = [-1];
+  const candidates: number[] = [object];
+  const heap = new StateHeap();
+  heap.push(0, -retainedOf(object));
+  while (heap.size > 0 && out.length < maxNodes) {
+    const c = heap.pop();
+    const o = candidates[c];
+    out.push({ object: o, parent: parentOf[c], retained: retainedOf(o) });
+    const children = Array.from(list.subarray(start[o], start[o + 1]));
+    children.sort((a, b) => g.retained[b] - g.retained[a]);
+    for (const child of children.slice(0, maxNodes - out.length)) {
+      candidates.push(child);
+      parentOf.push(o);
+      heap.push(candidates.length - 1, -g.retained[child]);
+    }
+  }
+  return out;
+}
+
+/** Address -> object index, as an open-addressing hash table of index + 1 (0 = empty), built on first use. */
+const addressIndex = new WeakMap<Snapshot, Uint32Array>();
+
+function hashAddress(address: number, mask: number): number {
+  const low = address % 0x100000000;
+  const high = (address - low) / 0x100000000;
+  let h = Math.imul(low ^ Math.imul(high, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 15;
+  h = Math.imul(h ^ (low >>> 4), 0xc2b2ae35);
+  return (h ^ (h >>> 13)) & mask;
+}
+
+function addressTable(snap: Snapshot): Uint32Array {
+  let table = addressIndex.get(snap);
+  if (table) return table;
+  let capacity = 16;
+  while (capacity < 2 * snap.objectCount) capacity *= 2;
+  table = new Uint32Array(capacity);
+  const mask = capacity - 1;
+  for (let i = 0; i < snap.objectCount; i++) {
+    let slot = hashAddress(snap.address[i], mask);
+    while (table[slot] !== 0 && snap.address[table[slot] - 1] !== snap.address[i]) slot = (slot + 1) & mask;
+    if (table[slot] === 0) table[slot] = i + 1; // the first object wins should an address repeat
+  }
+  addressIndex.set(snap, table);
+  return table;
+}
+
+/** Index of the object at `address`, or -1. */
 export function findObject(snap: Snapshot, address: number): number {
-  void snap; void address;
-  throw new Error("not implemented");
+  const table = addressTable(snap);
+  const mask = table.length - 1;
+  for (let slot = hashAddress(address, mask); table[slot] !== 0; slot = (slot + 1) & mask) {
+    if (snap.address[table[slot] - 1] === address) return table[slot] - 1;
+  }
+  return -1;
+}
+
+/** A binary min-heap of ids by key; equal keys pop in insertion order, so results are deterministic. */
+class StateHeap {
+  private ids: number[] = [];
+  private keys: number[] = [];
+  private order: number[] = [];
+  private counter = 0;
+  get size(): number {
+    return this.ids.length;
+  }
+  private less(a: number, b: number): boolean {
+    return this.keys[a] < this.keys[b] || (this.keys[a] === this.keys[b] && this.order[a] < this.order[b]);
+  }
+  private swap(a: number, b: number): void {
+    [this.ids[a], this.ids[b]] = [this.ids[b], this.ids[a]];
+    [this.keys[a], this.keys[b]] = [this.keys[b], this.keys[a]];
+    [this.order[a], this.order[b]] = [this.order[b], this.order[a]];
+  }
+  push(id: number, key: number): void {
+    this.ids.push(id);
+    this.keys.push(key);
+    this.order.push(this.counter++);
+    for (let i = this.ids.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(i, parent)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+  pop(): number {
+    const top = this.ids[0];
+    const last = this.ids.length - 1;
+    this.swap(0, last);
+    this.ids.pop();
+    this.keys.pop();
+    this.order.pop();
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < last && this.less(l, m)) m = l;
+      if (r < last && this.less(r, m)) m = r;
+      if (m === i) break;
+      this.swap(i, m);
+      i = m;
+    }
+    return top;
+  }
 }
