@@ -2,41 +2,96 @@
 // pairs that point at each other.
 import * as aq from "arquero";
 import { graphOf } from "../analysis-cache.js";
-import { cycles as stronglyConnected } from "../graph.js";
+import { stronglyConnected, type SccResult } from "../scc.js";
 import { edgeLabel } from "../paths.js";
-import { NONE, type Snapshot } from "../snapshot.js";
+import { EDGE_SUFFIX, NONE, type Snapshot } from "../snapshot.js";
 import { formatBytes } from "../units.js";
-import { lastOf, pathExpr, requireFull, tableOf, type SeriesInput } from "./input.js";
+import { lastOf, pathExpr, requireFull, stringId, tableOf, topIndices, type SeriesInput } from "./input.js";
+
+const components = new WeakMap<Snapshot, SccResult>();
+
+/**
+ * Strongly connected components over the references other than `.__class__`. Every instance refers to its class,
+ * and a class reaches its module through its methods' globals, so with those edges every instance of a class
+ * defined in a module would join one giant component with all modules.
+ */
+function componentsWithoutClassEdges(snap: Snapshot): SccResult {
+  let found = components.get(snap);
+  if (found) return found;
+  const classLabel = stringId(snap, ".__class__");
+  const isClassEdge = (e: number) => snap.edgeLabel[e] === classLabel && snap.edgeKind[e] === EDGE_SUFFIX;
+  const n = snap.objectCount;
+  const start = new Uint32Array(n + 1);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    start[i] = m;
+    for (let e = snap.edgeStart[i]; e < snap.edgeStart[i + 1]; e++) if (!isClassEdge(e)) m++;
+  }
+  start[n] = m;
+  const target = new Uint32Array(m);
+  for (let i = 0, k = 0; i < n; i++) {
+    for (let e = snap.edgeStart[i]; e < snap.edgeStart[i + 1]; e++) if (!isClassEdge(e)) target[k++] = snap.edgeTarget[e];
+  }
+  found = stronglyConnected(n, start, target);
+  components.set(snap, found);
+  return found;
+}
 
 /**
  * cycles(snap, { top = 20, minMembers = 2 }): strongly connected groups of objects (reference cycles), largest
- * retained size first. The group that contains modules (modules, their functions and classes refer to each other)
- * is flagged with has_module so it can be filtered out.
- * Columns: id, members, types (type mix, most frequent first: "app.Node×111, dict×111"), shallow_bytes,
- * retained_bytes, has_module, entry_address and entry_type (the member the roots reach first), path (the handle: the
- * shortest path from a root to the entry), retained (human).
+ * retained size first. References from an instance to its class are left out (see componentsWithoutClassEdges); the
+ * group that still contains modules (modules, their functions and namespaces refer to each other) is flagged with
+ * has_module so it can be filtered out.
+ * Columns: id, members, types (type mix, most frequent first: "app.Node×111, list×111"), shallow_bytes,
+ * retained_bytes (sum of the retained sizes of the members whose immediate dominator is outside the group),
+ * has_module, entry_address and entry_type (the member nearest to a root), path (the handle: the shortest path from a
+ * root to the entry), retained (human).
  */
 export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: number } = {}): aq.ColumnTable {
   const snap = lastOf(input);
   requireFull(snap, "cycles");
   const g = graphOf(snap);
-  const groups = stronglyConnected(g, { top: opts.top ?? 20, minMembers: opts.minMembers ?? 2 });
-  const moduleGroups = new Uint8Array(g.sccCount);
+  const { scc, count } = componentsWithoutClassEdges(snap);
+  const n = snap.objectCount;
+  const members = new Uint32Array(count);
+  const shallow = new Float64Array(count);
+  const retained = new Float64Array(count);
+  const entry = new Uint32Array(count).fill(NONE);
+  const hasModule = new Uint8Array(count);
   const moduleType = snap.types.indexOf("builtins.module");
-  for (let i = 0; i < snap.objectCount; i++) if (snap.type[i] === moduleType) moduleGroups[g.scc[i]] = 1;
+  for (let i = 0; i < n; i++) {
+    const c = scc[i];
+    members[c]++;
+    shallow[c] += snap.size[i];
+    const d = g.idom[i];
+    if (d >= n || scc[d] !== c) retained[c] += g.retained[i];
+    if (entry[c] === NONE || g.distance[i] < g.distance[entry[c]]) entry[c] = i;
+    if (snap.type[i] === moduleType) hasModule[c] = 1;
+  }
+  const minMembers = Math.max(2, opts.minMembers ?? 2);
+  const chosen = topIndices(count, retained, opts.top ?? 20, (c) => members[c] >= minMembers);
+  // Type mix of the chosen groups only.
+  const rank = new Int32Array(count).fill(-1);
+  chosen.forEach((c, k) => (rank[c] = k));
+  const mix = chosen.map(() => new Map<number, number>());
+  for (let i = 0; i < n; i++) {
+    const k = rank[scc[i]];
+    if (k >= 0) mix[k].set(snap.type[i], (mix[k].get(snap.type[i]) ?? 0) + 1);
+  }
   return tableOf(
     ["id", "members", "types", "shallow_bytes", "retained_bytes", "has_module", "entry_address", "entry_type", "path", "retained"],
-    groups.map((c) => ({
-      id: c.id,
-      members: c.members,
-      types: c.types.map((t) => `${t.type.replace(/^builtins\./, "")}×${t.count}`).join(", "),
-      shallow_bytes: c.shallow,
-      retained_bytes: c.retained,
-      has_module: moduleGroups[c.id] === 1,
-      entry_address: snap.address[c.entry],
-      entry_type: snap.types[snap.type[c.entry]],
-      path: pathExpr(g, c.entry),
-      retained: formatBytes(c.retained),
+    chosen.map((c, k) => ({
+      id: c,
+      members: members[c],
+      types: [...mix[k].entries()].sort((a, b) => b[1] - a[1])
+        .map(([t, count]) => `${snap.types[t].replace(/^builtins\./, "")}×${count}`).join(", "),
+      shallow_bytes: shallow[c],
+      retained_bytes: retained[c],
+      has_module: hasModule[c] === 1,
+      entry_address: snap.address[entry[c]],
+      entry_type: snap.types[snap.type[entry[c]]],
+      path: pathExpr(g, entry[c]),
+      retained: formatBytes(retained[c]),
     })),
   );
 }
