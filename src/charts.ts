@@ -8,8 +8,8 @@ export type VegaLiteSpec = { $schema: string; [key: string]: unknown };
 /** vega-lite 6 still publishes its schema under the v5 URL. */
 export const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
 
-/** Plot width in pixels: with axis labels and a legend a chart stays within ~800 px of notebook width. */
-const WIDTH = 560;
+/** Plot width in pixels: with axis labels (cut at 200 px) a chart stays within ~800 px of notebook width. */
+const WIDTH = 540;
 const HEIGHT = 260;
 
 type Row = Record<string, unknown>;
@@ -34,7 +34,8 @@ function base(title: string, subtitle?: string): VegaLiteSpec {
     title: subtitle ? { text: title, subtitle } : title,
     width: WIDTH,
     height: HEIGHT,
-    config: { legend: { labelLimit: 220 }, axis: { labelLimit: 220 } },
+    // Legends go below the plot so long type names and paths never widen the chart.
+    config: { legend: { orient: "bottom", columns: 2, labelLimit: 360 }, axis: { labelLimit: 200 } },
   };
 }
 
@@ -273,7 +274,7 @@ export function cacheLengthsChart(caches: ColumnTable, opts: { top?: number } = 
 export function sizeHistogram(distribution: ColumnTable, opts: { title?: string } = {}): VegaLiteSpec {
   const values = rowsOf(distribution).map((r) => ({
     bucket: r.bucket,
-    low: r.low_bytes,
+    low: r.low,
     count: r.count,
     count_text: formatCount(Number(r.count)),
     total_text: formatBytes(Number(r.total_bytes)),
