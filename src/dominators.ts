@@ -6,13 +6,12 @@
 // - a node leaves its bucket exactly when its (preliminary) idom is written, so both share one array;
 // - during the DFS, `label` holds the DFS stack and `semi` the per-node edge cursor;
 // - the object -> DFS number array becomes the object-space idom array at the end.
+// The DFS itself uses forward edges only; predecessors are rebuilt in DFS-number space for the main loop.
 
-export interface ForwardAndReverse {
+export interface ForwardGraph {
   objectCount: number;
   edgeStart: Uint32Array;
   edgeTarget: Uint32Array;
-  revStart: Uint32Array;
-  revSource: Uint32Array;
 }
 
 export interface DominatorResult {
@@ -30,14 +29,14 @@ export interface DominatorResult {
  * `compressStack` is caller-provided scratch of at least objectCount words.
  */
 export function dominatorTree(
-  g: ForwardAndReverse,
+  g: ForwardGraph,
   roots: Uint32Array,
   moreRoots: (reached: Uint32Array) => Uint32Array,
   compressStack: Uint32Array,
   onProgress?: (step: string, done: number, total: number) => void,
 ): DominatorResult {
   const n = g.objectCount;
-  const { edgeStart, edgeTarget, revStart, revSource } = g;
+  const { edgeStart, edgeTarget } = g;
   const size = n + 2; // DFS numbers 1 (virtual root) .. n + 1
   const dfnOf = new Uint32Array(n); // 0 = not reached yet
   const vertex = new Uint32Array(size);
@@ -95,6 +94,7 @@ export function dominatorTree(
     semi[i] = i;
     label[i] = i;
   }
+  const { predStart, preds } = predecessorsByNumber(n, edgeStart, edgeTarget, dfnOf);
 
   let linkedFrom = size; // DFS numbers >= linkedFrom are linked into the forest
   // Returns the node with the smallest semi on the forest path above v (v itself if v is a forest root).
@@ -117,11 +117,10 @@ export function dominatorTree(
 
   const N = n + 1;
   for (let w = N; w >= 2; w--) {
-    const o = vertex[w];
     let s = parentAnc[w];
-    if (isRoot[o]) s = 1;
-    for (let k = revStart[o], end = revStart[o + 1]; k < end; k++) {
-      const v = dfnOf[revSource[k]];
+    if (isRoot[vertex[w]]) s = 1;
+    for (let k = predStart[w], end = predStart[w + 1]; k < end; k++) {
+      const v = preds[k];
       const candidate = v <= w ? v : semi[evaluate(v)];
       if (candidate < s) s = candidate;
     }
@@ -147,4 +146,25 @@ export function dominatorTree(
   const idom = dfnOf;
   for (let o = 0; o < n; o++) idom[o] = vertex[idomDfn[dfnOf[o]]];
   return { idom, order: vertex, extraRoots };
+}
+
+/**
+ * Predecessors of every node by DFS number, in DFS-number space: the main loop then reads them in order
+ * instead of chasing object indices through the reverse graph (memory latency dominates on large heaps).
+ */
+function predecessorsByNumber(n: number, edgeStart: Uint32Array, edgeTarget: Uint32Array, dfnOf: Uint32Array) {
+  const e = edgeStart[n];
+  const predStart = new Uint32Array(n + 3);
+  for (let k = 0; k < e; k++) predStart[dfnOf[edgeTarget[k]]]++;
+  let sum = 0;
+  for (let w = 0; w < n + 3; w++) {
+    sum += predStart[w];
+    predStart[w] = sum; // end of w's slice for now; the fill below decrements it to the start
+  }
+  const preds = new Uint32Array(e);
+  for (let o = n - 1; o >= 0; o--) {
+    const v = dfnOf[o];
+    for (let k = edgeStart[o + 1] - 1; k >= edgeStart[o]; k--) preds[--predStart[dfnOf[edgeTarget[k]]]] = v;
+  }
+  return { predStart, preds };
 }

@@ -56,11 +56,6 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
     return ms;
   };
 
-  progress?.("reverse", 0, n);
-  const { revStart, revSource, revEdge } = reverseEdges(n, edgeStart, edgeTarget);
-  timings.reverse = lap();
-  progress?.("reverse", n, n);
-
   progress?.("cycles", 0, n);
   const { scc, count: sccCount } = stronglyConnected(n, edgeStart, edgeTarget, (done) => progress?.("cycles", done, n));
   timings.cycles = lap();
@@ -71,11 +66,11 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
   const compressStack = new Uint32Array(retained.buffer, 0, n);
   let unreachable = new Uint32Array(0);
   const dom = dominatorTree(
-    { objectCount: n, edgeStart, edgeTarget, revStart, revSource },
+    { objectCount: n, edgeStart, edgeTarget },
     snap.rootObject,
     (reached) => {
       unreachable = collectUnreached(reached);
-      return sourceComponents(unreachable, scc, sccCount, revStart, revSource);
+      return sourceComponents(unreachable, scc, sccCount, edgeStart, edgeTarget);
     },
     compressStack,
     (_step, done, total) => progress?.("dominators", done, total),
@@ -94,6 +89,12 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
   const byType = outermostByType(snap, idom, retained);
   timings.retained = lap();
   progress?.("retained", n, n);
+
+  // The reverse graph is built last so that it is not resident while the dominator scratch arrays are.
+  progress?.("reverse", 0, n);
+  const { revStart, revSource, revEdge } = reverseEdges(n, edgeStart, edgeTarget);
+  timings.reverse = lap();
+  progress?.("reverse", n, n);
 
   progress?.("paths", 0, n);
   const queue = order; // the DFS order is no longer needed: reuse its words as the BFS queue
@@ -167,21 +168,18 @@ function sourceComponents(
   unreachable: Uint32Array,
   scc: Uint32Array,
   sccCount: number,
-  revStart: Uint32Array,
-  revSource: Uint32Array,
+  edgeStart: Uint32Array,
+  edgeTarget: Uint32Array,
 ): Uint32Array {
   if (unreachable.length === 0) return new Uint32Array(0);
   const HAS_INCOMING = 1;
   const CHOSEN = 2;
   const state = new Uint8Array(sccCount);
+  // Only unreachable objects point at unreachable objects, so their forward edges are all that matter.
   for (let i = 0; i < unreachable.length; i++) {
     const o = unreachable[i];
-    const c = scc[o];
-    for (let k = revStart[o]; k < revStart[o + 1]; k++) {
-      if (scc[revSource[k]] !== c) {
-        state[c] = HAS_INCOMING;
-        break;
-      }
+    for (let k = edgeStart[o]; k < edgeStart[o + 1]; k++) {
+      if (scc[edgeTarget[k]] !== scc[o]) state[scc[edgeTarget[k]]] = HAS_INCOMING;
     }
   }
   const chosen: number[] = [];
