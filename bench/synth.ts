@@ -187,9 +187,13 @@ export function synthesize(objects: number, edges: number, seed = 1): SnapshotCo
   const hotSet = Math.max(moduleCount + 1, Math.floor(objects / 100));
   for (; e < edges; e++) {
     source[e] = containers[Math.floor(rand() * containerCount)];
-    // Half of the extra references point at a small hot set (shared strings, small ints, popular objects),
-    // the rest anywhere, which also closes cycles.
-    target[e] = Math.floor(rand() * (rand() < 0.5 ? hotSet : objects));
+    // Half of the extra references point at a small hot set (shared strings, small ints, popular objects), a third
+    // at neighbours (siblings and parents: local cycles), the rest anywhere (cross links that also close cycles).
+    const r = rand();
+    const s = source[e];
+    target[e] = r < 0.5 ? Math.floor(rand() * hotSet)
+      : r < 0.85 ? Math.min(objects - 1, Math.max(0, s - 256 + Math.floor(rand() * 512)))
+      : Math.floor(rand() * objects);
   }
 
   // Group by source (counting sort) into CSR.
