@@ -14,6 +14,8 @@ export interface ForwardGraph {
   edgeTarget: Uint32Array;
 }
 
+import { DONE_BASE } from "./scc.js";
+
 export interface DominatorResult {
   /** Immediate dominator per object; objectCount = the virtual root. */
   idom: Uint32Array;
@@ -24,14 +26,23 @@ export interface DominatorResult {
 }
 
 /**
- * `roots` are explored first; then `moreRoots(reached)` is asked for further roots, where
- * `reached[o] !== 0` iff object o was reached from `roots`. Every object must end up reached.
+ * Asked once everything `roots` reach has been explored: `reached[o] !== 0` iff object o was reached, and
+ * `scc` holds their components (DONE_BASE - id, ids 0 .. components - 1). Returns further roots, after
+ * giving every object not reached its component.
+ */
+export type MoreRoots = (reached: Uint32Array, scc: Uint32Array, components: number) => Uint32Array;
+
+/**
+ * `roots` are explored first, then the roots `moreRoots` returns; every object must end up reached.
+ * The DFS from `roots` also runs Tarjan's algorithm, filling `scc` (zeroed, one word per object) for
+ * everything it reaches, which saves a separate pass over the heap.
  * `compressStack` is caller-provided scratch of at least objectCount words.
  */
 export function dominatorTree(
   g: ForwardGraph,
   roots: Uint32Array,
-  moreRoots: (reached: Uint32Array) => Uint32Array,
+  moreRoots: MoreRoots,
+  scc: Uint32Array,
   compressStack: Uint32Array,
   onProgress?: (step: string, done: number, total: number) => void,
 ): DominatorResult {
@@ -46,18 +57,30 @@ export function dominatorTree(
   const bucketHead = new Uint32Array(size);
   const bucketNextIdom = new Uint32Array(size);
   const isRoot = new Uint8Array(n);
+  // DFS number of every edge's target, written as the DFS scans each edge: predecessors by DFS number are
+  // then built from sequential reads instead of a random lookup per edge.
+  const targetNumber = new Uint32Array(edgeStart[n]);
 
   vertex[1] = n;
   let next = 2;
   const dfsStack = label;
   const cursor = semi;
-  const explore = (start: number): void => {
+  // Tarjan's lowlink and stack of open nodes, by DFS number, in arrays the main loop only needs later.
+  const low = bucketHead;
+  const open = bucketNextIdom;
+  let openTop = 0;
+  let components = 0;
+  const explore = (start: number, tarjan: boolean): void => {
     isRoot[start] = 1;
     if (dfnOf[start] !== 0) return;
     dfnOf[start] = next;
     vertex[next] = start;
     parentAnc[next] = 1;
     cursor[next] = edgeStart[start];
+    if (tarjan) {
+      low[next] = next;
+      open[openTop++] = next;
+    }
     dfsStack[0] = next++;
     let depth = 1;
     while (depth > 0) {
@@ -66,27 +89,48 @@ export function dominatorTree(
       let c = cursor[w];
       let found = -1;
       while (c < end) {
-        const t = edgeTarget[c++];
-        if (dfnOf[t] === 0) {
+        const t = edgeTarget[c];
+        const d = dfnOf[t];
+        if (d === 0) {
           found = t;
+          targetNumber[c++] = next;
           break;
         }
+        targetNumber[c++] = d;
+        // A reached object without a component is still open, so on Tarjan's stack.
+        if (tarjan && d < low[w] && scc[t] === 0) low[w] = d;
       }
       cursor[w] = c;
-      if (found < 0) {
-        depth--;
+      if (found >= 0) {
+        dfnOf[found] = next;
+        vertex[next] = found;
+        parentAnc[next] = w;
+        cursor[next] = edgeStart[found];
+        if (tarjan) {
+          low[next] = next;
+          open[openTop++] = next;
+        }
+        dfsStack[depth++] = next++;
         continue;
       }
-      dfnOf[found] = next;
-      vertex[next] = found;
-      parentAnc[next] = w;
-      cursor[next] = edgeStart[found];
-      dfsStack[depth++] = next++;
+      depth--;
+      if (!tarjan) continue;
+      if (low[w] === w) {
+        const id = DONE_BASE - components++;
+        let x;
+        do {
+          x = open[--openTop];
+          scc[vertex[x]] = id;
+        } while (x !== w);
+      } else if (depth > 0 && low[w] < low[dfsStack[depth - 1]]) {
+        low[dfsStack[depth - 1]] = low[w];
+      }
     }
   };
-  for (let i = 0; i < roots.length; i++) explore(roots[i]);
-  const extraRoots = moreRoots(dfnOf);
-  for (let i = 0; i < extraRoots.length; i++) explore(extraRoots[i]);
+  for (let i = 0; i < roots.length; i++) explore(roots[i], true);
+  const extraRoots = moreRoots(dfnOf, scc, components);
+  for (let i = 0; i < extraRoots.length; i++) explore(extraRoots[i], false);
+  bucketHead.fill(0);
   if (next !== n + 2) throw new Error(`dominators: ${n + 2 - next} objects not reached from any root`);
   onProgress?.("dfs", n, n);
 
@@ -94,7 +138,7 @@ export function dominatorTree(
     semi[i] = i;
     label[i] = i;
   }
-  const { predStart, preds } = predecessorsByNumber(n, edgeStart, edgeTarget, dfnOf);
+  const { predStart, preds } = predecessorsByNumber(n, edgeStart, targetNumber, vertex);
 
   let linkedFrom = size; // DFS numbers >= linkedFrom are linked into the forest
   // Returns the node with the smallest semi on the forest path above v (v itself if v is a forest root).
@@ -143,8 +187,8 @@ export function dominatorTree(
   for (let w = 2; w <= N; w++) {
     if (idomDfn[w] !== semi[w]) idomDfn[w] = idomDfn[idomDfn[w]];
   }
-  const idom = dfnOf;
-  for (let o = 0; o < n; o++) idom[o] = vertex[idomDfn[dfnOf[o]]];
+  const idom = dfnOf; // filled in place: walking by DFS number, dfnOf itself is no longer read
+  for (let w = 2; w <= N; w++) idom[vertex[w]] = vertex[idomDfn[w]];
   return { idom, order: vertex, extraRoots };
 }
 
@@ -152,19 +196,19 @@ export function dominatorTree(
  * Predecessors of every node by DFS number, in DFS-number space: the main loop then reads them in order
  * instead of chasing object indices through the reverse graph (memory latency dominates on large heaps).
  */
-function predecessorsByNumber(n: number, edgeStart: Uint32Array, edgeTarget: Uint32Array, dfnOf: Uint32Array) {
+function predecessorsByNumber(n: number, edgeStart: Uint32Array, targetNumber: Uint32Array, vertex: Uint32Array) {
   const e = edgeStart[n];
   const predStart = new Uint32Array(n + 3);
-  for (let k = 0; k < e; k++) predStart[dfnOf[edgeTarget[k]]]++;
+  for (let k = 0; k < e; k++) predStart[targetNumber[k]]++;
   let sum = 0;
   for (let w = 0; w < n + 3; w++) {
     sum += predStart[w];
     predStart[w] = sum; // end of w's slice for now; the fill below decrements it to the start
   }
   const preds = new Uint32Array(e);
-  for (let o = n - 1; o >= 0; o--) {
-    const v = dfnOf[o];
-    for (let k = edgeStart[o + 1] - 1; k >= edgeStart[o]; k--) preds[--predStart[dfnOf[edgeTarget[k]]]] = v;
+  for (let v = n + 1; v >= 2; v--) {
+    const o = vertex[v];
+    for (let k = edgeStart[o + 1] - 1; k >= edgeStart[o]; k--) preds[--predStart[targetNumber[k]]] = v;
   }
   return { predStart, preds };
 }

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { analyze, cycles, retainedByType, type HeapGraph } from "../src/graph.js";
+import { stronglyConnected } from "../src/scc.js";
 import { NONE, type Snapshot } from "../src/snapshot.js";
 import { makeSnapshot, type EdgeSpec } from "./helpers/make-snapshot.js";
 import { randomSnapshot, seededRandom } from "./helpers/random-graph.js";
@@ -104,6 +105,12 @@ function checkAgainstNaive(snap: Snapshot, g: HeapGraph, label: string): void {
     }
   }
   assert.equal(g.sccCount, components.size, `${label}: scc count`);
+  // The standalone pass (used for filtered graphs) finds the same partition.
+  const alone = stronglyConnected(n, snap.edgeStart, snap.edgeTarget);
+  assert.equal(alone.count, g.sccCount, `${label}: standalone scc count`);
+  for (let a = 0; a < n; a++) {
+    for (let b = 0; b < n; b++) assert.equal(alone.scc[a] === alone.scc[b], g.scc[a] === g.scc[b], `${label}: standalone scc`);
+  }
   for (const row of retainedByType(g)) {
     assert.equal(row.retained, ref.typeRetained.get(row.type), `${label}: retained of type ${row.type}`);
   }
