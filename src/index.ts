@@ -1,8 +1,48 @@
-// The public API of leakbook: load snapshots, analyse the heap graph, compare snapshots over time.
+// The public API of leakbook: load snapshots, ask the leak-hunting questions as arquero tables, chart and show them.
+
+// Loading snapshots and series.
 export * from "./snapshot.js";
 export { SnapshotError } from "./errors.js";
 export { loadSnapshot, detectFormat, type LoadOptions, type SnapshotFormat } from "./load.js";
 export { loadSeries, typeSeries, matchSurvivors, followPath, type Series, type SeriesOptions, type TypeSeries } from "./series.js";
-export { analyze, retainedByType, cycles, type HeapGraph, type AnalyzeOptions, type TypeRetained, type Cycle } from "./graph.js";
-export { shortestPaths, referrers, referents, findObject, edgeLabel, dominatedBy, type RetentionPath, type PathStep } from "./paths.js";
+
+// The query helpers: each returns an arquero table (docs/queries.md).
+export { census } from "./queries/census.js";
+export { memoryGap } from "./queries/memory.js";
+export { typeCounts, typeGrowth, typeHistory } from "./queries/types.js";
+export { instances, largest, sizeDistribution } from "./queries/objects.js";
+export { stringTotals, largestStrings, duplicateStrings, growingStrings } from "./queries/strings.js";
+export { caches } from "./queries/caches.js";
+export { survivors } from "./queries/survivors.js";
+export { cycles, bidirectionalLinks } from "./queries/cycles.js";
+export { holders, HOLDER_KINDS, type HolderKind } from "./queries/holders.js";
+export { referrers, referents, pathsToRoot, dominated } from "./queries/navigate.js";
+export { allocationSites } from "./queries/alloc.js";
+export { selectObject, resolvePath, type SeriesInput, type ObjectSelector } from "./queries/input.js";
+
+// Charts (vega-lite specs) and display in notebooks.
+export * from "./charts.js";
+export { show, renderHtml, renderText, renderSvg, escapeHtml, type DisplayOptions } from "./display.js";
+
+// The heap graph engine underneath, for queries of your own.
+export { graphOf } from "./analysis-cache.js";
+export {
+  analyze,
+  retainedByType,
+  cycles as cycleComponents,
+  type HeapGraph,
+  type AnalyzeOptions,
+  type TypeRetained,
+  type Cycle,
+} from "./graph.js";
+export {
+  shortestPaths,
+  referrers as referrerEdges,
+  referents as referentEdges,
+  findObject,
+  edgeLabel,
+  dominatedBy,
+  type RetentionPath,
+  type PathStep,
+} from "./paths.js";
 export { formatBytes, formatCount, formatDuration, formatAddress } from "./units.js";
