@@ -22,11 +22,8 @@ import gc
 import io
 import json
 import os
-import platform
-import socket
 import struct
 import sys
-import tempfile
 import threading
 import time
 import types
@@ -172,9 +169,18 @@ def _one_of(t, choices):
 def _class_items(c):
     """(name, value) pairs of a class's own namespace."""
     try:
-        return list(_TYPE_DICT(c).items())
+        return list(_class_dict(c).items())
     except Exception:
         return []
+
+
+def _class_dict(c):
+    """A class's namespace (read-only proxy); empty for a type not ready yet."""
+    try:
+        d = _TYPE_DICT(c)
+    except Exception:
+        d = None
+    return d if d is not None else {}
 
 
 def _mro(t):
@@ -188,7 +194,7 @@ def _mro(t):
 def _mro_lookup(t, name):
     """The value of `name` in the first class dict of t's MRO that has it, or _MISSING."""
     for c in _mro(t):
-        d = _TYPE_DICT(c)
+        d = _class_dict(c)
         if name in d:
             return d[name]
     return _MISSING
@@ -274,7 +280,7 @@ def _size_function(t):
         return sys.getsizeof
     for c in _mro(t):
         if not _TYPE_FLAGS(c) & _HEAPTYPE:
-            base = _TYPE_DICT(c).get("__sizeof__")
+            base = _class_dict(c).get("__sizeof__")
             if _one_of(type(base), _C_CALLABLES):
                 def size(obj, base=base):
                     return base(obj) + (_GC_HEADER if gc.is_tracked(obj) else 0)
@@ -397,6 +403,7 @@ def _pymalloc_stats():
     except Exception:
         pass
     try:
+        import tempfile
         with tempfile.TemporaryFile() as tmp:
             saved = os.dup(2)
             try:
@@ -437,6 +444,23 @@ def _memory():
     }
 
 
+def _platform():
+    # Imported on first use: the agent should add few modules to the heap it measures.
+    try:
+        import platform
+        return sys.platform + " " + platform.platform()
+    except Exception:
+        return sys.platform
+
+
+def _hostname():
+    try:
+        import socket
+        return socket.gethostname()
+    except Exception:
+        return None
+
+
 def _meta(started, options, values):
     version = sys.version_info
     meta = {
@@ -451,8 +475,8 @@ def _meta(started, options, values):
             "implementation": sys.implementation.name,
             "hexversion": sys.hexversion,
         },
-        "platform": sys.platform + " " + platform.platform(),
-        "hostname": socket.gethostname(),
+        "platform": _platform(),
+        "hostname": _hostname(),
         "options": options,
     }
     if values != "none":  # argv may hold secrets
@@ -475,7 +499,7 @@ class _Graph(object):
     """Walks the heap into columns. Holds strong references to every object until released."""
 
     __slots__ = (
-        "values", "value_len", "objs", "index", "types", "type_names", "strings", "string_ids",
+        "values", "value_len", "objs", "index", "excluded", "types", "type_names", "strings", "string_ids",
         "address", "type_col", "size", "length", "flags", "name", "alloc", "edge_start",
         "edge_target", "edge_kind", "edge_label", "root_object", "root_kind", "root_label",
         "namespaces", "key_labels", "threads", "lru", "alloc_sites", "alloc_site_ids",
@@ -487,7 +511,8 @@ class _Graph(object):
         self.values = values
         self.value_len = value_len
         self.objs = []
-        self.index = {}          # id(obj) -> object index; -1 for excluded bookkeeping
+        self.index = {}          # id(obj) -> object index, in walk order
+        self.excluded = set()    # ids of the agent's own bookkeeping
         self.types = {}          # id(type) -> _TypeInfo
         self.type_names = []
         self.strings = []
@@ -521,14 +546,14 @@ class _Graph(object):
         self.sid_dict = self.sid(".__dict__")
         self.sid_lru = self.sid("<lru_cache storage>")
         self.opaque = {self.sid_referent, self.sid_dict_key, self.sid_set_member, self.sid_lru}
-        for own in (self, self.objs, self.index, self.types, self.type_names, self.strings,
+        for own in (self, self.objs, self.index, self.excluded, self.types, self.type_names, self.strings,
                     self.string_ids, self.key_labels, self.namespaces, self.threads, self.lru,
                     self.held, self.alloc_site_ids, self.alloc_sites):
             self.exclude(own)
 
     def exclude(self, obj):
         if obj is not None:
-            self.index[id(obj)] = -1
+            self.excluded.add(id(obj))
 
     def sid(self, text):
         found = self.string_ids.get(text)
@@ -541,6 +566,8 @@ class _Graph(object):
         """Index of obj, adding it to the walk if new; -1 if excluded."""
         found = self.index.get(id(obj))
         if found is None:
+            if id(obj) in self.excluded:
+                return -1
             found = self.index[id(obj)] = len(self.objs)
             self.objs.append(obj)
         return found
@@ -571,6 +598,14 @@ class _Graph(object):
 
     def add_thread_roots(self):
         frames = sys._current_frames()
+        try:
+            self.add_threads(frames)
+        finally:
+            # The dict holds this very frame: clear it or frame and dict form a cycle that
+            # keeps the whole graph alive until the next collection.
+            frames.clear()
+
+    def add_threads(self, frames):
         self.exclude(frames)
         names = {}
         for thread in threading.enumerate():
@@ -678,7 +713,7 @@ class _Graph(object):
         for c in mro:
             if c is object:
                 continue
-            d = _TYPE_DICT(c)
+            d = _class_dict(c)
             if "__getattribute__" in d or "__getattr__" in d:
                 overrides = True
         info.generic = not overrides
@@ -692,7 +727,7 @@ class _Graph(object):
         seen = set()
         class_names = set()
         for c in mro:
-            for key in _TYPE_DICT(c):
+            for key in _class_dict(c):
                 if type(key) is str:
                     class_names.add(key)
         for c in mro:
@@ -718,8 +753,9 @@ class _Graph(object):
         return names
 
     def learn(self, info, name):
-        if name not in info.learned:
-            info.learned.append(name)
+        """Remember an attribute name of this type; learned names are tried first."""
+        if all(name != known for known, _sid in info.learned):
+            info.learned.append((name, self.sid("." + name)))
             if name in info.candidates:
                 info.candidates.remove(name)
 
@@ -764,7 +800,7 @@ class _Graph(object):
                 self.namespaces.add(id(d))
 
     def lru_cache(self, o, refs, labels):
-        self.dict_attribute(o, refs, labels, _TYPE_DICT(_LRU_TYPE).get("__dict__"))
+        self.dict_attribute(o, refs, labels, _class_dict(_LRU_TYPE).get("__dict__"))
         for r in refs:
             if type(r) is dict and id(r) not in labels:
                 labels[id(r)] = self.sid_lru
@@ -922,22 +958,28 @@ class _Graph(object):
         """3.11+: attributes stored inline (no materialised __dict__) are referents without a
         name; find the names by reading likely attribute names through the generic getattr."""
         want = {id(r) for r in unlabelled}
+        for name, sid in info.learned:
+            value = getattr(o, name, _MISSING)
+            if id(value) in want:
+                want.discard(id(value))
+                labels[id(value)] = sid
+                if not want:
+                    return
         # Types whose attribute names never show up among the candidates stop paying for them.
-        searches = (info.learned,) if info.misses > 20 else (info.learned, list(info.candidates))
-        for names in searches:
-            found = False
-            for name in names:
-                value = getattr(o, name, _MISSING)
-                if value is not _MISSING and id(value) in want:
-                    want.discard(id(value))
-                    labels[id(value)] = self.sid("." + name)
-                    found = True
-                    if names is not info.learned:
-                        self.learn(info, name)
-                    if not want:
-                        return
-            if names is not info.learned and not found:
-                info.misses += 1
+        if info.misses > 20:
+            return
+        found = False
+        for name in list(info.candidates):
+            value = getattr(o, name, _MISSING)
+            if value is not _MISSING and id(value) in want:
+                want.discard(id(value))
+                self.learn(info, name)
+                labels[id(value)] = info.learned[-1][1]
+                found = True
+                if not want:
+                    return
+        if not found:
+            info.misses += 1
 
     def dict_edges(self, d, out):
         """Edges of a dict's keys and values, appended to out; returns the ids covered."""
@@ -979,7 +1021,7 @@ class _Graph(object):
         self.add_roots()
         self.run()
         for obj in tracked:
-            if self.index.get(id(obj)) is None:
+            if id(obj) not in self.index:
                 self.add(obj)
         obj = None
         self.run()
@@ -994,7 +1036,7 @@ class _Graph(object):
         strings = self.strings
         strings_append = strings.append
         type_append = self.type_col.append
-        address_append = self.address.append
+        excluded = self.excluded
         size_append = self.size.append
         length_append = self.length.append
         flags_append = self.flags.append
@@ -1016,7 +1058,6 @@ class _Graph(object):
             info = types_get(id(t))
             if info is None:
                 info = self.type_info(t)
-            address_append(id(o))
             type_append(info.index)
             size_append(info.size(o))
             if info.length is None:
@@ -1063,12 +1104,13 @@ class _Graph(object):
                 continue
             if kind == _K_SEQ:
                 for j, r in enumerate(o if t is not collections.deque else list(o)):
-                    x = index_get(id(r))
+                    rid = id(r)
+                    x = index_get(rid)
                     if x is None:
-                        x = index[id(r)] = len(objs)
+                        if rid in excluded:
+                            continue
+                        x = index[rid] = len(objs)
                         objs_append(r)
-                    elif x < 0:
-                        continue
                     target_append(x)
                     kind_append(EDGE_INDEX)
                     label_append(j)
@@ -1078,20 +1120,22 @@ class _Graph(object):
                 key_labels_get = self.key_labels.get
                 plain = str_values
                 for k, v in _dict_items(o):
-                    x = index_get(id(k))
-                    if x is None:
-                        x = index[id(k)] = len(objs)
+                    rid = id(k)
+                    x = index_get(rid)
+                    if x is None and rid not in excluded:
+                        x = index[rid] = len(objs)
                         objs_append(k)
-                    if x >= 0:
+                    if x is not None:
                         target_append(x)
                         kind_append(EDGE_OPAQUE)
                         label_append(dict_key)
-                    x = index_get(id(v))
+                    rid = id(v)
+                    x = index_get(rid)
                     if x is None:
-                        x = index[id(v)] = len(objs)
+                        if rid in excluded:
+                            continue
+                        x = index[rid] = len(objs)
                         objs_append(v)
-                    elif x < 0:
-                        continue
                     target_append(x)
                     label = key_labels_get(k) if plain and type(k) is str else None
                     if label is None:
@@ -1106,12 +1150,13 @@ class _Graph(object):
             except Exception:
                 edges = [(r, EDGE_OPAQUE, self.sid_referent) for r in gc.get_referents(o)]
             for r, ekind, label in edges:
-                x = index_get(id(r))
+                rid = id(r)
+                x = index_get(rid)
                 if x is None:
-                    x = index[id(r)] = len(objs)
+                    if rid in excluded:
+                        continue
+                    x = index[rid] = len(objs)
                     objs_append(r)
-                elif x < 0:
-                    continue
                 target_append(x)
                 kind_append(ekind)
                 label_append(label)
@@ -1132,9 +1177,13 @@ class _Graph(object):
         return found
 
     def release(self):
-        """Drop every reference to heap objects."""
+        """Drop every reference to heap objects; build the address column from the index,
+        whose keys are the ids in walk order (cheaper than a column kept during the walk)."""
         del self.objs[:]
+        if not len(self.address) and self.index:
+            self.address = array.array("d", self.index)
         self.index.clear()
+        self.excluded.clear()
         self.types.clear()
         del self.held[:]
         self.key_labels.clear()
@@ -1343,6 +1392,7 @@ def _capture_full(path, values, value_len, tracemalloc_on):
             graph.walk(tracked)
             del tracked[:]
             tracked = None
+            graph.release()
             header, sections = _full_layout(graph)
         finally:
             graph.release()
@@ -1353,7 +1403,7 @@ def _capture_full(path, values, value_len, tracemalloc_on):
 
 
 def _full_layout(graph):
-    n = len(graph.objs)
+    n = len(graph.type_col)
     e = len(graph.edge_target)
     r = len(graph.root_object)
     offsets, chunks, total = _string_table(graph.strings)
@@ -1825,6 +1875,7 @@ def _attach(args):
             "leakbook.start(DIR, signal=signal.SIGUSR2) in it and send `kill -USR2 PID`, "
             "or call leakbook.snapshot() from the program\n" % sys.version_info[:2])
         return 2
+    import tempfile
     out = os.path.abspath(out)
     here = os.path.dirname(os.path.abspath(__file__))
     fd, script = tempfile.mkstemp(prefix="leakbook-attach-", suffix=".py")

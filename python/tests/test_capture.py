@@ -1,0 +1,402 @@
+"""Capture agent tests on heaps built inside the test process (and scripts run by it)."""
+
+import collections
+import functools
+import gc
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import weakref
+
+import leakbook
+
+from tests.snaptools import Loaded, direct_walk, evaluate, module_roots
+
+AGENT_DIR = os.path.dirname(os.path.abspath(leakbook.__file__))
+MODULE = __name__
+
+
+class Marker(object):
+    """Instances are counted in the snapshot."""
+
+    label = ["class attribute"]
+
+    def __init__(self, i):
+        self.name = "lbtest-marker-%d" % i
+        self.payload = [i, ("nested", ["deep %d" % i])]
+
+
+class Slotted(object):
+    __slots__ = ("first", "__hidden")
+
+    def __init__(self):
+        self.first = ["slot value"]
+        self.__hidden = ["mangled slot value"]
+
+
+def make_closure():
+    captured = ["closure value"]
+
+    def inner():
+        return captured
+    return inner
+
+
+@functools.lru_cache(maxsize=None)
+def cached_square(n):
+    return [n * n]
+
+
+MARKERS = [Marker(i) for i in range(300)]
+SLOTTED = Slotted()
+CLOSURE = make_closure()
+TABLE = {"user:42": ["dict value"], 42: ["int key value"], ("a", 1): ["tuple key value"]}
+KEYED = {"lbtest-key-%d" % i: i for i in range(1000)}
+
+
+class CaptureTest(unittest.TestCase):
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="leakbook-test-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def capture(self, **options):
+        path = leakbook.snapshot(os.path.join(self.dir, "snap.lbsnap"), **options)
+        return Loaded(path)
+
+    def assert_evaluates(self, snap, obj, root_ok=module_roots, must_contain=None):
+        index = snap.index_of(obj)
+        self.assertIsNotNone(index, "object not in the snapshot")
+        expression = snap.path_expression(index, root_ok)
+        self.assertIsNotNone(expression, "no evaluable path")
+        self.assertIs(evaluate(expression), obj, expression)
+        if must_contain:
+            self.assertIn(must_contain, expression)
+        return expression
+
+    def test_type_counts_equal_a_direct_walk(self):
+        self.capture()  # the first capture imports a few modules lazily
+        gc.collect()  # garbage collected between the two walks would make them differ
+        path = leakbook.snapshot(os.path.join(self.dir, "snap.lbsnap"))
+        direct, _ = direct_walk()  # before reading the file, which allocates a lot
+        snap = Loaded(path)
+        counts = snap.type_counts()
+        for name in (MODULE + ".Marker", MODULE + ".Slotted", "builtins.function", "builtins.type",
+                     "builtins.module", "builtins.cell"):
+            self.assertEqual(counts[name], direct[name], name)
+        self.assertEqual(counts[MODULE + ".Marker"], 300)
+        # Whole-heap totals differ only by what the test itself allocated in between.
+        difference = (counts - direct) + (direct - counts)
+        self.assertLess(sum(difference.values()), 0.02 * sum(direct.values()),
+                        difference.most_common(5))
+
+    def test_string_totals_include_dict_keys(self):
+        snap = self.capture()
+        # CPython's traversal of a str-keyed dict skips the keys: they must be there anyway.
+        self.assertEqual(gc.get_referents(KEYED), list(KEYED.values()))
+        found = [snap.index_of(k) for k in KEYED]
+        self.assertNotIn(None, found)
+        self.assertTrue(all(snap.type_name(i) == "builtins.str" for i in found))
+        self.assertEqual(sum(snap.columns["obj_size"][i] for i in found),
+                         sum(sys.getsizeof(k) for k in KEYED))
+        self.assertEqual([snap.value(i) for i in found], list(KEYED))
+        self.assertEqual([snap.columns["obj_length"][i] for i in found], [len(k) for k in KEYED])
+        str_type = snap.types.index("builtins.str")
+        total = sum(s for t, s in zip(snap.columns["obj_type"], snap.columns["obj_size"])
+                    if t == str_type)
+        self.assertGreater(total, sum(sys.getsizeof(k) for k in KEYED))
+
+    def test_labels_evaluate_to_the_recorded_object(self):
+        snap = self.capture()
+        self.assert_evaluates(snap, TABLE["user:42"], must_contain="['user:42']")
+        self.assert_evaluates(snap, TABLE[42], must_contain="[42]")
+        self.assert_evaluates(snap, TABLE[("a", 1)], must_contain="[('a', 1)]")
+        self.assert_evaluates(snap, Marker.label, must_contain="__dict__['label']")
+        self.assert_evaluates(snap, SLOTTED.first, must_contain=".first")
+        self.assert_evaluates(snap, SLOTTED._Slotted__hidden, must_contain="._Slotted__hidden")
+        self.assert_evaluates(snap, CLOSURE.__closure__[0].cell_contents,
+                              must_contain=".__closure__[0].cell_contents")
+        self.assert_evaluates(snap, MARKERS[7].payload[1][1], must_contain="[1][1]")
+        self.assert_evaluates(snap, MARKERS[7].name)
+
+    @unittest.skipUnless(sys.version_info >= (3, 11), "inline attribute values are 3.11+")
+    def test_inline_attributes_are_named_without_materialising_dict(self):
+        before = [type(r) for r in gc.get_referents(MARKERS[3])]
+        snap = self.capture()
+        after = [type(r) for r in gc.get_referents(MARKERS[3])]
+        self.assertEqual(before, after)
+        self.assertNotIn(dict, after)
+        expression = self.assert_evaluates(snap, MARKERS[3].payload)
+        self.assertTrue(expression.endswith("[3].payload"), expression)
+
+    def test_frame_locals_of_another_thread(self):
+        ready = threading.Event()
+        release = threading.Event()
+        box = []
+
+        def worker():
+            local_object = ["thread local value"]
+            box.append(local_object)
+            ready.set()
+            release.wait(30)
+
+        thread = threading.Thread(target=worker, name="lbtest-worker")
+        thread.start()
+        try:
+            ready.wait(10)
+            snap = self.capture()
+            root = "sys._current_frames()[%d]" % thread.ident
+            expression = self.assert_evaluates(snap, box[0],
+                                               root_ok=lambda text, kind: text == root,
+                                               must_contain=".f_locals['local_object']")
+            self.assertTrue(expression.startswith(root))
+            threads = {t["name"]: t for t in snap.header["threads"]}
+            self.assertEqual(threads["lbtest-worker"]["ident"], thread.ident)
+            self.assertIsNotNone(threads["lbtest-worker"]["frame"])
+        finally:
+            release.set()
+            thread.join()
+
+    def test_lru_cache_info(self):
+        cached_square.cache_clear()
+        for n in range(12):
+            cached_square(n)
+        cached_square(3)
+        snap = self.capture()
+        entries = [c for c in snap.header["lru_caches"] if c["name"] == MODULE + ".cached_square"]
+        self.assertEqual(len(entries), 1)
+        entry = entries[0]
+        self.assertEqual((entry["hits"], entry["misses"], entry["currsize"], entry["maxsize"]),
+                         (1, 12, 12, None))
+        self.assertEqual(snap.type_name(entry["object"]), "functools._lru_cache_wrapper")
+        labels = [snap.label_text(k, l) for _, k, l in snap.edges(entry["object"])]
+        self.assertIn("<lru_cache storage>", labels)
+        self.assertIn(".__wrapped__", labels)
+
+    def test_census_agrees_with_full_snapshot(self):
+        full = self.capture()
+        census_path = leakbook.snapshot(os.path.join(self.dir, "census.lbsnap"), census=True)
+        census = leakbook.read_snapshot(census_path)["header"]
+        self.assertEqual(census["kind"], "census")
+        self.assertIsNone(census["sections"] or None)
+        types = census["census"]["types"]
+        tracked = full.type_counts(tracked_only=True)
+        self.assertEqual(types[MODULE + ".Marker"][0], tracked[MODULE + ".Marker"])
+        self.assertEqual(types[MODULE + ".Marker"][1], 300 * sys.getsizeof(MARKERS[0]))
+        self.assertLess(abs(census["census"]["objects"] - sum(tracked.values())),
+                        0.05 * census["census"]["objects"])
+        self.assertIsNotNone(census["memory"]["gc"])
+
+    def test_no_references_kept_and_no_bookkeeping_recorded(self):
+        def capture_with_victim():
+            # In a frame of its own: on 3.11/3.12 reading f_locals of a running frame stores
+            # a locals dict on that frame until it returns (documented in docs/capture.md).
+            victim = Marker(-1)
+            return weakref.ref(victim), self.capture(), id(victim)
+
+        ref, snap, address = capture_with_victim()
+        self.assertIn(address, snap.by_address)
+        # Frame objects made for running frames can sit in reference cycles: collect them.
+        gc.collect()
+        self.assertIsNone(ref())
+        names = set(snap.types)
+        self.assertNotIn("leakbook._Graph", names)
+        self.assertNotIn("leakbook._TypeInfo", names)
+
+    def test_capture_while_another_thread_inserts(self):
+        shared = {i: i for i in range(100000)}
+        stop = threading.Event()
+
+        def mutate():
+            n = 100000
+            while not stop.is_set():
+                shared[n] = [n]
+                n += 1
+                if n % 5000 == 0:
+                    for k in range(n - 5000, n - 2500):
+                        shared.pop(k, None)
+
+        thread = threading.Thread(target=mutate)
+        thread.start()
+        try:
+            snap = self.capture()
+        finally:
+            stop.set()
+            thread.join()
+        index = snap.index_of(shared)
+        self.assertIsNotNone(index)
+        self.assertGreaterEqual(snap.columns["obj_length"][index], 100000)
+
+    def test_values_none_stores_no_contents(self):
+        secret = "hunter2-" + "x" * 7 + "-lbtest-secret"
+        holder = {"password": secret, secret + "-as-key": 1, "blob": secret.encode() + b"!"}
+        for values, expect in (("prefix", True), ("none", False)):
+            path = leakbook.snapshot(os.path.join(self.dir, values + ".lbsnap"), values=values)
+            with open(path, "rb") as f:
+                data = f.read()
+            self.assertEqual(b"hunter2-xxxxxxx" in data, expect, values)
+        snap = Loaded(path)
+        self.assertIsNotNone(snap.index_of(holder))
+        self.assertNotIn("argv", snap.header["meta"])
+
+
+class FileCheckTest(unittest.TestCase):
+    """The reader behind `info` rejects damaged files with one line on stderr and exit 2."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="leakbook-test-")
+        cls.good = leakbook.snapshot(os.path.join(cls.dir, "good.lbsnap"))
+        with open(cls.good, "rb") as f:
+            cls.data = f.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def info(self, *args):
+        env = dict(os.environ, PYTHONPATH=AGENT_DIR)
+        return subprocess.run([sys.executable, "-m", "leakbook", "info"] + list(args),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+    def write(self, name, data):
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def assert_rejected(self, path, words):
+        result = self.info(path)
+        self.assertEqual(result.returncode, 2)
+        err = result.stderr.decode()
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertIn(words, err)
+        self.assertNotIn("Traceback", err)
+
+    def test_good_file_json(self):
+        result = self.info(self.good, "--json")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        summary = json.loads(result.stdout.decode())
+        header = leakbook.read_snapshot(self.good)["header"]
+        self.assertEqual(summary["objects"], header["counts"]["objects"])
+        self.assertEqual(summary["edges"], header["counts"]["edges"])
+        self.assertEqual(sum(t["count"] for t in summary["types"].values()), summary["objects"])
+        self.assertGreater(summary["types"]["builtins.str"]["size"], 0)
+        text = self.info(self.good)
+        self.assertEqual(text.returncode, 0)
+        self.assertIn("builtins.str", text.stdout.decode())
+
+    def test_truncated(self):
+        for cut in (len(self.data) - 1, len(self.data) // 2, 30, 5):
+            self.assert_rejected(self.write("cut%d.lbsnap" % cut, self.data[:cut]), "truncated")
+
+    def test_corrupted(self):
+        data = bytearray(self.data)
+        data[len(data) // 2] ^= 0x40
+        self.assert_rejected(self.write("flip.lbsnap", bytes(data)), "corrupted")
+
+    def test_missing_empty_foreign(self):
+        self.assert_rejected(os.path.join(self.dir, "absent.lbsnap"), "no such file")
+        self.assert_rejected(self.write("empty.lbsnap", b""), "empty")
+        self.assert_rejected(self.write("other.json", b'{"address": 1}\n' * 10), "not a leakbook")
+
+    def test_version_check(self):
+        data = bytearray(self.data)
+        data[8] = 9
+        self.assert_rejected(self.write("v9.lbsnap", bytes(data)), "version")
+
+
+SCRIPT = r"""
+import sys
+class Precious(object):
+    pass
+KEEP = [Precious() for _ in range(17)]
+BLOB = bytearray(100000)
+print(" ".join(sys.argv))
+print(sys.path[0])
+"""
+
+
+class CommandLineTest(unittest.TestCase):
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="leakbook-test-")
+        self.env = dict(os.environ, PYTHONPATH=AGENT_DIR)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_run_script_snapshots_at_exit(self):
+        script = os.path.join(self.dir, "app.py")
+        with open(script, "w") as f:
+            f.write(SCRIPT)
+        out = os.path.join(self.dir, "out")
+        result = subprocess.run(
+            [sys.executable, "-m", "leakbook", "run", "--out", out, "--tracemalloc", script, "a", "b"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env, cwd=self.dir)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        lines = result.stdout.decode().splitlines()
+        self.assertEqual(lines[0], script + " a b")
+        self.assertEqual(lines[1], self.dir)
+        files = [f for f in os.listdir(out) if f.endswith(leakbook.EXTENSION)]
+        self.assertEqual(len(files), 1)
+        snap = Loaded(os.path.join(out, files[0]))
+        self.assertEqual(snap.type_counts()["__main__.Precious"], 17)
+        sites = snap.header["alloc_sites"]
+        self.assertTrue(sites)
+        blob = [i for i in range(len(snap.columns["obj_type"]))
+                if snap.type_name(i) == "builtins.bytearray" and snap.columns["obj_length"][i] == 100000]
+        self.assertEqual(len(blob), 1)
+        site = sites[snap.columns["obj_alloc"][blob[0]]]
+        self.assertEqual((site[0]["file"], site[0]["line"]), (script, 6))
+
+    def test_run_exit_code_and_missing_script(self):
+        script = os.path.join(self.dir, "fail.py")
+        with open(script, "w") as f:
+            f.write("import sys\nsys.exit(3)\n")
+        result = subprocess.run([sys.executable, "-m", "leakbook", "run", "--out", self.dir, script],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
+        self.assertEqual(result.returncode, 3)
+        self.assertEqual(len([f for f in os.listdir(self.dir) if f.endswith(".lbsnap")]), 1)
+        result = subprocess.run([sys.executable, "-m", "leakbook", "run", "nope.py"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
+        self.assertEqual(result.returncode, 2)
+        self.assertNotIn(b"Traceback", result.stderr)
+
+    @unittest.skipIf(hasattr(sys, "remote_exec"), "3.14+ can attach")
+    def test_attach_names_alternatives(self):
+        result = subprocess.run([sys.executable, "-m", "leakbook", "attach", str(os.getpid())],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
+        self.assertEqual(result.returncode, 2)
+        err = result.stderr.decode()
+        self.assertEqual(len(err.strip().splitlines()), 1)
+        self.assertIn("leakbook run", err)
+        self.assertIn("SIGUSR2", err)
+
+    @unittest.skipUnless(hasattr(signal, "SIGUSR2"), "needs SIGUSR2")
+    def test_recorder_signal_and_stop(self):
+        recorder = leakbook.start(self.dir, interval=None, signal=signal.SIGUSR2, at_exit=False)
+        try:
+            os.kill(os.getpid(), signal.SIGUSR2)
+            deadline = time.time() + 60
+            while not recorder.paths and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(len(recorder.paths), 1)
+            self.assertEqual(recorder.failures, 0)
+            Loaded(recorder.paths[0])
+        finally:
+            recorder.stop()
+        self.assertIsNot(signal.getsignal(signal.SIGUSR2), recorder._on_signal)
+
+
+if __name__ == "__main__":
+    unittest.main()
