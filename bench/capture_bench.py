@@ -1,5 +1,6 @@
 """Benchmark of the capture agent (python/leakbook.py): speed, file size, extra peak memory,
-and census time, on synthetic heaps of about 100k, 1M and 3M objects.
+and census time, on synthetic heaps of about 100k, 1M and 3M objects (and, for the census,
+heaps of that many GC-tracked lists).
 
     python3 bench/capture_bench.py [--sizes 100000,1000000,3000000] [--json]
 
@@ -77,6 +78,26 @@ print(json.dumps({
 """
 
 
+CENSUS_CHILD = r"""
+import gc, json, os, sys, time
+sys.path.insert(0, AGENT_DIR)
+import leakbook
+HEAP = [[i] for i in range(TARGET)]  # GC-tracked objects
+tracked = len(gc.get_objects())
+started = time.perf_counter()
+path = leakbook.snapshot(os.path.join(OUT_DIR, "census-only-%d.lbsnap" % TARGET), census=True)
+print(json.dumps({"tracked": tracked, "census_s": time.perf_counter() - started}))
+os.unlink(path)
+"""
+
+
+def run_census(target, out_dir):
+    code = (CENSUS_CHILD.replace("AGENT_DIR", repr(AGENT_DIR)).replace("TARGET", str(target))
+            .replace("OUT_DIR", repr(out_dir)))
+    result = subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.PIPE)
+    return json.loads(result.stdout.decode().strip().splitlines()[-1])
+
+
 def run_one(target, out_dir):
     code = (CHILD.replace("AGENT_DIR", repr(AGENT_DIR)).replace("TARGET", str(target))
             .replace("OUT_DIR", repr(out_dir)))
@@ -91,8 +112,9 @@ def main(argv):
         sizes = [int(s) for s in argv[argv.index("--sizes") + 1].split(",")]
     out_dir = os.environ.get("TMPDIR", "/tmp")
     rows = [run_one(size, out_dir) for size in sizes]
+    census = [run_census(size, out_dir) for size in sizes]
     if as_json:
-        print(json.dumps(rows, indent=1))
+        print(json.dumps({"full": rows, "census": census}, indent=1))
         return
     print("Python %s, %d CPUs" % (sys.version.split()[0], os.cpu_count()))
     print("| objects | references | capture s (walk s) | objects/s | file MB | file bytes/object "
@@ -104,6 +126,11 @@ def main(argv):
             n, e, r["total_s"], r["walk_s"], n / r["total_s"], r["file_bytes"] / 1e6,
             (r["file_bytes"] - 10 * e) / n, r["extra_peak"] / 1e6, r["extra_peak"] / n,
             r["census_s"], r["tracked"]))
+    print()
+    print("| GC-tracked objects | census s |")
+    print("|---|---|")
+    for c in census:
+        print("| %d | %.3f |" % (c["tracked"], c["census_s"]))
 
 
 if __name__ == "__main__":
