@@ -1913,7 +1913,7 @@ def main(argv=None):
             return 0
         raise _UsageError("unknown command %r" % command)
     except _UsageError as error:
-        sys.stderr.write("leakbook: %s\n%s\n" % (error, _USAGE))
+        sys.stderr.write("leakbook: %s (python3 -m leakbook --help)\n" % error)
         return 2
     except SnapshotError as error:
         sys.stderr.write("leakbook: %s\n" % error)
