@@ -1,0 +1,128 @@
+// Step 3, "is it a cache?": module- and class-level containers and lru_cache wrappers that only grow, caches
+// without a bound, and caches whose entries are unexpectedly large.
+import { cacheLengthsChart } from "../charts.js";
+import { caches } from "../queries/caches.js";
+import { formatBytes, formatCount } from "../units.js";
+import { heldByLibrary, objectAt, type Context } from "./context.js";
+import {
+  LARGE_ENTRY_BYTES, LARGE_ENTRY_FACTOR, MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, SINGLE_SNAPSHOT_MIN_RETAINED,
+  deltaOf, signed, trendOf, type Candidate,
+} from "./rules.js";
+import type { StepResult } from "./types.js";
+
+interface CacheRow {
+  path: string | null;
+  kind: string;
+  type: string;
+  weak: boolean;
+  address: number;
+  lengths: (number | null)[];
+  retained_bytes: number;
+  retained_sizes: (number | null)[];
+  lru_maxsize: number | null;
+  lru_currsize: number | null;
+  unbounded_lru: boolean | null;
+  entry_count: number;
+  entry_median_bytes: number | null;
+  entry_max_bytes: number | null;
+}
+
+/** Containers listed by caches(); growth decides which become findings. */
+const CACHE_ROWS = 60;
+const SINGLE_SNAPSHOT_CONTAINERS = 5;
+
+export function cachesStep(ctx: Context): { step: StepResult; candidates: Candidate[] } {
+  const base = {
+    id: "caches", number: 3, title: "Is it a cache or a registry?",
+    question: "Do module-level or class-level dicts, lists, sets or lru_caches only grow, have no bound, or hold unexpectedly large entries?",
+    query: "caches(series)",
+  };
+  if (!ctx.full) {
+    return { step: { ...base, status: "skipped", answer: "Census snapshots carry no object graph, so containers cannot be found.", evidence: { tables: {}, charts: {} } }, candidates: [] };
+  }
+  const single = ctx.snaps.length === 1;
+  const table = caches(ctx.snaps, { top: CACHE_ROWS });
+  const candidates: Candidate[] = [];
+  let singleListed = 0;
+  for (const r of table.objects() as CacheRow[]) {
+    const object = objectAt(ctx, r.address);
+    const library = heldByLibrary(ctx, object);
+    const lengthTrend = trendOf(r.lengths);
+    const trend = lengthTrend === "flat" ? trendOf(r.retained_sizes) : lengthTrend;
+    const dLength = deltaOf(r.lengths);
+    const dRetained = deltaOf(r.retained_sizes);
+    const significant = dRetained >= MIN_GROWTH_BYTES || dLength >= MIN_GROWTH_ENTRIES;
+    const growing = trend === "every" || trend === "steady" || trend === "irregular";
+    const lastLength = r.lengths[r.lengths.length - 1];
+    const evidence = {
+      container: r.kind, lengths: r.lengths, retained_sizes: r.retained_sizes, delta_length: dLength,
+      retained_growth_bytes: dRetained, retained_bytes: r.retained_bytes,
+    };
+    const common = { type: r.type, path: r.path, step: "caches", object, trend, significant, library };
+    if (r.kind === "lru_cache" && r.unbounded_lru) {
+      if (library && !growing) continue;
+      candidates.push({
+        ...common,
+        kind: "unbounded-cache",
+        title: `lru_cache without maxsize holds ${formatCount(r.lru_currsize ?? 0)} results` +
+          (growing ? ` (${signed(dLength)} over the series, ${formatBytes(r.retained_bytes)} retained)` : ` (${formatBytes(r.retained_bytes)} retained)`),
+        evidence: { ...evidence, maxsize: null, currsize: r.lru_currsize },
+        growthBytes: single ? r.retained_bytes : Math.max(dRetained, 0),
+        // Unbounded but not growing: worth knowing, not a leak; one snapshot: a suspect.
+        severity: growing ? undefined : single && !library ? "low" : "info",
+      });
+    } else if (growing && significant && !single) {
+      candidates.push({
+        ...common,
+        kind: "growing-container",
+        title: `${r.weak ? "weak " : ""}${r.kind} grew ${signed(dLength)} entries to ${formatCount(lastLength ?? 0)} ` +
+          `(${dRetained >= 0 ? "+" : ""}${formatBytes(dRetained)} retained)`,
+        evidence,
+        growthBytes: dRetained,
+      });
+    } else if (single && !library && r.retained_bytes >= SINGLE_SNAPSHOT_MIN_RETAINED && singleListed < SINGLE_SNAPSHOT_CONTAINERS) {
+      singleListed++;
+      candidates.push({
+        ...common,
+        kind: "growing-container",
+        title: `${r.kind} holds ${formatCount(lastLength ?? 0)} entries, ${formatBytes(r.retained_bytes)} retained (one snapshot: growth unknown)`,
+        evidence,
+        growthBytes: r.retained_bytes,
+        severity: "info",
+      });
+    }
+    const median = r.entry_median_bytes ?? 0;
+    const max = r.entry_max_bytes ?? 0;
+    if (!library && r.entry_count >= 2 && max >= LARGE_ENTRY_BYTES && max >= LARGE_ENTRY_FACTOR * Math.max(median, 1)) {
+      candidates.push({
+        ...common,
+        kind: "large-cache-entry",
+        title: `an entry of this ${r.kind} retains ${formatBytes(max)}, ${Math.round(max / Math.max(median, 1))}× the median entry`,
+        evidence: { ...evidence, entry_count: r.entry_count, entry_median_bytes: median, entry_max_bytes: max },
+        growthBytes: max,
+        severity: "low",
+      });
+    }
+  }
+  const reported = candidates.filter((c) => c.severity !== "info");
+  const growingCount = candidates.filter((c) => c.kind !== "large-cache-entry" && c.severity === undefined && !c.library).length;
+  let status: StepResult["status"] = "ok";
+  let answer: string;
+  if (single) {
+    status = reported.length > 0 ? "warn" : "info";
+    answer = `One snapshot: ${candidates.length} container${candidates.length === 1 ? "" : "s"} worth a look (unbounded caches, large module-level containers); growth needs a series.`;
+  } else if (growingCount > 0) {
+    status = "leak";
+    const paths = candidates.filter((c) => c.severity === undefined && !c.library).slice(0, 3).map((c) => c.path).join(", ");
+    answer = `Yes: ${growingCount} container${growingCount === 1 ? "" : "s"} grow over the series: ${paths}.`;
+  } else if (reported.length > 0) {
+    status = "warn";
+    answer = `No user container grows steadily, but ${reported.length} need a look (standard-library growth, unbounded or oversized caches).`;
+  } else {
+    answer = "No module-level or class-level container grows, and no cache is unbounded and growing.";
+  }
+  return {
+    step: { ...base, status, answer, evidence: { tables: { caches: table }, charts: { cacheLengths: cacheLengthsChart(table.slice(0, 10)) } } },
+    candidates,
+  };
+}

@@ -1,0 +1,131 @@
+// Step 6, "is an obscure holder keeping it?": saved exceptions and their tracebacks, closures, bound methods in
+// containers, mutable default arguments and class attributes, and gc.garbage, each grouped by where it holds and
+// counted in every snapshot.
+import { holders, type HolderKind } from "../queries/holders.js";
+import { formatBytes, formatCount } from "../units.js";
+import { heldByLibrary, objectAt, pathOf, type Context } from "./context.js";
+import {
+  MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, SINGLE_SNAPSHOT_MIN_RETAINED, deltaOf, signed, trendOf, type Candidate,
+} from "./rules.js";
+import type { FindingKind, StepResult } from "./types.js";
+
+const FINDING_OF: Partial<Record<HolderKind, FindingKind>> = {
+  traceback: "traceback-retention",
+  closure: "closure-retention",
+  "bound-method": "bound-method-retention",
+  "default-argument": "default-argument",
+  "class-attribute": "class-attribute",
+  garbage: "uncollectable",
+};
+const KINDS = Object.keys(FINDING_OF) as HolderKind[];
+/** Enough rows to count every hold of a kind in a real program. */
+const ALL_ROWS = 1_000_000;
+
+interface HoldRow {
+  kind: HolderKind; holder_type: string; holder_name: string; holder_address: number; holder_path: string | null;
+  via: string; held_type: string; held_address: number; held_retained_bytes: number;
+}
+
+const anyIndex = (text: string | null) => (text ?? "").replace(/\[\d+\]/g, "[*]");
+
+/** Holds of one shape: the same holder (or kind of holder), the same way of holding, the same held type. */
+function groupKey(r: HoldRow): string {
+  switch (r.kind) {
+    case "traceback": return `${r.kind}|${r.holder_type}|${r.via}|${r.held_type}`;
+    case "bound-method": return `${r.kind}|${anyIndex(r.holder_path)}|${anyIndex(r.via)}|${r.held_type}`;
+    case "garbage": return `${r.kind}|${r.held_type}`;
+    default: return `${r.kind}|${r.holder_name}|${r.via}|${r.held_type}`;
+  }
+}
+
+function titleOf(r: HoldRow, count: number, retained: number): string {
+  const kept = formatBytes(retained);
+  switch (r.kind) {
+    case "traceback":
+      return `${formatCount(count)} saved ${r.holder_type} exception${count === 1 ? "" : "s"} keep their traceback frames alive, ` +
+        `with the local ${r.via.replace(/^.*\.f_locals\[(.*)\]$/, "$1")} (${kept})`;
+    case "bound-method":
+      return `${formatCount(count)} bound method${count === 1 ? "" : "s"} stored in ${r.holder_path ?? r.holder_type} keep ${r.held_type} instances alive (${kept})`;
+    case "closure":
+      return `${formatCount(count)} closure${count === 1 ? "" : "s"} of ${r.holder_name} keep ${r.held_type} alive through ${r.via} (${kept})`;
+    case "default-argument":
+      return `mutable default argument ${r.holder_name}${r.via} (${r.held_type}) is shared by every call and keeps ${kept}`;
+    case "class-attribute":
+      return `mutable class attribute ${r.holder_name}${r.via} (${r.held_type}) is shared by every instance and keeps ${kept}`;
+    default:
+      return `${formatCount(count)} ${r.held_type} object${count === 1 ? "" : "s"} in gc.garbage can never be freed (${kept})`;
+  }
+}
+
+export function holdersStep(ctx: Context): { step: StepResult; candidates: Candidate[] } {
+  const base = {
+    id: "holders", number: 6, title: "Is an obscure holder keeping it?",
+    question: "Do saved tracebacks, closures, bound methods in containers, mutable defaults or class attributes, thread stacks or gc.garbage hold more each time?",
+    query: "holders(snapshot)",
+  };
+  if (!ctx.full) {
+    return { step: { ...base, status: "skipped", answer: "Census snapshots carry no object graph.", evidence: { tables: {}, charts: {} } }, candidates: [] };
+  }
+  const n = ctx.snaps.length;
+  const single = n === 1;
+  const groups = new Map<string, { count: number[]; retained: number[]; example: HoldRow | null }>();
+  ctx.snaps.forEach((snap, k) => {
+    for (const r of holders(snap, KINDS, { top: ALL_ROWS }).objects() as HoldRow[]) {
+      const key = groupKey(r);
+      let grp = groups.get(key);
+      if (!grp) groups.set(key, (grp = { count: new Array(n).fill(0), retained: new Array(n).fill(0), example: null }));
+      grp.count[k]++;
+      grp.retained[k] += r.held_retained_bytes;
+      if (k === n - 1 && (!grp.example || r.held_retained_bytes > grp.example.held_retained_bytes)) grp.example = r;
+    }
+  });
+  const candidates: Candidate[] = [];
+  for (const grp of groups.values()) {
+    const r = grp.example;
+    if (!r) continue; // gone by the last snapshot
+    const object = objectAt(ctx, r.held_address);
+    const library = heldByLibrary(ctx, object) || heldByLibrary(ctx, objectAt(ctx, r.holder_address));
+    const trend = single ? "single" : trendOf(grp.retained);
+    const dRetained = deltaOf(grp.retained);
+    const dCount = deltaOf(grp.count);
+    const grows = (trend === "every" || trend === "steady" || trend === "irregular") && (dRetained >= MIN_GROWTH_BYTES || dCount >= MIN_GROWTH_ENTRIES);
+    const lastCount = grp.count[n - 1];
+    const lastRetained = grp.retained[n - 1];
+    const garbage = r.kind === "garbage";
+    const suspect = single && !library && lastRetained >= SINGLE_SNAPSHOT_MIN_RETAINED;
+    if (!grows && !garbage && !suspect) continue;
+    candidates.push({
+      kind: FINDING_OF[r.kind] as FindingKind,
+      title: titleOf(r, lastCount, lastRetained) + (single || !grows ? "" : `, ${signed(dCount)} over the series`),
+      type: r.held_type,
+      path: pathOf(ctx, object) ?? r.holder_path,
+      evidence: {
+        holder_type: r.holder_type, holder_path: r.holder_path, via: r.via, held_type: r.held_type,
+        counts: grp.count, retained_sizes: grp.retained,
+      },
+      step: "holders",
+      object,
+      trend,
+      growthBytes: single || garbage ? Math.max(lastRetained, dRetained) : dRetained,
+      significant: true,
+      library,
+      // gc.garbage is never freed: decisive even in one snapshot. One-snapshot suspects stay low.
+      severity: garbage ? "high" : suspect ? "low" : undefined,
+    });
+  }
+  const table = holders(ctx.last, undefined, { top: 20 });
+  const growing = candidates.filter((c) => c.severity === undefined && !c.library || c.kind === "uncollectable");
+  const step: StepResult = {
+    ...base,
+    status: growing.length > 0 ? "leak" : candidates.length > 0 ? "warn" : single ? "info" : "ok",
+    answer: growing.length > 0
+      ? `Yes: ${growing.slice(0, 2).map((c) => c.title.split(" (")[0]).join("; ")}.`
+      : candidates.length > 0
+        ? `${candidates.length} holder${candidates.length === 1 ? "" : "s"} worth a look, none growing in the program's own code.`
+        : single
+          ? "No large obscure holder in this snapshot."
+          : "No traceback, closure, bound method, mutable default or class attribute holds more over the series.",
+    evidence: { tables: { holders: table }, charts: {} },
+  };
+  return { step, candidates };
+}

@@ -1,0 +1,77 @@
+// Step 4, "what lives long and keeps a lot alive?": objects present in every snapshot whose retained size grows,
+// other than the holders earlier steps already named and the namespaces above them.
+import { graphOf } from "../analysis-cache.js";
+import { largestChart } from "../charts.js";
+import { edgeLabel } from "../paths.js";
+import { largest } from "../queries/objects.js";
+import { survivors } from "../queries/survivors.js";
+import { matchSurvivors } from "../series.js";
+import { NONE } from "../snapshot.js";
+import { formatBytes } from "../units.js";
+import { dominates, heldByLibrary, type Context } from "./context.js";
+import { MIN_GROWTH_BYTES, deltaOf, trendOf, type Candidate } from "./rules.js";
+import type { StepResult } from "./types.js";
+
+const SURVIVOR_ROWS = 30;
+
+export function survivorsStep(ctx: Context, explained: number[]): { step: StepResult; candidates: Candidate[] } {
+  const base = {
+    id: "long-lived", number: 4, title: "What lives long and keeps a lot alive?",
+    question: "Which objects survive every snapshot while the bytes they keep alive (their retained size) grow?",
+  };
+  if (!ctx.full || !ctx.graph) {
+    return { step: { ...base, status: "skipped", answer: "Census snapshots carry no object graph.", evidence: { tables: {}, charts: {} }, query: "survivors(series)" }, candidates: [] };
+  }
+  if (ctx.snaps.length === 1) {
+    const table = largest(ctx.last, { top: 15 });
+    return {
+      step: {
+        ...base, status: "skipped", query: "largest(snapshot, { by: \"retained\" })",
+        answer: "Survival needs two or more snapshots; the largest objects by retained size are listed instead.",
+        evidence: { tables: { largest: table }, charts: { largest: largestChart(table) } },
+      },
+      candidates: [],
+    };
+  }
+  const g = ctx.graph;
+  const last = ctx.last;
+  const table = survivors(ctx.snaps, { top: SURVIVOR_ROWS });
+  const earlier = ctx.snaps.slice(0, -1).map((s) => ({ match: matchSurvivors(last, s), graph: graphOf(s) }));
+  const candidates: Candidate[] = [];
+  for (const r of table.objects() as { index: number; type: string; path: string | null; retained_bytes: number }[]) {
+    const i = r.index;
+    // Namespaces (module, class and instance __dict__s) are where holders live, not holders themselves.
+    if (g.bfsEdge[i] !== NONE && edgeLabel(last, g.bfsEdge[i]) === ".__dict__") continue;
+    if (heldByLibrary(ctx, i)) continue;
+    if (explained.some((e) => dominates(ctx, e, i) || dominates(ctx, i, e))) continue;
+    const sizes = [...earlier.map(({ match, graph }) => (match[i] === NONE ? null : graph.retained[match[i]])), g.retained[i]];
+    const trend = trendOf(sizes);
+    const growth = deltaOf(sizes);
+    if (!(trend === "every" || trend === "steady") || growth < MIN_GROWTH_BYTES) continue;
+    candidates.push({
+      kind: "long-lived-large",
+      title: `${r.type} alive in every snapshot keeps ${formatBytes(r.retained_bytes)} (+${formatBytes(growth)} over the series)`,
+      type: r.type,
+      path: r.path,
+      evidence: { retained_sizes: sizes, retained_growth_bytes: growth, retained_bytes: r.retained_bytes },
+      step: "long-lived",
+      object: i,
+      trend,
+      growthBytes: growth,
+      significant: true,
+      library: false,
+    });
+  }
+  const step: StepResult = {
+    ...base,
+    status: candidates.length > 0 ? "leak" : "ok",
+    answer: candidates.length > 0
+      ? `${candidates.length} long-lived object${candidates.length === 1 ? "" : "s"} beyond the holders already named keep growing: ${candidates.slice(0, 3).map((c) => c.path ?? c.type).join(", ")}.`
+      : explained.length > 0
+        ? "The long-lived objects whose retained size grows are the holders already named (or the namespaces above them)."
+        : "No long-lived object's retained size grows beyond noise.",
+    evidence: { tables: { survivors: table }, charts: { survivors: largestChart(table) } },
+    query: "survivors(series)",
+  };
+  return { step, candidates };
+}

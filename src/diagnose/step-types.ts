@@ -1,0 +1,71 @@
+// Step 2, "which types grow?": per-type counts in every snapshot, growth and how steady it is.
+import { typeGrowthChart, typeHistoryChart } from "../charts.js";
+import { typeCounts, typeGrowth, typeHistory } from "../queries/types.js";
+import { formatBytes } from "../units.js";
+import type { Context } from "./context.js";
+import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, signed, trendOf, type Candidate } from "./rules.js";
+import type { StepResult } from "./types.js";
+
+/** Types reported as findings at most; the holders found by later steps explain the rest. */
+const MAX_TYPE_FINDINGS = 5;
+
+export function typesStep(ctx: Context): { step: StepResult; candidates: Candidate[] } {
+  const base = {
+    id: "types", number: 2, title: "Which types grow?",
+    question: "Which types gain instances in every snapshot, and how many bytes do they add?",
+  };
+  if (ctx.snaps.length === 1) {
+    const table = typeCounts(ctx.last);
+    const top = table.objects({ limit: 3 }) as { type: string; count: number; shallow_bytes: number }[];
+    return {
+      step: {
+        ...base, status: "info", evidence: { tables: { typeCounts: table }, charts: {} }, query: "typeCounts(snapshot)",
+        answer: "One snapshot shows sizes, not growth; the largest types by shallow size are " +
+          top.map((r) => `${r.type} (${formatBytes(r.shallow_bytes)})`).join(", ") + ".",
+      },
+      candidates: [],
+    };
+  }
+  const growth = typeGrowth(ctx.snaps, { top: 20 });
+  const byBytes = typeGrowth(ctx.snaps, { top: 20, by: "bytes" });
+  const history = typeHistory(ctx.snaps, { top: 8 });
+  type Row = { type: string; counts: number[]; delta_count: number; delta_bytes: number; last_count: number; per_snapshot: number };
+  const rows = new Map<string, Row>();
+  for (const r of [...(growth.objects() as Row[]), ...(byBytes.objects() as Row[])]) rows.set(r.type, r);
+  const candidates: Candidate[] = [];
+  for (const r of rows.values()) {
+    const trend = trendOf(r.counts);
+    if (trend !== "every" && trend !== "steady") continue;
+    const significant = r.delta_count >= MIN_GROWTH_OBJECTS || r.delta_bytes >= MIN_GROWTH_BYTES;
+    if (!significant) continue;
+    candidates.push({
+      kind: "object-growth",
+      title: `${r.type}: ${signed(r.delta_count)} instances (${formatBytes(r.delta_bytes)}) over the series`,
+      type: r.type,
+      path: null,
+      evidence: { counts: r.counts, delta_count: r.delta_count, delta_bytes: r.delta_bytes, per_snapshot: r.per_snapshot },
+      step: "types",
+      object: -1,
+      trend,
+      growthBytes: r.delta_bytes,
+      significant,
+      library: false,
+    });
+  }
+  candidates.sort((a, b) => b.growthBytes - a.growthBytes);
+  const kept = candidates.slice(0, MAX_TYPE_FINDINGS);
+  const names = kept.slice(0, 3).map((c) => c.type).join(", ");
+  const step: StepResult = {
+    ...base,
+    status: kept.length > 0 ? "leak" : "ok",
+    answer: kept.length > 0
+      ? `${candidates.length} type${candidates.length === 1 ? "" : "s"} grow steadily, most bytes first: ${names}.`
+      : "No type gains instances steadily beyond noise.",
+    evidence: {
+      tables: { typeGrowth: growth, typeHistory: history },
+      charts: { typeGrowth: typeGrowthChart(growth), typeHistory: typeHistoryChart(history) },
+    },
+    query: "typeGrowth(series, { top: 20 })",
+  };
+  return { step, candidates: kept };
+}
