@@ -3,6 +3,7 @@
 // stderr starting "leakbook: " with exit code 2, never a stack trace.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { SnapshotError } from "./errors.js";
+import { DIAGNOSIS_COMMANDS } from "./commands/index.js";
 import { loadSnapshot } from "./load.js";
 import { latestSnapshotPath } from "./series.js";
 import { analyze, cycles, retainedByType, type HeapGraph } from "./graph.js";
@@ -43,6 +44,7 @@ that evaluates to the object in the live process. ADDRESS is id(obj), decimal or
   --json   {"paths": [{"expr": "...", "steps": [...]}]}`,
     run: pathsCommand,
   },
+  ...DIAGNOSIS_COMMANDS,
 };
 
 function programHelp(): string {

@@ -1,0 +1,72 @@
+// `leakbook diagnose` and `leakbook check`: the checklist as text or JSON, and the exit code for CI.
+import type { Diagnosis, StepResult } from "../diagnose/index.js";
+import { diagnosisJson, loadInputs, type CommandSpec, type OptionValues } from "./common.js";
+
+const STATUS_LABEL: Record<StepResult["status"], string> = { ok: "OK", warn: "WARN", leak: "LEAK", skipped: "SKIP", info: "INFO" };
+
+/** Keeps terminal output on one line per value: snapshots can hold any text, control characters included. */
+function oneLine(text: string | null): string {
+  return (text ?? "").replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
+export function renderDiagnosisText(d: Diagnosis, source: string): string {
+  const out: string[] = [];
+  out.push(`leakbook diagnose: ${d.snapshots} snapshot${d.snapshots === 1 ? "" : "s"} from ${oneLine(source)}`);
+  out.push(`Verdict: ${d.verdict}. ${oneLine(d.summary)}`);
+  out.push("", "Checklist");
+  for (const s of d.steps) {
+    const number = s.number === 0 ? "  *" : `${String(s.number).padStart(3)}`;
+    out.push(`${number}. [${STATUS_LABEL[s.status]}] ${s.title}`);
+    out.push(`      Q: ${s.question}`);
+    out.push(`      A: ${oneLine(s.answer)}`);
+    out.push(`      query: ${s.query}`);
+  }
+  out.push("", d.findings.length > 0 ? "Findings, most likely cause first" : "Findings: none");
+  d.findings.forEach((f, k) => {
+    out.push(`${String(k + 1).padStart(3)}. [${f.severity}] ${f.kind}: ${oneLine(f.title)}`);
+    if (f.type) out.push(`      type: ${oneLine(f.type)}`);
+    out.push(`      path: ${f.path ? oneLine(f.path) : "(none)"}`);
+    out.push(`      fix:  ${f.remedy}`);
+  });
+  return out.join("\n") + "\n";
+}
+
+export const diagnoseCommand: CommandSpec = {
+  usage: "leakbook diagnose DIR|FILE... [--json]",
+  description: "walk the leak checklist over a snapshot series: verdict, steps, ranked findings",
+  options: { json: { type: "boolean" } },
+  help: `Loads the snapshots (a directory of .lbsnap files, or files), orders them by capture time and walks the
+checklist: is it a leak, which types grow, caches, long-lived objects, cycles, obscure holders, growth in
+size, allocation sites, and process memory against Python objects. Prints each step's question and answer,
+then the findings, most likely cause first, each with its retention path and the usual fix.
+One snapshot runs the single-snapshot checks only; three or more after equal work are needed to call a leak.
+  --json   {"verdict", "summary", "snapshots", "steps": [{id, number, title, question, answer, status, query}],
+           "findings": [{kind, severity, title, type, path, evidence, remedy, step}]}
+           verdict: leak | no-leak | native-or-fragmentation | inconclusive`,
+  async run(positionals: string[], values: OptionValues) {
+    const { diagnosis } = await loadInputs(positionals, diagnoseCommand.usage);
+    if (values.json) process.stdout.write(JSON.stringify(diagnosisJson(diagnosis), null, 1) + "\n");
+    else process.stdout.write(renderDiagnosisText(diagnosis, positionals.join(" ")));
+  },
+};
+
+/** Findings printed by `check`. */
+const CHECK_FINDINGS = 3;
+
+export const checkCommand: CommandSpec = {
+  usage: "leakbook check DIR|FILE...",
+  description: "exit 1 when the snapshots show a leak, 0 otherwise (for CI)",
+  options: {},
+  help: `Runs the same diagnosis as \`leakbook diagnose\` and prints the verdict line and the top findings.
+Exit status: 1 when the verdict is "leak", 0 otherwise (no-leak, native-or-fragmentation, inconclusive),
+2 on bad input.`,
+  async run(positionals: string[]) {
+    const { diagnosis } = await loadInputs(positionals, checkCommand.usage);
+    const out = [`leakbook check: ${diagnosis.verdict}. ${oneLine(diagnosis.summary)}`];
+    for (const f of diagnosis.findings.filter((f) => f.severity !== "info").slice(0, CHECK_FINDINGS)) {
+      out.push(`  [${f.severity}] ${f.kind}: ${oneLine(f.title)}${f.path ? `\n      at ${oneLine(f.path)}` : ""}`);
+    }
+    process.stdout.write(out.join("\n") + "\n");
+    if (diagnosis.verdict === "leak") process.exitCode = 1;
+  },
+};

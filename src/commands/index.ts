@@ -1,0 +1,10 @@
+// The diagnosis commands, for the command table in cli.ts.
+import { checkCommand, diagnoseCommand } from "./diagnose.js";
+import { reportCommand } from "./report.js";
+import type { CommandSpec } from "./common.js";
+
+export const DIAGNOSIS_COMMANDS: Record<string, CommandSpec> = {
+  diagnose: diagnoseCommand,
+  check: checkCommand,
+  report: reportCommand,
+};
