@@ -111,6 +111,7 @@ export function dominatorTree(
           open[openTop++] = next;
         }
         dfsStack[depth++] = next++;
+        if ((next & 0xfffff) === 0) onProgress?.("dfs", next, n);
         continue;
       }
       depth--;

@@ -35,7 +35,11 @@ export interface HeapGraph {
   typeCount: Float64Array;
   typeShallow: Float64Array;
   typeRetained: Float64Array;
-  timings: { reverse: number; dominators: number; retained: number; cycles: number; paths: number }; // ms
+  /**
+   * Milliseconds per phase. The components of everything the roots reach come out of the dominator DFS, so
+   * `dominators` includes them and `cycles` is only the separate pass over unreachable objects.
+   */
+  timings: { reverse: number; dominators: number; retained: number; cycles: number; paths: number };
 }
 
 export interface AnalyzeOptions {
