@@ -1,0 +1,279 @@
+// diagnose(): the verdict, the top finding's kind and its holder on every bundled example (through the built CLI,
+// as users and CI call it), `check` exit codes, one- and two-snapshot series, allocation sites, and the rules for
+// holders the examples do not cover, on series captured from Python programs started here.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { diagnose, FINDING_KINDS, type Finding } from "../src/diagnose/index.js";
+import { loadSeries } from "../src/series.js";
+import { agentAvailable, CLI, REPO, runPythonJson, tempDir } from "./helpers/python.js";
+
+function leakbook(...args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 120_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+interface JsonDiagnosis {
+  verdict: string;
+  steps: Record<string, unknown>[];
+  findings: (Finding & Record<string, unknown>)[];
+}
+
+function diagnoseJson(...inputs: string[]): JsonDiagnosis {
+  const result = leakbook("diagnose", ...inputs, "--json");
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout) as JsonDiagnosis;
+}
+
+const example = (name: string, dir = "snapshots") => join(REPO, "examples", name, dir);
+
+/** The bundled examples: verdict, the kinds the top finding may have, and the holder its path must name. */
+const EXPECTED = [
+  { name: "cache", kinds: ["unbounded-cache", "growing-container"], holder: /\._profile_cache\b|\.render_badge\b/ },
+  { name: "tree", kinds: ["bidirectional-tree", "cycle"], holder: /\._selection_history\[\d+\]/ },
+  { name: "strbuf", kinds: ["string-growth"], holder: /\.REQUEST_LOG\.text$/ },
+  { name: "holder", kinds: ["bound-method-retention", "traceback-retention"], holder: /\._listeners\[\d+\]\.__self__|\._failed_batches\[\d+\]\.__traceback__/ },
+];
+
+for (const { name, kinds, holder } of EXPECTED) {
+  test(`diagnose --json on examples/${name}: leak, top finding ${kinds.join(" or ")} naming the planted holder`, () => {
+    const d = diagnoseJson(example(name));
+    assert.equal(d.verdict, "leak");
+    const top = d.findings[0];
+    assert.ok(kinds.includes(top.kind), `top finding is ${top.kind}: ${top.title}`);
+    assert.equal(top.severity, "high");
+    assert.match(top.path ?? "", holder);
+    assert.match(top.path ?? "", /^sys\.modules\['__main__'\]\./);
+  });
+}
+
+test("diagnose --json on examples/steady: no-leak, nothing above info", () => {
+  const d = diagnoseJson(example("steady"));
+  assert.equal(d.verdict, "no-leak");
+  assert.deepEqual(d.findings.filter((f) => f.severity !== "info"), []);
+  const leakStep = d.steps.find((s) => s.id === "leak");
+  assert.equal(leakStep?.status, "ok");
+});
+
+test("the --json contract: steps without evidence, findings with the documented fields and kinds", () => {
+  const d = diagnoseJson(example("holder"));
+  assert.deepEqual(d.steps.map((s) => s.number), [1, 0, 2, 3, 4, 5, 6, 7, 8]);
+  for (const s of d.steps) {
+    for (const key of ["id", "title", "question", "answer", "status", "query"]) assert.equal(typeof s[key], "string", `${key} of ${s.id}`);
+    assert.ok(["ok", "warn", "leak", "skipped", "info"].includes(s.status as string));
+    assert.equal("evidence" in s, false);
+  }
+  assert.ok(d.findings.length > 0);
+  for (const f of d.findings) {
+    assert.ok((FINDING_KINDS as readonly string[]).includes(f.kind), f.kind);
+    assert.ok(["high", "medium", "low", "info"].includes(f.severity));
+    for (const key of ["title", "remedy", "step"]) assert.equal(typeof f[key], "string");
+    assert.ok(f.path === null || typeof f.path === "string");
+    assert.ok(f.type === null || typeof f.type === "string");
+    // Evidence is plain JSON: numbers, short strings, booleans, null and arrays of numbers.
+    for (const value of Object.values(f.evidence)) {
+      const ok = value === null || ["number", "string", "boolean"].includes(typeof value) ||
+        (Array.isArray(value) && value.every((v) => v === null || typeof v === "number"));
+      assert.ok(ok, `evidence value ${JSON.stringify(value)}`);
+      if (typeof value === "string") assert.ok(value.length <= 300);
+    }
+  }
+  // Both planted holders are named, each by its mechanism ahead of the bare container that holds it.
+  const index = (kind: string, path: RegExp) => d.findings.findIndex((f) => f.kind === kind && path.test(f.path ?? ""));
+  const bound = index("bound-method-retention", /\._listeners\[/);
+  const traceback = index("traceback-retention", /\._failed_batches\[\d+\]\.__traceback__/);
+  assert.ok(bound >= 0 && traceback >= 0);
+  assert.ok(bound < index("growing-container", /\._listeners$/));
+  assert.ok(traceback < index("growing-container", /\._failed_batches$/));
+  assert.match(d.findings[bound].remedy, /WeakMethod/);
+  assert.match(d.findings[traceback].remedy, /__traceback__|clear_frames/);
+});
+
+test("the tree example: the two-way tree ranks above the list that keeps it, and the handle is that list", () => {
+  const d = diagnoseJson(example("tree"));
+  const tree = d.findings.findIndex((f) => f.kind === "bidirectional-tree");
+  const list = d.findings.findIndex((f) => f.kind === "growing-container" && /\._selection_history$/.test(f.path ?? ""));
+  assert.ok(tree >= 0 && list > tree);
+  assert.equal(d.findings[tree].evidence.parent_link, ".parent");
+  assert.match(d.findings[tree].remedy, /weakref/);
+  assert.ok(d.findings.some((f) => f.kind === "cycle" && /^sys\.modules\['__main__'\]\._selection_history\[\d+\]/.test(f.path ?? "")));
+});
+
+test("check exits 1 on a leak and 0 on the steady example, printing the verdict and top findings", () => {
+  const leak = leakbook("check", example("cache"));
+  assert.equal(leak.status, 1, leak.stderr);
+  assert.match(leak.stdout, /^leakbook check: leak\. /);
+  assert.match(leak.stdout, /_profile_cache|render_badge/);
+  const steady = leakbook("check", example("steady"));
+  assert.equal(steady.status, 0, steady.stderr);
+  assert.match(steady.stdout, /^leakbook check: no-leak\. /);
+});
+
+test("diagnose prints the checklist and the ranked findings as text", () => {
+  const result = leakbook("diagnose", example("strbuf"));
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /^Verdict: leak\. /m);
+  for (let n = 1; n <= 8; n++) assert.match(result.stdout, new RegExp(`^\\s+${n}\\. \\[(OK|WARN|LEAK|SKIP|INFO)\\] `, "m"));
+  assert.match(result.stdout, /^\s+1\. \[high\] string-growth: /m);
+  assert.match(result.stdout, /path: sys\.modules\['__main__'\]\.REQUEST_LOG\.text/);
+  assert.match(result.stdout, /fix: {2}.*deque/);
+});
+
+test("one snapshot: single-snapshot checks only, said in step 1, verdict inconclusive", () => {
+  const last = join(example("holder"), "holder-3.lbsnap");
+  const d = diagnoseJson(last);
+  assert.equal(d.verdict, "inconclusive");
+  const step1 = d.steps.find((s) => s.id === "leak");
+  assert.equal(step1?.status, "info");
+  assert.match(String(step1?.answer), /^One snapshot .*single-snapshot checks/);
+  assert.equal(d.steps.find((s) => s.id === "long-lived")?.status, "skipped");
+  // Suspects are still named, none above low.
+  assert.ok(d.findings.some((f) => f.kind === "traceback-retention" && /_failed_batches/.test(f.path ?? "")));
+  assert.ok(d.findings.every((f) => f.severity === "low" || f.severity === "info"));
+});
+
+test("two snapshots: growth makes the verdict inconclusive (one interval cannot tell a leak from a warm-up)", () => {
+  const dir = example("cache");
+  const d = diagnoseJson(join(dir, "cache-0.lbsnap"), join(dir, "cache-3.lbsnap"));
+  assert.equal(d.verdict, "inconclusive");
+  assert.equal(d.findings[0].severity, "medium");
+  assert.match(d.findings[0].path ?? "", /_profile_cache|render_badge/);
+});
+
+test("snapshots with tracemalloc sites: step 8 names the program's lines and the type findings carry their site", async () => {
+  const series = await loadSeries(example("cache", "snapshots-tracemalloc"));
+  const d = diagnose(series);
+  const sites = d.steps.find((s) => s.id === "sites");
+  assert.equal(sites?.status, "info");
+  assert.match(sites?.answer ?? "", /examples\/cache\/app\.py:\d+/);
+  assert.ok(sites && sites.evidence.tables.allocationSites.numRows() > 0);
+  const withSite = d.findings.filter((f) => f.kind === "object-growth" && typeof f.evidence.allocated_at === "string");
+  assert.ok(withSite.length > 0);
+  // Without sites, step 8 says how to capture them.
+  const plain = diagnose(await loadSeries(example("steady")));
+  assert.match(plain.steps.find((s) => s.id === "sites")?.answer ?? "", /--tracemalloc/);
+});
+
+test("every step carries its question, answer, query and evidence; the series steps carry charts", async () => {
+  const d = diagnose(await loadSeries(example("cache")));
+  for (const s of d.steps) {
+    assert.ok(s.question.endsWith("?"), s.id);
+    assert.ok(s.answer.length > 0 && !s.answer.includes("\n"), s.id);
+    assert.ok(s.query.length > 0, s.id);
+  }
+  const charts = (id: string) => Object.keys(d.steps.find((s) => s.id === id)!.evidence.charts);
+  assert.deepEqual(charts("leak"), ["census"]);
+  assert.deepEqual(charts("memory"), ["memoryGap"]);
+  assert.deepEqual(charts("types").sort(), ["typeGrowth", "typeHistory"]);
+  assert.deepEqual(charts("caches"), ["cacheLengths"]);
+  // Deterministic: the same snapshots give the same answer.
+  const again = diagnose(await loadSeries(example("cache")));
+  assert.deepEqual(again.findings, d.findings);
+});
+
+// Holders the bundled examples do not plant: a mutable default argument, a class attribute and a closure cell that
+// grow every round, and gc.garbage.
+const GROWTH_PROGRAM = String.raw`
+import gc, json, os, sys
+import leakbook
+
+OUT = sys.argv[1]
+
+def remember(item, seen=[]):
+    seen.append(item)
+    return len(seen)
+
+class Registry:
+    entries = []
+
+def make_recorder():
+    history = []
+    def record(item):
+        history.append(item)
+    return record
+
+RECORD = make_recorder()
+
+def work(r):
+    for i in range(300):
+        remember("default %d %d " % (r, i) * 4)
+        Registry.entries.append("class %d %d " % (r, i) * 4)
+        RECORD("closure %d %d " % (r, i) * 4)
+
+# The first capture imports what the agent needs; it is not part of the series.
+warm = os.path.join(OUT, "warm-up.lbsnap")
+leakbook.snapshot(warm)
+os.remove(warm)
+files = []
+for r in range(4):
+    work(r)
+    gc.collect()
+    path = os.path.join(OUT, "growth-%d.lbsnap" % r)
+    leakbook.snapshot(path)
+    files.append(path)
+
+gc.set_debug(gc.DEBUG_SAVEALL)
+class Lost:
+    pass
+for i in range(200):
+    lost = Lost()
+    lost.me = lost
+    lost.payload = "lost %d " % i * 20
+del lost
+gc.collect()
+gc.set_debug(0)
+garbage = os.path.join(OUT, "garbage.lbsnap")
+leakbook.snapshot(garbage)
+print(json.dumps({"files": files, "garbage": garbage}))
+`;
+
+test("a mutable default, a class attribute and a closure that grow are named by kind, ahead of their containers", { skip: !agentAvailable() }, async () => {
+  const planted = runPythonJson<{ files: string[]; garbage: string }>(GROWTH_PROGRAM, tempDir());
+  const d = diagnose(await loadSeries(planted.files));
+  assert.equal(d.verdict, "leak");
+  const expected: [string, RegExp][] = [
+    ["default-argument", /^sys\.modules\['__main__'\]\.remember\.__defaults__\[0\]$/],
+    ["class-attribute", /^sys\.modules\['__main__'\]\.Registry\.(__dict__\['entries'\]|entries)$/],
+    ["closure-retention", /^sys\.modules\['__main__'\]\.RECORD\.__closure__\[0\]\.cell_contents$/],
+  ];
+  for (const [kind, path] of expected) {
+    const at = d.findings.findIndex((f) => f.kind === kind && path.test(f.path ?? ""));
+    assert.ok(at >= 0, `${kind} at ${path}: ${JSON.stringify(d.findings.map((f) => [f.kind, f.path]))}`);
+    assert.equal(d.findings[at].severity, "high");
+    const container = d.findings.findIndex((f) => f.kind === "growing-container" && f.path === d.findings[at].path);
+    if (container >= 0) assert.ok(container > at, `${kind} ranks above the bare container`);
+  }
+  assert.match(d.findings.find((f) => f.kind === "default-argument")!.remedy, /None/);
+
+  // gc.garbage is decisive even in one snapshot.
+  const one = diagnose(await loadSeries([planted.garbage]));
+  assert.equal(one.verdict, "leak");
+  const lost = one.findings.find((f) => f.kind === "uncollectable");
+  assert.ok(lost && lost.severity === "high");
+  assert.equal(one.findings[0].kind, "uncollectable");
+});
+
+test("diagnose, check and report explain themselves with --help and fail in one line on bad input", () => {
+  for (const command of ["diagnose", "check", "report"]) {
+    const help = leakbook(command, "--help");
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, new RegExp(`^Usage: leakbook ${command} DIR\\|FILE`));
+  }
+  const cases: [string[], RegExp][] = [
+    [["diagnose"], /missing DIRECTORY or FILE/],
+    [["check", join(tempDir(), "missing.lbsnap")], /missing\.lbsnap/],
+    [["diagnose", tempDir()], /empty directory/],
+    [["diagnose", example("cache"), "--bogus"], /--bogus/],
+    [["report", example("cache")], /missing -o/],
+  ];
+  for (const [args, expected] of cases) {
+    const result = leakbook(...args);
+    assert.equal(result.status, 2, `${args.join(" ")}: ${result.stderr}`);
+    assert.equal(result.stdout, "");
+    const lines = result.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(lines[0], /^leakbook: /);
+    assert.match(lines[0], expected);
+  }
+});
