@@ -6,15 +6,16 @@
 // - a node leaves its bucket exactly when its (preliminary) idom is written, so both share one array;
 // - during the DFS, `label` holds the DFS stack and `semi` the per-node edge cursor;
 // - the object -> DFS number array becomes the object-space idom array at the end.
-// The DFS itself uses forward edges only; predecessors are rebuilt in DFS-number space for the main loop.
+// The DFS itself uses forward edges only; predecessors are rebuilt in DFS-number space for the main loop,
+// whose random reads then stay within arrays indexed by DFS number. The same DFS runs Tarjan's algorithm,
+// so the strongly connected components of everything the roots reach cost no pass of their own.
+import { DONE_BASE } from "./scc.js";
 
 export interface ForwardGraph {
   objectCount: number;
   edgeStart: Uint32Array;
   edgeTarget: Uint32Array;
 }
-
-import { DONE_BASE } from "./scc.js";
 
 export interface DominatorResult {
   /** Immediate dominator per object; objectCount = the virtual root. */
@@ -26,11 +27,11 @@ export interface DominatorResult {
 }
 
 /**
- * Asked once everything `roots` reach has been explored: `reached[o] !== 0` iff object o was reached, and
- * `scc` holds their components (DONE_BASE - id, ids 0 .. components - 1). Returns further roots, after
- * giving every object not reached its component.
+ * Asked once everything `roots` reach has been explored: `reached[o] !== 0` iff object o was reached, and the
+ * caller's `scc` array holds their components (DONE_BASE - id, ids 0 .. components - 1). Returns further
+ * roots, after giving every object not reached its component.
  */
-export type MoreRoots = (reached: Uint32Array, scc: Uint32Array, components: number) => Uint32Array;
+export type MoreRoots = (reached: Uint32Array, components: number) => Uint32Array;
 
 /**
  * `roots` are explored first, then the roots `moreRoots` returns; every object must end up reached.
@@ -129,7 +130,7 @@ export function dominatorTree(
     }
   };
   for (let i = 0; i < roots.length; i++) explore(roots[i], true);
-  const extraRoots = moreRoots(dfnOf, scc, components);
+  const extraRoots = moreRoots(dfnOf, components);
   for (let i = 0; i < extraRoots.length; i++) explore(extraRoots[i], false);
   bucketHead.fill(0);
   if (next !== n + 2) throw new Error(`dominators: ${n + 2 - next} objects not reached from any root`);

@@ -1,7 +1,8 @@
 // The heap graph engine: reverse adjacency, unreachable objects, dominator tree, retained sizes,
 // breadth-first distances from the roots and strongly connected components, all in typed arrays.
-// Phases run in an order that keeps the peak lean: the dominator scratch arrays are freed before the
-// breadth-first arrays are allocated, and the retained-size array serves as scratch before it is filled.
+// Phases run in an order that keeps the peak lean: the reverse graph and the breadth-first arrays are
+// allocated only after the dominator scratch arrays are dropped, and the retained-size array serves as
+// scratch (the path-compression stack) before it is filled.
 import {
   NONE, ROOT_BUILTINS, ROOT_GARBAGE, ROOT_LAST_EXC, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD, type Snapshot,
 } from "./snapshot.js";
@@ -49,6 +50,7 @@ export interface AnalyzeOptions {
 export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
   const progress = opts.onProgress;
   const n = snap.objectCount;
+  // Census snapshots carry no edge sections at all.
   const edgeStart = snap.edgeStart.length === n + 1 ? snap.edgeStart : new Uint32Array(n + 1);
   const { edgeTarget } = snap;
   const timings = { reverse: 0, dominators: 0, retained: 0, cycles: 0, paths: 0 };
@@ -70,7 +72,7 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
   const dom = dominatorTree(
     { objectCount: n, edgeStart, edgeTarget },
     snap.rootObject,
-    (reached, _scc, components) => {
+    (reached, components) => {
       const started = performance.now();
       unreachable = collectUnreached(reached);
       sccCount = components + assignComponents(edgeStart, edgeTarget, scc, unreachable, components);
@@ -130,12 +132,14 @@ export function rootRank(kind: number): number {
   return rank < 0 ? ROOT_PREFERENCE.length : rank;
 }
 
-/** The snapshot's root objects, preferred kinds first (stable within a kind). */
+/** The snapshot's root objects, preferred kinds first (stable within a kind; meliae imports have many roots). */
 function rootsByPreference(snap: Snapshot): Uint32Array {
-  const order = Array.from(snap.rootObject.keys()).sort(
-    (a, b) => rootRank(snap.rootKind[a]) - rootRank(snap.rootKind[b]) || a - b,
-  );
-  return Uint32Array.from(order, (r) => snap.rootObject[r]);
+  const out = new Uint32Array(snap.rootObject.length);
+  let j = 0;
+  for (let rank = 0; rank <= ROOT_PREFERENCE.length; rank++) {
+    for (let r = 0; r < snap.rootObject.length; r++) if (rootRank(snap.rootKind[r]) === rank) out[j++] = snap.rootObject[r];
+  }
+  return out;
 }
 
 /** Counting sort of the forward edges by target; each object's incoming edges come out in forward-edge order. */
