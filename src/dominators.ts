@@ -37,14 +37,12 @@ export type MoreRoots = (reached: Uint32Array, components: number) => Uint32Arra
  * `roots` are explored first, then the roots `moreRoots` returns; every object must end up reached.
  * The DFS from `roots` also runs Tarjan's algorithm, filling `scc` (zeroed, one word per object) for
  * everything it reaches, which saves a separate pass over the heap.
- * `compressStack` is caller-provided scratch of at least objectCount words.
  */
 export function dominatorTree(
   g: ForwardGraph,
   roots: Uint32Array,
   moreRoots: MoreRoots,
   scc: Uint32Array,
-  compressStack: Uint32Array,
   onProgress?: (step: string, done: number, total: number) => void,
 ): DominatorResult {
   const n = g.objectCount;
@@ -141,6 +139,7 @@ export function dominatorTree(
     label[i] = i;
   }
   const { predStart, preds } = predecessorsByNumber(n, edgeStart, targetNumber, vertex);
+  const compressStack = new Uint32Array(n);
 
   let linkedFrom = size; // DFS numbers >= linkedFrom are linked into the forest
   // Returns the node with the smallest semi on the forest path above v (v itself if v is a forest root).

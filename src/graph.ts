@@ -1,8 +1,7 @@
 // The heap graph engine: reverse adjacency, unreachable objects, dominator tree, retained sizes,
 // breadth-first distances from the roots and strongly connected components, all in typed arrays.
-// Phases run in an order that keeps the peak lean: the reverse graph and the breadth-first arrays are
-// allocated only after the dominator scratch arrays are dropped, and the retained-size array serves as
-// scratch (the path-compression stack) before it is filled.
+// Phases run in an order that keeps the peak lean: the retained sizes, the reverse graph and the
+// breadth-first arrays are allocated only after the dominator scratch arrays are dropped.
 import {
   NONE, ROOT_BUILTINS, ROOT_GARBAGE, ROOT_LAST_EXC, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD, type Snapshot,
 } from "./snapshot.js";
@@ -63,8 +62,6 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
   };
 
   progress?.("dominators", 0, n);
-  const retained = new Float64Array(n);
-  const compressStack = new Uint32Array(retained.buffer, 0, n);
   const scc = new Uint32Array(n);
   let sccCount = 0;
   let unreachable = new Uint32Array(0);
@@ -82,7 +79,6 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
       return extra;
     },
     scc,
-    compressStack,
     (_step, done, total) => progress?.("dominators", done, total),
   );
   const { idom, order, extraRoots } = dom;
@@ -92,7 +88,7 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
   progress?.("dominators", n, n);
 
   progress?.("retained", 0, n);
-  retained.set(snap.size.subarray(0, n));
+  const retained = snap.size.slice(0, n);
   for (let w = n + 1; w >= 2; w--) {
     const o = order[w];
     const p = idom[o];
