@@ -26,7 +26,8 @@ const KIND_ORDER: FindingKind[] = [
 export interface Ranked { finding: Finding; candidate: Candidate; score: number }
 
 /**
- * Findings most likely cause first: by severity (growth in every snapshot first), then by the bytes gained by the
+ * Findings most likely cause first: by severity (growth in every snapshot first), then findings that name a holder
+ * before those that only name a type, then by the bytes gained by the
  * finding's group weighted by kind, then by kind. A finding's group is the nearest growing container on its
  * retention path (a cycle kept by a history list belongs to that list), so the mechanism inside a container
  * outranks the bare container, and both outrank unrelated smaller growth.
@@ -59,8 +60,11 @@ export function rank(ctx: Context, candidates: Candidate[]): Ranked[] {
       },
     };
   });
+  // A finding that names its holder (a path) is actionable; a type that grows is the symptom it explains.
+  const named = (r: Ranked) => (r.finding.path === null ? 0 : 1);
   ranked.sort((a, b) =>
     SEVERITY_RANK[b.finding.severity] - SEVERITY_RANK[a.finding.severity] ||
+    named(b) - named(a) ||
     b.score - a.score ||
     KIND_ORDER.indexOf(a.finding.kind) - KIND_ORDER.indexOf(b.finding.kind));
   const seen = new Set<string>();

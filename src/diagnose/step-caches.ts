@@ -75,8 +75,10 @@ export function cachesStep(ctx: Context): { step: StepResult; candidates: Candid
       candidates.push({
         ...common,
         kind: "growing-container",
-        title: `${r.weak ? "weak " : ""}${r.kind} grew ${signed(dLength)} entries to ${formatCount(lastLength ?? 0)} ` +
-          `(${dRetained >= 0 ? "+" : ""}${formatBytes(dRetained)} retained)`,
+        title: dLength > 0
+          ? `${r.weak ? "weak " : ""}${r.kind} grew ${signed(dLength)} entries to ${formatCount(lastLength ?? 0)} ` +
+            `(${dRetained >= 0 ? "+" : ""}${formatBytes(dRetained)} retained)`
+          : `${r.weak ? "weak " : ""}${r.kind} of ${formatCount(lastLength ?? 0)} entries keeps more: +${formatBytes(dRetained)} retained`,
         evidence,
         growthBytes: dRetained,
       });

@@ -13,6 +13,9 @@ import type { StepResult } from "./types.js";
 /** Cycles read per snapshot; a leak of more, smaller cycles than this shows in the bidirectional pairs instead. */
 const CYCLE_ROWS = 2000;
 
+/** Member types that mark a cycle as a class's own structure. */
+const CLASS_PARTS = new Set(["type", "getset_descriptor", "member_descriptor", "wrapper_descriptor", "method_descriptor"]);
+
 interface CycleRow { members: number; types: string; retained_bytes: number; has_module: boolean; entry_address: number; entry_type: string; path: string | null }
 interface LinkRow { parent_type: string; child_link: string; child_type: string; parent_link: string; pairs: number; example_address: number; example_path: string | null }
 
@@ -51,7 +54,8 @@ export function cyclesStep(ctx: Context): { step: StepResult; candidates: Candid
     }
   });
   for (const [key, s] of shapes) {
-    if (!s.largest) continue;
+    // A class is a cycle with its namespace and descriptors (they point back through __objclass__): structure, not a leak.
+    if (!s.largest || key.split(", ").some((t) => CLASS_PARTS.has(t))) continue;
     const object = objectAt(ctx, s.largest.entry_address);
     const library = key.split(", ").every((t) => isLibraryType(ctx, t)) || heldByLibrary(ctx, object);
     const trend = single ? "single" : trendOf(s.retained);

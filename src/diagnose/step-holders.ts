@@ -42,12 +42,12 @@ function titleOf(r: HoldRow, count: number, retained: number): string {
   const kept = formatBytes(retained);
   switch (r.kind) {
     case "traceback":
-      return `${formatCount(count)} saved ${r.holder_type} exception${count === 1 ? "" : "s"} keep their traceback frames alive, ` +
+      return `${formatCount(count)} saved ${r.holder_type} exception${count === 1 ? " keeps its" : "s keep their"} traceback frames alive, ` +
         `with the local ${r.via.replace(/^.*\.f_locals\[(.*)\]$/, "$1")} (${kept})`;
     case "bound-method":
-      return `${formatCount(count)} bound method${count === 1 ? "" : "s"} stored in ${r.holder_path ?? r.holder_type} keep ${r.held_type} instances alive (${kept})`;
+      return `${formatCount(count)} bound method${count === 1 ? "" : "s"} stored in ${r.holder_path ?? r.holder_type} ${count === 1 ? "keeps" : "keep"} ${r.held_type} instances alive (${kept})`;
     case "closure":
-      return `${formatCount(count)} closure${count === 1 ? "" : "s"} of ${r.holder_name} keep ${r.held_type} alive through ${r.via} (${kept})`;
+      return `${formatCount(count)} closure${count === 1 ? "" : "s"} of ${r.holder_name} ${count === 1 ? "keeps" : "keep"} ${r.held_type} alive through ${r.via} (${kept})`;
     case "default-argument":
       return `mutable default argument ${r.holder_name}${r.via} (${r.held_type}) is shared by every call and keeps ${kept}`;
     case "class-attribute":
@@ -96,7 +96,8 @@ export function holdersStep(ctx: Context): { step: StepResult; candidates: Candi
     if (!grows && !garbage && !suspect) continue;
     candidates.push({
       kind: FINDING_OF[r.kind] as FindingKind,
-      title: titleOf(r, lastCount, lastRetained) + (single || !grows ? "" : `, ${signed(dCount)} over the series`),
+      title: titleOf(r, lastCount, lastRetained) +
+        (single || !grows ? "" : dCount > 0 ? `, ${signed(dCount)} over the series` : `, +${formatBytes(dRetained)} over the series`),
       type: r.held_type,
       path: pathOf(ctx, object) ?? r.holder_path,
       evidence: {

@@ -1,0 +1,149 @@
+// The HTML report: one self-contained file with the checklist, the charts as inline SVG and the findings; hostile
+// strings from a captured heap appear only escaped; an existing file is never replaced without --force; and headless
+// Chromium, with the network off, renders the charts without a console error.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { agentAvailable, CLI, REPO, runPythonJson, tempDir } from "./helpers/python.js";
+
+function leakbook(...args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 120_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const example = (name: string) => join(REPO, "examples", name, "snapshots");
+
+function writeReport(input: string): string {
+  const out = join(tempDir(), "report.html");
+  const result = leakbook("report", input, "-o", out);
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /wrote .*report\.html/);
+  return readFileSync(out, "utf8");
+}
+
+test("report: one self-contained file with the verdict, findings, paths, every step and its charts as SVG", () => {
+  const html = writeReport(example("cache"));
+  assert.match(html, /^<!doctype html>/);
+  assert.match(html, /<span class="verdict v-leak">leak<\/span>/);
+  // Nothing to fetch and nothing to run: no script, no external reference, a policy that forbids both.
+  assert.doesNotMatch(html, /<script/i);
+  assert.doesNotMatch(html, /\b(src|href)\s*=\s*["']?(https?:)?\/\//i);
+  assert.doesNotMatch(html, /<link\b/i);
+  assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
+  for (let n = 1; n <= 8; n++) assert.match(html, new RegExp(`Step ${n}\\. `));
+  assert.match(html, /Sidebar\. /);
+  // The census, memory, type growth, type history, cache lengths, survivors and string charts, each with marks.
+  const charts = html.match(/<figure class="chart"[^>]*><svg[\s\S]*?<\/svg><\/figure>/g) ?? [];
+  assert.ok(charts.length >= 7, `${charts.length} charts`);
+  for (const chart of charts) assert.match(chart, /class="mark-(line|symbol|rect|point)[^"]*"/);
+  assert.match(html, /<code class="path">sys\.modules\[&#39;__main__&#39;\]\._profile_cache<\/code>/);
+  assert.match(html, /<code class="path">sys\.modules\[&#39;__main__&#39;\]\.render_badge<\/code>/);
+  assert.match(html, /maxsize/);
+});
+
+// A program whose growing holder sits under attribute and key names that are HTML.
+const HOSTILE_PROGRAM = String.raw`
+import gc, json, os, sys
+import leakbook
+
+OUT = sys.argv[1]
+EVIL = "<img src=x onerror=alert(1)>"
+
+globals()[EVIL] = []
+LOG = {EVIL: ""}
+SESSIONS = {}
+
+def work(r):
+    for i in range(300):
+        globals()[EVIL].append("%s %d %d " % (EVIL, r, i) * 3)
+        SESSIONS["%s#%d-%d" % (EVIL, r, i)] = [r, i]
+    LOG[EVIL] += "%s round %d; " % (EVIL, r) * 400
+
+warm = os.path.join(OUT, "warm-up.lbsnap")
+leakbook.snapshot(warm)
+os.remove(warm)
+for r in range(4):
+    work(r)
+    gc.collect()
+    leakbook.snapshot(os.path.join(OUT, "hostile-%d.lbsnap" % r))
+print(json.dumps({"dir": OUT}))
+`;
+
+test("report: strings from the heap appear only escaped, in text, tables and charts", { skip: !agentAvailable() }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "leakbook-hostile-"));
+  runPythonJson(HOSTILE_PROGRAM, dir);
+  const html = writeReport(dir);
+  assert.doesNotMatch(html, /<img/i);
+  assert.doesNotMatch(html, /onerror=alert\(1\)>/);
+  // The growing holders are named through the hostile keys, escaped, in the findings and in the chart legend.
+  const escaped = "&lt;img src=x onerror=alert(1)&gt;";
+  assert.ok(html.includes(`<code class="path">sys.modules[&#39;__main__&#39;].__dict__[&#39;${escaped}&#39;]</code>`), "container path");
+  assert.ok(html.includes(`<code class="path">sys.modules[&#39;__main__&#39;].LOG[&#39;${escaped}&#39;]</code>`), "string path");
+  const legend = (html.match(/<figure class="chart" data-chart="cacheLengths">[\s\S]*?<\/figure>/) ?? [""])[0];
+  assert.ok(legend.includes(escaped), "chart legend");
+});
+
+test("report: refuses to replace an existing file unless --force, and leaves no temporary file", () => {
+  const dir = tempDir();
+  const out = join(dir, "report.html");
+  writeFileSync(out, "keep me");
+  const refused = leakbook("report", example("steady"), "-o", out);
+  assert.equal(refused.status, 2);
+  assert.equal(refused.stdout, "");
+  assert.match(refused.stderr, /^leakbook: .*report\.html exists; pass --force/);
+  assert.equal(readFileSync(out, "utf8"), "keep me");
+  const forced = leakbook("report", example("steady"), "-o", out, "--force");
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.match(readFileSync(out, "utf8"), /<span class="verdict v-no-leak">no-leak<\/span>/);
+  assert.deepEqual(readdirSync(dir), ["report.html"]);
+  const missingDir = leakbook("report", example("steady"), "-o", join(dir, "no", "such", "dir.html"));
+  assert.equal(missingDir.status, 2);
+  assert.match(missingDir.stderr, /^leakbook: cannot write .*ENOENT/);
+});
+
+const CHROMIUM = process.env.LEAKBOOK_CHROMIUM || "/usr/bin/chromium";
+
+/** Opens a local file in headless Chromium with the network off; returns the DOM after load and the browser's log. */
+function openInChromium(file: string): { dom: string; log: string; status: number | null } {
+  const profile = mkdtempSync(join(tmpdir(), "leakbook-chromium-"));
+  const result = spawnSync(CHROMIUM, [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", `--user-data-dir=${profile}`,
+    // No network: every request goes to a proxy that does not exist (the discard port), loopback included.
+    "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+    "--enable-logging=stderr", "--v=0", "--dump-dom", `file://${file}`,
+  ], { encoding: "utf8", timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+  return { dom: result.stdout, log: result.stderr, status: result.status };
+}
+
+/** Console messages and uncaught errors in Chromium's log. */
+function consoleProblems(log: string): string[] {
+  return log.split("\n").filter((line) => /:CONSOLE[:(]|Uncaught/.test(line));
+}
+
+test("report opens in headless Chromium with the network off: charts render, no console error", { skip: !existsSync(CHROMIUM) }, () => {
+  const dir = tempDir();
+  // The detector itself: a page that logs an error and throws must be caught.
+  const control = join(dir, "control.html");
+  writeFileSync(control, "<!doctype html><p>control</p><script>console.error('control error'); throw new Error('control')</script>");
+  const bad = openInChromium(control);
+  assert.ok(consoleProblems(bad.log).length >= 1, `the console detector sees the control page's errors:\n${bad.log}`);
+
+  const out = join(dir, "report.html");
+  const written = leakbook("report", example("holder"), "-o", out);
+  assert.equal(written.status, 0, written.stderr);
+  const { dom, log, status } = openInChromium(out);
+  assert.equal(status, 0, log);
+  assert.deepEqual(consoleProblems(log), []);
+  const svgs = dom.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+  assert.ok(svgs.length >= 7, `${svgs.length} charts in the DOM`);
+  for (const svg of svgs) {
+    // Every chart has drawn marks: paths with geometry inside a mark group.
+    assert.match(svg, /class="mark-[a-z]+ role-mark/);
+    assert.match(svg, /<path[^>]* d="M[^"]+"/);
+  }
+  assert.match(dom, /traceback-retention/);
+});
