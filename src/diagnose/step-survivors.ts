@@ -2,11 +2,10 @@
 // other than the holders earlier steps already named and the namespaces above them.
 import { graphOf } from "../analysis-cache.js";
 import { largestChart } from "../charts.js";
-import { edgeLabel } from "../paths.js";
+import { edgeLabel, findObject } from "../paths.js";
 import { largest } from "../queries/objects.js";
 import { survivors } from "../queries/survivors.js";
-import { matchSurvivors } from "../series.js";
-import { NONE } from "../snapshot.js";
+import { NONE, type Snapshot } from "../snapshot.js";
 import { formatBytes } from "../units.js";
 import { dominates, heldByLibrary, type Context } from "./context.js";
 import { MIN_GROWTH_BYTES, deltaOf, trendOf, type Candidate } from "./rules.js";
@@ -36,7 +35,12 @@ export function survivorsStep(ctx: Context, explained: number[]): { step: StepRe
   const g = ctx.graph;
   const last = ctx.last;
   const table = survivors(ctx.snaps, { top: SURVIVOR_ROWS });
-  const earlier = ctx.snaps.slice(0, -1).map((s) => ({ match: matchSurvivors(last, s), graph: graphOf(s) }));
+  // The same object in an earlier snapshot: same address and type (the rule survivors() applies), looked up per row.
+  const sameIn = (snap: Snapshot, i: number): number => {
+    const j = findObject(snap, last.address[i]);
+    return j >= 0 && snap.types[snap.type[j]] === last.types[last.type[i]] ? j : NONE;
+  };
+  const earlier = ctx.snaps.slice(0, -1);
   const candidates: Candidate[] = [];
   for (const r of table.objects() as { index: number; type: string; path: string | null; retained_bytes: number }[]) {
     const i = r.index;
@@ -44,7 +48,10 @@ export function survivorsStep(ctx: Context, explained: number[]): { step: StepRe
     if (g.bfsEdge[i] !== NONE && edgeLabel(last, g.bfsEdge[i]) === ".__dict__") continue;
     if (heldByLibrary(ctx, i)) continue;
     if (explained.some((e) => dominates(ctx, e, i) || dominates(ctx, i, e))) continue;
-    const sizes = [...earlier.map(({ match, graph }) => (match[i] === NONE ? null : graph.retained[match[i]])), g.retained[i]];
+    const sizes = [...earlier.map((snap) => {
+      const j = sameIn(snap, i);
+      return j === NONE ? null : graphOf(snap).retained[j];
+    }), g.retained[i]];
     const trend = trendOf(sizes);
     const growth = deltaOf(sizes);
     if (!(trend === "every" || trend === "steady") || growth < MIN_GROWTH_BYTES) continue;
