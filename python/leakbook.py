@@ -13,6 +13,7 @@ docs/snapshot-format.md.
     python3 -m leakbook info FILE [--json]
 """
 
+import _thread
 import array
 import atexit
 import builtins
@@ -20,6 +21,7 @@ import collections
 import functools
 import gc
 import io
+import itertools
 import json
 import os
 import struct
@@ -29,6 +31,17 @@ import time
 import types
 import warnings
 import zlib
+
+# Everything a capture needs is imported here, not on first use: an import during the first
+# capture would add thousands of objects between the first and the second snapshot.
+try:
+    import _tracemalloc  # the C module behind tracemalloc; importing it adds a few objects only
+except ImportError:  # pragma: no cover - not CPython
+    _tracemalloc = None
+try:
+    import resource
+except ImportError:  # pragma: no cover - Windows
+    resource = None
 
 __all__ = ["snapshot", "start", "Recorder", "read_snapshot", "SnapshotError", "main"]
 
@@ -59,6 +72,8 @@ KEY_REPR_LIMIT = 200
 INT_VALUE_DIGITS = 40
 
 _LITTLE = sys.byteorder == "little"
+_PREAMBLE = struct.Struct("<II")        # format version, header length
+_TRAILER = struct.Struct("<IIQ")        # CRC-32, zero, file length
 _PY311 = sys.version_info >= (3, 11)
 _IMPORT_TIME = time.time()
 
@@ -298,25 +313,18 @@ def _dict_items(d):
     return []
 
 
-def _agent_files():
-    here = os.path.realpath(__file__) if "__file__" in globals() else None
-    return {here} if here else set()
-
-
-_AGENT_FILES = _agent_files()
-_FILE_IS_AGENT = {}
+# Module namespaces of the agent's own code: this module's, plus the `__main__` copy when run
+# as `python -m leakbook`. A frame runs agent code when its globals are one of them (file names
+# are not reliable: a .pyc compiled elsewhere, a relative path and a chdir, a zip).
+_AGENT_NAMESPACES = [globals()]
 
 
 def _is_agent_frame(frame):
-    name = frame.f_code.co_filename
-    known = _FILE_IS_AGENT.get(name)
-    if known is None:
-        try:
-            known = os.path.realpath(name) in _AGENT_FILES
-        except Exception:
-            known = False
-        _FILE_IS_AGENT[name] = known
-    return known
+    namespace = frame.f_globals
+    for own in _AGENT_NAMESPACES:
+        if namespace is own:
+            return True
+    return False
 
 
 # ----------------------------------------------------------------------------------------------
@@ -353,7 +361,6 @@ def _rss():
     except Exception:
         pass
     try:
-        import resource
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return None, peak if sys.platform == "darwin" else peak * 1024, "getrusage"
     except Exception:
@@ -394,8 +401,9 @@ def _parse_mallocstats(text):
     return stats or None
 
 
-def _pymalloc_stats():
-    """sys._debugmallocstats() writes to C-level stderr: redirect fd 2 briefly to read it."""
+def _pymalloc_stats(scratch):
+    """sys._debugmallocstats() writes to C-level stderr: redirect fd 2 briefly to the file
+    `scratch` (next to the snapshot, so no tempfile import is needed) to read it."""
     if not hasattr(sys, "_debugmallocstats"):
         return None
     try:
@@ -403,37 +411,51 @@ def _pymalloc_stats():
     except Exception:
         pass
     try:
-        import tempfile
-        with tempfile.TemporaryFile() as tmp:
-            saved = os.dup(2)
-            try:
-                os.dup2(tmp.fileno(), 2)
-                sys._debugmallocstats()
-            finally:
-                os.dup2(saved, 2)
-                os.close(saved)
-            tmp.seek(0)
-            text = tmp.read().decode("ascii", "replace")
+        fd = os.open(scratch, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return None
+    try:
+        saved = os.dup(2)
+        try:
+            os.dup2(fd, 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        os.lseek(fd, 0, os.SEEK_SET)
+        chunks = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        text = b"".join(chunks).decode("ascii", "replace")
     except Exception:
         return None
+    finally:
+        os.close(fd)
+        try:
+            os.unlink(scratch)
+        except OSError:
+            pass
     return _parse_mallocstats(text)
 
 
-def _memory():
+def _tracing():
+    return _tracemalloc is not None and _tracemalloc.is_tracing()
+
+
+def _memory(scratch):
     rss, peak, source = _rss()
     tracing = None
-    try:
-        import tracemalloc
-        if tracemalloc.is_tracing():
-            current, traced_peak = tracemalloc.get_traced_memory()
-            tracing = {"current": current, "peak": traced_peak}
-    except Exception:
-        pass
+    if _tracing():
+        current, traced_peak = _tracemalloc.get_traced_memory()
+        tracing = {"current": current, "peak": traced_peak}
     return {
         "rss": rss,
         "rss_peak": peak,
         "source": source,
-        "pymalloc": _pymalloc_stats(),
+        "pymalloc": _pymalloc_stats(scratch),
         "gc": {
             "enabled": gc.isenabled(),
             "count": list(gc.get_count()),
@@ -444,21 +466,24 @@ def _memory():
     }
 
 
-def _platform():
-    # Imported on first use: the agent should add few modules to the heap it measures.
+def _platform_and_host():
+    """Once per process, from os.uname() where it exists: importing platform and socket
+    would add thousands of objects to the heap being measured."""
+    try:
+        name = os.uname()
+        return ("%s %s-%s-%s" % (sys.platform, name.sysname, name.release, name.machine),
+                name.nodename)
+    except AttributeError:  # Windows
+        pass
     try:
         import platform
-        return sys.platform + " " + platform.platform()
-    except Exception:
-        return sys.platform
-
-
-def _hostname():
-    try:
         import socket
-        return socket.gethostname()
+        return sys.platform + " " + platform.platform(), socket.gethostname()
     except Exception:
-        return None
+        return sys.platform, None
+
+
+_PLATFORM, _HOSTNAME = _platform_and_host()
 
 
 def _meta(started, options, values):
@@ -475,8 +500,8 @@ def _meta(started, options, values):
             "implementation": sys.implementation.name,
             "hexversion": sys.hexversion,
         },
-        "platform": _platform(),
-        "hostname": _hostname(),
+        "platform": _PLATFORM,
+        "hostname": _HOSTNAME,
         "options": options,
     }
     if values != "none":  # argv may hold secrets
@@ -546,10 +571,12 @@ class _Graph(object):
         self.sid_dict = self.sid(".__dict__")
         self.sid_lru = self.sid("<lru_cache storage>")
         self.opaque = {self.sid_referent, self.sid_dict_key, self.sid_set_member, self.sid_lru}
-        for own in (self, self.objs, self.index, self.excluded, self.types, self.type_names, self.strings,
-                    self.string_ids, self.key_labels, self.namespaces, self.threads, self.lru,
-                    self.held, self.alloc_site_ids, self.alloc_sites):
-            self.exclude(own)
+        # The bookkeeping itself (its containers and columns) never enters the snapshot.
+        self.exclude(self)
+        for name in _Graph.__slots__:
+            own = getattr(self, name)
+            if type(own) in (list, dict, set, array.array):
+                self.exclude(own)
 
     def exclude(self, obj):
         if obj is not None:
@@ -613,6 +640,7 @@ class _Graph(object):
                 names[object.__getattribute__(thread, "_ident")] = thread
             except Exception:
                 pass
+        capturing = _thread.get_ident()
         for ident, frame in _dict_items(frames):
             innermost = None
             while frame is not None:
@@ -622,6 +650,8 @@ class _Graph(object):
                 elif innermost is None:
                     innermost = frame
                 frame = frame.f_back
+            if innermost is None and ident == capturing:
+                continue  # the capture's own thread: nothing but agent frames
             index = None
             if innermost is not None:
                 self.add_root(innermost, ROOT_THREAD, "sys._current_frames()[%d]" % ident)
@@ -782,6 +812,8 @@ class _Graph(object):
         refs = gc.get_referents(o)
         if t is _LRU_TYPE:
             self.lru_cache(o, refs, labels)
+        elif t is types.FunctionType:
+            self.function_dicts(o, refs, labels)
         else:
             self.dict_attribute(o, refs, labels, getattr(t, "__dict__", {}).get("__dict__"))
         return self.label_refs(refs, labels, [])
@@ -798,6 +830,29 @@ class _Graph(object):
             labels.setdefault(id(d), self.sid_dict)
             if self.values == "none":
                 self.namespaces.add(id(d))
+
+    def function_dicts(self, o, refs, labels):
+        """Label a function's __dict__ and __annotations__ among its unlabelled dict referents
+        without calling their getters: both create an empty dict when there is none, which
+        would show up as growth in the next snapshot. CPython visits __dict__ before
+        __annotations__; annotation keys are parameter names or 'return'."""
+        dicts = [r for r in refs if type(r) is dict and id(r) not in labels]
+        if not dicts:
+            return
+        if len(dicts) == 1:
+            keys = [k for k, _v in _dict_items(dicts[0])]
+            if not keys:
+                return  # an empty dict could be either: leave it unlabelled
+            names = set(o.__code__.co_varnames)
+            names.add("return")
+            if all(type(k) is str and k in names for k in keys):
+                dicts.insert(0, None)
+        if dicts[0] is not None:
+            labels[id(dicts[0])] = self.sid_dict
+            if self.values == "none":
+                self.namespaces.add(id(dicts[0]))
+        if len(dicts) > 1:
+            labels.setdefault(id(dicts[1]), self.sid(".__annotations__"))
 
     def lru_cache(self, o, refs, labels):
         self.dict_attribute(o, refs, labels, _class_dict(_LRU_TYPE).get("__dict__"))
@@ -866,6 +921,10 @@ class _Graph(object):
     def frame_edges(self, o, t, info):
         """Frames: attributes plus locals. Since 3.11 a running frame reports no referents to
         the GC, so the edges are built from its attributes."""
+        if _is_agent_frame(o):
+            # Reached from outside the stacks (a traceback of a failed capture, say): its
+            # locals would be the agent's bookkeeping. Reading f_locals would also create them.
+            return []
         out = []
         seen = set()
         for name in ("f_back", "f_code", "f_globals", "f_builtins", "f_trace"):
@@ -1163,13 +1222,14 @@ class _Graph(object):
         o = r = None
 
     def alloc_site(self, o):
+        """Index of o's allocation site (raw tracemalloc frames, innermost first), or NONE."""
         try:
-            frames = tracemalloc_traceback(o)
+            frames = _tracemalloc._get_object_traceback(o)
         except Exception:
             frames = None
         if not frames:
             return NONE
-        key = tuple(frames[:ALLOC_FRAMES])
+        key = frames[:ALLOC_FRAMES]
         found = self.alloc_site_ids.get(key)
         if found is None:
             found = self.alloc_site_ids[key] = len(self.alloc_sites)
@@ -1189,17 +1249,6 @@ class _Graph(object):
         self.key_labels.clear()
         self.string_ids.clear()
         self.namespaces.clear()
-
-
-def tracemalloc_traceback(obj):
-    """Raw (file, line) frames of obj's allocation, innermost first."""
-    import tracemalloc
-    raw = getattr(tracemalloc, "_get_object_traceback", None)
-    if raw is not None:
-        frames = raw(obj)
-        return list(frames) if frames else None
-    tb = tracemalloc.get_object_traceback(obj)
-    return [(f.filename, f.lineno) for f in reversed(tb)] if tb else None
 
 
 # Names and values for the obj_name column: each returns (text, is_value, truncated).
@@ -1357,7 +1406,7 @@ def _write_file(path, header, sections):
                 if start == base:
                     break
                 base = start
-            out.write(MAGIC + struct.pack("<II", FORMAT_VERSION, len(text)))
+            out.write(MAGIC + _PREAMBLE.pack(FORMAT_VERSION, len(text)))
             out.write(text)
             out.pad()
             for name, letter, chunks, count in sections:
@@ -1370,7 +1419,7 @@ def _write_file(path, header, sections):
                         out.write(chunk)
                 out.pad()
             total = out.pos + TRAILER_SIZE
-            f.write(TRAILER_MAGIC + struct.pack("<IIQ", out.crc & 0xFFFFFFFF, 0, total))
+            f.write(TRAILER_MAGIC + _TRAILER.pack(out.crc & 0xFFFFFFFF, 0, total))
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -1380,26 +1429,56 @@ def _write_file(path, header, sections):
         raise
 
 
-def _capture_full(path, values, value_len, tracemalloc_on):
+def _capture_full(values, value_len, tracemalloc_on):
+    """The walk and the column layout, run on a new thread of its own: while tracemalloc traces,
+    every allocation records the allocating thread's innermost frames, and finding each frame's
+    line number costs time proportional to how far into its function the frame is. The
+    application's stack can be deep in long functions (a module body); the new thread's
+    stack is two short agent functions."""
     started = time.time()
     clock = time.perf_counter()
     was_enabled = gc.isenabled()
     gc.disable()  # a collection mid-walk would only cost time and run finalizers
     try:
+        # Listed before the job's own objects exist, so that none of them is in the list.
         tracked = gc.get_objects()
+        done = _thread.allocate_lock()
+        done.acquire()
+        job = [tracked, values, value_len, tracemalloc_on, done]
+        tracked = None
+        _thread.start_new_thread(_capture_thread, (job,))
+        try:
+            done.acquire()
+        except BaseException:  # a signal handler raised in this thread: let the walk finish first
+            done.acquire()
+            raise
+    finally:
+        if was_enabled:
+            gc.enable()
+    if len(job) != 2:
+        raise job[0]
+    header, sections = job
+    return header, sections, started, clock
+
+
+def _capture_thread(job):
+    """Runs the walk; leaves [header, sections] or [exception] in job."""
+    tracked, values, value_len, tracemalloc_on, done = job
+    del job[:]
+    try:
         graph = _Graph(values, value_len, tracemalloc_on)
         try:
             graph.walk(tracked)
             del tracked[:]
             tracked = None
             graph.release()
-            header, sections = _full_layout(graph)
+            job.extend(_full_layout(graph))
         finally:
             graph.release()
+    except BaseException as error:
+        job[:] = [error]
     finally:
-        if was_enabled:
-            gc.enable()
-    return header, sections, started, clock
+        done.release()
 
 
 def _full_layout(graph):
@@ -1509,11 +1588,7 @@ def snapshot(path=None, *, census=False, values="prefix", value_len=64):
             path = os.fspath(path)
             if os.path.isdir(path):
                 path = os.path.join(path, _default_name(kind))
-        try:
-            import tracemalloc
-            tracing = tracemalloc.is_tracing()
-        except Exception:
-            tracing = False
+        tracing = _tracing()
         options = {"census": bool(census), "values": values, "value_len": value_len,
                    "tracemalloc": tracing}
         if census:
@@ -1529,8 +1604,8 @@ def snapshot(path=None, *, census=False, values="prefix", value_len=64):
             header["counts"]["objects"] = header["census"]["objects"]
             sections = []
         else:
-            header, sections, started, clock = _capture_full(path, values, value_len, tracing)
-        header["memory"] = _memory()
+            header, sections, started, clock = _capture_full(values, value_len, tracing)
+        header["memory"] = _memory(path + ".mallocstats")
         meta = _meta(started, options, values)
         meta["sequence"] = _SEQUENCE[0]
         meta["duration_s"] = time.perf_counter() - clock
@@ -1650,12 +1725,12 @@ def read_snapshot(path):
         raise SnapshotError("%s: not a leakbook snapshot" % path)
     if len(data) < 16 + TRAILER_SIZE:
         raise SnapshotError("%s: truncated (%d bytes)" % (path, len(data)))
-    version, header_length = struct.unpack_from("<II", data, 8)
+    version, header_length = _PREAMBLE.unpack_from(data, 8)
     if version != FORMAT_VERSION:
         raise SnapshotError("%s: unsupported format version %d" % (path, version))
     trailer = data[-TRAILER_SIZE:]
     magic = trailer[:8]
-    crc, _zero, total = struct.unpack_from("<IIQ", trailer, 8)
+    crc, _zero, total = _TRAILER.unpack_from(trailer, 8)
     if magic != TRAILER_MAGIC or total != len(data):
         raise SnapshotError("%s: truncated (no valid trailer)" % path)
     body = memoryview(data)[:-TRAILER_SIZE]
@@ -1819,9 +1894,8 @@ def _run(args):
         code = compile(source, script, "exec", dont_inherit=True)
     except SyntaxError as error:
         raise _UsageError("%s: syntax error: %s" % (script, error))
-    if trace:
-        import tracemalloc
-        tracemalloc.start(ALLOC_FRAMES)
+    if trace and _tracemalloc is not None:
+        _tracemalloc.start(ALLOC_FRAMES)
     sys.argv = list(args)
     sys.path[0] = os.path.dirname(os.path.abspath(script))
     module = types.ModuleType("__main__")
@@ -1924,4 +1998,5 @@ if __name__ == "__main__":
     # Hand over to the importable module so that `import leakbook` in a script run by
     # `python -m leakbook run` shares this state.
     import leakbook as _agent
+    _agent._AGENT_NAMESPACES.append(globals())
     sys.exit(_agent.main())
