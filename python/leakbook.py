@@ -700,6 +700,7 @@ class _Graph(object):
             info.kind = _K_LEAF
             if t is types.CodeType:
                 info.kind, info.handler = _K_OTHER, self.code_edges
+                info.attrs = tuple((name, self.sid("." + name)) for name in _CODE_ATTRS)
             return self.remember(t, info)
         info.kind = _K_OTHER
         if t is list or t is tuple or t is collections.deque:
@@ -913,10 +914,7 @@ class _Graph(object):
         return self.label_refs(gc.get_referents(o), labels, [])
 
     def code_edges(self, o, t, info):
-        out = []
-        for name in _CODE_ATTRS:
-            out.append((getattr(o, name), EDGE_SUFFIX, self.sid("." + name)))
-        return out
+        return [(getattr(o, name), EDGE_SUFFIX, sid) for name, sid in info.attrs]
 
     def frame_edges(self, o, t, info):
         """Frames: attributes plus locals. Since 3.11 a running frame reports no referents to
@@ -1087,128 +1085,55 @@ class _Graph(object):
         self.edge_start.append(len(self.edge_target))
 
     def run(self):
+        """Record every object from the first one not yet recorded to the end of objs, which
+        grows as referents are found (a list iterator sees items appended behind it)."""
+        visit = self.visitor()
+        for o in itertools.islice(self.objs, len(self.type_col), None):
+            visit(o)
+
+    def visitor(self):
+        """The walk's per-object step, as short closures over the columns. While tracemalloc
+        traces, every allocation looks up the line number of each of the innermost frames,
+        at a cost that grows with how far into its function the frame is: one long loop
+        function made each allocation several times dearer."""
         objs = self.objs
         index = self.index
         index_get = index.get
         objs_append = objs.append
-        types_get = self.types.get
-        strings = self.strings
-        strings_append = strings.append
-        type_append = self.type_col.append
         excluded = self.excluded
-        size_append = self.size.append
-        length_append = self.length.append
-        flags_append = self.flags.append
-        name_append = self.name.append
-        start_append = self.edge_start.append
         edge_target = self.edge_target
         target_append = edge_target.append
         kind_append = self.edge_kind.append
         label_append = self.edge_label.append
+        types_get = self.types.get
+        type_info = self.type_info
+        type_append = self.type_col.append
+        size_append = self.size.append
+        length_append = self.length.append
+        start_append = self.edge_start.append
+        flags_append = self.flags.append
+        name_append = self.name.append
         is_tracked = gc.is_tracked
-        value_len = self.value_len
-        str_values = self.values != "none"
         alloc_append = self.alloc.append if self.alloc is not None else None
-        i = len(self.type_col)
-        while i < len(objs):
-            o = objs[i]
-            i += 1
-            t = type(o)
-            info = types_get(id(t))
-            if info is None:
-                info = self.type_info(t)
-            type_append(info.index)
-            size_append(info.size(o))
-            if info.length is None:
-                length_append(NONE)
-            else:
-                n = info.length(o)
-                length_append(n if n <= MAX_LENGTH else MAX_LENGTH)
-            kind = info.kind
-            flag = 0 if kind == _K_LEAF else is_tracked(o)
-            name_kind = info.name_kind
-            if name_kind == _N_NONE:
-                name_append(NONE)
-            elif name_kind == _N_STR:
-                if str_values:
-                    flag |= FLAG_VALUE
-                    if len(o) > value_len:
-                        flag |= FLAG_TRUNCATED
-                        name_append(len(strings))
-                        strings_append(o[:value_len])
-                    else:
-                        name_append(len(strings))
-                        strings_append(o)
-                else:
-                    name_append(NONE)
-            else:
-                try:
-                    text, is_value, cut = info.name(o, value_len)
-                except Exception:
-                    text = None
-                if text is None:
-                    name_append(NONE)
-                else:
-                    if is_value:
-                        flag |= FLAG_VALUE | (FLAG_TRUNCATED if cut else 0)
-                        name_append(len(strings))
-                        strings_append(text)
-                    else:
-                        name_append(self.sid(text))
-            flags_append(flag)
-            if alloc_append is not None:
-                alloc_append(self.alloc_site(o))
-            start_append(len(edge_target))
-            if kind == _K_LEAF:
-                continue
-            if kind == _K_SEQ:
-                for j, r in enumerate(o if t is not collections.deque else list(o)):
-                    rid = id(r)
-                    x = index_get(rid)
-                    if x is None:
-                        if rid in excluded:
-                            continue
-                        x = index[rid] = len(objs)
-                        objs_append(r)
-                    target_append(x)
-                    kind_append(EDGE_INDEX)
-                    label_append(j)
-                continue
-            if kind == _K_DICT:
-                dict_key = self.sid_dict_key
-                key_labels_get = self.key_labels.get
-                plain = str_values
-                for k, v in _dict_items(o):
-                    rid = id(k)
-                    x = index_get(rid)
-                    if x is None and rid not in excluded:
-                        x = index[rid] = len(objs)
-                        objs_append(k)
-                    if x is not None:
-                        target_append(x)
-                        kind_append(EDGE_OPAQUE)
-                        label_append(dict_key)
-                    rid = id(v)
-                    x = index_get(rid)
-                    if x is None:
-                        if rid in excluded:
-                            continue
-                        x = index[rid] = len(objs)
-                        objs_append(v)
-                    target_append(x)
-                    label = key_labels_get(k) if plain and type(k) is str else None
-                    if label is None:
-                        ekind, label = self.value_label(o, k)
-                        kind_append(ekind)
-                    else:
-                        kind_append(EDGE_SUFFIX)
-                    label_append(label)
-                continue
-            try:
-                edges = info.handler(o, t, info)
-            except Exception:
-                edges = [(r, EDGE_OPAQUE, self.sid_referent) for r in gc.get_referents(o)]
-            for r, ekind, label in edges:
+        alloc_site = self.alloc_site
+        name_and_flags = self.name_and_flags
+        value_label = self.value_label
+        key_labels_get = self.key_labels.get
+        dict_key = self.sid_dict_key
+        str_labels = self.values != "none"
+        sid_referent = self.sid_referent
+
+        def target(r):
+            """Index of r, added to the walk if new; None if excluded."""
+            rid = id(r)
+            x = index_get(rid)
+            if x is None and rid not in excluded:
+                x = index[rid] = len(objs)
+                objs_append(r)
+            return x
+
+        def sequence(o, t):
+            for j, r in enumerate(o if t is not collections.deque else list(o)):
                 rid = id(r)
                 x = index_get(rid)
                 if x is None:
@@ -1217,9 +1142,104 @@ class _Graph(object):
                     x = index[rid] = len(objs)
                     objs_append(r)
                 target_append(x)
-                kind_append(ekind)
+                kind_append(EDGE_INDEX)
+                label_append(j)
+
+        def mapping(o):
+            for k, v in _dict_items(o):
+                x = target(k)
+                if x is not None:
+                    target_append(x)
+                    kind_append(EDGE_OPAQUE)
+                    label_append(dict_key)
+                x = target(v)
+                if x is None:
+                    continue
+                target_append(x)
+                label = key_labels_get(k) if str_labels and type(k) is str else None
+                if label is None:
+                    ekind, label = value_label(o, k)
+                    kind_append(ekind)
+                else:
+                    kind_append(EDGE_SUFFIX)
                 label_append(label)
-        o = r = None
+
+        def other(o, t, info):
+            try:
+                edges = info.handler(o, t, info)
+            except Exception:
+                edges = [(r, EDGE_OPAQUE, sid_referent) for r in gc.get_referents(o)]
+            for r, ekind, label in edges:
+                x = target(r)
+                if x is not None:
+                    target_append(x)
+                    kind_append(ekind)
+                    label_append(label)
+
+        def visit(o):
+            t = type(o)
+            info = types_get(id(t))
+            if info is None:
+                info = type_info(t)
+            type_append(info.index)
+            start_append(len(edge_target))
+            size_append(info.size(o))
+            if info.length is None:
+                length_append(NONE)
+            else:
+                n = info.length(o)
+                length_append(n if n <= MAX_LENGTH else MAX_LENGTH)
+            kind = info.kind
+            flag = 0 if kind == _K_LEAF else is_tracked(o)
+            if info.name_kind == _N_NONE:
+                name_append(NONE)
+            else:
+                flag |= name_and_flags(o, info)
+            flags_append(flag)
+            if alloc_append is not None:
+                # Allocation sites of containers, instances and str/bytes data: the objects a
+                # leak is made of. Small atoms (int, float, untracked tuples) are skipped.
+                if flag & FLAG_TRACKED or t is str or t is bytes or t is bytearray:
+                    alloc_append(alloc_site(o))
+                else:
+                    alloc_append(NONE)
+            if kind == _K_LEAF:
+                return
+            if kind == _K_SEQ:
+                sequence(o, t)
+            elif kind == _K_DICT:
+                mapping(o)
+            else:
+                other(o, t, info)
+
+        return visit
+
+    def name_and_flags(self, o, info):
+        """Appends o's name or value to the name column; returns its FLAG_VALUE/TRUNCATED bits."""
+        strings = self.strings
+        if info.name_kind == _N_STR:
+            if self.values == "none":
+                self.name.append(NONE)
+                return 0
+            self.name.append(len(strings))
+            if len(o) > self.value_len:
+                strings.append(o[:self.value_len])
+                return FLAG_VALUE | FLAG_TRUNCATED
+            strings.append(o)
+            return FLAG_VALUE
+        try:
+            text, is_value, cut = info.name(o, self.value_len)
+        except Exception:
+            text = None
+        if text is None:
+            self.name.append(NONE)
+            return 0
+        if is_value:
+            self.name.append(len(strings))
+            strings.append(text)
+            return FLAG_VALUE | (FLAG_TRUNCATED if cut else 0)
+        self.name.append(self.sid(text))
+        return 0
 
     def alloc_site(self, o):
         """Index of o's allocation site (raw tracemalloc frames, innermost first), or NONE."""
@@ -1528,30 +1548,29 @@ def _full_layout(graph):
 
 
 def _census():
-    """Per-type counts and shallow sizes of the GC-tracked objects."""
+    """Per-type counts and shallow sizes of the GC-tracked objects. Every per-object step runs
+    in C: a Counter of (type id, size) pairs, whose few distinct pairs are then summed per type."""
     objs = gc.get_objects()
     try:
         type_ids = list(map(id, map(type, objs)))
         by_id = dict(zip(type_ids, map(type, objs)))
         sizers = {tid: _size_function(t) for tid, t in by_id.items()}
         if all(s is sys.getsizeof for s in sizers.values()):
-            sizes = list(map(sys.getsizeof, objs))
-        else:
+            sizes = map(sys.getsizeof, objs)
+        else:  # some class overrides __sizeof__ in Python: never call it
             sizes = [sizers[tid](o) for tid, o in zip(type_ids, objs)]
-        counts = collections.Counter(type_ids)
-        totals = dict.fromkeys(counts, 0)
-        for tid, s in zip(type_ids, sizes):
-            totals[tid] += s
+        pairs = collections.Counter(zip(type_ids, sizes))
         result = {}
-        for tid, count in counts.items():
+        total = 0
+        for (tid, size), count in pairs.items():
             name = _type_name(by_id[tid])
             entry = result.get(name)
             if entry is None:
-                result[name] = [count, totals[tid]]
-            else:
-                entry[0] += count
-                entry[1] += totals[tid]
-        return {"tracked_only": True, "types": result, "objects": len(objs), "bytes": sum(sizes)}
+                entry = result[name] = [0, 0]
+            entry[0] += count
+            entry[1] += size * count
+            total += size * count
+        return {"tracked_only": True, "types": result, "objects": len(objs), "bytes": total}
     finally:
         del objs[:]
 
