@@ -2,9 +2,13 @@
 and census time, on synthetic heaps of about 100k, 1M and 3M objects (and, for the census,
 heaps of that many GC-tracked lists).
 
-    python3 bench/capture_bench.py [--sizes 100000,1000000,3000000] [--json]
+    python3 bench/capture_bench.py [--sizes 100000,1000000,3000000] [--traced 100000] [--json]
+                                   [--agent DIR]
 
-Each size runs in a fresh interpreter. The heap imitates an application: instances of a
+Each size runs in a fresh interpreter. `--traced N` (default 100000, 0 to skip) adds a capture of
+an N-object heap built while tracemalloc traces (8 frames), so that every object has an
+allocation site. `--agent DIR` measures the leakbook.py found in DIR instead of python/ (to
+compare two versions). The heap imitates an application: instances of a
 class holding a str, an int, a list and a small dict; str-keyed dicts mapping ids to records;
 lists of tuples. Peak memory: the process's peak RSS is reset (`echo 5 > /proc/self/clear_refs`)
 after the heap is built and the collector has run, so VmHWM after the capture minus VmRSS
@@ -22,6 +26,9 @@ AGENT_DIR = os.path.join(os.path.dirname(HERE), "python")
 CHILD = r"""
 import gc, json, os, sys, time
 sys.path.insert(0, AGENT_DIR)
+if TRACE:
+    import tracemalloc
+    tracemalloc.start(8)
 import leakbook
 
 class Record:
@@ -91,30 +98,37 @@ os.unlink(path)
 """
 
 
-def run_census(target, out_dir):
-    code = (CENSUS_CHILD.replace("AGENT_DIR", repr(AGENT_DIR)).replace("TARGET", str(target))
+def run_census(target, out_dir, agent_dir):
+    code = (CENSUS_CHILD.replace("AGENT_DIR", repr(agent_dir)).replace("TARGET", str(target))
             .replace("OUT_DIR", repr(out_dir)))
     result = subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.PIPE)
     return json.loads(result.stdout.decode().strip().splitlines()[-1])
 
 
-def run_one(target, out_dir):
-    code = (CHILD.replace("AGENT_DIR", repr(AGENT_DIR)).replace("TARGET", str(target))
-            .replace("OUT_DIR", repr(out_dir)))
+def run_one(target, out_dir, agent_dir, trace=False):
+    code = (CHILD.replace("AGENT_DIR", repr(agent_dir)).replace("TARGET", str(target))
+            .replace("OUT_DIR", repr(out_dir)).replace("TRACE", repr(trace)))
     result = subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.PIPE)
     return json.loads(result.stdout.decode().strip().splitlines()[-1])
 
 
 def main(argv):
     sizes = [100000, 1000000, 3000000]
+    traced = 100000
+    agent_dir = AGENT_DIR
     as_json = "--json" in argv
     if "--sizes" in argv:
         sizes = [int(s) for s in argv[argv.index("--sizes") + 1].split(",")]
+    if "--traced" in argv:
+        traced = int(argv[argv.index("--traced") + 1])
+    if "--agent" in argv:
+        agent_dir = os.path.abspath(argv[argv.index("--agent") + 1])
     out_dir = os.environ.get("TMPDIR", "/tmp")
-    rows = [run_one(size, out_dir) for size in sizes]
-    census = [run_census(size, out_dir) for size in sizes]
+    rows = [run_one(size, out_dir, agent_dir) for size in sizes]
+    census = [run_census(size, out_dir, agent_dir) for size in sizes]
+    traced_row = run_one(traced, out_dir, agent_dir, trace=True) if traced else None
     if as_json:
-        print(json.dumps({"full": rows, "census": census}, indent=1))
+        print(json.dumps({"full": rows, "census": census, "traced": traced_row}, indent=1))
         return
     print("Python %s, %d CPUs" % (sys.version.split()[0], os.cpu_count()))
     print("| objects | references | capture s (walk s) | objects/s | file MB | file bytes/object "
@@ -131,6 +145,13 @@ def main(argv):
     print("|---|---|")
     for c in census:
         print("| %d | %.3f |" % (c["tracked"], c["census_s"]))
+    if traced_row:
+        r = traced_row
+        print()
+        print("| objects, tracemalloc tracing (8 frames) | capture s (walk s) | objects/s |")
+        print("|---|---|---|")
+        print("| %d | %.2f (%.2f) | %d |" % (r["objects"], r["total_s"], r["walk_s"],
+                                           r["objects"] / r["total_s"]))
 
 
 if __name__ == "__main__":

@@ -84,7 +84,6 @@ class CaptureTest(unittest.TestCase):
         return expression
 
     def test_type_counts_equal_a_direct_walk(self):
-        self.capture()  # the first capture imports a few modules lazily
         gc.collect()  # garbage collected between the two walks would make them differ
         path = leakbook.snapshot(os.path.join(self.dir, "snap.lbsnap"))
         direct, _ = direct_walk()  # before reading the file, which allocates a lot

@@ -1,0 +1,133 @@
+"""What the agent itself adds to the heap it measures: no fake growth between snapshots and
+none of its own bookkeeping or frames in a snapshot."""
+
+import collections
+import os
+import py_compile
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import leakbook
+
+from tests.snaptools import Loaded
+
+AGENT_SOURCE = os.path.abspath(leakbook.__file__)
+
+THREE_SNAPSHOTS = r"""
+import gc
+import sys
+import leakbook
+out = sys.argv[1]
+gc.collect()  # garbage left by start-up would be freed after the first snapshot
+leakbook.snapshot(out + "/0.lbsnap")
+leakbook.snapshot(out + "/1.lbsnap")
+leakbook.snapshot(out + "/2.lbsnap")
+"""
+
+# Holds a local worth finding, then captures from inside a function.
+CAPTURE_IN_FUNCTION = r"""
+import sys
+import leakbook
+
+def handler(out):
+    request = ["lbtest request local"]
+    return leakbook.snapshot(out)
+
+handler(sys.argv[1] + "/a.lbsnap")
+handler(sys.argv[1] + "/b.lbsnap")
+"""
+
+
+class AgentFootprintTest(unittest.TestCase):
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="leakbook-test-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def run_script(self, source, agent_dir, *python_options):
+        script = os.path.join(self.dir, "app.py")
+        with open(script, "w") as f:
+            f.write(source)
+        env = dict(os.environ, PYTHONPATH=agent_dir)
+        result = subprocess.run([sys.executable] + list(python_options) + [script, self.dir],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        self.assertEqual(result.returncode, 0, result.stderr.decode())
+
+    def assert_no_growth(self, *python_options):
+        self.run_script(THREE_SNAPSHOTS, os.path.dirname(AGENT_SOURCE), *python_options)
+        counts = [Loaded(os.path.join(self.dir, "%d.lbsnap" % i)).type_counts() for i in range(3)]
+        for before, after in ((counts[0], counts[1]), (counts[1], counts[2])):
+            changed = (after - before) + (before - after)
+            # Nothing runs between the captures; each one leaves only what it must: the
+            # sequence number and the recorded options (small ints and interned strs).
+            self.assertLessEqual(sum(changed.values()), 12, changed.most_common(8))
+
+    def test_no_growth_between_the_first_snapshots(self):
+        self.assert_no_growth()
+
+    def test_no_growth_while_tracemalloc_traces(self):
+        self.assert_no_growth("-X", "tracemalloc=8")
+
+    def test_sourceless_agent_leaves_no_frames_or_bookkeeping(self):
+        # Deployed as a .pyc compiled elsewhere: the code's file name is not the module's.
+        agent_dir = os.path.join(self.dir, "deployed")
+        os.mkdir(agent_dir)
+        py_compile.compile(AGENT_SOURCE, cfile=os.path.join(agent_dir, "leakbook.pyc"),
+                           dfile="/build/elsewhere/leakbook.py", doraise=True)
+        self.run_script(CAPTURE_IN_FUNCTION, agent_dir)
+        first = Loaded(os.path.join(self.dir, "a.lbsnap"))
+        second = Loaded(os.path.join(self.dir, "b.lbsnap"))
+        for snap in (first, second):
+            self.assert_no_agent_objects(snap, ("/build/elsewhere/leakbook.py",))
+            # The application's own frame and its locals are still there.
+            frames = self.frame_names(snap)
+            self.assertTrue(any(name.startswith("handler ") for name in frames), frames)
+            values = [snap.value(i) for i in range(len(snap.columns["obj_type"]))
+                      if snap.type_name(i) == "builtins.str"]
+            self.assertIn("lbtest request local", values)
+        self.assert_same_container_bytes(first, second)
+
+    def test_in_process_capture_leaves_no_frames_or_bookkeeping(self):
+        def handler():
+            request = ["lbtest request local"]
+            return Loaded(leakbook.snapshot(os.path.join(self.dir, "s.lbsnap"))), request
+
+        snap, request = handler()
+        self.assert_no_agent_objects(snap, (AGENT_SOURCE,))
+        self.assertIsNotNone(snap.index_of(request))
+
+    def frame_names(self, snap):
+        return [snap.value(i) or "" for i in range(len(snap.columns["obj_type"]))
+                if snap.type_name(i) == "builtins.frame"]
+
+    def assert_no_agent_objects(self, snap, agent_files):
+        types = snap.type_counts()
+        self.assertEqual([t for t in types if t.startswith("leakbook.")], [])
+        # The walk's columns are arrays; the application has none.
+        self.assertEqual(types["array.array"], 0)
+        for name in self.frame_names(snap):
+            self.assertFalse(any(" " + path + ":" in name for path in agent_files), name)
+
+    def assert_same_container_bytes(self, first, second):
+        """The two captures ran in the same state: dict/list/array bytes must agree closely
+        (the walk's own bookkeeping would add megabytes)."""
+        def container_bytes(snap):
+            totals = collections.Counter()
+            for i, t in enumerate(snap.columns["obj_type"]):
+                name = snap.types[t]
+                if name in ("builtins.dict", "builtins.list", "array.array"):
+                    totals[name] += snap.columns["obj_size"][i]
+            return totals
+
+        before, after = container_bytes(first), container_bytes(second)
+        for name in ("builtins.dict", "builtins.list"):
+            self.assertLess(abs(after[name] - before[name]), 4096, (name, before, after))
+
+
+if __name__ == "__main__":
+    unittest.main()
