@@ -303,6 +303,17 @@ def _size_function(t):
     return lambda obj: object.__sizeof__(obj) + (_GC_HEADER if gc.is_tracked(obj) else 0)
 
 
+def _parameter_names(code):
+    """A code object's parameter names. Not from co_varnames: since 3.12 reading it creates a
+    tuple that stays cached on the code object (growth the next snapshot would show)."""
+    flags = code.co_flags
+    count = code.co_argcount + code.co_kwonlyargcount + bool(flags & 4) + bool(flags & 8)
+    name_of = getattr(code, "_varname_from_oparg", None)  # 3.11+: a name, nothing cached
+    if name_of is None:
+        return set(code.co_varnames[:count])
+    return {name_of(i) for i in range(count)}
+
+
 def _dict_items(d):
     """A C-level copy of a dict's items: no __iter__/items() override runs."""
     for _ in range(10):
@@ -844,7 +855,7 @@ class _Graph(object):
             keys = [k for k, _v in _dict_items(dicts[0])]
             if not keys:
                 return  # an empty dict could be either: leave it unlabelled
-            names = set(o.__code__.co_varnames)
+            names = _parameter_names(o.__code__)
             names.add("return")
             if all(type(k) is str and k in names for k in keys):
                 dicts.insert(0, None)
@@ -1466,7 +1477,10 @@ def _capture_full(values, value_len, tracemalloc_on):
         done.acquire()
         job = [tracked, values, value_len, tracemalloc_on, done]
         tracked = None
-        _thread.start_new_thread(_capture_thread, (job,))
+        try:
+            _thread.start_new_thread(_capture_thread, (job,))
+        except RuntimeError:  # 3.12+ at interpreter exit (atexit): no new threads; walk here
+            _capture_thread(job)
         try:
             done.acquire()
         except BaseException:  # a signal handler raised in this thread: let the walk finish first
