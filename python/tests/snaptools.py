@@ -49,6 +49,19 @@ class Loaded(object):
                 counts[self.types[t]] += 1
         return counts
 
+    def global_index(self, module, name):
+        """Index of the object bound to `name` in the module's namespace."""
+        c = self.columns
+        root = "sys.modules[%r]" % module
+        for r, label in zip(c["root_object"], c["root_label"]):
+            if self.strings[label] == root:
+                for namespace, kind, label in self.edges(r):
+                    if self.label_text(kind, label) == ".__dict__":
+                        for j, kind, label in self.edges(namespace):
+                            if self.label_text(kind, label) == "[%r]" % name:
+                                return j
+        return None
+
     def path_expression(self, target, root_ok):
         """Shortest evaluable expression from an accepted root to object index `target`."""
         c = self.columns

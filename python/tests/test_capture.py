@@ -195,6 +195,26 @@ class CaptureTest(unittest.TestCase):
                         0.05 * census["census"]["objects"])
         self.assertIsNotNone(census["memory"]["gc"])
 
+    def test_census_sizes_are_exact_per_type(self):
+        # Variable-size types (lists of different capacities, dicts, tuples) and fixed-size ones.
+        lists = [list(range(n)) for n in range(40)]
+        dicts = [{str(k): k for k in range(n)} for n in range(20)]
+        census_path = leakbook.snapshot(os.path.join(self.dir, "census.lbsnap"), census=True)
+        expected = collections.Counter()
+        counts = collections.Counter()
+        for o in gc.get_objects():
+            if type(o) in (list, dict, Marker):
+                expected[type(o).__name__] += sys.getsizeof(o)
+                counts[type(o).__name__] += 1
+        types = leakbook.read_snapshot(census_path)["header"]["census"]["types"]
+        self.assertEqual(types[MODULE + ".Marker"], [300, 300 * sys.getsizeof(MARKERS[0])])
+        # Between the census and the direct walk the test allocated a few lists and dicts itself.
+        for name in ("list", "dict"):
+            count, size = types["builtins." + name]
+            self.assertLess(abs(count - counts[name]), 20, name)
+            self.assertLess(abs(size - expected[name]), 20 * 1024, name)
+        self.assertEqual(len(lists) + len(dicts), 60)
+
     def test_no_references_kept_and_no_bookkeeping_recorded(self):
         def capture_with_victim():
             # In a frame of its own: on 3.11/3.12 reading f_locals of a running frame stores

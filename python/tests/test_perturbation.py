@@ -27,6 +27,19 @@ leakbook.snapshot(out + "/1.lbsnap")
 leakbook.snapshot(out + "/2.lbsnap")
 """
 
+# Objects allocated while tracemalloc traces, each on a line of its own.
+TRACED = r"""
+import sys
+import leakbook
+class Item(object):
+    pass
+ITEM = Item()
+GROUP = set(range(3))
+TEXT = "-".join(["lbtest traced text"] * 3)
+NUMBER = int("1234567890123")
+leakbook.snapshot(sys.argv[1] + "/traced.lbsnap")
+"""
+
 # Holds a local worth finding, then captures from inside a function.
 CAPTURE_IN_FUNCTION = r"""
 import sys
@@ -100,6 +113,32 @@ class AgentFootprintTest(unittest.TestCase):
         snap, request = handler()
         self.assert_no_agent_objects(snap, (AGENT_SOURCE,))
         self.assertIsNotNone(snap.index_of(request))
+
+    def test_allocation_sites_of_containers_instances_and_strings(self):
+        self.run_script(TRACED, os.path.dirname(AGENT_SOURCE), "-X", "tracemalloc=8")
+        script = os.path.join(self.dir, "app.py")
+        snap = Loaded(os.path.join(self.dir, "traced.lbsnap"))
+        sites = snap.header["alloc_sites"]
+        lines = TRACED.splitlines()
+
+        def site_line(name):
+            """Line of the innermost allocation frame of the script's global `name`."""
+            i = snap.global_index("__main__", name)
+            if snap.columns["obj_alloc"][i] == leakbook.NONE:
+                return None
+            innermost = sites[snap.columns["obj_alloc"][i]][0]
+            return innermost["line"] if innermost["file"] == script else innermost
+
+        def line_of(name):
+            return [n for n, line in enumerate(lines, 1) if line.startswith(name + " = ")][0]
+
+        self.assertEqual(site_line("GROUP"), line_of("GROUP"))
+        self.assertEqual(site_line("TEXT"), line_of("TEXT"))
+        if sys.version_info[:2] != (3, 11):
+            # 3.11's tracemalloc finds no trace for objects with a managed-dict pre-header.
+            self.assertEqual(site_line("ITEM"), line_of("ITEM"))
+        # Small atoms are not looked up: a lookup costs several traced allocations per object.
+        self.assertIsNone(site_line("NUMBER"))
 
     def frame_names(self, snap):
         return [snap.value(i) or "" for i in range(len(snap.columns["obj_type"]))
