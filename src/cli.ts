@@ -6,7 +6,9 @@ import { SnapshotError } from "./errors.js";
 import { DIAGNOSIS_COMMANDS } from "./commands/index.js";
 import { loadSnapshot } from "./load.js";
 import { latestSnapshotPath } from "./series.js";
-import { analyze, cycles, retainedByType, type HeapGraph } from "./graph.js";
+import { graphOf } from "./analysis-cache.js";
+import { retainedByType, type HeapGraph } from "./graph.js";
+import { cycles } from "./queries/cycles.js";
 import { findObject, shortestPaths } from "./paths.js";
 import { ROOT_UNREACHABLE, type Snapshot } from "./snapshot.js";
 import { formatAddress, formatBytes, formatCount, formatDuration } from "./units.js";
@@ -101,11 +103,17 @@ async function loadInput(input: string): Promise<{ snap: Snapshot; loadMs: numbe
 function runAnalysis(snap: Snapshot): { graph: HeapGraph; ms: number } {
   const interactive = process.stderr.isTTY === true;
   const started = performance.now();
-  const graph = analyze(snap, {
+  const graph = graphOf(snap, {
     onProgress: interactive ? (phase, done, total) => process.stderr.write(`\r\x1b[K${phase}: ${Math.floor((100 * done) / Math.max(total, 1))}%`) : undefined,
   });
   if (interactive) process.stderr.write("\r\x1b[K");
   return { graph, ms: performance.now() - started };
+}
+
+/** A row of the cycles() query table (docs/queries.md). */
+interface CycleRow {
+  members: number; types: string; shallow_bytes: number; retained_bytes: number; has_module: boolean; has_class: boolean;
+  entry_address: number; entry_type: string; path: string;
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
@@ -118,7 +126,8 @@ async function summaryCommand(positionals: string[], values: Record<string, stri
   const types = retainedByType(graph);
   const typesMs = performance.now() - started;
   started = performance.now();
-  const largestCycles = cycles(graph, { top: 10 });
+  // The program's reference cycles: not the ones every interpreter has among modules and classes.
+  const largestCycles = cycles(snap, { top: 10, structural: false }).objects() as CycleRow[];
   const cyclesListMs = performance.now() - started;
 
   let shallowTotal = 0;
@@ -140,9 +149,8 @@ async function summaryCommand(positionals: string[], values: Record<string, stri
     total: round(loadMs + analysisMs + typesMs + cyclesListMs),
   };
   const cycleRows = largestCycles.map((c) => ({
-    members: c.members, shallow: c.shallow, retained: c.retained,
-    entry: { address: snap.address[c.entry], type: snap.types[snap.type[c.entry]] },
-    types: c.types.slice(0, 5),
+    members: c.members, shallow: c.shallow_bytes, retained: c.retained_bytes,
+    entry: { address: c.entry_address, type: c.entry_type }, types: c.types, path: c.path,
   }));
 
   if (values.json) {
@@ -188,8 +196,8 @@ async function summaryCommand(positionals: string[], values: Record<string, stri
   out.push("", "Largest cycles");
   if (cycleRows.length === 0) out.push("  none");
   for (const c of cycleRows) {
-    out.push(`  ${formatCount(c.members)} objects, ${formatBytes(c.retained)} retained, entered at ${c.entry.type} ${formatAddress(c.entry.address)}: ` +
-      c.types.map((t) => `${t.count} ${t.type}`).join(", "));
+    out.push(`  ${formatCount(c.members)} objects, ${formatBytes(c.retained)} retained: ${c.types}`);
+    out.push(`      held by ${c.path}`);
   }
   out.push("", "Timings  " + Object.entries(timings).map(([k, ms]) => `${k} ${formatDuration(ms)}`).join(", "));
   process.stdout.write(out.join("\n") + "\n");
@@ -212,7 +220,7 @@ async function pathsCommand(positionals: string[], values: Record<string, string
   const { graph } = runAnalysis(snap);
   const paths = shortestPaths(graph, object, { k });
   const type = snap.types[snap.type[object]];
-  const unreachable = paths.length > 0 && snap.rootKind[paths[0].root] === ROOT_UNREACHABLE;
+  const unreachable = paths.length > 0 && paths[0].rootKind === ROOT_UNREACHABLE;
 
   if (values.json) {
     process.stdout.write(JSON.stringify({ address, type, paths: paths.map((p) => ({ expr: p.expr, root: p.root, steps: p.steps })) }, null, 1) + "\n");

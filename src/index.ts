@@ -46,3 +46,8 @@ export {
   type PathStep,
 } from "./paths.js";
 export { formatBytes, formatCount, formatDuration, formatAddress } from "./units.js";
+
+// The guided diagnosis (docs/diagnosis.md) and the HTML report.
+export { diagnose, REMEDIES, FINDING_KINDS, type DiagnoseOptions } from "./diagnose/index.js";
+export type { Diagnosis, Finding, FindingKind, Severity, StepResult, StepStatus, Verdict, EvidenceValue } from "./diagnose/types.js";
+export { renderReport, type ReportOptions } from "./report.js";

@@ -74,6 +74,15 @@ export function heldByLibrary(ctx: Context, i: number): boolean {
   return module !== null && ctx.libraryModules.has(module);
 }
 
+/**
+ * The object is held (along its shortest path) by the capture agent's own module: the agent's state, such as the
+ * namespace it keeps when run as `python3 -m leakbook`, is not the program's memory.
+ */
+export function heldByAgent(ctx: Context, i: number): boolean {
+  const module = rootModule(ctx, i);
+  return module === "leakbook" || (module !== null && module.startsWith("leakbook."));
+}
+
 /** A type defined by a standard-library module or a built-in type ("builtins.dict", "enum.EnumType"). */
 export function isLibraryType(ctx: Context, type: string): boolean {
   const dot = type.lastIndexOf(".");

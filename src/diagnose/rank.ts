@@ -1,5 +1,5 @@
 // Ranking findings most likely cause first, and the verdict.
-import { pathObjects, type Context } from "./context.js";
+import { heldByAgent, pathObjects, type Context } from "./context.js";
 import { REMEDIES } from "./remedies.js";
 import { severityOf, type Candidate } from "./rules.js";
 import type { Finding, FindingKind, Severity, Verdict } from "./types.js";
@@ -30,10 +30,12 @@ export interface Ranked { finding: Finding; candidate: Candidate; score: number 
  * before those that only name a type, then by the bytes gained by the
  * finding's group weighted by kind, then by kind. A finding's group is the nearest growing container on its
  * retention path (a cycle kept by a history list belongs to that list), so the mechanism inside a container
- * outranks the bare container, and both outrank unrelated smaller growth.
+ * outranks the bare container, and both outrank unrelated smaller growth. Candidates held by the capture agent's
+ * own module are left out.
  */
-export function rank(ctx: Context, candidates: Candidate[]): Ranked[] {
+export function rank(ctx: Context, all: Candidate[]): Ranked[] {
   const n = ctx.snaps.length;
+  const candidates = all.filter((c) => c.object < 0 || !heldByAgent(ctx, c.object));
   const severities = candidates.map((c) => severityOf(c, n));
   const containerGrowth = new Map<number, number>();
   candidates.forEach((c, k) => {

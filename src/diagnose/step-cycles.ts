@@ -16,7 +16,7 @@ const CYCLE_ROWS = 2000;
 /** Member types that mark a cycle as a class's own structure. */
 const CLASS_PARTS = new Set(["type", "getset_descriptor", "member_descriptor", "wrapper_descriptor", "method_descriptor"]);
 
-interface CycleRow { members: number; types: string; retained_bytes: number; has_module: boolean; entry_address: number; entry_type: string; path: string | null }
+interface CycleRow { members: number; types: string; retained_bytes: number; entry_address: number; entry_type: string; path: string | null }
 interface LinkRow { parent_type: string; child_link: string; child_type: string; parent_link: string; pairs: number; example_address: number; example_path: string | null }
 
 /** "app.Node×37, list×37" -> "app.Node, list": cycles of one shape share their type set, whatever their size. */
@@ -38,7 +38,7 @@ export function cyclesStep(ctx: Context): { step: StepResult; candidates: Candid
   const candidates: Candidate[] = [];
 
   // Cycles: per shape, how many groups and how many bytes they retain in each snapshot.
-  const perSnapshot = ctx.snaps.map((s) => (cycles(s, { top: CYCLE_ROWS }).objects() as CycleRow[]).filter((r) => !r.has_module));
+  const perSnapshot = ctx.snaps.map((s) => cycles(s, { top: CYCLE_ROWS, structural: false }).objects() as CycleRow[]);
   const shapes = new Map<string, { count: number[]; retained: number[]; largest: CycleRow | null; members: number }>();
   perSnapshot.forEach((rows, k) => {
     for (const r of rows) {

@@ -38,16 +38,17 @@ function componentsWithoutClassEdges(snap: Snapshot): SccResult {
 }
 
 /**
- * cycles(snap, { top = 20, minMembers = 2 }): strongly connected groups of objects (reference cycles), largest
- * retained size first. References from an instance to its class are left out (see componentsWithoutClassEdges); the
- * group that still contains modules (modules, their functions and namespaces refer to each other) is flagged with
- * has_module so it can be filtered out.
+ * cycles(snap, { top = 20, minMembers = 2, structural = true }): strongly connected groups of objects (reference
+ * cycles), largest retained size first. References from an instance to its class are left out (see
+ * componentsWithoutClassEdges). Groups the interpreter builds for every program are flagged: has_module (modules, their
+ * functions and namespaces refer to each other) and has_class (a class refers to itself through `.__mro__` and its
+ * descriptors); `structural: false` leaves both out before the top is taken, keeping the program's own cycles.
  * Columns: id, members, types (type mix, most frequent first: "app.Node×111, list×111"), shallow_bytes,
  * retained_bytes (sum of the retained sizes of the members whose immediate dominator is outside the group),
  * has_module, entry_address and entry_type (the member nearest to a root), path (the handle: the shortest path from a
  * root to the entry), retained (human).
  */
-export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: number } = {}): aq.ColumnTable {
+export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: number; structural?: boolean } = {}): aq.ColumnTable {
   const snap = lastOf(input);
   requireFull(snap, "cycles");
   const g = graphOf(snap);
@@ -58,7 +59,9 @@ export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: nu
   const retained = new Float64Array(count);
   const entry = new Uint32Array(count).fill(NONE);
   const hasModule = new Uint8Array(count);
+  const hasClass = new Uint8Array(count);
   const moduleType = snap.types.indexOf("builtins.module");
+  const mroLabel = stringId(snap, ".__mro__");
   for (let i = 0; i < n; i++) {
     const c = scc[i];
     members[c]++;
@@ -67,9 +70,14 @@ export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: nu
     if (d >= n || scc[d] !== c) retained[c] += g.retained[i];
     if (entry[c] === NONE || g.distance[i] < g.distance[entry[c]]) entry[c] = i;
     if (snap.type[i] === moduleType) hasModule[c] = 1;
+    for (let e = snap.edgeStart[i]; e < snap.edgeStart[i + 1]; e++) {
+      if (snap.edgeLabel[e] === mroLabel && snap.edgeKind[e] === EDGE_SUFFIX) hasClass[c] = 1;
+    }
   }
   const minMembers = Math.max(2, opts.minMembers ?? 2);
-  const chosen = topIndices(count, retained, opts.top ?? 20, (c) => members[c] >= minMembers);
+  const structural = opts.structural ?? true;
+  const chosen = topIndices(count, retained, opts.top ?? 20,
+    (c) => members[c] >= minMembers && (structural || (hasModule[c] === 0 && hasClass[c] === 0)));
   // Type mix of the chosen groups only.
   const rank = new Int32Array(count).fill(-1);
   chosen.forEach((c, k) => (rank[c] = k));
@@ -79,7 +87,7 @@ export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: nu
     if (k >= 0) mix[k].set(snap.type[i], (mix[k].get(snap.type[i]) ?? 0) + 1);
   }
   return tableOf(
-    ["id", "members", "types", "shallow_bytes", "retained_bytes", "has_module", "entry_address", "entry_type", "path", "retained"],
+    ["id", "members", "types", "shallow_bytes", "retained_bytes", "has_module", "has_class", "entry_address", "entry_type", "path", "retained"],
     chosen.map((c, k) => ({
       id: c,
       members: members[c],
@@ -88,6 +96,7 @@ export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: nu
       shallow_bytes: shallow[c],
       retained_bytes: retained[c],
       has_module: hasModule[c] === 1,
+      has_class: hasClass[c] === 1,
       entry_address: snap.address[entry[c]],
       entry_type: snap.types[snap.type[entry[c]]],
       path: pathExpr(g, entry[c]),
