@@ -15,7 +15,7 @@ export function sitesStep(ctx: Context, earlier: Candidate[]): { step: StepResul
     return {
       step: {
         ...base, status: "skipped", evidence: { tables: {}, charts: {} },
-        answer: "The snapshots carry no allocation sites: capture with tracemalloc on (`python -m leakbook run --tracemalloc app.py`, " +
+        answer: "The snapshots carry no allocation sites: capture with tracemalloc on (`python3 -m leakbook run --tracemalloc app.py`, " +
           "or PYTHONTRACEMALLOC=8) to see where objects were allocated.",
       },
       candidates: [],
