@@ -124,7 +124,11 @@ function consoleProblems(log: string): string[] {
   return log.split("\n").filter((line) => /:CONSOLE[:(]|Uncaught/.test(line));
 }
 
-test("report opens in headless Chromium with the network off: charts render, no console error", { skip: !existsSync(CHROMIUM) }, () => {
+// On CI (.ci/run installs Chromium) a missing browser fails the test instead of skipping it.
+const chromiumMissing = !existsSync(CHROMIUM) && !process.env.CI;
+
+test("report opens in headless Chromium with the network off: charts render, no console error", { skip: chromiumMissing && `${CHROMIUM} not installed` }, () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: .ci/run installs Debian's chromium package`);
   const dir = tempDir();
   // The detector itself: a page that logs an error and throws must be caught.
   const control = join(dir, "control.html");
