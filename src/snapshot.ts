@@ -50,7 +50,8 @@ export interface MemoryInfo {
   source?: string;
   pymalloc: PymallocStats | null;
   gc?: { enabled: boolean; count: number[]; stats: unknown[]; garbage: number };
-  tracemalloc: { current: number; peak: number } | null;
+  /** Traced bytes now and at peak, and tracemalloc's own bookkeeping (`overhead`, from agents that record it). */
+  tracemalloc: { current: number; peak: number; overhead?: number } | null;
 }
 
 export interface ThreadInfo {

@@ -103,13 +103,22 @@ export function memoryStep(ctx: Context, pythonGrows: boolean): { step: StepResu
     };
   }
   const rssTrend = trendOf(rss);
-  const dRss = deltaOf(rss);
+  // tracemalloc's bookkeeping grows with every traced allocation and is native memory: leave it out of RSS growth.
+  const overhead = table.array("tracemalloc_overhead_bytes") as (number | null)[];
+  const dOverhead = overhead.every((v) => v !== null) ? Math.max(0, deltaOf(overhead)) : 0;
+  const traced = ctx.snaps.some((s) => s.memory.tracemalloc !== null);
+  const dRss = deltaOf(rss) - dOverhead;
   const dPython = deltaOf(python);
   const dArenas = deltaOf(arenas);
   const firstRss = rss.find((v) => v !== null) ?? 0;
   const rssGrows = rssTrend === "every" && dRss >= MIN_RSS_GROWTH_BYTES && dRss >= MIN_RSS_GROWTH_SHARE * firstRss;
   const pythonShare = dRss > 0 ? Math.max(0, dPython) / dRss : 0;
-  const figures = `RSS ${dRss >= 0 ? "+" : ""}${formatBytes(dRss)}, Python objects ${dPython >= 0 ? "+" : ""}${formatBytes(dPython)}`;
+  const figures = `RSS ${dRss >= 0 ? "+" : ""}${formatBytes(dRss)}` +
+    (dOverhead > 0 ? ` after leaving out tracemalloc's own +${formatBytes(dOverhead)}` : "") +
+    `, Python objects ${dPython >= 0 ? "+" : ""}${formatBytes(dPython)}`;
+  const tracingNote = traced && dOverhead === 0
+    ? " tracemalloc was tracing, and its own bookkeeping (native memory, not in these snapshots) grows with every traced allocation."
+    : "";
   if (!rssGrows) {
     return { step: { ...base, status: "ok", answer: `RSS did not climb steadily beyond noise (${figures}).` }, candidates: [] };
   }
@@ -128,7 +137,7 @@ export function memoryStep(ctx: Context, pythonGrows: boolean): { step: StepResu
     path: null,
     evidence: {
       rss_bytes: rss, python_bytes: python, arena_allocated_bytes: arenas,
-      rss_growth_bytes: dRss, python_growth_bytes: dPython, arena_growth_bytes: dArenas,
+      rss_growth_bytes: dRss, tracemalloc_overhead_growth_bytes: dOverhead, python_growth_bytes: dPython, arena_growth_bytes: dArenas,
       python_share_of_growth: Math.round(pythonShare * 1000) / 1000,
     },
     step: "memory",
@@ -143,7 +152,7 @@ export function memoryStep(ctx: Context, pythonGrows: boolean): { step: StepResu
     step: {
       ...base, status: "warn",
       answer: `RSS climbs ${TREND_WORDS[rssTrend]} but Python objects explain only ${Math.round(pythonShare * 100)}% of it (${figures}): ` +
-        (fragmentation ? "pymalloc arenas grew, which points at fragmentation." : "native memory or fragmentation."),
+        (fragmentation ? "pymalloc arenas grew, which points at fragmentation." : "native memory or fragmentation.") + tracingNote,
     },
     candidates: [candidate],
   };

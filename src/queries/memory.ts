@@ -23,8 +23,10 @@ export function objectBytes(snap: Snapshot): number {
 /**
  * memoryGap(series): one row per snapshot, RSS against the bytes of Python objects and of pymalloc arenas.
  * Columns: snapshot (position in the series), time (ISO), elapsed_s, rss_bytes, python_bytes (sum of shallow
- * sizes), arena_allocated_bytes, arena_used_bytes, gap_bytes (rss − python_bytes), python_share (python_bytes / rss),
- * and human-readable rss, python, gap. Memory figures are null when the capture could not read them.
+ * sizes), arena_allocated_bytes, arena_used_bytes, tracemalloc_overhead_bytes (tracemalloc's own memory while it
+ * traces: native memory that grows with every live allocation), gap_bytes (rss − python_bytes), python_share
+ * (python_bytes / rss), and human-readable rss, python, gap. Memory figures are null when the capture could not read
+ * them.
  * A gap that grows while python_bytes stays flat points at native memory or fragmentation, not Python objects.
  */
 export function memoryGap(input: SeriesInput): aq.ColumnTable {
@@ -42,6 +44,7 @@ export function memoryGap(input: SeriesInput): aq.ColumnTable {
       python_bytes: python,
       arena_allocated_bytes: arenas.allocated,
       arena_used_bytes: arenas.used,
+      tracemalloc_overhead_bytes: snap.memory.tracemalloc?.overhead ?? null,
       gap_bytes: rss === null ? null : rss - python,
       python_share: rss ? python / rss : null,
       rss: rss === null ? null : formatBytes(rss),
