@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { SnapshotError } from "./errors.js";
 import { loadSnapshot, type LoadOptions } from "./load.js";
 import { NONE, type Snapshot } from "./snapshot.js";
-import { edgeLabel, type RetentionPath } from "./paths.js";
+import { edgeLabel, findObject, type RetentionPath } from "./paths.js";
 
 export interface Series {
   /** Ordered by capture time (meta.time_unix), oldest first. */
@@ -144,39 +144,17 @@ export function typeSeries(series: Series): TypeSeries {
   return { times: series.snapshots.map((s) => s.meta.time_unix), types: [...byName.values()] };
 }
 
-/** Object indices in ascending address order (native float sort, then each object placed at its rank). */
-export function addressOrder(address: Float64Array): Uint32Array {
-  const sorted = address.slice().sort();
-  const order = new Uint32Array(address.length).fill(NONE);
-  for (let i = 0; i < address.length; i++) {
-    let lo = 0, hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (sorted[mid] < address[i]) lo = mid + 1;
-      else hi = mid;
-    }
-    while (order[lo] !== NONE) lo++; // a duplicate address takes the next slot
-    order[lo] = i;
-  }
-  return order;
-}
-
 /**
  * For each object of `a`, the index of the object of `b` with the same address and the same type name, or NONE.
- * A sort-merge over both address orders: O(n log n), no per-object map.
+ * One lookup per object in `b`'s address table (built once per snapshot and shared with findObject).
  */
 export function matchSurvivors(a: Snapshot, b: Snapshot): Uint32Array {
   const typeInB = new Map(b.types.map((name, t) => [name, t]));
   const typeMap = Uint32Array.from(a.types, (name) => typeInB.get(name) ?? NONE);
-  const orderA = addressOrder(a.address);
-  const orderB = addressOrder(b.address);
   const match = new Uint32Array(a.objectCount).fill(NONE);
-  let j = 0;
-  for (let k = 0; k < orderA.length && j < orderB.length; k++) {
-    const i = orderA[k];
-    const addr = a.address[i];
-    while (j < orderB.length && b.address[orderB[j]] < addr) j++;
-    if (j < orderB.length && b.address[orderB[j]] === addr && typeMap[a.type[i]] === b.type[orderB[j]]) match[i] = orderB[j];
+  for (let i = 0; i < a.objectCount; i++) {
+    const j = findObject(b, a.address[i]);
+    if (j >= 0 && typeMap[a.type[i]] === b.type[j]) match[i] = j;
   }
   return match;
 }

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { loadSeries, matchSurvivors, typeSeries, addressOrder, followPath } from "../src/series.js";
+import { loadSeries, matchSurvivors, typeSeries, followPath } from "../src/series.js";
 import { SnapshotError } from "../src/errors.js";
 import { NONE } from "../src/snapshot.js";
 import { analyze } from "../src/graph.js";
@@ -54,13 +54,6 @@ test("typeSeries counts objects and bytes per type in each snapshot", async () =
       assert.equal(row?.bytes[k] ?? 0, bytes, name);
     }
   }
-});
-
-test("addressOrder sorts object indices by address, duplicates included", () => {
-  const address = Float64Array.from([50, 10, 40, 10, 30, 2 ** 52, 0]);
-  const order = [...addressOrder(address)];
-  assert.deepEqual(order.map((i) => address[i]), [0, 10, 10, 30, 40, 50, 2 ** 52]);
-  assert.deepEqual([...order].sort(), [0, 1, 2, 3, 4, 5, 6]);
 });
 
 test("matchSurvivors pairs objects with the same address and type, whatever their order", async () => {
