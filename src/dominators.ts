@@ -1,20 +1,23 @@
 // Dominator tree of the heap from a virtual root above all roots: Lengauer–Tarjan with simple eval/link
 // and path compression, an iterative depth-first search, 1-indexed typed arrays and buckets kept as an
-// integer linked list. Scratch arrays double up where their lifetimes allow:
-// - the DFS parent array is also the forest's `ancestor` array: a node is linked exactly when its
-//   DFS number is >= `linkedFrom` (nodes are linked in decreasing order), so "ancestor == 0" needs no zero;
-// - a node leaves its bucket exactly when its (preliminary) idom is written, so both share one array;
-// - during the DFS, `label` holds the DFS stack and `semi` the per-node edge cursor;
-// - the object -> DFS number array becomes the object-space idom array at the end.
-// The DFS itself uses forward edges only; predecessors are rebuilt in DFS-number space for the main loop,
-// whose random reads then stay within arrays indexed by DFS number. The same DFS runs Tarjan's algorithm,
-// so the strongly connected components of everything the roots reach cost no pass of their own.
+// integer linked list. On large heaps memory latency, not arithmetic, sets the pace, so the layout aims at
+// few cache misses:
+// - the forest's per-node fields (ancestor, label, the label's semidominator, own semidominator) sit side by
+//   side in one array, so a path-compression step touches one cache line per node;
+// - predecessors come from the caller's reverse graph (which the heap graph keeps anyway), instead of a
+//   second counting sort of every edge into DFS-number space;
+// - the DFS from the roots runs Tarjan's algorithm in Pearce's form: one object-indexed word holds "not
+//   seen", the DFS number while the node is open, then its component, so each edge costs one random read.
+// Scratch arrays double up where their lifetimes allow (noted where it happens).
 import { DONE_BASE } from "./scc.js";
 
-export interface ForwardGraph {
+export interface DominatorInput {
   objectCount: number;
   edgeStart: Uint32Array;
   edgeTarget: Uint32Array;
+  /** Reverse CSR: the sources of object o's incoming edges are revSource[revStart[o] .. revStart[o+1]-1]. */
+  revStart: Uint32Array;
+  revSource: Uint32Array;
 }
 
 export interface DominatorResult {
@@ -33,160 +36,98 @@ export interface DominatorResult {
  */
 export type MoreRoots = (reached: Uint32Array, components: number) => Uint32Array;
 
+// Fields of node w in the forest array, at 4 * w + field.
+const ANCESTOR = 0; // DFS parent; after link(parent, w), the forest ancestor that path compression moves up
+const LABEL = 1; // node of minimal semidominator on the compressed path (during the DFS: the edge cursor)
+const BEST = 2; // semidominator of LABEL (during the DFS: Tarjan's lowlink)
+const SEMI = 3; // own semidominator
+
+/** Working state of the depth-first search, shared by the search from the roots and from the extra roots. */
+interface Search {
+  edgeStart: Uint32Array;
+  edgeTarget: Uint32Array;
+  /** DFS number -> object */
+  vertex: Uint32Array;
+  forest: Uint32Array;
+  /** DFS stack of DFS numbers */
+  stack: Uint32Array;
+  /** Tarjan's stack of open nodes (DFS numbers) */
+  open: Uint32Array;
+  /** next DFS number to hand out */
+  next: number;
+  components: number;
+}
+
 /**
  * `roots` are explored first, then the roots `moreRoots` returns; every object must end up reached.
  * The DFS from `roots` also runs Tarjan's algorithm, filling `scc` (zeroed, one word per object) for
  * everything it reaches, which saves a separate pass over the heap.
  */
 export function dominatorTree(
-  g: ForwardGraph,
+  g: DominatorInput,
   roots: Uint32Array,
   moreRoots: MoreRoots,
   scc: Uint32Array,
   onProgress?: (step: string, done: number, total: number) => void,
 ): DominatorResult {
   const n = g.objectCount;
-  const { edgeStart, edgeTarget } = g;
+  const { revStart, revSource } = g;
   const size = n + 2; // DFS numbers 1 (virtual root) .. n + 1
-  const dfnOf = new Uint32Array(n); // 0 = not reached yet
   const vertex = new Uint32Array(size);
-  const parentAnc = new Uint32Array(size);
-  const semi = new Uint32Array(size);
-  const label = new Uint32Array(size);
+  const forest = new Uint32Array(4 * size);
   const bucketHead = new Uint32Array(size);
   const bucketNextIdom = new Uint32Array(size);
-  const isRoot = new Uint8Array(n);
-  // DFS number of every edge's target, written as the DFS scans each edge: predecessors by DFS number are
-  // then built from sequential reads instead of a random lookup per edge.
-  const targetNumber = new Uint32Array(edgeStart[n]);
-
   vertex[1] = n;
-  let next = 2;
-  const dfsStack = label;
-  const cursor = semi;
-  // Tarjan's lowlink and stack of open nodes, by DFS number, in arrays the main loop only needs later.
-  const low = bucketHead;
-  const open = bucketNextIdom;
-  let openTop = 0;
-  let components = 0;
-  const explore = (start: number, tarjan: boolean): void => {
-    isRoot[start] = 1;
-    if (dfnOf[start] !== 0) return;
-    dfnOf[start] = next;
-    vertex[next] = start;
-    parentAnc[next] = 1;
-    cursor[next] = edgeStart[start];
-    if (tarjan) {
-      low[next] = next;
-      open[openTop++] = next;
-    }
-    dfsStack[0] = next++;
-    let depth = 1;
-    while (depth > 0) {
-      const w = dfsStack[depth - 1];
-      const end = edgeStart[vertex[w] + 1];
-      let c = cursor[w];
-      let found = -1;
-      while (c < end) {
-        const t = edgeTarget[c];
-        const d = dfnOf[t];
-        if (d === 0) {
-          found = t;
-          targetNumber[c++] = next;
-          break;
-        }
-        targetNumber[c++] = d;
-        // A reached object without a component is still open, so on Tarjan's stack.
-        if (tarjan && d < low[w] && scc[t] === 0) low[w] = d;
-      }
-      cursor[w] = c;
-      if (found >= 0) {
-        dfnOf[found] = next;
-        vertex[next] = found;
-        parentAnc[next] = w;
-        cursor[next] = edgeStart[found];
-        if (tarjan) {
-          low[next] = next;
-          open[openTop++] = next;
-        }
-        dfsStack[depth++] = next++;
-        if ((next & 0xfffff) === 0) onProgress?.("dfs", next, n);
-        continue;
-      }
-      depth--;
-      if (!tarjan) continue;
-      if (low[w] === w) {
-        const id = DONE_BASE - components++;
-        let x;
-        do {
-          x = open[--openTop];
-          scc[vertex[x]] = id;
-        } while (x !== w);
-      } else if (depth > 0 && low[w] < low[dfsStack[depth - 1]]) {
-        low[dfsStack[depth - 1]] = low[w];
-      }
-    }
+  // The bucket arrays serve as the DFS's two stacks until the main loop needs them.
+  const search: Search = {
+    edgeStart: g.edgeStart, edgeTarget: g.edgeTarget, vertex, forest, stack: bucketHead, open: bucketNextIdom,
+    next: 2, components: 0,
   };
-  for (let i = 0; i < roots.length; i++) explore(roots[i], true);
-  const extraRoots = moreRoots(dfnOf, components);
-  for (let i = 0; i < extraRoots.length; i++) explore(extraRoots[i], false);
-  bucketHead.fill(0);
-  if (next !== n + 2) throw new Error(`dominators: ${n + 2 - next} objects not reached from any root`);
+  depthFirst(search, roots, scc, true, scc);
+  const dfnOf = new Uint32Array(n); // 0 = not reached yet
+  for (let w = 2; w < search.next; w++) dfnOf[vertex[w]] = w;
+  const extraRoots = moreRoots(dfnOf, search.components);
+  depthFirst(search, extraRoots, dfnOf, false, scc);
+  if (search.next !== n + 2) throw new Error(`dominators: ${n + 2 - search.next} objects not reached from any root`);
   onProgress?.("dfs", n, n);
 
-  for (let i = 1; i < size; i++) {
-    semi[i] = i;
-    label[i] = i;
-  }
-  const { predStart, preds } = predecessorsByNumber(n, edgeStart, targetNumber, vertex);
-  const compressStack = new Uint32Array(n);
+  // Roots have the virtual root (DFS number 1) as a predecessor.
+  const isRoot = new Uint8Array(size);
+  for (let i = 0; i < roots.length; i++) isRoot[dfnOf[roots[i]]] = 1;
+  for (let i = 0; i < extraRoots.length; i++) isRoot[dfnOf[extraRoots[i]]] = 1;
+  bucketHead.fill(0);
+  for (let w = 1; w < size; w++) forest[4 * w + LABEL] = w;
+  const compressStack = new Uint32Array(size);
 
-  let linkedFrom = size; // DFS numbers >= linkedFrom are linked into the forest
-  // Returns the node with the smallest semi on the forest path above v (v itself if v is a forest root).
-  const evaluate = (v: number): number => {
-    if (v < linkedFrom) return v;
-    let x = v;
-    let sp = 0;
-    while (parentAnc[x] >= linkedFrom) {
-      compressStack[sp++] = x;
-      x = parentAnc[x];
-    }
-    while (sp > 0) {
-      const y = compressStack[--sp];
-      const a = parentAnc[y];
-      if (semi[label[a]] < semi[label[y]]) label[y] = label[a];
-      parentAnc[y] = parentAnc[a];
-    }
-    return label[v];
-  };
-
+  const { predStart, preds } = predecessorsByNumber(n, revStart, revSource, vertex, dfnOf);
   const N = n + 1;
   for (let w = N; w >= 2; w--) {
-    let s = parentAnc[w];
-    if (isRoot[vertex[w]]) s = 1;
+    const p = forest[4 * w + ANCESTOR];
+    let s = isRoot[w] === 1 ? 1 : p;
+    // Every node above w is linked, so a predecessor v > w evaluates to the best semidominator above it.
     for (let k = predStart[w], end = predStart[w + 1]; k < end; k++) {
       const v = preds[k];
-      const candidate = v <= w ? v : semi[evaluate(v)];
+      const candidate = v <= w ? v : evaluate(forest, v, w + 1, compressStack);
       if (candidate < s) s = candidate;
     }
-    semi[w] = s;
+    forest[4 * w + SEMI] = s;
+    forest[4 * w + BEST] = s;
     bucketNextIdom[w] = bucketHead[s];
     bucketHead[s] = w;
-    const p = parentAnc[w];
-    linkedFrom = w; // link(p, w): parentAnc[w] already holds p
+    // link(p, w): the ANCESTOR field already holds p, and nodes >= w now count as linked.
     let v = bucketHead[p];
     bucketHead[p] = 0;
     while (v !== 0) {
       const following = bucketNextIdom[v];
-      const u = evaluate(v);
-      bucketNextIdom[v] = semi[u] < semi[v] ? u : p;
+      evaluate(forest, v, w, compressStack);
+      bucketNextIdom[v] = forest[4 * v + BEST] < forest[4 * v + SEMI] ? forest[4 * v + LABEL] : p;
       v = following;
     }
     if ((w & 0xfffff) === 0) onProgress?.("semidominators", N - w, N);
   }
   const idomDfn = bucketNextIdom;
   for (let w = 2; w <= N; w++) {
-    if (idomDfn[w] !== semi[w]) idomDfn[w] = idomDfn[idomDfn[w]];
+    if (idomDfn[w] !== forest[4 * w + SEMI]) idomDfn[w] = idomDfn[idomDfn[w]];
   }
   const idom = dfnOf; // filled in place: walking by DFS number, dfnOf itself is no longer read
   for (let w = 2; w <= N; w++) idom[vertex[w]] = vertex[idomDfn[w]];
@@ -194,22 +135,111 @@ export function dominatorTree(
 }
 
 /**
- * Predecessors of every node by DFS number, in DFS-number space: the main loop then reads them in order
- * instead of chasing object indices through the reverse graph (memory latency dominates on large heaps).
+ * Predecessors of every node by DFS number, gathered from the reverse graph in one sequential sweep whose
+ * random reads (the sources' DFS numbers) are independent of each other, so the processor overlaps them;
+ * the main loop then reads them in order.
  */
-function predecessorsByNumber(n: number, edgeStart: Uint32Array, targetNumber: Uint32Array, vertex: Uint32Array) {
-  const e = edgeStart[n];
+function predecessorsByNumber(n: number, revStart: Uint32Array, revSource: Uint32Array, vertex: Uint32Array, dfnOf: Uint32Array) {
   const predStart = new Uint32Array(n + 3);
-  for (let k = 0; k < e; k++) predStart[targetNumber[k]]++;
-  let sum = 0;
-  for (let w = 0; w < n + 3; w++) {
-    sum += predStart[w];
-    predStart[w] = sum; // end of w's slice for now; the fill below decrements it to the start
+  const preds = new Uint32Array(revSource.length);
+  let k = 0;
+  for (let w = 2; w <= n + 1; w++) {
+    predStart[w] = k;
+    const o = vertex[w];
+    for (let r = revStart[o], end = revStart[o + 1]; r < end; r++) preds[k++] = dfnOf[revSource[r]];
   }
-  const preds = new Uint32Array(e);
-  for (let v = n + 1; v >= 2; v--) {
-    const o = vertex[v];
-    for (let k = edgeStart[o + 1] - 1; k >= edgeStart[o]; k--) preds[--predStart[targetNumber[k]]] = v;
-  }
+  predStart[n + 2] = k;
   return { predStart, preds };
+}
+
+/**
+ * eval(v) of Lengauer–Tarjan for a linked node v (nodes >= linkedFrom are linked): compresses the path above v
+ * and returns the smallest semidominator on it, whose node is then forest[4 * v + LABEL].
+ */
+function evaluate(forest: Uint32Array, v: number, linkedFrom: number, stack: Uint32Array): number {
+  let x = v;
+  let sp = 0;
+  while (forest[4 * x + ANCESTOR] >= linkedFrom) {
+    stack[sp++] = x;
+    x = forest[4 * x + ANCESTOR];
+  }
+  while (sp > 0) {
+    const y = stack[--sp];
+    const a = forest[4 * y + ANCESTOR];
+    if (forest[4 * a + BEST] < forest[4 * y + BEST]) {
+      forest[4 * y + LABEL] = forest[4 * a + LABEL];
+      forest[4 * y + BEST] = forest[4 * a + BEST];
+    }
+    forest[4 * y + ANCESTOR] = forest[4 * a + ANCESTOR];
+  }
+  return forest[4 * v + BEST];
+}
+
+/**
+ * Iterative DFS from each of `starts` not seen yet, numbering objects in preorder (vertex, ANCESTOR).
+ * `seen[o]` is 0 for objects not reached and receives their DFS numbers. With `tarjan`, `seen` must be the
+ * `scc` array: Pearce's form of Tarjan's algorithm then replaces each DFS number by DONE_BASE - component
+ * once the component closes, a value no lowlink comparison can pick.
+ */
+function depthFirst(s: Search, starts: Uint32Array, seen: Uint32Array, tarjan: boolean, scc: Uint32Array): void {
+  const { edgeStart, edgeTarget, vertex, forest, stack, open } = s;
+  let next = s.next;
+  let openTop = 0;
+  let components = s.components;
+  for (let i = 0; i < starts.length; i++) {
+    const start = starts[i];
+    if (seen[start] !== 0) continue;
+    seen[start] = next;
+    vertex[next] = start;
+    forest[4 * next + ANCESTOR] = 1;
+    forest[4 * next + LABEL] = edgeStart[start];
+    forest[4 * next + BEST] = next;
+    if (tarjan) open[openTop++] = next;
+    stack[0] = next++;
+    let depth = 1;
+    while (depth > 0) {
+      const w = stack[depth - 1];
+      const end = edgeStart[vertex[w] + 1];
+      let c = forest[4 * w + LABEL];
+      let low = forest[4 * w + BEST];
+      let found = -1;
+      while (c < end) {
+        const t = edgeTarget[c++];
+        const x = seen[t];
+        if (x === 0) {
+          found = t;
+          break;
+        }
+        // Open objects hold their DFS number; closed ones a value above every DFS number.
+        if (x < low) low = x;
+      }
+      forest[4 * w + LABEL] = c;
+      if (tarjan) forest[4 * w + BEST] = low;
+      if (found >= 0) {
+        seen[found] = next;
+        vertex[next] = found;
+        forest[4 * next + ANCESTOR] = w;
+        forest[4 * next + LABEL] = edgeStart[found];
+        forest[4 * next + BEST] = next;
+        if (tarjan) open[openTop++] = next;
+        stack[depth++] = next++;
+        continue;
+      }
+      depth--;
+      if (!tarjan) continue;
+      if (low === w) {
+        const id = DONE_BASE - components++;
+        let x;
+        do {
+          x = open[--openTop];
+          scc[vertex[x]] = id;
+        } while (x !== w);
+      } else {
+        const parent = stack[depth - 1]; // low < w, so w is not the start and has a parent on the stack
+        if (low < forest[4 * parent + BEST]) forest[4 * parent + BEST] = low;
+      }
+    }
+  }
+  s.next = next;
+  s.components = components;
 }

@@ -1,7 +1,7 @@
 // The heap graph engine: reverse adjacency, unreachable objects, dominator tree, retained sizes,
 // breadth-first distances from the roots and strongly connected components, all in typed arrays.
-// Phases run in an order that keeps the peak lean: the retained sizes, the reverse graph and the
-// breadth-first arrays are allocated only after the dominator scratch arrays are dropped.
+// Phases run in an order that keeps the peak lean: the retained sizes and the breadth-first arrays are
+// allocated only after the dominator scratch arrays are dropped.
 import {
   NONE, ROOT_BUILTINS, ROOT_GARBAGE, ROOT_LAST_EXC, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD, type Snapshot,
 } from "./snapshot.js";
@@ -61,13 +61,19 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
     return ms;
   };
 
+  // The dominator search reads predecessors from the reverse graph, so it is built first.
+  progress?.("reverse", 0, n);
+  const { revStart, revSource, revEdge } = reverseEdges(n, edgeStart, edgeTarget);
+  timings.reverse = lap();
+  progress?.("reverse", n, n);
+
   progress?.("dominators", 0, n);
   const scc = new Uint32Array(n);
   let sccCount = 0;
   let unreachable = new Uint32Array(0);
   let cyclesMs = 0;
   const dom = dominatorTree(
-    { objectCount: n, edgeStart, edgeTarget },
+    { objectCount: n, edgeStart, edgeTarget, revStart, revSource },
     snap.rootObject,
     (reached, components) => {
       const started = performance.now();
@@ -97,12 +103,6 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
   const byType = outermostByType(snap, idom, retained);
   timings.retained = lap();
   progress?.("retained", n, n);
-
-  // The reverse graph is built last so that it is not resident while the dominator scratch arrays are.
-  progress?.("reverse", 0, n);
-  const { revStart, revSource, revEdge } = reverseEdges(n, edgeStart, edgeTarget);
-  timings.reverse = lap();
-  progress?.("reverse", n, n);
 
   progress?.("paths", 0, n);
   const queue = order; // the DFS order is no longer needed: reuse its words as the BFS queue
