@@ -25,6 +25,8 @@ export interface DominatorResult {
   idom: Uint32Array;
   /** Objects in DFS preorder from the virtual root: order[1] = objectCount (the virtual root), order[2..n+1] objects. */
   order: Uint32Array;
+  /** Immediate dominator by DFS number: idomByNumber[w] < w for w in 2..n+1 (1 = the virtual root). */
+  idomByNumber: Uint32Array;
   /** The roots that `moreRoots` returned. */
   extraRoots: Uint32Array;
 }
@@ -131,7 +133,7 @@ export function dominatorTree(
   }
   const idom = dfnOf; // filled in place: walking by DFS number, dfnOf itself is no longer read
   for (let w = 2; w <= N; w++) idom[vertex[w]] = vertex[idomDfn[w]];
-  return { idom, order: vertex, extraRoots };
+  return { idom, order: vertex, idomByNumber: idomDfn, extraRoots };
 }
 
 /**
