@@ -1,11 +1,12 @@
-// Dominator tree of the heap from a virtual root above all roots: Lengauer–Tarjan with simple eval/link
-// and path compression, an iterative depth-first search, 1-indexed typed arrays and buckets kept as an
-// integer linked list. On large heaps memory latency, not arithmetic, sets the pace, so the layout aims at
-// few cache misses:
+// Dominator tree of the heap from a virtual root above all roots: Semi-NCA (Lengauer–Tarjan's
+// semidominators by simple eval/link with path compression, then each immediate dominator as the nearest
+// common ancestor of DFS parent and semidominator), over an iterative DFS and 1-indexed typed arrays.
+// Lengauer–Tarjan's bucket pass takes over should the NCA climbs grow quadratic. On large heaps memory
+// latency, not arithmetic, sets the pace, so the layout aims at few cache misses:
 // - the forest's per-node fields (ancestor, label, the label's semidominator, own semidominator) sit side by
 //   side in one array, so a path-compression step touches one cache line per node;
-// - predecessors come from the caller's reverse graph (which the heap graph keeps anyway), instead of a
-//   second counting sort of every edge into DFS-number space;
+// - predecessors by DFS number are gathered from the caller's reverse graph (which the heap graph keeps
+//   anyway) in one sweep, instead of a second counting sort of every edge;
 // - the DFS from the roots runs Tarjan's algorithm in Pearce's form: one object-indexed word holds "not
 //   seen", the DFS number while the node is open, then its component, so each edge costs one random read.
 // Scratch arrays double up where their lifetimes allow (noted where it happens).
@@ -71,6 +72,7 @@ export function dominatorTree(
   moreRoots: MoreRoots,
   scc: Uint32Array,
   onProgress?: (step: string, done: number, total: number) => void,
+  stepBudget?: number,
 ): DominatorResult {
   const n = g.objectCount;
   const { revStart, revSource } = g;
@@ -97,16 +99,17 @@ export function dominatorTree(
   const isRoot = new Uint8Array(size);
   for (let i = 0; i < roots.length; i++) isRoot[dfnOf[roots[i]]] = 1;
   for (let i = 0; i < extraRoots.length; i++) isRoot[dfnOf[extraRoots[i]]] = 1;
-  bucketHead.fill(0);
   for (let w = 1; w < size; w++) forest[4 * w + LABEL] = w;
-  const compressStack = new Uint32Array(size);
+  const parent = bucketNextIdom; // the DFS stacks are done with: keep the DFS parents, which linking overwrites
+  for (let w = 1; w < size; w++) parent[w] = forest[4 * w + ANCESTOR];
 
   const { predStart, preds } = predecessorsByNumber(n, revStart, revSource, vertex, dfnOf);
   const N = n + 1;
+  const compressStack = bucketHead;
   for (let w = N; w >= 2; w--) {
-    const p = forest[4 * w + ANCESTOR];
-    let s = isRoot[w] === 1 ? 1 : p;
-    // Every node above w is linked, so a predecessor v > w evaluates to the best semidominator above it.
+    let s = isRoot[w] === 1 ? 1 : parent[w];
+    // Nodes above w are linked (w itself is once its semidominator is known), so a predecessor v > w
+    // evaluates to the smallest semidominator on its forest path.
     for (let k = predStart[w], end = predStart[w + 1]; k < end; k++) {
       const v = preds[k];
       const candidate = v <= w ? v : evaluate(forest, v, w + 1, compressStack);
@@ -114,23 +117,10 @@ export function dominatorTree(
     }
     forest[4 * w + SEMI] = s;
     forest[4 * w + BEST] = s;
-    bucketNextIdom[w] = bucketHead[s];
-    bucketHead[s] = w;
-    // link(p, w): the ANCESTOR field already holds p, and nodes >= w now count as linked.
-    let v = bucketHead[p];
-    bucketHead[p] = 0;
-    while (v !== 0) {
-      const following = bucketNextIdom[v];
-      evaluate(forest, v, w, compressStack);
-      bucketNextIdom[v] = forest[4 * v + BEST] < forest[4 * v + SEMI] ? forest[4 * v + LABEL] : p;
-      v = following;
-    }
     if ((w & 0xfffff) === 0) onProgress?.("semidominators", N - w, N);
   }
-  const idomDfn = bucketNextIdom;
-  for (let w = 2; w <= N; w++) {
-    if (idomDfn[w] !== forest[4 * w + SEMI]) idomDfn[w] = idomDfn[idomDfn[w]];
-  }
+  const idomDfn = nearestCommonAncestors(forest, parent, bucketHead, N, stepBudget ?? 8 * N + (1 << 20)) ??
+    bucketPass(forest, parent, bucketHead, N);
   const idom = dfnOf; // filled in place: walking by DFS number, dfnOf itself is no longer read
   for (let w = 2; w <= N; w++) idom[vertex[w]] = vertex[idomDfn[w]];
   return { idom, order: vertex, idomByNumber: idomDfn, extraRoots };
@@ -152,6 +142,64 @@ function predecessorsByNumber(n: number, revStart: Uint32Array, revSource: Uint3
   }
   predStart[n + 2] = k;
   return { predStart, preds };
+}
+
+/**
+ * Semi-NCA's second pass: in DFS order, the immediate dominator of w is the nearest common ancestor of its
+ * DFS parent and its semidominator in the dominator tree built so far, found by climbing from the parent.
+ * Faster than Lengauer–Tarjan's buckets on heaps, but quadratic on rare shapes (a long dominator chain with
+ * many nodes below it whose semidominators lie above it): past `budget` climbing steps it gives up (null).
+ */
+function nearestCommonAncestors(
+  forest: Uint32Array,
+  parent: Uint32Array,
+  idom: Uint32Array,
+  last: number,
+  budget: number,
+): Uint32Array | null {
+  let steps = 0;
+  for (let w = 2; w <= last; w++) {
+    const s = forest[4 * w + SEMI];
+    let x = parent[w];
+    while (x > s) {
+      x = idom[x];
+      if (++steps > budget) return null;
+    }
+    idom[w] = x;
+  }
+  return idom;
+}
+
+/**
+ * Lengauer–Tarjan's second half, run from the known semidominators when Semi-NCA gives up: the forest is
+ * linked again from the bottom, and each node in the bucket of its semidominator is resolved by one eval.
+ * `parentThenIdom` holds each node's DFS parent until the node is processed, then the bucket list link,
+ * then its immediate dominator (returned).
+ */
+function bucketPass(forest: Uint32Array, parentThenIdom: Uint32Array, bucketHead: Uint32Array, last: number): Uint32Array {
+  bucketHead.fill(0);
+  const stack = new Uint32Array(last + 1);
+  for (let w = last; w >= 2; w--) {
+    const p = parentThenIdom[w];
+    const s = forest[4 * w + SEMI];
+    forest[4 * w + ANCESTOR] = p;
+    forest[4 * w + LABEL] = w;
+    forest[4 * w + BEST] = s;
+    parentThenIdom[w] = bucketHead[s];
+    bucketHead[s] = w;
+    let v = bucketHead[p];
+    bucketHead[p] = 0;
+    while (v !== 0) {
+      const following = parentThenIdom[v];
+      evaluate(forest, v, w, stack);
+      parentThenIdom[v] = forest[4 * v + BEST] < forest[4 * v + SEMI] ? forest[4 * v + LABEL] : p;
+      v = following;
+    }
+  }
+  for (let w = 2; w <= last; w++) {
+    if (parentThenIdom[w] !== forest[4 * w + SEMI]) parentThenIdom[w] = parentThenIdom[parentThenIdom[w]];
+  }
+  return parentThenIdom;
 }
 
 /**
