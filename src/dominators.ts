@@ -43,7 +43,7 @@ export type MoreRoots = (reached: Uint32Array, components: number) => Uint32Arra
 const ANCESTOR = 0; // DFS parent; after link(parent, w), the forest ancestor that path compression moves up
 const LABEL = 1; // node of minimal semidominator on the compressed path (during the DFS: the edge cursor)
 const BEST = 2; // semidominator of LABEL (during the DFS: Tarjan's lowlink)
-const SEMI = 3; // own semidominator
+const SEMI = 3; // own semidominator (during the DFS: the end of the node's edges)
 
 /** Working state of the depth-first search, shared by the search from the roots and from the extra roots. */
 interface Search {
@@ -243,13 +243,14 @@ function depthFirst(s: Search, starts: Uint32Array, seen: Uint32Array, tarjan: b
     vertex[next] = start;
     forest[4 * next + ANCESTOR] = 1;
     forest[4 * next + LABEL] = edgeStart[start];
+    forest[4 * next + SEMI] = edgeStart[start + 1];
     forest[4 * next + BEST] = next;
     if (tarjan) open[openTop++] = next;
     stack[0] = next++;
     let depth = 1;
     while (depth > 0) {
       const w = stack[depth - 1];
-      const end = edgeStart[vertex[w] + 1];
+      const end = forest[4 * w + SEMI];
       let c = forest[4 * w + LABEL];
       let low = forest[4 * w + BEST];
       let found = -1;
@@ -270,6 +271,7 @@ function depthFirst(s: Search, starts: Uint32Array, seen: Uint32Array, tarjan: b
         vertex[next] = found;
         forest[4 * next + ANCESTOR] = w;
         forest[4 * next + LABEL] = edgeStart[found];
+        forest[4 * next + SEMI] = edgeStart[found + 1];
         forest[4 * next + BEST] = next;
         if (tarjan) open[openTop++] = next;
         stack[depth++] = next++;
