@@ -104,6 +104,7 @@ export function dominatorTree(
   for (let w = 1; w < size; w++) parent[w] = forest[4 * w + ANCESTOR];
 
   const { predStart, preds } = predecessorsByNumber(n, revStart, revSource, vertex, dfnOf);
+  onProgress?.("predecessors", n, n);
   const N = n + 1;
   const compressStack = bucketHead;
   for (let w = N; w >= 2; w--) {
@@ -119,6 +120,7 @@ export function dominatorTree(
     forest[4 * w + BEST] = s;
     if ((w & 0xfffff) === 0) onProgress?.("semidominators", N - w, N);
   }
+  onProgress?.("semidominators", N, N);
   const idomDfn = nearestCommonAncestors(forest, parent, bucketHead, N, stepBudget ?? 8 * N + (1 << 20)) ??
     bucketPass(forest, parent, bucketHead, N);
   const idom = dfnOf; // filled in place: walking by DFS number, dfnOf itself is no longer read

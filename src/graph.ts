@@ -258,25 +258,25 @@ function breadthFirst(
 function retainedSizes(snap: Snapshot, order: Uint32Array, idomByNumber: Uint32Array) {
   const n = snap.objectCount;
   const last = n + 1; // DFS numbers of objects are 2 .. n + 1; 1 is the virtual root
+  const t = snap.types.length;
+  const typeCount = new Float64Array(t);
+  const typeShallow = new Float64Array(t);
+  const typeRetained = new Float64Array(t);
   const below = new Float64Array(n + 2);
   const typeByNumber = new Uint32Array(n + 2);
   for (let w = 2; w <= last; w++) {
-    below[w] = snap.size[order[w]];
-    typeByNumber[w] = snap.type[order[w]];
+    const size = snap.size[order[w]];
+    const type = snap.type[order[w]];
+    below[w] = size;
+    typeByNumber[w] = type;
+    typeCount[type]++;
+    typeShallow[type] += size;
   }
   // Children have larger DFS numbers than their dominator: one backward sweep sums every subtree.
   for (let w = last; w >= 2; w--) below[idomByNumber[w]] += below[w];
   const retained = new Float64Array(n);
   for (let w = 2; w <= last; w++) retained[order[w]] = below[w];
 
-  const t = snap.types.length;
-  const typeCount = new Float64Array(t);
-  const typeShallow = new Float64Array(t);
-  const typeRetained = new Float64Array(t);
-  for (let o = 0; o < n; o++) {
-    typeCount[snap.type[o]]++;
-    typeShallow[snap.type[o]] += snap.size[o];
-  }
   // A stackless walk of the dominator tree (first-child / next-sibling lists, 0 = none, climbing back through
   // the dominators) keeps how many instances of each type are open on the current chain.
   const firstChild = new Uint32Array(n + 2);
