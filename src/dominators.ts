@@ -103,7 +103,7 @@ export function dominatorTree(
   const parent = bucketNextIdom; // the DFS stacks are done with: keep the DFS parents, which linking overwrites
   for (let w = 1; w < size; w++) parent[w] = forest[4 * w + ANCESTOR];
 
-  const { predStart, preds } = predecessorsByNumber(n, revStart, revSource, vertex, dfnOf);
+  const { predStart, preds } = predecessorsByNumber(n, revStart, revSource, dfnOf);
   onProgress?.("predecessors", n, n);
   const N = n + 1;
   const compressStack = bucketHead;
@@ -129,20 +129,19 @@ export function dominatorTree(
 }
 
 /**
- * Predecessors of every node by DFS number, gathered from the reverse graph in one sequential sweep whose
- * random reads (the sources' DFS numbers) are independent of each other, so the processor overlaps them;
- * the main loop then reads them in order.
+ * Predecessors of every node by DFS number, gathered from the reverse graph in object order: the reverse
+ * graph is then read sequentially and every random access (a DFS number, a destination slice) is independent
+ * of the others, so the processor overlaps their cache misses. The main loop reads the result in order.
  */
-function predecessorsByNumber(n: number, revStart: Uint32Array, revSource: Uint32Array, vertex: Uint32Array, dfnOf: Uint32Array) {
+function predecessorsByNumber(n: number, revStart: Uint32Array, revSource: Uint32Array, dfnOf: Uint32Array) {
   const predStart = new Uint32Array(n + 3);
+  for (let o = 0; o < n; o++) predStart[dfnOf[o] + 1] = revStart[o + 1] - revStart[o];
+  for (let w = 2; w <= n + 1; w++) predStart[w + 1] += predStart[w];
   const preds = new Uint32Array(revSource.length);
-  let k = 0;
-  for (let w = 2; w <= n + 1; w++) {
-    predStart[w] = k;
-    const o = vertex[w];
+  for (let o = 0; o < n; o++) {
+    let k = predStart[dfnOf[o]];
     for (let r = revStart[o], end = revStart[o + 1]; r < end; r++) preds[k++] = dfnOf[revSource[r]];
   }
-  predStart[n + 2] = k;
   return { predStart, preds };
 }
 
