@@ -16,9 +16,11 @@ export interface DominatorInput {
   objectCount: number;
   edgeStart: Uint32Array;
   edgeTarget: Uint32Array;
-  /** Reverse CSR: the sources of object o's incoming edges are revSource[revStart[o] .. revStart[o+1]-1]. */
-  revStart: Uint32Array;
-  revSource: Uint32Array;
+  /**
+   * The reverse CSR (sources of object o's incoming edges: revSource[revStart[o] .. revStart[o+1]-1]), asked
+   * for once, after the DFS, so that it can be built meanwhile.
+   */
+  reverse: () => { revStart: Uint32Array; revSource: Uint32Array };
 }
 
 export interface DominatorResult {
@@ -75,7 +77,6 @@ export function dominatorTree(
   stepBudget?: number,
 ): DominatorResult {
   const n = g.objectCount;
-  const { revStart, revSource } = g;
   const size = n + 2; // DFS numbers 1 (virtual root) .. n + 1
   const vertex = new Uint32Array(size);
   const forest = new Uint32Array(4 * size);
@@ -103,6 +104,7 @@ export function dominatorTree(
   const parent = bucketNextIdom; // the DFS stacks are done with: keep the DFS parents, which linking overwrites
   for (let w = 1; w < size; w++) parent[w] = forest[4 * w + ANCESTOR];
 
+  const { revStart, revSource } = g.reverse();
   const { predStart, preds } = predecessorsByNumber(n, revStart, revSource, dfnOf);
   onProgress?.("predecessors", n, n);
   const N = n + 1;

@@ -1,11 +1,13 @@
 // The heap graph engine: reverse adjacency, unreachable objects, dominator tree, retained sizes,
 // breadth-first distances from the roots and strongly connected components, all in typed arrays.
-// Phases run in an order that keeps the peak lean: the retained sizes and the breadth-first arrays are
-// allocated only after the dominator scratch arrays are dropped.
+// On large heaps a helper thread (graph-helper.ts) builds the reverse graph during the DFS and runs the
+// breadth-first search during the rest of the dominator work; otherwise both run on the calling thread.
 import {
-  NONE, ROOT_BUILTINS, ROOT_GARBAGE, ROOT_LAST_EXC, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD, type Snapshot,
+  ROOT_BUILTINS, ROOT_GARBAGE, ROOT_LAST_EXC, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD, type Snapshot,
 } from "./snapshot.js";
 import { dominatorTree } from "./dominators.js";
+import { breadthFirst, reverseEdges, reverseGraphArrays, type ReverseGraph } from "./edge-passes.js";
+import { GraphHelper } from "./graph-helper.js";
 import { assignComponents, DONE_BASE } from "./scc.js";
 
 export interface HeapGraph {
@@ -37,20 +39,43 @@ export interface HeapGraph {
   typeRetained: Float64Array;
   /**
    * Milliseconds per phase. The components of everything the roots reach come out of the dominator DFS, so
-   * `dominators` includes them and `cycles` is only the separate pass over unreachable objects.
+   * `dominators` includes them and `cycles` is only the separate pass over unreachable objects. With the
+   * helper thread, `reverse` and `paths` are the time the calling thread waited for its results.
    */
   timings: { reverse: number; dominators: number; retained: number; cycles: number; paths: number };
 }
 
 export interface AnalyzeOptions {
   onProgress?: (phase: string, done: number, total: number) => void;
+  /**
+   * Let a helper thread build the reverse graph and run the breadth-first search beside the dominator search
+   * on heaps of PARALLEL_FROM objects or more (default true). Results are the same either way.
+   */
+  threads?: boolean;
 }
 
+/** Below this many objects a helper thread costs more to start and feed than it saves. */
+export const PARALLEL_FROM = 200_000;
+
 export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
-  const progress = opts.onProgress;
   const n = snap.objectCount;
   // Census snapshots carry no edge sections at all.
   const edgeStart = snap.edgeStart.length === n + 1 ? snap.edgeStart : new Uint32Array(n + 1);
+  const helper = opts.threads !== false && n >= PARALLEL_FROM ? GraphHelper.start(n, edgeStart, snap.edgeTarget) : null;
+  try {
+    return analyzeWith(snap, edgeStart, helper, opts.onProgress);
+  } finally {
+    helper?.release();
+  }
+}
+
+function analyzeWith(
+  snap: Snapshot,
+  edgeStart: Uint32Array,
+  helper: GraphHelper | null,
+  progress: AnalyzeOptions["onProgress"],
+): HeapGraph {
+  const n = snap.objectCount;
   const { edgeTarget } = snap;
   const timings = { reverse: 0, dominators: 0, retained: 0, cycles: 0, paths: 0 };
   let clock = performance.now();
@@ -61,19 +86,30 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
     return ms;
   };
 
-  // The dominator search reads predecessors from the reverse graph, so it is built first.
-  progress?.("reverse", 0, n);
-  const { revStart, revSource, revEdge } = reverseEdges(n, edgeStart, edgeTarget);
-  timings.reverse = lap();
-  progress?.("reverse", n, n);
-
   progress?.("dominators", 0, n);
   const scc = new Uint32Array(n);
   let sccCount = 0;
   let unreachable = new Uint32Array(0);
   let cyclesMs = 0;
+  let reverse: ReverseGraph | null = null;
+  const roots = rootsByPreference(snap);
   const dom = dominatorTree(
-    { objectCount: n, edgeStart, edgeTarget, revStart, revSource },
+    {
+      objectCount: n, edgeStart, edgeTarget,
+      // Asked for after the DFS: the helper has been building it meanwhile.
+      reverse: () => {
+        const started = performance.now();
+        progress?.("reverse", 0, n);
+        reverse = helper?.reverse() ?? null;
+        if (reverse === null) {
+          reverse = reverseGraphArrays(n, edgeStart[n], (length) => new Uint32Array(length));
+          reverseEdges(n, edgeStart, edgeTarget, reverse);
+        }
+        progress?.("reverse", n, n);
+        timings.reverse = performance.now() - started;
+        return reverse;
+      },
+    },
     snap.rootObject,
     (reached, components) => {
       const started = performance.now();
@@ -81,6 +117,7 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
       sccCount = components + assignComponents(edgeStart, edgeTarget, scc, unreachable, components);
       for (let i = 0; i < n; i++) scc[i] = DONE_BASE - scc[i];
       const extra = sourceComponents(unreachable, scc, sccCount, edgeStart, edgeTarget);
+      helper?.postStarts(concat(roots, extra));
       cyclesMs = performance.now() - started;
       return extra;
     },
@@ -88,8 +125,9 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
     (_step, done, total) => progress?.("dominators", done, total),
   );
   const { idom, order, idomByNumber, extraRoots } = dom;
+  const { revStart, revSource, revEdge } = reverse!;
   // Components come out of the dominator DFS; `cycles` counts only the separate pass over unreachable objects.
-  timings.dominators = lap() - cyclesMs;
+  timings.dominators = lap() - cyclesMs - timings.reverse;
   timings.cycles = cyclesMs;
   progress?.("dominators", n, n);
 
@@ -99,8 +137,13 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
   progress?.("retained", n, n);
 
   progress?.("paths", 0, n);
-  const queue = order; // the DFS order is no longer needed: reuse its words as the BFS queue
-  const { distance, bfsEdge } = breadthFirst(n, edgeStart, edgeTarget, rootsByPreference(snap), extraRoots, queue);
+  let tree = helper?.breadthFirst() ?? null;
+  if (tree === null) {
+    tree = { distance: new Uint32Array(n), bfsEdge: new Uint32Array(n) };
+    // The DFS order is no longer needed: its words serve as the queue.
+    breadthFirst(n, edgeStart, edgeTarget, concat(roots, extraRoots), order, tree);
+  }
+  const { distance, bfsEdge } = tree;
   timings.paths = lap();
   progress?.("paths", n, n);
 
@@ -108,6 +151,13 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
     snap, revStart, revSource, revEdge, unreachable, extraRoots, idom, retained, distance, bfsEdge,
     scc, sccCount, ...byType, timings,
   };
+}
+
+function concat(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const out = new Uint32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /**
@@ -130,29 +180,6 @@ function rootsByPreference(snap: Snapshot): Uint32Array {
     for (let r = 0; r < snap.rootObject.length; r++) if (rootRank(snap.rootKind[r]) === rank) out[j++] = snap.rootObject[r];
   }
   return out;
-}
-
-/** Counting sort of the forward edges by target; each object's incoming edges come out in forward-edge order. */
-function reverseEdges(n: number, edgeStart: Uint32Array, edgeTarget: Uint32Array) {
-  const e = edgeStart[n];
-  const revStart = new Uint32Array(n + 1);
-  for (let k = 0; k < e; k++) revStart[edgeTarget[k]]++;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    sum += revStart[i];
-    revStart[i] = sum; // end of i's slice for now; the fill below decrements it to the start
-  }
-  revStart[n] = e;
-  const revSource = new Uint32Array(e);
-  const revEdge = new Uint32Array(e);
-  for (let s = n - 1; s >= 0; s--) {
-    for (let k = edgeStart[s + 1] - 1; k >= edgeStart[s]; k--) {
-      const slot = --revStart[edgeTarget[k]];
-      revSource[slot] = s;
-      revEdge[slot] = k;
-    }
-  }
-  return { revStart, revSource, revEdge };
 }
 
 function collectUnreached(reached: Uint32Array): Uint32Array {
@@ -195,58 +222,6 @@ function sourceComponents(
     }
   }
   return Uint32Array.from(chosen);
-}
-
-/**
- * Multi-source BFS from all roots (distance 0), recording the edge each object was first reached by; of equally
- * short paths the one from the earlier root in `roots` wins.
- */
-function breadthFirst(
-  n: number,
-  edgeStart: Uint32Array,
-  edgeTarget: Uint32Array,
-  roots: Uint32Array,
-  extraRoots: Uint32Array,
-  queue: Uint32Array,
-) {
-  // Distance and first edge of an object sit side by side while searching, so a discovery writes one cache
-  // line; they are split into their own arrays at the end.
-  const found = new Uint32Array(2 * n).fill(NONE);
-  let tail = 0;
-  for (const list of [roots, extraRoots]) {
-    for (let i = 0; i < list.length; i++) {
-      const r = list[i];
-      if (found[2 * r] === NONE) {
-        found[2 * r] = 0;
-        queue[tail++] = r;
-      }
-    }
-  }
-  // The queue holds whole levels in order: the objects of distance d - 1 end where those of d begin.
-  let levelEnd = tail;
-  let d = 1;
-  for (let head = 0; head < tail; head++) {
-    if (head === levelEnd) {
-      levelEnd = tail;
-      d++;
-    }
-    const o = queue[head];
-    for (let k = edgeStart[o], end = edgeStart[o + 1]; k < end; k++) {
-      const t = edgeTarget[k];
-      if (found[2 * t] === NONE) {
-        found[2 * t] = d;
-        found[2 * t + 1] = k;
-        queue[tail++] = t;
-      }
-    }
-  }
-  const distance = new Uint32Array(n);
-  const bfsEdge = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    distance[i] = found[2 * i];
-    bfsEdge[i] = found[2 * i + 1];
-  }
-  return { distance, bfsEdge };
 }
 
 /**

@@ -2,12 +2,12 @@
 // that break recursive implementations (100k-long chains and cycles) and hand-built cases.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { analyze, cycles, retainedByType, type HeapGraph } from "../src/graph.js";
+import { analyze, cycles, PARALLEL_FROM, retainedByType, type HeapGraph } from "../src/graph.js";
 import { stronglyConnected } from "../src/scc.js";
 import { dominatorTree } from "../src/dominators.js";
 import { NONE, type Snapshot } from "../src/snapshot.js";
 import { makeSnapshot, type EdgeSpec } from "./helpers/make-snapshot.js";
-import { randomSnapshot, seededRandom } from "./helpers/random-graph.js";
+import { bigRandomSnapshot, randomSnapshot, seededRandom } from "./helpers/random-graph.js";
 
 /** Everything the engine computes, recomputed the slow obvious way (quadratic and worse; small graphs only). */
 function naive(snap: Snapshot) {
@@ -162,10 +162,7 @@ test("Lengauer–Tarjan's bucket pass (Semi-NCA's fallback) finds the same domin
   for (let seed = 20001; seed <= 21500; seed++) {
     const snap = randomSnapshot(seededRandom(seed), seed % 3 === 0 ? 150 : 40);
     const g = analyze(snap);
-    const input = {
-      objectCount: snap.objectCount, edgeStart: snap.edgeStart, edgeTarget: snap.edgeTarget,
-      revStart: g.revStart, revSource: g.revSource,
-    };
+    const input = { objectCount: snap.objectCount, edgeStart: snap.edgeStart, edgeTarget: snap.edgeTarget, reverse: () => g };
     // A step budget of 0 makes Semi-NCA give up at its first climbing step.
     const { idom } = dominatorTree(input, snap.rootObject, () => g.extraRoots, new Uint32Array(snap.objectCount), undefined, 0);
     assert.deepEqual([...idom], [...g.idom], `seed ${seed}`);
@@ -191,6 +188,23 @@ test("a long dominator chain with many shared objects below it (Semi-NCA's quadr
   assert.deepEqual([...g.idom], expected);
   assert.equal(g.retained[0], n);
   assert.equal(g.retained[1], k + 1);
+});
+
+test("with the helper thread (large heaps) the analysis is the same as on one thread", () => {
+  const snap = bigRandomSnapshot(PARALLEL_FROM + 50_000, 3 * PARALLEL_FROM);
+  const alone = analyze(snap, { threads: false });
+  // A helper thread that has not started by the time its results are needed leaves the work to the calling
+  // thread, so try a few times for a run in which it did both parts (its results are in shared memory).
+  let helpedRuns = 0;
+  for (let run = 0; run < 5 && helpedRuns === 0; run++) {
+    const helped = analyze(snap);
+    for (const key of ["revStart", "revSource", "revEdge", "unreachable", "extraRoots", "idom", "retained", "distance", "bfsEdge", "scc", "typeRetained"] as const) {
+      assert.deepEqual(helped[key], alone[key], key);
+    }
+    assert.deepEqual(cycles(helped), cycles(alone));
+    if (helped.revSource.buffer instanceof SharedArrayBuffer && helped.distance.buffer instanceof SharedArrayBuffer) helpedRuns++;
+  }
+  assert.equal(helpedRuns, 1, "the helper thread did its part in one of 5 runs");
 });
 
 const chain = (n: number, closed: boolean) => {
