@@ -30,6 +30,11 @@ export interface DominatorResult {
   order: Uint32Array;
   /** Immediate dominator by DFS number: idomByNumber[w] < w for w in 2..n+1 (1 = the virtual root). */
   idomByNumber: Uint32Array;
+  /**
+   * Scratch arrays the caller may reuse, contents undefined: 4 * (n + 2) words and n + 2 words. Fresh memory
+   * costs a page fault per 4 KiB on first touch, which adds up to a good share of the time on large heaps.
+   */
+  scratch: { wide: Uint32Array; narrow: Uint32Array };
   /** The roots that `moreRoots` returned. */
   extraRoots: Uint32Array;
 }
@@ -127,7 +132,8 @@ export function dominatorTree(
     bucketPass(forest, parent, bucketHead, N);
   const idom = dfnOf; // filled in place: walking by DFS number, dfnOf itself is no longer read
   for (let w = 2; w <= N; w++) idom[vertex[w]] = vertex[idomDfn[w]];
-  return { idom, order: vertex, idomByNumber: idomDfn, extraRoots };
+  const narrow = idomDfn === bucketHead ? bucketNextIdom : bucketHead;
+  return { idom, order: vertex, idomByNumber: idomDfn, extraRoots, scratch: { wide: forest, narrow } };
 }
 
 /**

@@ -15,6 +15,7 @@ export const SEARCH = 3; // PENDING, DONE or FAILED
 export const IDLE = 0, RUNNING = 1, CANCELLED = 2;
 export const PENDING = 0, DONE = 1, FAILED = 2;
 export const ABANDONED = -1;
+const START_WAIT_MS = 250;
 
 export interface HelperData extends ReverseGraph, BreadthFirstTree {
   control: Int32Array;
@@ -58,6 +59,8 @@ export class GraphHelper {
   /** The reverse graph, waiting for the helper if it is at work on it; null when the main thread must build it. */
   reverse(): ReverseGraph | null {
     const { control } = this.data;
+    // A thread takes some tens of milliseconds to start; one that is not up after a while is not waited for.
+    Atomics.wait(control, STATE, IDLE, START_WAIT_MS);
     if (Atomics.compareExchange(control, STATE, IDLE, CANCELLED) === IDLE) return null;
     Atomics.wait(control, REVERSE, PENDING);
     return Atomics.load(control, REVERSE) === DONE ? this.data : null;

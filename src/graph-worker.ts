@@ -16,6 +16,7 @@ function signal(word: number, value: number): void {
 
 // The main thread builds the reverse graph itself if it needs it before this thread gets going.
 if (Atomics.compareExchange(control, STATE, IDLE, RUNNING) === IDLE) {
+  Atomics.notify(control, STATE);
   let stage = REVERSE;
   try {
     reverseEdges(data.n, data.edgeStart, data.edgeTarget, data);

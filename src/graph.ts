@@ -124,7 +124,7 @@ function analyzeWith(
     scc,
     (_step, done, total) => progress?.("dominators", done, total),
   );
-  const { idom, order, idomByNumber, extraRoots } = dom;
+  const { idom, order, idomByNumber, extraRoots, scratch } = dom;
   const { revStart, revSource, revEdge } = reverse!;
   // Components come out of the dominator DFS; `cycles` counts only the separate pass over unreachable objects.
   timings.dominators = lap() - cyclesMs - timings.reverse;
@@ -132,7 +132,7 @@ function analyzeWith(
   progress?.("dominators", n, n);
 
   progress?.("retained", 0, n);
-  const { retained, ...byType } = retainedSizes(snap, order, idomByNumber);
+  const { retained, ...byType } = retainedSizes(snap, order, idomByNumber, scratch);
   timings.retained = lap();
   progress?.("retained", n, n);
 
@@ -230,15 +230,25 @@ function sourceComponents(
  * Both run in DFS-number space, where a node's dominator precedes it and mostly sits close by, so the
  * dominator tree's arrays are read with far fewer cache misses than by object index.
  */
-function retainedSizes(snap: Snapshot, order: Uint32Array, idomByNumber: Uint32Array) {
+function retainedSizes(
+  snap: Snapshot,
+  order: Uint32Array,
+  idomByNumber: Uint32Array,
+  scratch: { wide: Uint32Array; narrow: Uint32Array },
+) {
   const n = snap.objectCount;
   const last = n + 1; // DFS numbers of objects are 2 .. n + 1; 1 is the virtual root
+  // Working arrays by DFS number, laid over the dominator search's scratch (4 (n + 2) words, n + 2 words).
+  const { wide, narrow } = scratch;
+  const below = new Float64Array(wide.buffer, wide.byteOffset, n + 2);
+  const typeByNumber = wide.subarray(2 * (n + 2), 3 * (n + 2));
+  const firstChild = wide.subarray(3 * (n + 2), 4 * (n + 2)).fill(0);
+  const nextSibling = narrow;
   const t = snap.types.length;
   const typeCount = new Float64Array(t);
   const typeShallow = new Float64Array(t);
   const typeRetained = new Float64Array(t);
-  const below = new Float64Array(n + 2);
-  const typeByNumber = new Uint32Array(n + 2);
+  below[1] = 0; // the virtual root's sum, never read
   for (let w = 2; w <= last; w++) {
     const size = snap.size[order[w]];
     const type = snap.type[order[w]];
@@ -254,8 +264,6 @@ function retainedSizes(snap: Snapshot, order: Uint32Array, idomByNumber: Uint32A
 
   // A stackless walk of the dominator tree (first-child / next-sibling lists, 0 = none, climbing back through
   // the dominators) keeps how many instances of each type are open on the current chain.
-  const firstChild = new Uint32Array(n + 2);
-  const nextSibling = new Uint32Array(n + 2);
   for (let w = last; w >= 2; w--) {
     nextSibling[w] = firstChild[idomByNumber[w]];
     firstChild[idomByNumber[w]] = w;
