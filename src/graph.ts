@@ -360,25 +360,36 @@ export function cycles(g: HeapGraph, opts: { minMembers?: number; top?: number }
   chosen.sort((a, b) => retainedOf[b] - retainedOf[a] || members[b] - members[a] || a - b);
   chosen.length = Math.min(chosen.length, top);
 
+  // The members of the chosen components, grouped by component in index order (a counting sort): each
+  // component's totals then come from typed arrays, not from a map update per member.
   const slot = new Int32Array(g.sccCount).fill(-1);
-  const out: Cycle[] = chosen.map((c, i) => {
+  const memberStart = new Uint32Array(chosen.length + 1);
+  chosen.forEach((c, i) => {
     slot[c] = i;
-    return { id: c, members: members[c], types: [], shallow: 0, retained: retainedOf[c], entry: -1, sample: [] };
+    memberStart[i + 1] = memberStart[i] + members[c];
   });
-  const typeCounts = out.map(() => new Map<number, number>());
+  const fill = memberStart.slice(0, chosen.length);
+  const memberList = new Uint32Array(memberStart[chosen.length]);
   for (let o = 0; o < n; o++) {
     const i = slot[scc[o]];
-    if (i < 0) continue;
-    const cycle = out[i];
-    cycle.shallow += snap.size[o];
-    typeCounts[i].set(snap.type[o], (typeCounts[i].get(snap.type[o]) ?? 0) + 1);
-    if (cycle.sample.length < SAMPLE) cycle.sample.push(o);
-    if (cycle.entry < 0 || g.distance[o] < g.distance[cycle.entry]) cycle.entry = o;
+    if (i >= 0) memberList[fill[i]++] = o;
   }
-  out.forEach((cycle, i) => {
-    cycle.types = [...typeCounts[i]]
-      .map(([type, count]) => ({ type: snap.types[type], count }))
+  const perType = new Uint32Array(snap.types.length);
+  return chosen.map((c, i) => {
+    let shallow = 0;
+    let entry = -1;
+    const seenTypes: number[] = [];
+    for (let k = memberStart[i]; k < memberStart[i + 1]; k++) {
+      const o = memberList[k];
+      shallow += snap.size[o];
+      if (perType[snap.type[o]]++ === 0) seenTypes.push(snap.type[o]);
+      if (entry < 0 || g.distance[o] < g.distance[entry]) entry = o;
+    }
+    const types = seenTypes
+      .map((type) => ({ type: snap.types[type], count: perType[type] }))
       .sort((a, b) => b.count - a.count || (a.type < b.type ? -1 : 1));
+    for (const type of seenTypes) perType[type] = 0;
+    const sample = Array.from(memberList.subarray(memberStart[i], Math.min(memberStart[i + 1], memberStart[i] + SAMPLE)));
+    return { id: c, members: members[c], types, shallow, retained: retainedOf[c], entry, sample };
   });
-  return out;
 }
