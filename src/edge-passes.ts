@@ -55,14 +55,13 @@ export function breadthFirst(
   queue: Uint32Array,
   out: BreadthFirstTree,
 ): void {
-  // Distance and first edge of an object sit side by side while searching, so a discovery writes one cache
-  // line; they are split into `out` at the end.
-  const found = new Uint32Array(2 * n).fill(NONE);
+  const distance = out.distance.fill(NONE);
+  const bfsEdge = out.bfsEdge.fill(NONE);
   let tail = 0;
   for (let i = 0; i < starts.length; i++) {
     const r = starts[i];
-    if (found[2 * r] === NONE) {
-      found[2 * r] = 0;
+    if (distance[r] === NONE) {
+      distance[r] = 0;
       queue[tail++] = r;
     }
   }
@@ -77,16 +76,11 @@ export function breadthFirst(
     const o = queue[head];
     for (let k = edgeStart[o], end = edgeStart[o + 1]; k < end; k++) {
       const t = edgeTarget[k];
-      if (found[2 * t] === NONE) {
-        found[2 * t] = d;
-        found[2 * t + 1] = k;
+      if (distance[t] === NONE) {
+        distance[t] = d;
+        bfsEdge[t] = k;
         queue[tail++] = t;
       }
     }
-  }
-  const { distance, bfsEdge } = out;
-  for (let i = 0; i < n; i++) {
-    distance[i] = found[2 * i];
-    bfsEdge[i] = found[2 * i + 1];
   }
 }
