@@ -3,8 +3,8 @@
 // common ancestor of DFS parent and semidominator), over an iterative DFS and 1-indexed typed arrays.
 // Lengauer–Tarjan's bucket pass takes over should the NCA climbs grow quadratic. On large heaps memory
 // latency, not arithmetic, sets the pace, so the layout aims at few cache misses:
-// - the forest's per-node fields (ancestor, label, the label's semidominator, own semidominator) sit side by
-//   side in one array, so a path-compression step touches one cache line per node;
+// - the semidominator loop's forest keeps a node's two fields (ancestor, best semidominator on the path)
+//   side by side, 8 bytes a node, so a path-compression step touches one cache line per node;
 // - predecessors by DFS number are gathered from the caller's reverse graph (which the heap graph keeps
 //   anyway) in one sweep, instead of a second counting sort of every edge;
 // - the DFS from the roots runs Tarjan's algorithm in Pearce's form: one object-indexed word holds "not
@@ -46,11 +46,15 @@ export interface DominatorResult {
  */
 export type MoreRoots = (reached: Uint32Array, components: number) => Uint32Array;
 
-// Fields of node w in the forest array, at 4 * w + field.
-const ANCESTOR = 0; // DFS parent; after link(parent, w), the forest ancestor that path compression moves up
-const LABEL = 1; // node of minimal semidominator on the compressed path (during the DFS: the edge cursor)
-const BEST = 2; // semidominator of LABEL (during the DFS: Tarjan's lowlink)
-const SEMI = 3; // own semidominator (during the DFS: the end of the node's edges)
+// Fields of node w in the DFS's array, at 4 * w + field.
+const PARENT = 0;
+const CURSOR = 1; // next edge to scan
+const LOW = 2; // Tarjan's lowlink
+const END = 3; // end of the node's edges
+// Fields of node w in the forest array of the semidominator loop, at 2 * w + field: two words a node, so
+// that a path-compression step touches one cache line per node.
+const ANCESTOR = 0; // DFS parent; once w is linked, the forest ancestor that path compression moves up
+const BEST = 1; // smallest semidominator on the compressed path above w (w's own once it is linked)
 
 /** Working state of the depth-first search, shared by the search from the roots and from the extra roots. */
 interface Search {
@@ -58,7 +62,8 @@ interface Search {
   edgeTarget: Uint32Array;
   /** DFS number -> object */
   vertex: Uint32Array;
-  forest: Uint32Array;
+  /** per DFS number: PARENT, CURSOR, LOW, END */
+  nodes: Uint32Array;
   /** DFS stack of DFS numbers */
   stack: Uint32Array;
   /** Tarjan's stack of open nodes (DFS numbers) */
@@ -84,13 +89,15 @@ export function dominatorTree(
   const n = g.objectCount;
   const size = n + 2; // DFS numbers 1 (virtual root) .. n + 1
   const vertex = new Uint32Array(size);
-  const forest = new Uint32Array(4 * size);
+  // 4 words a node: the DFS's fields, then the forest (2 words a node), the labels of the bucket pass and
+  // the semidominators.
+  const words = new Uint32Array(4 * size);
   const bucketHead = new Uint32Array(size);
   const bucketNextIdom = new Uint32Array(size);
   vertex[1] = n;
   // The bucket arrays serve as the DFS's two stacks until the main loop needs them.
   const search: Search = {
-    edgeStart: g.edgeStart, edgeTarget: g.edgeTarget, vertex, forest, stack: bucketHead, open: bucketNextIdom,
+    edgeStart: g.edgeStart, edgeTarget: g.edgeTarget, vertex, nodes: words, stack: bucketHead, open: bucketNextIdom,
     next: 2, components: 0,
   };
   depthFirst(search, roots, scc, true, scc);
@@ -105,9 +112,11 @@ export function dominatorTree(
   const isRoot = new Uint8Array(size);
   for (let i = 0; i < roots.length; i++) isRoot[dfnOf[roots[i]]] = 1;
   for (let i = 0; i < extraRoots.length; i++) isRoot[dfnOf[extraRoots[i]]] = 1;
-  for (let w = 1; w < size; w++) forest[4 * w + LABEL] = w;
   const parent = bucketNextIdom; // the DFS stacks are done with: keep the DFS parents, which linking overwrites
-  for (let w = 1; w < size; w++) parent[w] = forest[4 * w + ANCESTOR];
+  for (let w = 1; w < size; w++) parent[w] = words[4 * w + PARENT];
+  const forest = words.subarray(0, 2 * size);
+  for (let w = 1; w < size; w++) forest[2 * w + ANCESTOR] = parent[w];
+  const semi = words.subarray(3 * size, 4 * size);
 
   const { revStart, revSource } = g.reverse();
   const { predStart, preds } = predecessorsByNumber(n, revStart, revSource, dfnOf);
@@ -120,20 +129,20 @@ export function dominatorTree(
     // evaluates to the smallest semidominator on its forest path.
     for (let k = predStart[w], end = predStart[w + 1]; k < end; k++) {
       const v = preds[k];
-      const candidate = v <= w ? v : evaluate(forest, v, w + 1, compressStack);
+      const candidate = v <= w ? v : evaluate(forest, null, v, w + 1, compressStack);
       if (candidate < s) s = candidate;
     }
-    forest[4 * w + SEMI] = s;
-    forest[4 * w + BEST] = s;
+    semi[w] = s;
+    forest[2 * w + BEST] = s;
     if ((w & 0xfffff) === 0) onProgress?.("semidominators", N - w, N);
   }
   onProgress?.("semidominators", N, N);
-  const idomDfn = nearestCommonAncestors(forest, parent, bucketHead, N, stepBudget ?? 8 * N + (1 << 20)) ??
-    bucketPass(forest, parent, bucketHead, N);
+  const idomDfn = nearestCommonAncestors(semi, parent, bucketHead, N, stepBudget ?? 8 * N + (1 << 20)) ??
+    bucketPass(forest, words.subarray(2 * size, 3 * size), semi, parent, bucketHead, N);
   const idom = dfnOf; // filled in place: walking by DFS number, dfnOf itself is no longer read
   for (let w = 2; w <= N; w++) idom[vertex[w]] = vertex[idomDfn[w]];
   const narrow = idomDfn === bucketHead ? bucketNextIdom : bucketHead;
-  return { idom, order: vertex, idomByNumber: idomDfn, extraRoots, scratch: { wide: forest, narrow } };
+  return { idom, order: vertex, idomByNumber: idomDfn, extraRoots, scratch: { wide: words, narrow } };
 }
 
 /**
@@ -160,7 +169,7 @@ function predecessorsByNumber(n: number, revStart: Uint32Array, revSource: Uint3
  * many nodes below it whose semidominators lie above it): past `budget` climbing steps it gives up (null).
  */
 function nearestCommonAncestors(
-  forest: Uint32Array,
+  semi: Uint32Array,
   parent: Uint32Array,
   idom: Uint32Array,
   last: number,
@@ -168,7 +177,7 @@ function nearestCommonAncestors(
 ): Uint32Array | null {
   let steps = 0;
   for (let w = 2; w <= last; w++) {
-    const s = forest[4 * w + SEMI];
+    const s = semi[w];
     let x = parent[w];
     while (x > s) {
       x = idom[x];
@@ -185,63 +194,70 @@ function nearestCommonAncestors(
  * `parentThenIdom` holds each node's DFS parent until the node is processed, then the bucket list link,
  * then its immediate dominator (returned).
  */
-function bucketPass(forest: Uint32Array, parentThenIdom: Uint32Array, bucketHead: Uint32Array, last: number): Uint32Array {
+function bucketPass(
+  forest: Uint32Array,
+  label: Uint32Array,
+  semi: Uint32Array,
+  parentThenIdom: Uint32Array,
+  bucketHead: Uint32Array,
+  last: number,
+): Uint32Array {
   bucketHead.fill(0);
   const stack = new Uint32Array(last + 1);
   for (let w = last; w >= 2; w--) {
     const p = parentThenIdom[w];
-    const s = forest[4 * w + SEMI];
-    forest[4 * w + ANCESTOR] = p;
-    forest[4 * w + LABEL] = w;
-    forest[4 * w + BEST] = s;
+    const s = semi[w];
+    forest[2 * w + ANCESTOR] = p;
+    forest[2 * w + BEST] = s;
+    label[w] = w;
     parentThenIdom[w] = bucketHead[s];
     bucketHead[s] = w;
     let v = bucketHead[p];
     bucketHead[p] = 0;
     while (v !== 0) {
       const following = parentThenIdom[v];
-      evaluate(forest, v, w, stack);
-      parentThenIdom[v] = forest[4 * v + BEST] < forest[4 * v + SEMI] ? forest[4 * v + LABEL] : p;
+      const best = evaluate(forest, label, v, w, stack);
+      parentThenIdom[v] = best < semi[v] ? label[v] : p;
       v = following;
     }
   }
   for (let w = 2; w <= last; w++) {
-    if (parentThenIdom[w] !== forest[4 * w + SEMI]) parentThenIdom[w] = parentThenIdom[parentThenIdom[w]];
+    if (parentThenIdom[w] !== semi[w]) parentThenIdom[w] = parentThenIdom[parentThenIdom[w]];
   }
   return parentThenIdom;
 }
 
 /**
  * eval(v) of Lengauer–Tarjan for a linked node v (nodes >= linkedFrom are linked): compresses the path above v
- * and returns the smallest semidominator on it, whose node is then forest[4 * v + LABEL].
+ * and returns the smallest semidominator on it. With `label`, the node holding it follows along into label[v].
  */
-function evaluate(forest: Uint32Array, v: number, linkedFrom: number, stack: Uint32Array): number {
+function evaluate(forest: Uint32Array, label: Uint32Array | null, v: number, linkedFrom: number, stack: Uint32Array): number {
   let x = v;
   let sp = 0;
-  while (forest[4 * x + ANCESTOR] >= linkedFrom) {
+  while (forest[2 * x + ANCESTOR] >= linkedFrom) {
     stack[sp++] = x;
-    x = forest[4 * x + ANCESTOR];
+    x = forest[2 * x + ANCESTOR];
   }
   while (sp > 0) {
     const y = stack[--sp];
-    const a = forest[4 * y + ANCESTOR];
-    if (forest[4 * a + BEST] < forest[4 * y + BEST]) {
-      forest[4 * y + LABEL] = forest[4 * a + LABEL];
-      forest[4 * y + BEST] = forest[4 * a + BEST];
+    const a = forest[2 * y + ANCESTOR];
+    if (forest[2 * a + BEST] < forest[2 * y + BEST]) {
+      forest[2 * y + BEST] = forest[2 * a + BEST];
+      if (label !== null) label[y] = label[a];
     }
-    forest[4 * y + ANCESTOR] = forest[4 * a + ANCESTOR];
+    forest[2 * y + ANCESTOR] = forest[2 * a + ANCESTOR];
   }
-  return forest[4 * v + BEST];
+  return forest[2 * v + BEST];
 }
 
 /**
- * Iterative DFS from each of `starts` not seen yet, numbering objects in preorder (vertex, ANCESTOR).
+ * Iterative DFS from each of `starts` not seen yet, numbering objects in preorder (vertex, PARENT).
  * `seen[o]` is 0 for objects not reached and receives their DFS numbers. With `tarjan`, `seen` must be the
  * `scc` array: Pearce's form of Tarjan's algorithm then replaces each DFS number by DONE_BASE - component
  * once the component closes, a value no lowlink comparison can pick.
  */
 function depthFirst(s: Search, starts: Uint32Array, seen: Uint32Array, tarjan: boolean, scc: Uint32Array): void {
-  const { edgeStart, edgeTarget, vertex, forest, stack, open } = s;
+  const { edgeStart, edgeTarget, vertex, nodes, stack, open } = s;
   let next = s.next;
   let openTop = 0;
   let components = s.components;
@@ -250,18 +266,18 @@ function depthFirst(s: Search, starts: Uint32Array, seen: Uint32Array, tarjan: b
     if (seen[start] !== 0) continue;
     seen[start] = next;
     vertex[next] = start;
-    forest[4 * next + ANCESTOR] = 1;
-    forest[4 * next + LABEL] = edgeStart[start];
-    forest[4 * next + SEMI] = edgeStart[start + 1];
-    forest[4 * next + BEST] = next;
+    nodes[4 * next + PARENT] = 1;
+    nodes[4 * next + CURSOR] = edgeStart[start];
+    nodes[4 * next + END] = edgeStart[start + 1];
+    nodes[4 * next + LOW] = next;
     if (tarjan) open[openTop++] = next;
     stack[0] = next++;
     let depth = 1;
     while (depth > 0) {
       const w = stack[depth - 1];
-      const end = forest[4 * w + SEMI];
-      let c = forest[4 * w + LABEL];
-      let low = forest[4 * w + BEST];
+      const end = nodes[4 * w + END];
+      let c = nodes[4 * w + CURSOR];
+      let low = nodes[4 * w + LOW];
       let found = -1;
       while (c < end) {
         const t = edgeTarget[c++];
@@ -273,15 +289,15 @@ function depthFirst(s: Search, starts: Uint32Array, seen: Uint32Array, tarjan: b
         // Open objects hold their DFS number; closed ones a value above every DFS number.
         if (x < low) low = x;
       }
-      forest[4 * w + LABEL] = c;
-      if (tarjan) forest[4 * w + BEST] = low;
+      nodes[4 * w + CURSOR] = c;
+      if (tarjan) nodes[4 * w + LOW] = low;
       if (found >= 0) {
         seen[found] = next;
         vertex[next] = found;
-        forest[4 * next + ANCESTOR] = w;
-        forest[4 * next + LABEL] = edgeStart[found];
-        forest[4 * next + SEMI] = edgeStart[found + 1];
-        forest[4 * next + BEST] = next;
+        nodes[4 * next + PARENT] = w;
+        nodes[4 * next + CURSOR] = edgeStart[found];
+        nodes[4 * next + END] = edgeStart[found + 1];
+        nodes[4 * next + LOW] = next;
         if (tarjan) open[openTop++] = next;
         stack[depth++] = next++;
         continue;
@@ -297,7 +313,7 @@ function depthFirst(s: Search, starts: Uint32Array, seen: Uint32Array, tarjan: b
         } while (x !== w);
       } else {
         const parent = stack[depth - 1]; // low < w, so w is not the start and has a parent on the stack
-        if (low < forest[4 * parent + BEST]) forest[4 * parent + BEST] = low;
+        if (low < nodes[4 * parent + LOW]) nodes[4 * parent + LOW] = low;
       }
     }
   }
