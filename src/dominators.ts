@@ -71,6 +71,8 @@ interface Search {
   /** next DFS number to hand out */
   next: number;
   components: number;
+  /** the XOR of the words the search read ahead of need, kept so that the compiler keeps those reads */
+  touched: number;
 }
 
 /**
@@ -98,7 +100,7 @@ export function dominatorTree(
   // The bucket arrays serve as the DFS's two stacks until the main loop needs them.
   const search: Search = {
     edgeStart: g.edgeStart, edgeTarget: g.edgeTarget, vertex, nodes: words, stack: bucketHead, open: bucketNextIdom,
-    next: 2, components: 0,
+    next: 2, components: 0, touched: 0,
   };
   depthFirst(search, roots, scc, true, scc);
   const dfnOf = new Uint32Array(n); // 0 = not reached yet
@@ -261,6 +263,7 @@ function depthFirst(s: Search, starts: Uint32Array, seen: Uint32Array, tarjan: b
   let next = s.next;
   let openTop = 0;
   let components = s.components;
+  let touched = 0;
   for (let i = 0; i < starts.length; i++) {
     const start = starts[i];
     if (seen[start] !== 0) continue;
@@ -295,8 +298,16 @@ function depthFirst(s: Search, starts: Uint32Array, seen: Uint32Array, tarjan: b
         seen[found] = next;
         vertex[next] = found;
         nodes[4 * next + PARENT] = w;
-        nodes[4 * next + CURSOR] = edgeStart[found];
-        nodes[4 * next + END] = edgeStart[found + 1];
+        const first = edgeStart[found];
+        const stop = edgeStart[found + 1];
+        nodes[4 * next + CURSOR] = first;
+        nodes[4 * next + END] = stop;
+        // Touch the new node's targets, and the edges of those not seen yet, now: their cache misses then
+        // overlap, instead of coming one after another as the search reaches them.
+        for (let k = first; k < stop; k++) {
+          const t = edgeTarget[k];
+          if (seen[t] === 0) touched ^= edgeStart[t];
+        }
         nodes[4 * next + LOW] = next;
         if (tarjan) open[openTop++] = next;
         stack[depth++] = next++;
@@ -319,4 +330,5 @@ function depthFirst(s: Search, starts: Uint32Array, seen: Uint32Array, tarjan: b
   }
   s.next = next;
   s.components = components;
+  s.touched ^= touched;
 }
