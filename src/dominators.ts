@@ -78,7 +78,8 @@ interface Search {
 /**
  * `roots` are explored first, then the roots `moreRoots` returns; every object must end up reached.
  * The DFS from `roots` also runs Tarjan's algorithm, filling `scc` (zeroed, one word per object) for
- * everything it reaches, which saves a separate pass over the heap.
+ * everything it reaches, which saves a separate pass over the heap. `stepBudget` bounds Semi-NCA's climbing
+ * steps before the bucket pass takes over (default 8 (n + 1) + 2^20; tests pass 0 to exercise the fallback).
  */
 export function dominatorTree(
   g: DominatorInput,
@@ -94,12 +95,14 @@ export function dominatorTree(
   // 4 words a node: the DFS's fields, then the forest (2 words a node), the labels of the bucket pass and
   // the semidominators.
   const words = new Uint32Array(4 * size);
-  const bucketHead = new Uint32Array(size);
-  const bucketNextIdom = new Uint32Array(size);
+  // Two more arrays of a word a node, each with a succession of uses: `spareA` is the DFS stack, then the
+  // path-compression stack, then the immediate dominators (or the bucket heads of the fallback); `spareB` is
+  // Tarjan's stack, then the DFS parents, then (in the fallback) bucket links and immediate dominators.
+  const spareA = new Uint32Array(size);
+  const spareB = new Uint32Array(size);
   vertex[1] = n;
-  // The bucket arrays serve as the DFS's two stacks until the main loop needs them.
   const search: Search = {
-    edgeStart: g.edgeStart, edgeTarget: g.edgeTarget, vertex, nodes: words, stack: bucketHead, open: bucketNextIdom,
+    edgeStart: g.edgeStart, edgeTarget: g.edgeTarget, vertex, nodes: words, stack: spareA, open: spareB,
     next: 2, components: 0, touched: 0,
   };
   depthFirst(search, roots, scc, true, scc);
@@ -114,7 +117,7 @@ export function dominatorTree(
   const isRoot = new Uint8Array(size);
   for (let i = 0; i < roots.length; i++) isRoot[dfnOf[roots[i]]] = 1;
   for (let i = 0; i < extraRoots.length; i++) isRoot[dfnOf[extraRoots[i]]] = 1;
-  const parent = bucketNextIdom; // the DFS stacks are done with: keep the DFS parents, which linking overwrites
+  const parent = spareB; // kept apart: linking overwrites the forest's copy
   for (let w = 1; w < size; w++) parent[w] = words[4 * w + PARENT];
   const forest = words.subarray(0, 2 * size);
   for (let w = 1; w < size; w++) forest[2 * w + ANCESTOR] = parent[w];
@@ -124,7 +127,7 @@ export function dominatorTree(
   const { predStart, preds } = predecessorsByNumber(n, revStart, revSource, dfnOf);
   onProgress?.("predecessors", n, n);
   const N = n + 1;
-  const compressStack = bucketHead;
+  const compressStack = spareA;
   for (let w = N; w >= 2; w--) {
     let s = isRoot[w] === 1 ? 1 : parent[w];
     // Nodes above w are linked (w itself is once its semidominator is known), so a predecessor v > w
@@ -139,11 +142,11 @@ export function dominatorTree(
     if ((w & 0xfffff) === 0) onProgress?.("semidominators", N - w, N);
   }
   onProgress?.("semidominators", N, N);
-  const idomDfn = nearestCommonAncestors(semi, parent, bucketHead, N, stepBudget ?? 8 * N + (1 << 20)) ??
-    bucketPass(forest, words.subarray(2 * size, 3 * size), semi, parent, bucketHead, N);
+  const idomDfn = nearestCommonAncestors(semi, parent, spareA, N, stepBudget ?? 8 * N + (1 << 20)) ??
+    bucketPass(forest, words.subarray(2 * size, 3 * size), semi, parent, spareA, N);
   const idom = dfnOf; // filled in place: walking by DFS number, dfnOf itself is no longer read
   for (let w = 2; w <= N; w++) idom[vertex[w]] = vertex[idomDfn[w]];
-  const narrow = idomDfn === bucketHead ? bucketNextIdom : bucketHead;
+  const narrow = idomDfn === spareA ? spareB : spareA;
   return { idom, order: vertex, idomByNumber: idomDfn, extraRoots, scratch: { wide: words, narrow } };
 }
 
