@@ -24,6 +24,7 @@ interface Measurement {
   phases: Record<string, number>;
   analysisMs: number;
   rss: number;
+  peakRss: number;
 }
 
 /** Child mode: measure one file and print one JSON line. */
@@ -50,6 +51,7 @@ async function measure(file: string, label: string): Promise<void> {
   const result: Measurement = {
     file, label, objects: snap.objectCount, edges: snap.edgeCount, fileBytes: statSync(file).size, readMs, loadMs,
     phases: { ...g.timings, byType: t1 - t0, cycleList: t2 - t1 }, analysisMs, rss: process.memoryUsage().rss,
+    peakRss: process.resourceUsage().maxRSS * 1024,
   };
   process.stdout.write(JSON.stringify(result) + "\n");
 }
@@ -118,7 +120,7 @@ const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 function table(rows: Measurement[]): string {
   const phaseNames = [...new Set(rows.flatMap((r) => Object.keys(r.phases)))];
   const header = ["snapshot", "objects", "references", "file MB", "plain read ms", "load ms", "load / read",
-    "load M objects/s", ...phaseNames.map((p) => `${p} ms`), "load + analysis ms", "RSS MB", "RSS / budget"];
+    "load M objects/s", ...phaseNames.map((p) => `${p} ms`), "load + analysis ms", "RSS MB", "RSS / budget", "peak RSS MB"];
   const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
   for (const r of rows) {
     const budget = 100 * r.objects + 12 * r.edges;
@@ -126,7 +128,7 @@ function table(rows: Measurement[]): string {
       r.label, r.objects.toLocaleString("en-US"), r.edges.toLocaleString("en-US"), (r.fileBytes / 1e6).toFixed(0),
       ms(r.readMs), ms(r.loadMs), (r.loadMs / r.readMs).toFixed(2), (r.objects / r.loadMs / 1000).toFixed(1),
       ...phaseNames.map((p) => ms(r.phases[p] ?? 0)), ms(r.loadMs + r.analysisMs), (r.rss / 1e6).toFixed(0),
-      `${((100 * r.rss) / budget).toFixed(0)}% (${(r.rss / r.objects).toFixed(0)} B/object)`,
+      `${((100 * r.rss) / budget).toFixed(0)}% (${(r.rss / r.objects).toFixed(0)} B/object)`, (r.peakRss / 1e6).toFixed(0),
     ].join(" | ")} |`);
   }
   return lines.join("\n");

@@ -1,20 +1,26 @@
-// Dominator tree of the heap from a virtual root above all roots: Lengauer–Tarjan with simple eval/link
-// and path compression, an iterative depth-first search, 1-indexed typed arrays and buckets kept as an
-// integer linked list. Scratch arrays double up where their lifetimes allow:
-// - the DFS parent array is also the forest's `ancestor` array: a node is linked exactly when its
-//   DFS number is >= `linkedFrom` (nodes are linked in decreasing order), so "ancestor == 0" needs no zero;
-// - a node leaves its bucket exactly when its (preliminary) idom is written, so both share one array;
-// - during the DFS, `label` holds the DFS stack and `semi` the per-node edge cursor;
-// - the object -> DFS number array becomes the object-space idom array at the end.
-// The DFS itself uses forward edges only; predecessors are rebuilt in DFS-number space for the main loop,
-// whose random reads then stay within arrays indexed by DFS number. The same DFS runs Tarjan's algorithm,
-// so the strongly connected components of everything the roots reach cost no pass of their own.
+// Dominator tree of the heap from a virtual root above all roots: Semi-NCA (Lengauer–Tarjan's
+// semidominators by simple eval/link with path compression, then each immediate dominator as the nearest
+// common ancestor of DFS parent and semidominator), over an iterative DFS and 1-indexed typed arrays.
+// Lengauer–Tarjan's bucket pass takes over should the NCA climbs grow quadratic. On large heaps memory
+// latency, not arithmetic, sets the pace, so the layout aims at few cache misses:
+// - the semidominator loop's forest keeps a node's two fields (ancestor, best semidominator on the path)
+//   side by side, 8 bytes a node, so a path-compression step touches one cache line per node;
+// - predecessors by DFS number are gathered from the caller's reverse graph (which the heap graph keeps
+//   anyway) in one sweep, instead of a second counting sort of every edge;
+// - the DFS from the roots runs Tarjan's algorithm in Pearce's form: one object-indexed word holds "not
+//   seen", the DFS number while the node is open, then its component, so each edge costs one random read.
+// Scratch arrays double up where their lifetimes allow (noted where it happens).
 import { DONE_BASE } from "./scc.js";
 
-export interface ForwardGraph {
+export interface DominatorInput {
   objectCount: number;
   edgeStart: Uint32Array;
   edgeTarget: Uint32Array;
+  /**
+   * The reverse CSR (sources of object o's incoming edges: revSource[revStart[o] .. revStart[o+1]-1]), asked
+   * for once, after the DFS, so that it can be built meanwhile.
+   */
+  reverse: () => { revStart: Uint32Array; revSource: Uint32Array };
 }
 
 export interface DominatorResult {
@@ -22,6 +28,13 @@ export interface DominatorResult {
   idom: Uint32Array;
   /** Objects in DFS preorder from the virtual root: order[1] = objectCount (the virtual root), order[2..n+1] objects. */
   order: Uint32Array;
+  /** Immediate dominator by DFS number: idomByNumber[w] < w for w in 2..n+1 (1 = the virtual root). */
+  idomByNumber: Uint32Array;
+  /**
+   * Scratch arrays the caller may reuse, contents undefined: 4 * (n + 2) words and n + 2 words. Fresh memory
+   * costs a page fault per 4 KiB on first touch, which adds up to a good share of the time on large heaps.
+   */
+  scratch: { wide: Uint32Array; narrow: Uint32Array };
   /** The roots that `moreRoots` returned. */
   extraRoots: Uint32Array;
 }
@@ -33,183 +46,292 @@ export interface DominatorResult {
  */
 export type MoreRoots = (reached: Uint32Array, components: number) => Uint32Array;
 
+// Fields of node w in the DFS's array, at 4 * w + field.
+const PARENT = 0;
+const CURSOR = 1; // next edge to scan
+const LOW = 2; // Tarjan's lowlink
+const END = 3; // end of the node's edges
+// Fields of node w in the forest array of the semidominator loop, at 2 * w + field: two words a node, so
+// that a path-compression step touches one cache line per node.
+const ANCESTOR = 0; // DFS parent; once w is linked, the forest ancestor that path compression moves up
+const BEST = 1; // smallest semidominator on the compressed path above w (w's own once it is linked)
+
+/** Working state of the depth-first search, shared by the search from the roots and from the extra roots. */
+interface Search {
+  edgeStart: Uint32Array;
+  edgeTarget: Uint32Array;
+  /** DFS number -> object */
+  vertex: Uint32Array;
+  /** per DFS number: PARENT, CURSOR, LOW, END */
+  nodes: Uint32Array;
+  /** DFS stack of DFS numbers */
+  stack: Uint32Array;
+  /** Tarjan's stack of open nodes (DFS numbers) */
+  open: Uint32Array;
+  /** next DFS number to hand out */
+  next: number;
+  components: number;
+  /** the XOR of the words the search read ahead of need, kept so that the compiler keeps those reads */
+  touched: number;
+}
+
 /**
  * `roots` are explored first, then the roots `moreRoots` returns; every object must end up reached.
  * The DFS from `roots` also runs Tarjan's algorithm, filling `scc` (zeroed, one word per object) for
- * everything it reaches, which saves a separate pass over the heap.
+ * everything it reaches, which saves a separate pass over the heap. `stepBudget` bounds Semi-NCA's climbing
+ * steps before the bucket pass takes over (default 8 (n + 1) + 2^20; tests pass 0 to exercise the fallback).
  */
 export function dominatorTree(
-  g: ForwardGraph,
+  g: DominatorInput,
   roots: Uint32Array,
   moreRoots: MoreRoots,
   scc: Uint32Array,
   onProgress?: (step: string, done: number, total: number) => void,
+  stepBudget?: number,
 ): DominatorResult {
   const n = g.objectCount;
-  const { edgeStart, edgeTarget } = g;
   const size = n + 2; // DFS numbers 1 (virtual root) .. n + 1
-  const dfnOf = new Uint32Array(n); // 0 = not reached yet
   const vertex = new Uint32Array(size);
-  const parentAnc = new Uint32Array(size);
-  const semi = new Uint32Array(size);
-  const label = new Uint32Array(size);
-  const bucketHead = new Uint32Array(size);
-  const bucketNextIdom = new Uint32Array(size);
-  const isRoot = new Uint8Array(n);
-  // DFS number of every edge's target, written as the DFS scans each edge: predecessors by DFS number are
-  // then built from sequential reads instead of a random lookup per edge.
-  const targetNumber = new Uint32Array(edgeStart[n]);
-
+  // 4 words a node: the DFS's fields, then the forest (2 words a node), the labels of the bucket pass and
+  // the semidominators.
+  const words = new Uint32Array(4 * size);
+  // Two more arrays of a word a node, each with a succession of uses: `spareA` is the DFS stack, then the
+  // path-compression stack, then the immediate dominators (or the bucket heads of the fallback); `spareB` is
+  // Tarjan's stack, then the DFS parents, then (in the fallback) bucket links and immediate dominators.
+  const spareA = new Uint32Array(size);
+  const spareB = new Uint32Array(size);
   vertex[1] = n;
-  let next = 2;
-  const dfsStack = label;
-  const cursor = semi;
-  // Tarjan's lowlink and stack of open nodes, by DFS number, in arrays the main loop only needs later.
-  const low = bucketHead;
-  const open = bucketNextIdom;
-  let openTop = 0;
-  let components = 0;
-  const explore = (start: number, tarjan: boolean): void => {
-    isRoot[start] = 1;
-    if (dfnOf[start] !== 0) return;
-    dfnOf[start] = next;
-    vertex[next] = start;
-    parentAnc[next] = 1;
-    cursor[next] = edgeStart[start];
-    if (tarjan) {
-      low[next] = next;
-      open[openTop++] = next;
+  const search: Search = {
+    edgeStart: g.edgeStart, edgeTarget: g.edgeTarget, vertex, nodes: words, stack: spareA, open: spareB,
+    next: 2, components: 0, touched: 0,
+  };
+  depthFirst(search, roots, scc, true, scc);
+  const dfnOf = new Uint32Array(n); // 0 = not reached yet
+  for (let w = 2; w < search.next; w++) dfnOf[vertex[w]] = w;
+  const extraRoots = moreRoots(dfnOf, search.components);
+  depthFirst(search, extraRoots, dfnOf, false, scc);
+  if (search.next !== n + 2) throw new Error(`dominators: ${n + 2 - search.next} objects not reached from any root`);
+  onProgress?.("dfs", n, n);
+
+  // Roots have the virtual root (DFS number 1) as a predecessor.
+  const isRoot = new Uint8Array(size);
+  for (let i = 0; i < roots.length; i++) isRoot[dfnOf[roots[i]]] = 1;
+  for (let i = 0; i < extraRoots.length; i++) isRoot[dfnOf[extraRoots[i]]] = 1;
+  const parent = spareB; // kept apart: linking overwrites the forest's copy
+  for (let w = 1; w < size; w++) parent[w] = words[4 * w + PARENT];
+  const forest = words.subarray(0, 2 * size);
+  for (let w = 1; w < size; w++) forest[2 * w + ANCESTOR] = parent[w];
+  const semi = words.subarray(3 * size, 4 * size);
+
+  const { revStart, revSource } = g.reverse();
+  const { predStart, preds } = predecessorsByNumber(n, revStart, revSource, dfnOf);
+  onProgress?.("predecessors", n, n);
+  const N = n + 1;
+  const compressStack = spareA;
+  for (let w = N; w >= 2; w--) {
+    let s = isRoot[w] === 1 ? 1 : parent[w];
+    // Nodes above w are linked (w itself is once its semidominator is known), so a predecessor v > w
+    // evaluates to the smallest semidominator on its forest path.
+    for (let k = predStart[w], end = predStart[w + 1]; k < end; k++) {
+      const v = preds[k];
+      const candidate = v <= w ? v : evaluate(forest, null, v, w + 1, compressStack);
+      if (candidate < s) s = candidate;
     }
-    dfsStack[0] = next++;
+    semi[w] = s;
+    forest[2 * w + BEST] = s;
+    if ((w & 0xfffff) === 0) onProgress?.("semidominators", N - w, N);
+  }
+  onProgress?.("semidominators", N, N);
+  const idomDfn = nearestCommonAncestors(semi, parent, spareA, N, stepBudget ?? 8 * N + (1 << 20)) ??
+    bucketPass(forest, words.subarray(2 * size, 3 * size), semi, parent, spareA, N);
+  const idom = dfnOf; // filled in place: walking by DFS number, dfnOf itself is no longer read
+  for (let w = 2; w <= N; w++) idom[vertex[w]] = vertex[idomDfn[w]];
+  const narrow = idomDfn === spareA ? spareB : spareA;
+  return { idom, order: vertex, idomByNumber: idomDfn, extraRoots, scratch: { wide: words, narrow } };
+}
+
+/**
+ * Predecessors of every node by DFS number, gathered from the reverse graph in object order: the reverse
+ * graph is then read sequentially and every random access (a DFS number, a destination slice) is independent
+ * of the others, so the processor overlaps their cache misses. The main loop reads the result in order.
+ */
+function predecessorsByNumber(n: number, revStart: Uint32Array, revSource: Uint32Array, dfnOf: Uint32Array) {
+  const predStart = new Uint32Array(n + 3);
+  for (let o = 0; o < n; o++) predStart[dfnOf[o] + 1] = revStart[o + 1] - revStart[o];
+  for (let w = 2; w <= n + 1; w++) predStart[w + 1] += predStart[w];
+  const preds = new Uint32Array(revSource.length);
+  for (let o = 0; o < n; o++) {
+    let k = predStart[dfnOf[o]];
+    for (let r = revStart[o], end = revStart[o + 1]; r < end; r++) preds[k++] = dfnOf[revSource[r]];
+  }
+  return { predStart, preds };
+}
+
+/**
+ * Semi-NCA's second pass: in DFS order, the immediate dominator of w is the nearest common ancestor of its
+ * DFS parent and its semidominator in the dominator tree built so far, found by climbing from the parent.
+ * Faster than Lengauer–Tarjan's buckets on heaps, but quadratic on rare shapes (a long dominator chain with
+ * many nodes below it whose semidominators lie above it): past `budget` climbing steps it gives up (null).
+ */
+function nearestCommonAncestors(
+  semi: Uint32Array,
+  parent: Uint32Array,
+  idom: Uint32Array,
+  last: number,
+  budget: number,
+): Uint32Array | null {
+  let steps = 0;
+  for (let w = 2; w <= last; w++) {
+    const s = semi[w];
+    let x = parent[w];
+    while (x > s) {
+      x = idom[x];
+      if (++steps > budget) return null;
+    }
+    idom[w] = x;
+  }
+  return idom;
+}
+
+/**
+ * Lengauer–Tarjan's second half, run from the known semidominators when Semi-NCA gives up: the forest is
+ * linked again from the bottom, and each node in the bucket of its semidominator is resolved by one eval.
+ * `parentThenIdom` holds each node's DFS parent until the node is processed, then the bucket list link,
+ * then its immediate dominator (returned).
+ */
+function bucketPass(
+  forest: Uint32Array,
+  label: Uint32Array,
+  semi: Uint32Array,
+  parentThenIdom: Uint32Array,
+  bucketHead: Uint32Array,
+  last: number,
+): Uint32Array {
+  bucketHead.fill(0);
+  const stack = new Uint32Array(last + 1);
+  for (let w = last; w >= 2; w--) {
+    const p = parentThenIdom[w];
+    const s = semi[w];
+    forest[2 * w + ANCESTOR] = p;
+    forest[2 * w + BEST] = s;
+    label[w] = w;
+    parentThenIdom[w] = bucketHead[s];
+    bucketHead[s] = w;
+    let v = bucketHead[p];
+    bucketHead[p] = 0;
+    while (v !== 0) {
+      const following = parentThenIdom[v];
+      const best = evaluate(forest, label, v, w, stack);
+      parentThenIdom[v] = best < semi[v] ? label[v] : p;
+      v = following;
+    }
+  }
+  for (let w = 2; w <= last; w++) {
+    if (parentThenIdom[w] !== semi[w]) parentThenIdom[w] = parentThenIdom[parentThenIdom[w]];
+  }
+  return parentThenIdom;
+}
+
+/**
+ * eval(v) of Lengauer–Tarjan for a linked node v (nodes >= linkedFrom are linked): compresses the path above v
+ * and returns the smallest semidominator on it. With `label`, the node holding it follows along into label[v].
+ */
+function evaluate(forest: Uint32Array, label: Uint32Array | null, v: number, linkedFrom: number, stack: Uint32Array): number {
+  let x = v;
+  let sp = 0;
+  while (forest[2 * x + ANCESTOR] >= linkedFrom) {
+    stack[sp++] = x;
+    x = forest[2 * x + ANCESTOR];
+  }
+  while (sp > 0) {
+    const y = stack[--sp];
+    const a = forest[2 * y + ANCESTOR];
+    if (forest[2 * a + BEST] < forest[2 * y + BEST]) {
+      forest[2 * y + BEST] = forest[2 * a + BEST];
+      if (label !== null) label[y] = label[a];
+    }
+    forest[2 * y + ANCESTOR] = forest[2 * a + ANCESTOR];
+  }
+  return forest[2 * v + BEST];
+}
+
+/**
+ * Iterative DFS from each of `starts` not seen yet, numbering objects in preorder (vertex, PARENT).
+ * `seen[o]` is 0 for objects not reached and receives their DFS numbers. With `tarjan`, `seen` must be the
+ * `scc` array: Pearce's form of Tarjan's algorithm then replaces each DFS number by DONE_BASE - component
+ * once the component closes, a value no lowlink comparison can pick.
+ */
+function depthFirst(s: Search, starts: Uint32Array, seen: Uint32Array, tarjan: boolean, scc: Uint32Array): void {
+  const { edgeStart, edgeTarget, vertex, nodes, stack, open } = s;
+  let next = s.next;
+  let openTop = 0;
+  let components = s.components;
+  let touched = 0;
+  for (let i = 0; i < starts.length; i++) {
+    const start = starts[i];
+    if (seen[start] !== 0) continue;
+    seen[start] = next;
+    vertex[next] = start;
+    nodes[4 * next + PARENT] = 1;
+    nodes[4 * next + CURSOR] = edgeStart[start];
+    nodes[4 * next + END] = edgeStart[start + 1];
+    nodes[4 * next + LOW] = next;
+    if (tarjan) open[openTop++] = next;
+    stack[0] = next++;
     let depth = 1;
     while (depth > 0) {
-      const w = dfsStack[depth - 1];
-      const end = edgeStart[vertex[w] + 1];
-      let c = cursor[w];
+      const w = stack[depth - 1];
+      const end = nodes[4 * w + END];
+      let c = nodes[4 * w + CURSOR];
+      let low = nodes[4 * w + LOW];
       let found = -1;
       while (c < end) {
-        const t = edgeTarget[c];
-        const d = dfnOf[t];
-        if (d === 0) {
+        const t = edgeTarget[c++];
+        const x = seen[t];
+        if (x === 0) {
           found = t;
-          targetNumber[c++] = next;
           break;
         }
-        targetNumber[c++] = d;
-        // A reached object without a component is still open, so on Tarjan's stack.
-        if (tarjan && d < low[w] && scc[t] === 0) low[w] = d;
+        // Open objects hold their DFS number; closed ones a value above every DFS number.
+        if (x < low) low = x;
       }
-      cursor[w] = c;
+      nodes[4 * w + CURSOR] = c;
+      if (tarjan) nodes[4 * w + LOW] = low;
       if (found >= 0) {
-        dfnOf[found] = next;
+        seen[found] = next;
         vertex[next] = found;
-        parentAnc[next] = w;
-        cursor[next] = edgeStart[found];
-        if (tarjan) {
-          low[next] = next;
-          open[openTop++] = next;
+        nodes[4 * next + PARENT] = w;
+        const first = edgeStart[found];
+        const stop = edgeStart[found + 1];
+        nodes[4 * next + CURSOR] = first;
+        nodes[4 * next + END] = stop;
+        // Touch the new node's targets, and the edges of those not seen yet, now: their cache misses then
+        // overlap, instead of coming one after another as the search reaches them.
+        for (let k = first; k < stop; k++) {
+          const t = edgeTarget[k];
+          if (seen[t] === 0) touched ^= edgeStart[t];
         }
-        dfsStack[depth++] = next++;
-        if ((next & 0xfffff) === 0) onProgress?.("dfs", next, n);
+        nodes[4 * next + LOW] = next;
+        if (tarjan) open[openTop++] = next;
+        stack[depth++] = next++;
         continue;
       }
       depth--;
       if (!tarjan) continue;
-      if (low[w] === w) {
+      if (low === w) {
         const id = DONE_BASE - components++;
         let x;
         do {
           x = open[--openTop];
           scc[vertex[x]] = id;
         } while (x !== w);
-      } else if (depth > 0 && low[w] < low[dfsStack[depth - 1]]) {
-        low[dfsStack[depth - 1]] = low[w];
+      } else {
+        const parent = stack[depth - 1]; // low < w, so w is not the start and has a parent on the stack
+        if (low < nodes[4 * parent + LOW]) nodes[4 * parent + LOW] = low;
       }
     }
-  };
-  for (let i = 0; i < roots.length; i++) explore(roots[i], true);
-  const extraRoots = moreRoots(dfnOf, components);
-  for (let i = 0; i < extraRoots.length; i++) explore(extraRoots[i], false);
-  bucketHead.fill(0);
-  if (next !== n + 2) throw new Error(`dominators: ${n + 2 - next} objects not reached from any root`);
-  onProgress?.("dfs", n, n);
-
-  for (let i = 1; i < size; i++) {
-    semi[i] = i;
-    label[i] = i;
   }
-  const { predStart, preds } = predecessorsByNumber(n, edgeStart, targetNumber, vertex);
-  const compressStack = new Uint32Array(n);
-
-  let linkedFrom = size; // DFS numbers >= linkedFrom are linked into the forest
-  // Returns the node with the smallest semi on the forest path above v (v itself if v is a forest root).
-  const evaluate = (v: number): number => {
-    if (v < linkedFrom) return v;
-    let x = v;
-    let sp = 0;
-    while (parentAnc[x] >= linkedFrom) {
-      compressStack[sp++] = x;
-      x = parentAnc[x];
-    }
-    while (sp > 0) {
-      const y = compressStack[--sp];
-      const a = parentAnc[y];
-      if (semi[label[a]] < semi[label[y]]) label[y] = label[a];
-      parentAnc[y] = parentAnc[a];
-    }
-    return label[v];
-  };
-
-  const N = n + 1;
-  for (let w = N; w >= 2; w--) {
-    let s = parentAnc[w];
-    if (isRoot[vertex[w]]) s = 1;
-    for (let k = predStart[w], end = predStart[w + 1]; k < end; k++) {
-      const v = preds[k];
-      const candidate = v <= w ? v : semi[evaluate(v)];
-      if (candidate < s) s = candidate;
-    }
-    semi[w] = s;
-    bucketNextIdom[w] = bucketHead[s];
-    bucketHead[s] = w;
-    const p = parentAnc[w];
-    linkedFrom = w; // link(p, w): parentAnc[w] already holds p
-    let v = bucketHead[p];
-    bucketHead[p] = 0;
-    while (v !== 0) {
-      const following = bucketNextIdom[v];
-      const u = evaluate(v);
-      bucketNextIdom[v] = semi[u] < semi[v] ? u : p;
-      v = following;
-    }
-    if ((w & 0xfffff) === 0) onProgress?.("semidominators", N - w, N);
-  }
-  const idomDfn = bucketNextIdom;
-  for (let w = 2; w <= N; w++) {
-    if (idomDfn[w] !== semi[w]) idomDfn[w] = idomDfn[idomDfn[w]];
-  }
-  const idom = dfnOf; // filled in place: walking by DFS number, dfnOf itself is no longer read
-  for (let w = 2; w <= N; w++) idom[vertex[w]] = vertex[idomDfn[w]];
-  return { idom, order: vertex, extraRoots };
-}
-
-/**
- * Predecessors of every node by DFS number, in DFS-number space: the main loop then reads them in order
- * instead of chasing object indices through the reverse graph (memory latency dominates on large heaps).
- */
-function predecessorsByNumber(n: number, edgeStart: Uint32Array, targetNumber: Uint32Array, vertex: Uint32Array) {
-  const e = edgeStart[n];
-  const predStart = new Uint32Array(n + 3);
-  for (let k = 0; k < e; k++) predStart[targetNumber[k]]++;
-  let sum = 0;
-  for (let w = 0; w < n + 3; w++) {
-    sum += predStart[w];
-    predStart[w] = sum; // end of w's slice for now; the fill below decrements it to the start
-  }
-  const preds = new Uint32Array(e);
-  for (let v = n + 1; v >= 2; v--) {
-    const o = vertex[v];
-    for (let k = edgeStart[o + 1] - 1; k >= edgeStart[o]; k--) preds[--predStart[targetNumber[k]]] = v;
-  }
-  return { predStart, preds };
+  s.next = next;
+  s.components = components;
+  s.touched ^= touched;
 }

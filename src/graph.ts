@@ -1,11 +1,13 @@
 // The heap graph engine: reverse adjacency, unreachable objects, dominator tree, retained sizes,
 // breadth-first distances from the roots and strongly connected components, all in typed arrays.
-// Phases run in an order that keeps the peak lean: the retained sizes, the reverse graph and the
-// breadth-first arrays are allocated only after the dominator scratch arrays are dropped.
+// On large heaps a helper thread (graph-helper.ts) builds the reverse graph during the DFS and runs the
+// breadth-first search during the rest of the dominator work; otherwise both run on the calling thread.
 import {
-  NONE, ROOT_BUILTINS, ROOT_GARBAGE, ROOT_LAST_EXC, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD, type Snapshot,
+  ROOT_BUILTINS, ROOT_GARBAGE, ROOT_LAST_EXC, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD, type Snapshot,
 } from "./snapshot.js";
 import { dominatorTree } from "./dominators.js";
+import { breadthFirst, reverseEdges, reverseGraphArrays, type ReverseGraph } from "./edge-passes.js";
+import { GraphHelper } from "./graph-helper.js";
 import { assignComponents, DONE_BASE } from "./scc.js";
 
 export interface HeapGraph {
@@ -37,20 +39,43 @@ export interface HeapGraph {
   typeRetained: Float64Array;
   /**
    * Milliseconds per phase. The components of everything the roots reach come out of the dominator DFS, so
-   * `dominators` includes them and `cycles` is only the separate pass over unreachable objects.
+   * `dominators` includes them and `cycles` is only the separate pass over unreachable objects. With the
+   * helper thread, `reverse` and `paths` are the time the calling thread waited for its results.
    */
   timings: { reverse: number; dominators: number; retained: number; cycles: number; paths: number };
 }
 
 export interface AnalyzeOptions {
   onProgress?: (phase: string, done: number, total: number) => void;
+  /**
+   * Let a helper thread build the reverse graph and run the breadth-first search beside the dominator search
+   * on heaps of PARALLEL_FROM objects or more (default true). Results are the same either way.
+   */
+  threads?: boolean;
 }
 
+/** Below this many objects a helper thread costs more to start and feed than it saves. */
+export const PARALLEL_FROM = 200_000;
+
 export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
-  const progress = opts.onProgress;
   const n = snap.objectCount;
   // Census snapshots carry no edge sections at all.
   const edgeStart = snap.edgeStart.length === n + 1 ? snap.edgeStart : new Uint32Array(n + 1);
+  const helper = opts.threads !== false && n >= PARALLEL_FROM ? GraphHelper.start(n, edgeStart, snap.edgeTarget) : null;
+  try {
+    return analyzeWith(snap, edgeStart, helper, opts.onProgress);
+  } finally {
+    helper?.release();
+  }
+}
+
+function analyzeWith(
+  snap: Snapshot,
+  edgeStart: Uint32Array,
+  helper: GraphHelper | null,
+  progress: AnalyzeOptions["onProgress"],
+): HeapGraph {
+  const n = snap.objectCount;
   const { edgeTarget } = snap;
   const timings = { reverse: 0, dominators: 0, retained: 0, cycles: 0, paths: 0 };
   let clock = performance.now();
@@ -66,8 +91,25 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
   let sccCount = 0;
   let unreachable = new Uint32Array(0);
   let cyclesMs = 0;
+  let reverse: ReverseGraph | null = null;
+  const roots = rootsByPreference(snap);
   const dom = dominatorTree(
-    { objectCount: n, edgeStart, edgeTarget },
+    {
+      objectCount: n, edgeStart, edgeTarget,
+      // Asked for after the DFS: the helper has been building it meanwhile.
+      reverse: () => {
+        const started = performance.now();
+        progress?.("reverse", 0, n);
+        reverse = helper?.reverse() ?? null;
+        if (reverse === null) {
+          reverse = reverseGraphArrays(n, edgeStart[n], (length) => new Uint32Array(length));
+          reverseEdges(n, edgeStart, edgeTarget, reverse);
+        }
+        progress?.("reverse", n, n);
+        timings.reverse = performance.now() - started;
+        return reverse;
+      },
+    },
     snap.rootObject,
     (reached, components) => {
       const started = performance.now();
@@ -75,38 +117,33 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
       sccCount = components + assignComponents(edgeStart, edgeTarget, scc, unreachable, components);
       for (let i = 0; i < n; i++) scc[i] = DONE_BASE - scc[i];
       const extra = sourceComponents(unreachable, scc, sccCount, edgeStart, edgeTarget);
+      helper?.postStarts(concat(roots, extra));
       cyclesMs = performance.now() - started;
       return extra;
     },
     scc,
     (_step, done, total) => progress?.("dominators", done, total),
   );
-  const { idom, order, extraRoots } = dom;
+  const { idom, order, idomByNumber, extraRoots, scratch } = dom;
+  const { revStart, revSource, revEdge } = reverse!;
   // Components come out of the dominator DFS; `cycles` counts only the separate pass over unreachable objects.
-  timings.dominators = lap() - cyclesMs;
+  timings.dominators = lap() - cyclesMs - timings.reverse;
   timings.cycles = cyclesMs;
   progress?.("dominators", n, n);
 
   progress?.("retained", 0, n);
-  const retained = snap.size.slice(0, n);
-  for (let w = n + 1; w >= 2; w--) {
-    const o = order[w];
-    const p = idom[o];
-    if (p !== n) retained[p] += retained[o];
-  }
-  const byType = outermostByType(snap, idom, retained);
+  const { retained, ...byType } = retainedSizes(snap, order, idomByNumber, scratch);
   timings.retained = lap();
   progress?.("retained", n, n);
 
-  // The reverse graph is built last so that it is not resident while the dominator scratch arrays are.
-  progress?.("reverse", 0, n);
-  const { revStart, revSource, revEdge } = reverseEdges(n, edgeStart, edgeTarget);
-  timings.reverse = lap();
-  progress?.("reverse", n, n);
-
   progress?.("paths", 0, n);
-  const queue = order; // the DFS order is no longer needed: reuse its words as the BFS queue
-  const { distance, bfsEdge } = breadthFirst(n, edgeStart, edgeTarget, rootsByPreference(snap), extraRoots, queue);
+  let tree = helper?.breadthFirst() ?? null;
+  if (tree === null) {
+    tree = { distance: new Uint32Array(n), bfsEdge: new Uint32Array(n) };
+    // The DFS order is no longer needed: its words serve as the queue.
+    breadthFirst(n, edgeStart, edgeTarget, concat(roots, extraRoots), order, tree);
+  }
+  const { distance, bfsEdge } = tree;
   timings.paths = lap();
   progress?.("paths", n, n);
 
@@ -114,6 +151,13 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
     snap, revStart, revSource, revEdge, unreachable, extraRoots, idom, retained, distance, bfsEdge,
     scc, sccCount, ...byType, timings,
   };
+}
+
+function concat(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const out = new Uint32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /**
@@ -136,29 +180,6 @@ function rootsByPreference(snap: Snapshot): Uint32Array {
     for (let r = 0; r < snap.rootObject.length; r++) if (rootRank(snap.rootKind[r]) === rank) out[j++] = snap.rootObject[r];
   }
   return out;
-}
-
-/** Counting sort of the forward edges by target; each object's incoming edges come out in forward-edge order. */
-function reverseEdges(n: number, edgeStart: Uint32Array, edgeTarget: Uint32Array) {
-  const e = edgeStart[n];
-  const revStart = new Uint32Array(n + 1);
-  for (let k = 0; k < e; k++) revStart[edgeTarget[k]]++;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    sum += revStart[i];
-    revStart[i] = sum; // end of i's slice for now; the fill below decrements it to the start
-  }
-  revStart[n] = e;
-  const revSource = new Uint32Array(e);
-  const revEdge = new Uint32Array(e);
-  for (let s = n - 1; s >= 0; s--) {
-    for (let k = edgeStart[s + 1] - 1; k >= edgeStart[s]; k--) {
-      const slot = --revStart[edgeTarget[k]];
-      revSource[slot] = s;
-      revEdge[slot] = k;
-    }
-  }
-  return { revStart, revSource, revEdge };
 }
 
 function collectUnreached(reached: Uint32Array): Uint32Array {
@@ -204,89 +225,71 @@ function sourceComponents(
 }
 
 /**
- * Multi-source BFS from all roots (distance 0), recording the edge each object was first reached by; of equally
- * short paths the one from the earlier root in `roots` wins.
+ * Retained size of every object, and per type: count, shallow bytes, and retained bytes summed over the
+ * instances that no other instance of the same type dominates (so nested instances are not counted twice).
+ * Both run in DFS-number space, where a node's dominator precedes it and mostly sits close by, so the
+ * dominator tree's arrays are read with far fewer cache misses than by object index.
  */
-function breadthFirst(
-  n: number,
-  edgeStart: Uint32Array,
-  edgeTarget: Uint32Array,
-  roots: Uint32Array,
-  extraRoots: Uint32Array,
-  queue: Uint32Array,
+function retainedSizes(
+  snap: Snapshot,
+  order: Uint32Array,
+  idomByNumber: Uint32Array,
+  scratch: { wide: Uint32Array; narrow: Uint32Array },
 ) {
-  const distance = new Uint32Array(n).fill(NONE);
-  const bfsEdge = new Uint32Array(n).fill(NONE);
-  let tail = 0;
-  for (const list of [roots, extraRoots]) {
-    for (let i = 0; i < list.length; i++) {
-      const r = list[i];
-      if (distance[r] === NONE) {
-        distance[r] = 0;
-        queue[tail++] = r;
-      }
-    }
-  }
-  for (let head = 0; head < tail; head++) {
-    const o = queue[head];
-    const d = distance[o] + 1;
-    for (let k = edgeStart[o], end = edgeStart[o + 1]; k < end; k++) {
-      const t = edgeTarget[k];
-      if (distance[t] === NONE) {
-        distance[t] = d;
-        bfsEdge[t] = k;
-        queue[tail++] = t;
-      }
-    }
-  }
-  return { distance, bfsEdge };
-}
-
-/**
- * Per type: count, shallow bytes, and retained bytes summed over the instances that no other instance of the
- * same type dominates (so nested instances are not counted twice). A stackless walk of the dominator tree
- * (first-child / next-sibling lists, climbing back through idom) keeps how many instances of each type
- * are open on the current chain.
- */
-function outermostByType(snap: Snapshot, idom: Uint32Array, retained: Float64Array) {
   const n = snap.objectCount;
-  const typeOf = snap.type;
+  const last = n + 1; // DFS numbers of objects are 2 .. n + 1; 1 is the virtual root
+  // Working arrays by DFS number, laid over the dominator search's scratch (4 (n + 2) words, n + 2 words).
+  const { wide, narrow } = scratch;
+  const below = new Float64Array(wide.buffer, wide.byteOffset, n + 2);
+  const typeByNumber = wide.subarray(2 * (n + 2), 3 * (n + 2));
+  const firstChild = wide.subarray(3 * (n + 2), 4 * (n + 2)).fill(0);
+  const nextSibling = narrow;
   const t = snap.types.length;
   const typeCount = new Float64Array(t);
   const typeShallow = new Float64Array(t);
   const typeRetained = new Float64Array(t);
-  for (let o = 0; o < n; o++) {
-    typeCount[typeOf[o]]++;
-    typeShallow[typeOf[o]] += snap.size[o];
+  below[1] = 0; // the virtual root's sum, never read
+  for (let w = 2; w <= last; w++) {
+    const size = snap.size[order[w]];
+    const type = snap.type[order[w]];
+    below[w] = size;
+    typeByNumber[w] = type;
+    typeCount[type]++;
+    typeShallow[type] += size;
   }
-  const firstChild = new Uint32Array(n + 1).fill(NONE);
-  const nextSibling = new Uint32Array(n);
-  for (let o = n - 1; o >= 0; o--) {
-    nextSibling[o] = firstChild[idom[o]];
-    firstChild[idom[o]] = o;
+  // Children have larger DFS numbers than their dominator: one backward sweep sums every subtree.
+  for (let w = last; w >= 2; w--) below[idomByNumber[w]] += below[w];
+  const retained = new Float64Array(n);
+  for (let w = 2; w <= last; w++) retained[order[w]] = below[w];
+
+  // A stackless walk of the dominator tree (first-child / next-sibling lists, 0 = none, climbing back through
+  // the dominators) keeps how many instances of each type are open on the current chain.
+  for (let w = last; w >= 2; w--) {
+    nextSibling[w] = firstChild[idomByNumber[w]];
+    firstChild[idomByNumber[w]] = w;
   }
   const open = new Uint32Array(t);
-  let cur = firstChild[n];
-  while (cur !== NONE) {
-    if (open[typeOf[cur]]++ === 0) typeRetained[typeOf[cur]] += retained[cur];
-    if (firstChild[cur] !== NONE) {
+  let cur = firstChild[1];
+  while (cur !== 0) {
+    if (open[typeByNumber[cur]]++ === 0) typeRetained[typeByNumber[cur]] += below[cur];
+    if (firstChild[cur] !== 0) {
       cur = firstChild[cur];
       continue;
     }
     for (;;) {
-      open[typeOf[cur]]--;
-      if (nextSibling[cur] !== NONE) {
+      open[typeByNumber[cur]]--;
+      if (nextSibling[cur] !== 0) {
         cur = nextSibling[cur];
         break;
       }
-      cur = idom[cur];
-      if (cur === n) {
-        cur = NONE;
+      cur = idomByNumber[cur];
+      if (cur === 1) {
+        cur = 0;
         break;
       }
     }
   }
-  return { typeCount, typeShallow, typeRetained };
+  return { retained, typeCount, typeShallow, typeRetained };
 }
 
 export interface TypeRetained {
@@ -321,6 +324,11 @@ export interface Cycle {
 
 const SAMPLE = 20;
 
+function hasSelfLoop(snap: Snapshot, o: number): boolean {
+  for (let k = snap.edgeStart[o]; k < snap.edgeStart[o + 1]; k++) if (snap.edgeTarget[k] === o) return true;
+  return false;
+}
+
 /**
  * Strongly connected components with more than one member (or a self-loop), largest retained first.
  * `minMembers` (default 1) drops smaller ones; `top` (default 100) limits the list.
@@ -332,47 +340,56 @@ export function cycles(g: HeapGraph, opts: { minMembers?: number; top?: number }
   const n = snap.objectCount;
   const members = new Uint32Array(g.sccCount);
   for (let o = 0; o < n; o++) members[scc[o]]++;
-  const selfLoop = new Uint8Array(g.sccCount);
-  for (let o = 0; o < n; o++) {
-    if (members[scc[o]] !== 1) continue;
-    for (let k = snap.edgeStart[o]; k < snap.edgeStart[o + 1]; k++) if (snap.edgeTarget[k] === o) selfLoop[scc[o]] = 1;
-  }
-  const qualifies = (c: number): boolean => (members[c] > 1 || selfLoop[c] === 1) && members[c] >= minMembers;
 
-  // A member's dominator subtree counts unless its immediate dominator is in the same component: any member
-  // dominated by another member has its immediate dominator inside the component too, so the subtrees
-  // counted are disjoint and cover everything the component dominates.
+  // One sweep finds the qualifying components and their retained sizes. A member's dominator subtree counts
+  // unless its immediate dominator is in the same component: any member dominated by another member has its
+  // immediate dominator inside the component too, so the subtrees counted are disjoint and cover everything
+  // the component dominates. A one-member component qualifies only through a self-loop of that member.
+  const qualifies = new Uint8Array(g.sccCount);
   const retainedOf = new Float64Array(g.sccCount);
   for (let o = 0; o < n; o++) {
     const c = scc[o];
-    if (!qualifies(c)) continue;
+    const m = members[c];
+    if (m < minMembers || (m === 1 && !hasSelfLoop(snap, o))) continue;
+    qualifies[c] = 1;
     const d = idom[o];
     if (d === n || scc[d] !== c) retainedOf[c] += retained[o];
   }
   const chosen: number[] = [];
-  for (let c = 0; c < g.sccCount; c++) if (qualifies(c)) chosen.push(c);
+  for (let c = 0; c < g.sccCount; c++) if (qualifies[c] === 1) chosen.push(c);
   chosen.sort((a, b) => retainedOf[b] - retainedOf[a] || members[b] - members[a] || a - b);
   chosen.length = Math.min(chosen.length, top);
 
+  // The members of the chosen components, grouped by component in index order (a counting sort): each
+  // component's totals then come from typed arrays, not from a map update per member.
   const slot = new Int32Array(g.sccCount).fill(-1);
-  const out: Cycle[] = chosen.map((c, i) => {
+  const memberStart = new Uint32Array(chosen.length + 1);
+  chosen.forEach((c, i) => {
     slot[c] = i;
-    return { id: c, members: members[c], types: [], shallow: 0, retained: retainedOf[c], entry: -1, sample: [] };
+    memberStart[i + 1] = memberStart[i] + members[c];
   });
-  const typeCounts = out.map(() => new Map<number, number>());
+  const fill = memberStart.slice(0, chosen.length);
+  const memberList = new Uint32Array(memberStart[chosen.length]);
   for (let o = 0; o < n; o++) {
     const i = slot[scc[o]];
-    if (i < 0) continue;
-    const cycle = out[i];
-    cycle.shallow += snap.size[o];
-    typeCounts[i].set(snap.type[o], (typeCounts[i].get(snap.type[o]) ?? 0) + 1);
-    if (cycle.sample.length < SAMPLE) cycle.sample.push(o);
-    if (cycle.entry < 0 || g.distance[o] < g.distance[cycle.entry]) cycle.entry = o;
+    if (i >= 0) memberList[fill[i]++] = o;
   }
-  out.forEach((cycle, i) => {
-    cycle.types = [...typeCounts[i]]
-      .map(([type, count]) => ({ type: snap.types[type], count }))
+  const perType = new Uint32Array(snap.types.length);
+  return chosen.map((c, i) => {
+    let shallow = 0;
+    let entry = -1;
+    const seenTypes: number[] = [];
+    for (let k = memberStart[i]; k < memberStart[i + 1]; k++) {
+      const o = memberList[k];
+      shallow += snap.size[o];
+      if (perType[snap.type[o]]++ === 0) seenTypes.push(snap.type[o]);
+      if (entry < 0 || g.distance[o] < g.distance[entry]) entry = o;
+    }
+    const types = seenTypes
+      .map((type) => ({ type: snap.types[type], count: perType[type] }))
       .sort((a, b) => b.count - a.count || (a.type < b.type ? -1 : 1));
+    for (const type of seenTypes) perType[type] = 0;
+    const sample = Array.from(memberList.subarray(memberStart[i], Math.min(memberStart[i + 1], memberStart[i] + SAMPLE)));
+    return { id: c, members: members[c], types, shallow, retained: retainedOf[c], entry, sample };
   });
-  return out;
 }

@@ -2,11 +2,13 @@
 // that break recursive implementations (100k-long chains and cycles) and hand-built cases.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { analyze, cycles, retainedByType, type HeapGraph } from "../src/graph.js";
+import { analyze, cycles, PARALLEL_FROM, retainedByType, type HeapGraph } from "../src/graph.js";
 import { stronglyConnected } from "../src/scc.js";
+import { dominatorTree } from "../src/dominators.js";
+import { GraphHelper } from "../src/graph-helper.js";
 import { NONE, type Snapshot } from "../src/snapshot.js";
 import { makeSnapshot, type EdgeSpec } from "./helpers/make-snapshot.js";
-import { randomSnapshot, seededRandom } from "./helpers/random-graph.js";
+import { bigRandomSnapshot, randomSnapshot, seededRandom } from "./helpers/random-graph.js";
 
 /** Everything the engine computes, recomputed the slow obvious way (quadratic and worse; small graphs only). */
 function naive(snap: Snapshot) {
@@ -155,6 +157,71 @@ test("larger random graphs (up to 150 objects) match the naive references", () =
     const snap = randomSnapshot(seededRandom(seed), 150);
     checkAgainstNaive(snap, analyze(snap), `seed ${seed}`);
   }
+});
+
+test("Lengauer–Tarjan's bucket pass (Semi-NCA's fallback) finds the same dominators on 1500 random graphs", () => {
+  for (let seed = 20001; seed <= 21500; seed++) {
+    const snap = randomSnapshot(seededRandom(seed), seed % 3 === 0 ? 150 : 40);
+    const g = analyze(snap);
+    const input = { objectCount: snap.objectCount, edgeStart: snap.edgeStart, edgeTarget: snap.edgeTarget, reverse: () => g };
+    // A step budget of 0 makes Semi-NCA give up at its first climbing step.
+    const { idom } = dominatorTree(input, snap.rootObject, () => g.extraRoots, new Uint32Array(snap.objectCount), undefined, 0);
+    assert.deepEqual([...idom], [...g.idom], `seed ${seed}`);
+  }
+});
+
+test("a long dominator chain with many shared objects below it (Semi-NCA's quadratic case) gets the right dominators", () => {
+  // Root 0 -> chain 1 .. k (each link dominates the next), the last link -> list L -> m items; root 0 also
+  // holds Q -> every item, and 0's edge to the chain comes first, so the DFS reaches the items through L.
+  const k = 3000;
+  const m = 1000;
+  const L = k + 1;
+  const Q = k + 2;
+  const item = (i: number) => k + 3 + i;
+  const edges: EdgeSpec[] = [[0, 1], [0, Q]];
+  for (let i = 1; i < k; i++) edges.push([i, i + 1]);
+  edges.push([k, L]);
+  for (let i = 0; i < m; i++) edges.push([L, item(i)], [Q, item(i)]);
+  const n = k + 3 + m;
+  const snap = makeSnapshot({ types: ["builtins.list"], objects: Array.from({ length: n }, () => ({ type: 0, size: 1 })), edges, roots: [0] });
+  const g = analyze(snap);
+  const expected = [n, ...Array.from({ length: k }, (_, i) => i), k, 0, ...Array.from({ length: m }, () => 0)];
+  assert.deepEqual([...g.idom], expected);
+  assert.equal(g.retained[0], n);
+  assert.equal(g.retained[1], k + 1);
+});
+
+test("with the helper thread (large heaps) the analysis is the same as on one thread", () => {
+  const snap = bigRandomSnapshot(PARALLEL_FROM + 50_000, 3 * PARALLEL_FROM);
+  const alone = analyze(snap, { threads: false });
+  // Count the runs in which the helper delivered both of its results.
+  const { reverse, breadthFirst } = GraphHelper.prototype;
+  let delivered = 0;
+  GraphHelper.prototype.reverse = function () {
+    const result = reverse.call(this);
+    if (result !== null) delivered++;
+    return result;
+  };
+  GraphHelper.prototype.breadthFirst = function () {
+    const result = breadthFirst.call(this);
+    if (result !== null) delivered++;
+    return result;
+  };
+  try {
+    // A helper that has not started by the time its results are needed leaves the work to the calling
+    // thread, so try a few times for a run in which it did both parts.
+    for (let run = 0; run < 5 && delivered < 2; run++) {
+      delivered = 0;
+      const helped = analyze(snap);
+      for (const key of ["revStart", "revSource", "revEdge", "unreachable", "extraRoots", "idom", "retained", "distance", "bfsEdge", "scc", "typeRetained"] as const) {
+        assert.deepEqual(helped[key], alone[key], key);
+      }
+      assert.deepEqual(cycles(helped), cycles(alone));
+    }
+  } finally {
+    Object.assign(GraphHelper.prototype, { reverse, breadthFirst });
+  }
+  assert.equal(delivered, 2, "the helper thread delivered the reverse graph and the breadth-first tree in one of 5 runs");
 });
 
 const chain = (n: number, closed: boolean) => {
