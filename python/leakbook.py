@@ -634,7 +634,8 @@ class _Graph(object):
         "edge_target", "edge_kind", "edge_label", "root_object", "root_kind", "root_label",
         "namespaces", "key_labels", "threads", "lru", "alloc_sites", "alloc_site_ids",
         "trace", "held", "sid_referent", "sid_dict_key", "sid_set_member", "sid_class",
-        "sid_dict", "sid_lru", "opaque", "enum_texts", "code_names", "unnamed",
+        "sid_dict", "sid_lru", "opaque", "enum_texts", "code_names", "unnamed", "value_list",
+        "key_label_sids",
     )
 
     def __init__(self, values, value_len, trace):
@@ -647,7 +648,12 @@ class _Graph(object):
         self.type_names = []
         self.strings = []
         self.string_ids = {}     # interned names and labels -> string index
+        # Values (str prefixes, and int and float objects turned into text only when the file is
+        # written: no str per number while the walk holds everything); obj_name indexes this
+        # list until the layout appends them, deduplicated, to the string table.
+        self.value_list = []
         self.key_labels = {}     # str dict key -> label string index
+        self.key_label_sids = array.array("I")  # string indices that hold a key, not its label
         self.enum_texts = {}     # id(enum member used as a key) -> (member, expression or None)
         self.code_names = {}     # names and short str constants of the code objects reached
         self.unnamed = []        # indices of instances with inline attributes left unnamed
@@ -1213,10 +1219,14 @@ class _Graph(object):
                 text = "[" + text + "]"
         if text is None:
             return EDGE_OPAQUE, self.sid("<value of key #%d>" % self.add(key))
-        sid = self.sid(text)
         if type(key) is str:
-            self.key_labels[key] = sid
-        return EDGE_SUFFIX, sid
+            # The walk keeps the key itself (a heap object it holds anyway) in the string table
+            # instead of a new str per distinct key; the layout turns it into `['key']`.
+            sid = self.key_labels[key] = len(self.strings)
+            self.strings.append(key)
+            self.key_label_sids.append(sid)
+            return EDGE_SUFFIX, sid
+        return EDGE_SUFFIX, self.sid(text)
 
     # -- the walk -------------------------------------------------------------------------------
 
@@ -1364,17 +1374,18 @@ class _Graph(object):
         return visit
 
     def name_and_flags(self, o, info):
-        """Appends o's name or value to the name column; returns its FLAG_VALUE/TRUNCATED bits."""
-        strings = self.strings
+        """Appends o's name or value to the name column; returns its FLAG_VALUE/TRUNCATED bits.
+        A value's entry indexes value_list."""
+        values = self.value_list
         if info.name_kind == _N_STR:
             if self.values == "none":
                 self.name.append(NONE)
                 return 0
-            self.name.append(len(strings))
+            self.name.append(len(values))
             if len(o) > self.value_len:
-                strings.append(o[:self.value_len])
+                values.append(o[:self.value_len])
                 return FLAG_VALUE | FLAG_TRUNCATED
-            strings.append(o)
+            values.append(o)
             return FLAG_VALUE
         try:
             text, is_value, cut = info.name(o, self.value_len)
@@ -1384,8 +1395,8 @@ class _Graph(object):
             self.name.append(NONE)
             return 0
         if is_value:
-            self.name.append(len(strings))
-            strings.append(text)
+            self.name.append(len(values))
+            values.append(text)
             return FLAG_VALUE | (FLAG_TRUNCATED if cut else 0)
         self.name.append(self.sid(text))
         return 0
@@ -1406,11 +1417,9 @@ class _Graph(object):
         return found
 
     def release(self):
-        """Drop every reference to heap objects; build the address column from the index,
-        whose keys are the ids in walk order (cheaper than a column kept during the walk)."""
-        del self.objs[:]
-        if not len(self.address) and self.index:
-            self.address = array.array("d", self.index)
+        """Drop every reference to heap objects. The address column is built last from objs (a
+        column kept during the walk would cost 8 bytes per object at its peak), once the
+        index and the other lookups are freed."""
         self.index.clear()
         self.excluded.clear()
         self.types.clear()
@@ -1421,6 +1430,9 @@ class _Graph(object):
         del self.unnamed[:]
         self.string_ids.clear()
         self.namespaces.clear()
+        if not len(self.address) and self.objs:
+            self.address = array.array("d", map(id, self.objs))
+        del self.objs[:]
 
 
 # Names and values for the obj_name column: each returns (text, is_value, truncated).
@@ -1430,11 +1442,12 @@ def _bytes_value(o, limit):
     return repr(head), True, len(o) > limit
 
 
+_INT_VALUE_LIMIT = 10 ** INT_VALUE_DIGITS
+
+
 def _int_value(o, limit):
-    if o.bit_length() > 140:
-        return None, True, False
-    text = _INT_REPR(o)
-    return (text, True, False) if len(text.lstrip("-")) <= INT_VALUE_DIGITS else (None, True, False)
+    """The int itself (written as decimal text with the file) when it has at most 40 digits."""
+    return (o if -_INT_VALUE_LIMIT < o < _INT_VALUE_LIMIT else None), True, False
 
 
 def _bool_value(o, limit):
@@ -1442,7 +1455,7 @@ def _bool_value(o, limit):
 
 
 def _float_value(o, limit):
-    return _FLOAT_REPR(o), True, False
+    return o, True, False  # written as its repr() with the file
 
 
 def _str_subclass_value(o, limit):
@@ -1538,14 +1551,39 @@ class _Output(object):
 _DTYPES = {"d": "f64", "I": "u32", "B": "u8"}
 
 
+def _value_text(value):
+    """The text of a value entry: a str, or an exact int or float kept as the object."""
+    if type(value) is str:
+        return value
+    return _INT_REPR(value) if type(value) is int else _FLOAT_REPR(value)
+
+
+def _unique_values(value_list, base):
+    """Equal values share one string table entry (many equal ints and strs are distinct objects).
+    Returns the distinct values and each value's string index (base + position)."""
+    first = {}
+    unique = []
+    where = array.array("I")
+    for value in value_list:
+        key = value if type(value) is not float else _FLOAT_REPR(value)  # -0.0 == 0 == 0.0
+        found = first.get(key)
+        if found is None:
+            found = first[key] = base + len(unique)
+            unique.append(value)
+        where.append(found)
+    return unique, where
+
+
 def _string_table(strings):
-    """UTF-8 data of the strings (lone surrogates escaped), as chunks, and their offsets."""
+    """UTF-8 data of the strings (lone surrogates escaped; int and float values as their
+    decimal text), as chunks, and their offsets."""
     offsets = array.array("I", [0])
     chunks = []
     total = 0
     step = 65536
     for start in range(0, len(strings), step):
-        encoded = [s.encode("utf-8", "backslashreplace") for s in strings[start:start + step]]
+        encoded = [(s if type(s) is str else _value_text(s)).encode("utf-8", "backslashreplace")
+                   for s in strings[start:start + step]]
         for data in encoded:
             total += len(data)
             offsets.append(total)
@@ -1650,6 +1688,7 @@ def _capture_thread(job):
             job.extend(_full_layout(graph))
         finally:
             graph.release()
+            del graph.value_list[:], graph.strings[:]
     except BaseException as error:
         job[:] = [error]
     finally:
@@ -1660,6 +1699,20 @@ def _full_layout(graph):
     n = len(graph.type_col)
     e = len(graph.edge_target)
     r = len(graph.root_object)
+    strings = graph.strings
+    for k in graph.key_label_sids:
+        strings[k] = "[%r]" % strings[k]
+    unique, where = _unique_values(graph.value_list, len(strings))
+    del graph.value_list[:]
+    name, flags = graph.name, graph.flags
+    step = 65536
+    for start in range(0, n, step):  # value entries now index the string table
+        stop = min(n, start + step)
+        name[start:stop] = array.array("I", [where[x] if f & FLAG_VALUE else x for x, f in
+                                             zip(name[start:stop], flags[start:stop])])
+    del where
+    graph.strings.extend(unique)
+    del unique
     offsets, chunks, total = _string_table(graph.strings)
     header = {
         "format": "leakbook-snapshot",

@@ -322,6 +322,27 @@ class CaptureTest(unittest.TestCase):
         self.assertIsNotNone(index)
         self.assertGreaterEqual(snap.columns["obj_length"][index], 100000)
 
+    def test_number_values_and_equal_values_share_an_entry(self):
+        digits = "1234567"
+        numbers = [int(digits), int(digits), -0.0, 0.0, 1.0, 1, 10 ** 40 - 1, -10 ** 40 + 1,
+                   10 ** 40, float("inf"), "".join(["lbtest ", "same text"]),
+                   "".join(["lbtest same ", "text"])]
+        self.assertIsNot(numbers[0], numbers[1])
+        self.assertIsNot(numbers[-1], numbers[-2])
+        snap = self.capture()
+        found = [snap.index_of(x) for x in numbers]
+        self.assertNotIn(None, found)
+        self.assertEqual([snap.value(i) for i in found],
+                         [digits, digits, "-0.0", "0.0", "1.0", "1", "9" * 40, "-" + "9" * 40,
+                          None, "inf", "lbtest same text", "lbtest same text"])
+        names = snap.columns["obj_name"]
+        self.assertEqual(names[found[0]], names[found[1]])
+        self.assertEqual(names[found[-1]], names[found[-2]])
+        self.assertEqual(len({names[i] for i in found[2:6]}), 4)  # -0.0, 0.0, 1.0 and 1 differ
+        for i in found:
+            self.assertEqual(snap.columns["obj_flags"][i] & leakbook.FLAG_VALUE,
+                             0 if snap.value(i) is None else leakbook.FLAG_VALUE)
+
     def test_values_none_stores_no_contents(self):
         secret = "hunter2-" + "x" * 7 + "-lbtest-secret"
         holder = {"password": secret, secret + "-as-key": 1, "blob": secret.encode() + b"!"}
