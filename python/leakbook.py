@@ -1173,10 +1173,12 @@ class _Graph(object):
             if i is None:
                 continue
             o = objs[i]
-            info = self.types.get(id(type(o)))
+            info = self.types.get(id(type(o)))  # None if another thread changed its class
+            if info is None or not (info.managed and info.generic):
+                continue
             edges = {}
             for e in range(self.edge_start[i], self.edge_start[i + 1]):
-                if self.edge_label[e] == self.sid_referent:
+                if self.edge_kind[e] == EDGE_OPAQUE and self.edge_label[e] == self.sid_referent:
                     edges.setdefault(id(objs[self.edge_target[e]]), []).append(e)
             want = set(edges)
             labels = {}
@@ -1560,12 +1562,13 @@ def _value_text(value):
 
 def _unique_values(value_list, base):
     """Equal values share one string table entry (many equal ints and strs are distinct objects).
-    Returns the distinct values and each value's string index (base + position)."""
+    Returns the distinct values and each value's string index (base + position). Floats are
+    compared by their text: -0.0, 0.0 and 0 are equal numbers but different values."""
     first = {}
     unique = []
     where = array.array("I")
     for value in value_list:
-        key = value if type(value) is not float else _FLOAT_REPR(value)  # -0.0 == 0 == 0.0
+        key = value if type(value) is not float else _FLOAT_REPR(value)
         found = first.get(key)
         if found is None:
             found = first[key] = base + len(unique)
@@ -1704,12 +1707,11 @@ def _full_layout(graph):
         strings[k] = "[%r]" % strings[k]
     unique, where = _unique_values(graph.value_list, len(strings))
     del graph.value_list[:]
-    name, flags = graph.name, graph.flags
-    step = 65536
-    for start in range(0, n, step):  # value entries now index the string table
-        stop = min(n, start + step)
-        name[start:stop] = array.array("I", [where[x] if f & FLAG_VALUE else x for x, f in
-                                             zip(name[start:stop], flags[start:stop])])
+    # Value entries of the name column, in walk order, now index the string table.
+    name = graph.name
+    has_value = map(FLAG_VALUE.__and__, graph.flags)
+    for i, found in zip(itertools.compress(itertools.count(), has_value), where):
+        name[i] = found
     del where
     graph.strings.extend(unique)
     del unique
