@@ -1419,10 +1419,11 @@ class _Graph(object):
         return found
 
     def release(self):
-        """Drop every reference to heap objects. The address column is built last from objs (a
-        column kept during the walk would cost 8 bytes per object at its peak), once the
-        index and the other lookups are freed."""
-        self.index.clear()
+        """Drop every reference to heap objects. The address column is built from the index's
+        keys (the ids in walk order, no new int per object) only once the strong references
+        and the other lookups are freed: a column kept during the walk, or built before those
+        are freed, would add 8 bytes per object to the peak."""
+        del self.objs[:]
         self.excluded.clear()
         self.types.clear()
         del self.held[:]
@@ -1432,9 +1433,9 @@ class _Graph(object):
         del self.unnamed[:]
         self.string_ids.clear()
         self.namespaces.clear()
-        if not len(self.address) and self.objs:
-            self.address = array.array("d", map(id, self.objs))
-        del self.objs[:]
+        if not len(self.address) and self.index:
+            self.address = array.array("d", self.index)
+        self.index.clear()
 
 
 # Names and values for the obj_name column: each returns (text, is_value, truncated).
