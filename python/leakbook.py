@@ -23,6 +23,7 @@ import gc
 import io
 import itertools
 import json
+import keyword
 import os
 import struct
 import sys
@@ -69,6 +70,8 @@ ROOT_OTHER = 5
 
 ALLOC_FRAMES = 8
 KEY_REPR_LIMIT = 200
+NAME_LIMIT = 100           # longer strings are not tried as attribute names
+POOL_TRIES = 3             # instances per type searched with every name of the heap's code
 INT_VALUE_DIGITS = 40
 
 _LITTLE = sys.byteorder == "little"
@@ -239,8 +242,67 @@ def _exact_name(module, qualname):
     return qualname
 
 
-def _key_repr(key):
-    """repr() of a dict key of an exact builtin atom type (or a tuple of them), else None."""
+_KEYWORDS = frozenset(keyword.kwlist)
+
+
+def _attribute_label(name):
+    """`.name`, or `.__dict__['a-b']` for a name that is not an identifier (set by setattr):
+    both evaluate to the attribute, the second also when it is stored inline."""
+    if name.isidentifier() and name not in _KEYWORDS:
+        return "." + name
+    return ".__dict__[%r]" % name
+
+
+def _slot_label(name):
+    """Slots have no __dict__; a slot named like a keyword is read with __getattribute__."""
+    if name.isidentifier() and name not in _KEYWORDS:
+        return "." + name
+    return ".__getattribute__(%r)" % name
+
+
+def _enum_key_repr(key):
+    """`sys.modules['m'].Color['RED']` for an enum member whose class is reachable by its module
+    and qualified name, else None. Only dicts are read, no attribute lookup runs."""
+    enum_module = sys.modules.get("enum")
+    if enum_module is None or type(enum_module) is not types.ModuleType:
+        return None
+    enum_base = _MODULE_DICT(enum_module).get("Enum")
+    cls = type(key)
+    if enum_base is None or cls is enum_base or not _one_of(enum_base, _mro(cls)):
+        return None
+    members = _class_dict(cls).get("_member_map_")
+    if type(members) is not dict:
+        return None
+    name = None
+    for member_name, member in _dict_items(members):
+        if member is key and type(member_name) is str:
+            name = member_name
+            break
+    try:
+        module_name = _TYPE_MODULE(cls)
+        qualname = _TYPE_QUALNAME(cls)
+    except Exception:
+        return None
+    if type(module_name) is not str or type(qualname) is not str or name is None:
+        return None
+    module = sys.modules.get(module_name)
+    if type(module) is not types.ModuleType:
+        return None
+    found = module
+    namespace = _MODULE_DICT(module)
+    for part in qualname.split("."):
+        found = namespace.get(part) if part.isidentifier() else None
+        if found is None or not issubclass(type(found), type):
+            return None
+        namespace = _class_dict(found)
+    if found is not cls:
+        return None
+    return "sys.modules[%r].%s[%r]" % (module_name, qualname, name)
+
+
+def _key_repr(key, enum_texts):
+    """An expression for a dict key: repr() of an exact builtin atom type (or a tuple of them),
+    an enum member by its class (enum_texts caches those by id), else None."""
     t = type(key)
     if t is str or t is bytes:
         if len(key) > KEY_REPR_LIMIT:
@@ -256,18 +318,28 @@ def _key_repr(key):
         if key != key or key in (float("inf"), float("-inf")):
             return None
         text = _FLOAT_REPR(key)
+    elif t is complex:
+        if any(part != part or part in (float("inf"), float("-inf"))
+               for part in (key.real, key.imag)):
+            return None
+        text = complex.__repr__(key)
     elif t is tuple:
         if len(key) > KEY_REPR_LIMIT:
             return None
         parts = []
         for item in key:
-            part = _key_repr(item)
+            part = _key_repr(item, enum_texts)
             if part is None:
                 return None
             parts.append(part)
         text = "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
     else:
-        return None
+        found = enum_texts.get(id(key))
+        if found is None or found[0] is not key:  # the member is held: its id stays its own
+            found = enum_texts[id(key)] = (key, _enum_key_repr(key))
+        text = found[1]
+        if text is None:
+            return None
     return text if len(text) <= KEY_REPR_LIMIT else None
 
 
@@ -301,6 +373,28 @@ def _size_function(t):
                     return base(obj) + (_GC_HEADER if gc.is_tracked(obj) else 0)
                 return size
     return lambda obj: object.__sizeof__(obj) + (_GC_HEADER if gc.is_tracked(obj) else 0)
+
+
+def _code_strings(code):
+    """Names and short str constants of a code object: the attribute names it may set
+    (`obj.name = ...` uses co_names, `setattr(obj, "a-b", ...)` a constant)."""
+    for name in code.co_names:
+        yield name
+    for const in code.co_consts:
+        if type(const) is str and 0 < len(const) <= NAME_LIMIT:
+            yield const
+
+
+def _descriptor_names(mro):
+    """Names the classes of an MRO define with a value whose type has __get__: reading such a
+    name on an instance could run it. Plain class values (defaults such as `cache = None`)
+    are safe, as an instance attribute of the same name hides them without a call."""
+    names = set()
+    for c in mro:
+        for key, value in _class_items(c):
+            if type(key) is str and _mro_lookup(type(value), "__get__") is not _MISSING:
+                names.add(key)
+    return frozenset(names)
 
 
 def _parameter_names(code):
@@ -528,7 +622,7 @@ class _TypeInfo(object):
 
     __slots__ = ("index", "kind", "size", "length", "name_kind", "name", "handler",
                  "slots", "dict_get", "managed", "generic", "learned", "candidates", "attrs",
-                 "misses")
+                 "misses", "unsafe", "pool_tries")
 
 
 class _Graph(object):
@@ -540,7 +634,8 @@ class _Graph(object):
         "edge_target", "edge_kind", "edge_label", "root_object", "root_kind", "root_label",
         "namespaces", "key_labels", "threads", "lru", "alloc_sites", "alloc_site_ids",
         "trace", "held", "sid_referent", "sid_dict_key", "sid_set_member", "sid_class",
-        "sid_dict", "sid_lru", "opaque",
+        "sid_dict", "sid_lru", "opaque", "enum_texts", "code_names", "unnamed", "value_list",
+        "key_label_sids",
     )
 
     def __init__(self, values, value_len, trace):
@@ -553,7 +648,15 @@ class _Graph(object):
         self.type_names = []
         self.strings = []
         self.string_ids = {}     # interned names and labels -> string index
+        # Values (str prefixes, and int and float objects turned into text only when the file is
+        # written: no str per number while the walk holds everything); obj_name indexes this
+        # list until the layout appends them, deduplicated, to the string table.
+        self.value_list = []
         self.key_labels = {}     # str dict key -> label string index
+        self.key_label_sids = array.array("I")  # string indices that hold a key, not its label
+        self.enum_texts = {}     # id(enum member used as a key) -> (member, expression or None)
+        self.code_names = {}     # names and short str constants of the code objects reached
+        self.unnamed = []        # indices of instances with inline attributes left unnamed
         self.namespaces = set()  # ids of module/class/instance dicts (labelled even with values="none")
         self.address = array.array("d")
         self.type_col = array.array("I")
@@ -697,6 +800,8 @@ class _Graph(object):
         info.candidates = []
         info.attrs = ()
         info.misses = 0
+        info.unsafe = frozenset()
+        info.pool_tries = 0
         if t is str:
             info.name_kind = _N_STR
         elif self.values != "none" and id(t) in _VALUE_NAMES:
@@ -745,7 +850,7 @@ class _Graph(object):
         for c in mro:
             for name, value in _class_items(c):
                 if type(value) is types.MemberDescriptorType and type(name) is str:
-                    slots.append((value.__get__, self.sid("." + name)))
+                    slots.append((value.__get__, self.sid(_slot_label(name))))
         info.slots = tuple(slots)
         found = _mro_lookup(t, "__dict__")
         if _one_of(type(found), (types.GetSetDescriptorType, types.MemberDescriptorType)):
@@ -760,18 +865,14 @@ class _Graph(object):
                 overrides = True
         info.generic = not overrides
         if info.managed and info.generic:
-            info.candidates = self.attribute_candidates(mro)
+            info.unsafe = _descriptor_names(mro)
+            info.candidates = self.attribute_candidates(mro, info.unsafe)
 
-    def attribute_candidates(self, mro):
-        """Likely instance attribute names: names used by the class's own code, minus anything
-        the class defines (reading those could run a descriptor)."""
+    def attribute_candidates(self, mro, unsafe):
+        """Likely instance attribute names: names and str constants (setattr) in the class's own
+        code, minus the class's descriptors (reading those would run them)."""
         names = []
         seen = set()
-        class_names = set()
-        for c in mro:
-            for key in _class_dict(c):
-                if type(key) is str:
-                    class_names.add(key)
         for c in mro:
             if not _TYPE_FLAGS(c) & _HEAPTYPE:
                 continue
@@ -787,8 +888,8 @@ class _Graph(object):
                     codes.append(value.__code__)
             while codes:
                 code = codes.pop()
-                for name in code.co_names:
-                    if name not in seen and name not in class_names and name.isidentifier():
+                for name in _code_strings(code):
+                    if name not in seen and name not in unsafe:
                         seen.add(name)
                         names.append(name)
                 codes.extend(k for k in code.co_consts if type(k) is types.CodeType)
@@ -797,7 +898,7 @@ class _Graph(object):
     def learn(self, info, name):
         """Remember an attribute name of this type; learned names are tried first."""
         if all(name != known for known, _sid in info.learned):
-            info.learned.append((name, self.sid("." + name)))
+            info.learned.append((name, self.sid(_attribute_label(name))))
             if name in info.candidates:
                 info.candidates.remove(name)
 
@@ -925,6 +1026,7 @@ class _Graph(object):
         return self.label_refs(gc.get_referents(o), labels, [])
 
     def code_edges(self, o, t, info):
+        self.code_names.update(dict.fromkeys(_code_strings(o)))
         return [(getattr(o, name), EDGE_SUFFIX, sid) for name, sid in info.attrs]
 
     def frame_edges(self, o, t, info):
@@ -991,7 +1093,8 @@ class _Graph(object):
             self.instance_dict(o, info, unlabelled, labels)
             unlabelled = [r for r in unlabelled if id(r) not in labels]
         if unlabelled and info.managed and info.generic:
-            self.inline_attributes(o, info, unlabelled, labels)
+            if self.inline_attributes(o, info, unlabelled, labels):
+                self.unnamed.append(self.index.get(id(o)))
         return self.label_refs(refs, labels, out)
 
     def instance_dict(self, o, info, unlabelled, labels):
@@ -1019,12 +1122,13 @@ class _Graph(object):
                 self.namespaces.add(id(d))
             if info.managed:
                 for key in list(dict.keys(d)):
-                    if type(key) is str and key.isidentifier():
+                    if type(key) is str and len(key) <= NAME_LIMIT and key not in info.unsafe:
                         self.learn(info, key)
 
     def inline_attributes(self, o, info, unlabelled, labels):
         """3.11+: attributes stored inline (no materialised __dict__) are referents without a
-        name; find the names by reading likely attribute names through the generic getattr."""
+        name; find the names by reading likely attribute names through the generic getattr.
+        Returns True when some referents are still unnamed."""
         want = {id(r) for r in unlabelled}
         for name, sid in info.learned:
             value = getattr(o, name, _MISSING)
@@ -1032,12 +1136,22 @@ class _Graph(object):
                 want.discard(id(value))
                 labels[id(value)] = sid
                 if not want:
-                    return
+                    return False
         # Types whose attribute names never show up among the candidates stop paying for them.
         if info.misses > 20:
-            return
+            return True
+        if not self.try_names(o, info, info.candidates, want, labels):
+            info.misses += 1
+        return bool(want)
+
+    def try_names(self, o, info, names, want, labels):
+        """Reads each name (never one of the class's descriptors) on o; a value among `want`
+        (ids) is labelled and its name learned. Returns whether any was found."""
         found = False
-        for name in list(info.candidates):
+        unsafe = info.unsafe
+        for name in list(names):
+            if name in unsafe:
+                continue
             value = getattr(o, name, _MISSING)
             if value is not _MISSING and id(value) in want:
                 want.discard(id(value))
@@ -1045,9 +1159,40 @@ class _Graph(object):
                 labels[id(value)] = info.learned[-1][1]
                 found = True
                 if not want:
-                    return
-        if not found:
-            info.misses += 1
+                    break
+        return found
+
+    def name_unnamed_attributes(self):
+        """After the walk: inline attributes that the class's own code does not name (set by
+        other functions, or by setattr) are searched among the names and str constants of every
+        code object the walk reached, on a few instances per type (names found are learned for
+        the others). Their `<referent>` edges are then relabelled."""
+        objs = self.objs
+        pool = list(self.code_names)
+        for i in self.unnamed:
+            if i is None:
+                continue
+            o = objs[i]
+            info = self.types.get(id(type(o)))  # None if another thread changed its class
+            if info is None or not (info.managed and info.generic):
+                continue
+            edges = {}
+            for e in range(self.edge_start[i], self.edge_start[i + 1]):
+                if self.edge_kind[e] == EDGE_OPAQUE and self.edge_label[e] == self.sid_referent:
+                    edges.setdefault(id(objs[self.edge_target[e]]), []).append(e)
+            want = set(edges)
+            labels = {}
+            try:
+                self.try_names(o, info, [name for name, _sid in info.learned], want, labels)
+                if want and info.pool_tries < POOL_TRIES:
+                    info.pool_tries += 1
+                    self.try_names(o, info, pool, want, labels)
+            except Exception:
+                continue
+            for target, sid in labels.items():
+                for e in edges[target]:
+                    self.edge_kind[e] = EDGE_SUFFIX
+                    self.edge_label[e] = sid
 
     def dict_edges(self, d, out):
         """Edges of a dict's keys and values, appended to out; returns the ids covered."""
@@ -1071,15 +1216,19 @@ class _Graph(object):
             else:
                 text = None
         else:
-            text = _key_repr(key)
+            text = _key_repr(key, self.enum_texts)
             if text is not None:
                 text = "[" + text + "]"
         if text is None:
             return EDGE_OPAQUE, self.sid("<value of key #%d>" % self.add(key))
-        sid = self.sid(text)
         if type(key) is str:
-            self.key_labels[key] = sid
-        return EDGE_SUFFIX, sid
+            # The walk keeps the key itself (a heap object it holds anyway) in the string table
+            # instead of a new str per distinct key; the layout turns it into `['key']`.
+            sid = self.key_labels[key] = len(self.strings)
+            self.strings.append(key)
+            self.key_label_sids.append(sid)
+            return EDGE_SUFFIX, sid
+        return EDGE_SUFFIX, self.sid(text)
 
     # -- the walk -------------------------------------------------------------------------------
 
@@ -1094,6 +1243,7 @@ class _Graph(object):
         obj = None
         self.run()
         self.edge_start.append(len(self.edge_target))
+        self.name_unnamed_attributes()
 
     def run(self):
         """Record every object from the first one not yet recorded to the end of objs, which
@@ -1226,17 +1376,18 @@ class _Graph(object):
         return visit
 
     def name_and_flags(self, o, info):
-        """Appends o's name or value to the name column; returns its FLAG_VALUE/TRUNCATED bits."""
-        strings = self.strings
+        """Appends o's name or value to the name column; returns its FLAG_VALUE/TRUNCATED bits.
+        A value's entry indexes value_list."""
+        values = self.value_list
         if info.name_kind == _N_STR:
             if self.values == "none":
                 self.name.append(NONE)
                 return 0
-            self.name.append(len(strings))
+            self.name.append(len(values))
             if len(o) > self.value_len:
-                strings.append(o[:self.value_len])
+                values.append(o[:self.value_len])
                 return FLAG_VALUE | FLAG_TRUNCATED
-            strings.append(o)
+            values.append(o)
             return FLAG_VALUE
         try:
             text, is_value, cut = info.name(o, self.value_len)
@@ -1246,8 +1397,8 @@ class _Graph(object):
             self.name.append(NONE)
             return 0
         if is_value:
-            self.name.append(len(strings))
-            strings.append(text)
+            self.name.append(len(values))
+            values.append(text)
             return FLAG_VALUE | (FLAG_TRUNCATED if cut else 0)
         self.name.append(self.sid(text))
         return 0
@@ -1268,18 +1419,23 @@ class _Graph(object):
         return found
 
     def release(self):
-        """Drop every reference to heap objects; build the address column from the index,
-        whose keys are the ids in walk order (cheaper than a column kept during the walk)."""
+        """Drop every reference to heap objects. The address column is built from the index's
+        keys (the ids in walk order, no new int per object) only once the strong references
+        and the other lookups are freed: a column kept during the walk, or built before those
+        are freed, would add 8 bytes per object to the peak."""
         del self.objs[:]
-        if not len(self.address) and self.index:
-            self.address = array.array("d", self.index)
-        self.index.clear()
         self.excluded.clear()
         self.types.clear()
         del self.held[:]
         self.key_labels.clear()
+        self.enum_texts.clear()
+        self.code_names.clear()
+        del self.unnamed[:]
         self.string_ids.clear()
         self.namespaces.clear()
+        if not len(self.address) and self.index:
+            self.address = array.array("d", self.index)
+        self.index.clear()
 
 
 # Names and values for the obj_name column: each returns (text, is_value, truncated).
@@ -1289,11 +1445,12 @@ def _bytes_value(o, limit):
     return repr(head), True, len(o) > limit
 
 
+_INT_VALUE_LIMIT = 10 ** INT_VALUE_DIGITS
+
+
 def _int_value(o, limit):
-    if o.bit_length() > 140:
-        return None, True, False
-    text = _INT_REPR(o)
-    return (text, True, False) if len(text.lstrip("-")) <= INT_VALUE_DIGITS else (None, True, False)
+    """The int itself (written as decimal text with the file) when it has at most 40 digits."""
+    return (o if -_INT_VALUE_LIMIT < o < _INT_VALUE_LIMIT else None), True, False
 
 
 def _bool_value(o, limit):
@@ -1301,7 +1458,7 @@ def _bool_value(o, limit):
 
 
 def _float_value(o, limit):
-    return _FLOAT_REPR(o), True, False
+    return o, True, False  # written as its repr() with the file
 
 
 def _str_subclass_value(o, limit):
@@ -1397,14 +1554,40 @@ class _Output(object):
 _DTYPES = {"d": "f64", "I": "u32", "B": "u8"}
 
 
+def _value_text(value):
+    """The text of a value entry: a str, or an exact int or float kept as the object."""
+    if type(value) is str:
+        return value
+    return _INT_REPR(value) if type(value) is int else _FLOAT_REPR(value)
+
+
+def _unique_values(value_list, base):
+    """Equal values share one string table entry (many equal ints and strs are distinct objects).
+    Returns the distinct values and each value's string index (base + position). Floats are
+    compared by their text: -0.0, 0.0 and 0 are equal numbers but different values."""
+    first = {}
+    unique = []
+    where = array.array("I")
+    for value in value_list:
+        key = value if type(value) is not float else _FLOAT_REPR(value)
+        found = first.get(key)
+        if found is None:
+            found = first[key] = base + len(unique)
+            unique.append(value)
+        where.append(found)
+    return unique, where
+
+
 def _string_table(strings):
-    """UTF-8 data of the strings (lone surrogates escaped), as chunks, and their offsets."""
+    """UTF-8 data of the strings (lone surrogates escaped; int and float values as their
+    decimal text), as chunks, and their offsets."""
     offsets = array.array("I", [0])
     chunks = []
     total = 0
     step = 65536
     for start in range(0, len(strings), step):
-        encoded = [s.encode("utf-8", "backslashreplace") for s in strings[start:start + step]]
+        encoded = [(s if type(s) is str else _value_text(s)).encode("utf-8", "backslashreplace")
+                   for s in strings[start:start + step]]
         for data in encoded:
             total += len(data)
             offsets.append(total)
@@ -1509,6 +1692,7 @@ def _capture_thread(job):
             job.extend(_full_layout(graph))
         finally:
             graph.release()
+            del graph.value_list[:], graph.strings[:]
     except BaseException as error:
         job[:] = [error]
     finally:
@@ -1519,6 +1703,19 @@ def _full_layout(graph):
     n = len(graph.type_col)
     e = len(graph.edge_target)
     r = len(graph.root_object)
+    strings = graph.strings
+    for k in graph.key_label_sids:
+        strings[k] = "[%r]" % strings[k]
+    unique, where = _unique_values(graph.value_list, len(strings))
+    del graph.value_list[:]
+    # Value entries of the name column, in walk order, now index the string table.
+    name = graph.name
+    has_value = map(FLAG_VALUE.__and__, graph.flags)
+    for i, found in zip(itertools.compress(itertools.count(), has_value), where):
+        name[i] = found
+    del where
+    graph.strings.extend(unique)
+    del unique
     offsets, chunks, total = _string_table(graph.strings)
     header = {
         "format": "leakbook-snapshot",

@@ -1,6 +1,7 @@
 """Capture agent tests on heaps built inside the test process (and scripts run by it)."""
 
 import collections
+import enum
 import functools
 import gc
 import json
@@ -54,11 +55,40 @@ def cached_square(n):
     return [n * n]
 
 
+class Bare(object):
+    """Its own code sets no attribute: fill_bare does."""
+
+
+def fill_bare(bare):
+    bare.contents = ["set by another function"]
+    bare.partner = Slotted()
+    setattr(bare, "odd-name", ["non-identifier attribute"])
+    setattr(bare, "class", ["keyword attribute"])
+    return bare
+
+
+class Defaulted(object):
+    items = None  # a class-level default that the instance attribute hides
+
+    def __init__(self):
+        self.items = ["instance value over a class default"]
+
+
+class Color(enum.Enum):
+    RED = 1
+    GREEN = 2
+
+
 MARKERS = [Marker(i) for i in range(300)]
 SLOTTED = Slotted()
 CLOSURE = make_closure()
 TABLE = {"user:42": ["dict value"], 42: ["int key value"], ("a", 1): ["tuple key value"]}
 KEYED = {"lbtest-key-%d" % i: i for i in range(1000)}
+BARE = fill_bare(Bare())
+DEFAULTED = Defaulted()
+ODD_KEYS = {None: ["none key"], 2.5: ["float key"], True: ["bool key"], b"raw": ["bytes key"],
+            ("t", (1, None)): ["nested tuple key"], 1 + 2j: ["complex key"],
+            Color.GREEN: ["enum key"], frozenset([1]): ["frozenset key"], float("nan"): ["nan key"]}
 
 
 class CaptureTest(unittest.TestCase):
@@ -136,6 +166,43 @@ class CaptureTest(unittest.TestCase):
         self.assertNotIn(dict, after)
         expression = self.assert_evaluates(snap, MARKERS[3].payload)
         self.assertTrue(expression.endswith("[3].payload"), expression)
+
+    def test_attributes_set_outside_the_class_are_named(self):
+        before = [type(r) for r in gc.get_referents(BARE)]
+        snap = self.capture()
+        self.assertEqual([type(r) for r in gc.get_referents(BARE)], before)
+        if sys.version_info >= (3, 11):
+            self.assertNotIn(dict, before)  # inline values, no __dict__ materialised
+        holder = snap.index_of(BARE)
+        labels = {snap.label_text(kind, label): target for target, kind, label in snap.edges(holder)
+                  if kind != leakbook.EDGE_OPAQUE}
+        if sys.version_info >= (3, 11):
+            defaulted = snap.index_of(DEFAULTED)
+            self.assertIn((snap.index_of(DEFAULTED.items), leakbook.EDGE_SUFFIX, ".items"),
+                          [(t, k, snap.label_text(k, l)) for t, k, l in snap.edges(defaulted)])
+            self.assertEqual(labels[".contents"], snap.index_of(BARE.contents))
+            self.assertEqual(labels[".partner"], snap.index_of(BARE.partner))
+        # Evaluating `.__dict__[...]` materialises the dict: these come last.
+        self.assert_evaluates(snap, BARE.partner.first, must_contain="partner")
+        self.assert_evaluates(snap, BARE.contents, must_contain="contents")
+        self.assert_evaluates(snap, DEFAULTED.items, must_contain="items")
+        self.assert_evaluates(snap, getattr(BARE, "odd-name"), must_contain="['odd-name']")
+        self.assert_evaluates(snap, getattr(BARE, "class"), must_contain="['class']")
+
+    def test_dict_keys_of_other_types(self):
+        snap = self.capture()
+        for key, text in ((None, "[None]"), (2.5, "[2.5]"), (True, "[True]"),
+                          (b"raw", "[b'raw']"), (("t", (1, None)), "[('t', (1, None))]"),
+                          (1 + 2j, "[(1+2j)]"), (Color.GREEN, "[sys.modules[%r].Color['GREEN']]" % MODULE)):
+            self.assert_evaluates(snap, ODD_KEYS[key], must_contain="['ODD_KEYS']" + text)
+        # Keys with no literal form: an opaque label naming the key object.
+        table = snap.index_of(ODD_KEYS)
+        for key, value in ODD_KEYS.items():
+            if type(key) in (frozenset, float) and key != 2.5:
+                edges = [(kind, snap.label_text(kind, label)) for target, kind, label
+                         in snap.edges(table) if target == snap.index_of(value)]
+                self.assertEqual(edges, [(leakbook.EDGE_OPAQUE,
+                                          "<value of key #%d>" % snap.index_of(key))])
 
     def test_frame_locals_of_another_thread(self):
         ready = threading.Event()
@@ -254,6 +321,27 @@ class CaptureTest(unittest.TestCase):
         index = snap.index_of(shared)
         self.assertIsNotNone(index)
         self.assertGreaterEqual(snap.columns["obj_length"][index], 100000)
+
+    def test_number_values_and_equal_values_share_an_entry(self):
+        digits = "1234567"
+        numbers = [int(digits), int(digits), -0.0, 0.0, 1.0, 1, 10 ** 40 - 1, -10 ** 40 + 1,
+                   10 ** 40, float("inf"), "".join(["lbtest ", "same text"]),
+                   "".join(["lbtest same ", "text"])]
+        self.assertIsNot(numbers[0], numbers[1])
+        self.assertIsNot(numbers[-1], numbers[-2])
+        snap = self.capture()
+        found = [snap.index_of(x) for x in numbers]
+        self.assertNotIn(None, found)
+        self.assertEqual([snap.value(i) for i in found],
+                         [digits, digits, "-0.0", "0.0", "1.0", "1", "9" * 40, "-" + "9" * 40,
+                          None, "inf", "lbtest same text", "lbtest same text"])
+        names = snap.columns["obj_name"]
+        self.assertEqual(names[found[0]], names[found[1]])
+        self.assertEqual(names[found[-1]], names[found[-2]])
+        self.assertEqual(len({names[i] for i in found[2:6]}), 4)  # -0.0, 0.0, 1.0 and 1 differ
+        for i in found:
+            self.assertEqual(snap.columns["obj_flags"][i] & leakbook.FLAG_VALUE,
+                             0 if snap.value(i) is None else leakbook.FLAG_VALUE)
 
     def test_values_none_stores_no_contents(self):
         secret = "hunter2-" + "x" * 7 + "-lbtest-secret"
