@@ -555,7 +555,8 @@ def _memory(scratch):
     tracing = None
     if _tracing():
         current, traced_peak = _tracemalloc.get_traced_memory()
-        tracing = {"current": current, "peak": traced_peak}
+        # tracemalloc's own bookkeeping: native memory that grows with every live traced block.
+        tracing = {"current": current, "peak": traced_peak, "overhead": _tracemalloc.get_tracemalloc_memory()}
     return {
         "rss": rss,
         "rss_peak": peak,

@@ -168,5 +168,9 @@ describe("query helpers on a planted series", { skip: !agentAvailable() && "capt
     const all = allocationSites(traced.series, { top: 1000 }).objects() as Row[];
     assert.ok(all.some((r) => r.site === rows[0].site), "the site is also listed without a type filter");
     assert.equal(allocationSites(series).numRows(), 0, "no sites without tracemalloc");
+    // tracemalloc's own memory is reported apart, so that RSS growth can be judged without it.
+    const overhead = memoryGap(traced.series).array("tracemalloc_overhead_bytes") as (number | null)[];
+    assert.ok(overhead.every((v) => v !== null && v > 0), `overhead ${overhead}`);
+    assert.ok((memoryGap(series).array("tracemalloc_overhead_bytes") as (number | null)[]).every((v) => v === null));
   });
 });

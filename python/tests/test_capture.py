@@ -465,6 +465,10 @@ class CommandLineTest(unittest.TestCase):
         self.assertEqual(len(blob), 1)
         site = sites[snap.columns["obj_alloc"][blob[0]]]
         self.assertEqual((site[0]["file"], site[0]["line"]), (script, 6))
+        traced = snap.header["memory"]["tracemalloc"]
+        # The 100 kB bytearray is traced; tracemalloc's own bookkeeping is counted apart from it.
+        self.assertGreaterEqual(traced["current"], 100000)
+        self.assertGreater(traced["overhead"], 0)
 
     def test_run_exit_code_and_missing_script(self):
         script = os.path.join(self.dir, "fail.py")

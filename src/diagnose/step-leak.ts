@@ -116,8 +116,11 @@ export function memoryStep(ctx: Context, pythonGrows: boolean): { step: StepResu
   const figures = `RSS ${dRss >= 0 ? "+" : ""}${formatBytes(dRss)}` +
     (dOverhead > 0 ? ` after leaving out tracemalloc's own +${formatBytes(dOverhead)}` : "") +
     `, Python objects ${dPython >= 0 ? "+" : ""}${formatBytes(dPython)}`;
-  const tracingNote = traced && dOverhead === 0
-    ? " tracemalloc was tracing, and its own bookkeeping (native memory, not in these snapshots) grows with every traced allocation."
+  // Under tracemalloc every allocation of the program and of each capture also costs native memory the snapshots do
+  // not see, so RSS is a weak signal there.
+  const tracingNote = traced
+    ? " tracemalloc was tracing: it makes every allocation, the captures' own included, cost extra native memory, so" +
+      " judge RSS on snapshots taken without it."
     : "";
   if (!rssGrows) {
     return { step: { ...base, status: "ok", answer: `RSS did not climb steadily beyond noise (${figures}).` }, candidates: [] };
@@ -146,7 +149,7 @@ export function memoryStep(ctx: Context, pythonGrows: boolean): { step: StepResu
     growthBytes: dRss,
     significant: true,
     library: false,
-    severity: pythonGrows ? "low" : undefined,
+    severity: pythonGrows || traced ? "low" : undefined,
   };
   return {
     step: {
