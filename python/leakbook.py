@@ -43,6 +43,13 @@ try:
     import resource
 except ImportError:  # pragma: no cover - Windows
     resource = None
+try:
+    # glibc's malloc_trim: after a capture, hands the walk's freed heap back to the OS so that the next
+    # snapshot's RSS shows the application, not what the last capture left behind.
+    import ctypes
+    _malloc_trim = ctypes.CDLL(None).malloc_trim
+except (ImportError, OSError, AttributeError):  # not glibc (macOS, musl, Windows) or no ctypes
+    _malloc_trim = None
 
 __all__ = ["snapshot", "start", "Recorder", "read_snapshot", "SnapshotError", "main"]
 
@@ -1822,6 +1829,8 @@ def snapshot(path=None, *, census=False, values="prefix", value_len=64):
         tracing = _tracing()
         options = {"census": bool(census), "values": values, "value_len": value_len,
                    "tracemalloc": tracing}
+        # Measured before the walk: the process as the application left it, not the capture's own peak.
+        memory = _memory(path + ".mallocstats")
         if census:
             started = time.time()
             clock = time.perf_counter()
@@ -1836,14 +1845,26 @@ def snapshot(path=None, *, census=False, values="prefix", value_len=64):
             sections = []
         else:
             header, sections, started, clock = _capture_full(values, value_len, tracing)
-        header["memory"] = _memory(path + ".mallocstats")
+        header["memory"] = memory
         meta = _meta(started, options, values)
         meta["sequence"] = _SEQUENCE[0]
         meta["duration_s"] = time.perf_counter() - clock
         header["meta"] = meta
         _SEQUENCE[0] += 1
-        _write_file(path, header, sections)
+        try:
+            _write_file(path, header, sections)
+        finally:
+            del header, sections
+            _give_back_memory()
         return path
+
+
+def _give_back_memory():
+    if _malloc_trim is not None:
+        try:
+            _malloc_trim(0)
+        except Exception:
+            pass
 
 
 def _report(message):
@@ -2004,8 +2025,14 @@ def type_totals(snap):
     for t, s in zip(snap["columns"]["obj_type"], snap["columns"]["obj_size"]):
         counts[t] += 1
         sizes[t] += s
-    return {names[i]: {"count": counts[i], "size": int(sizes[i])}
-            for i in range(len(names)) if counts[i]}
+    # Distinct classes can share a name (a class made in a function, once per call): summed by name.
+    totals = {}
+    for i in range(len(names)):
+        if counts[i]:
+            entry = totals.setdefault(names[i], {"count": 0, "size": 0})
+            entry["count"] += counts[i]
+            entry["size"] += int(sizes[i])
+    return totals
 
 
 def _info(path, as_json, out):
