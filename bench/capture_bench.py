@@ -17,8 +17,10 @@ before it is the capture's extra peak.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 AGENT_DIR = os.path.join(os.path.dirname(HERE), "python")
@@ -123,10 +125,13 @@ def main(argv):
         traced = int(argv[argv.index("--traced") + 1])
     if "--agent" in argv:
         agent_dir = os.path.abspath(argv[argv.index("--agent") + 1])
-    out_dir = os.environ.get("TMPDIR", "/tmp")
-    rows = [run_one(size, out_dir, agent_dir) for size in sizes]
-    census = [run_census(size, out_dir, agent_dir) for size in sizes]
-    traced_row = run_one(traced, out_dir, agent_dir, trace=True) if traced else None
+    out_dir = tempfile.mkdtemp(prefix="leakbook-bench-")  # the agent never replaces a file: start empty
+    try:
+        rows = [run_one(size, out_dir, agent_dir) for size in sizes]
+        census = [run_census(size, out_dir, agent_dir) for size in sizes]
+        traced_row = run_one(traced, out_dir, agent_dir, trace=True) if traced else None
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
     if as_json:
         print(json.dumps({"full": rows, "census": census, "traced": traced_row}, indent=1))
         return

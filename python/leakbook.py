@@ -18,6 +18,7 @@ import array
 import atexit
 import builtins
 import collections
+import errno
 import functools
 import gc
 import io
@@ -1606,8 +1607,9 @@ def _string_table(strings):
 def _write_file(path, header, sections):
     """sections: list of (name, dtype letter, list of arrays/bytes chunks, count)."""
     tmp = path + ".partial"
+    f = open(tmp, "xb")  # "x": a file of that name that is not ours is never replaced or removed
     try:
-        with open(tmp, "wb") as f:
+        with f:
             out = _Output(f)
             table = {}
             lengths = []
@@ -1642,13 +1644,31 @@ def _write_file(path, header, sections):
                 out.pad()
             total = out.pos + TRAILER_SIZE
             f.write(TRAILER_MAGIC + _TRAILER.pack(out.crc & 0xFFFFFFFF, 0, total))
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)
         except OSError:
             pass
         raise
+
+
+def _exists_error(path):
+    return FileExistsError(errno.EEXIST, "a file of that name exists; not replacing it", path)
+
+
+def _publish(tmp, path):
+    """Gives the finished file its name, never replacing a file that is already there."""
+    try:
+        os.link(tmp, path)  # atomic, and fails when path exists
+    except FileExistsError:
+        raise _exists_error(path)
+    except OSError:  # a file system without hard links
+        if os.path.lexists(path):
+            raise _exists_error(path)
+        os.rename(tmp, path)
+        return
+    os.unlink(tmp)
 
 
 def _capture_full(values, value_len, tracemalloc_on):
@@ -1826,6 +1846,8 @@ def snapshot(path=None, *, census=False, values="prefix", value_len=64):
             path = os.fspath(path)
             if os.path.isdir(path):
                 path = os.path.join(path, _default_name(kind))
+        if os.path.lexists(path):
+            raise _exists_error(path)
         tracing = _tracing()
         options = {"census": bool(census), "values": values, "value_len": value_len,
                    "tracemalloc": tracing}

@@ -100,8 +100,28 @@ class CaptureTest(unittest.TestCase):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def capture(self, **options):
-        path = leakbook.snapshot(os.path.join(self.dir, "snap.lbsnap"), **options)
-        return Loaded(path)
+        return Loaded(leakbook.snapshot(self.dir, **options))
+
+    def test_an_existing_file_is_never_replaced(self):
+        mine = os.path.join(self.dir, "mine.lbsnap")
+        with open(mine, "wb") as f:
+            f.write(b"the user's own file")
+        with self.assertRaises(FileExistsError):
+            leakbook.snapshot(mine)
+        # Nor is a file that happens to carry the name of the temporary file.
+        other = os.path.join(self.dir, "other.lbsnap")
+        with open(other + ".partial", "wb") as f:
+            f.write(b"not the agent's")
+        with self.assertRaises(FileExistsError):
+            leakbook.snapshot(other)
+        for path, content in ((mine, b"the user's own file"), (other + ".partial", b"not the agent's")):
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(), content)
+        self.assertFalse(os.path.exists(other))
+        # The default names never collide: two captures into one directory give two files.
+        first, second = leakbook.snapshot(self.dir), leakbook.snapshot(self.dir)
+        self.assertNotEqual(first, second)
+        self.assertTrue(os.path.exists(first) and os.path.exists(second))
 
     def assert_evaluates(self, snap, obj, root_ok=module_roots, must_contain=None):
         index = snap.index_of(obj)
