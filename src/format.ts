@@ -6,7 +6,7 @@ import { NONE, EDGE_INDEX, type Snapshot, type StringTable, type MemoryInfo, typ
 
 export const MAGIC = "LEAKBOOK";
 const TRAILER_MAGIC = "LBEND001";
-const TRAILER_LENGTH = 24;
+export const TRAILER_LENGTH = 24;
 const PREAMBLE_LENGTH = 16;
 export const SUPPORTED_VERSION = 1;
 
@@ -59,8 +59,11 @@ export class LazyStringTable implements StringTable {
   }
 }
 
-/** Parses an lbsnap file held in memory. The returned columns are views on `bytes` where alignment allows. */
-export function parseLbsnap(bytes: Uint8Array, source: string | null): Snapshot {
+/**
+ * Parses an lbsnap file held in memory. The returned columns are views on `bytes` where alignment allows.
+ * `bodyCrc`, when given, is the CRC-32 of everything before the trailer, computed by a reader as the bytes came in.
+ */
+export function parseLbsnap(bytes: Uint8Array, source: string | null, bodyCrc?: number): Snapshot {
   const name = describeSource(source);
   const fail = (what: string): never => {
     throw new SnapshotError(`${name}: ${what}`);
@@ -83,7 +86,7 @@ export function parseLbsnap(bytes: Uint8Array, source: string | null): Snapshot 
       : `corrupted (file is ${bytes.length} bytes, trailer says ${recordedLength})`);
   }
   const recordedCrc = view.getUint32(trailerAt + 8, true);
-  if (crc32(bytes.subarray(0, trailerAt)) !== recordedCrc) fail("corrupted (checksum mismatch)");
+  if ((bodyCrc ?? crc32(bytes.subarray(0, trailerAt))) !== recordedCrc) fail("corrupted (checksum mismatch)");
 
   const headerLength = view.getUint32(12, true);
   if (PREAMBLE_LENGTH + headerLength > trailerAt) fail("unreadable header (header length beyond end of file)");

@@ -1,8 +1,9 @@
 // Entry point for reading a snapshot from a path or bytes: reads the file with progress, detects the format
 // from its content and hands it to the lbsnap reader or the meliae importer.
 import { open, stat } from "node:fs/promises";
+import { crc32 } from "node:zlib";
 import { SnapshotError, describeSource } from "./errors.js";
-import { looksLikeLbsnap, parseLbsnap } from "./format.js";
+import { looksLikeLbsnap, parseLbsnap, TRAILER_LENGTH } from "./format.js";
 import { importMeliae, looksLikeMeliae } from "./meliae.js";
 import type { Snapshot } from "./snapshot.js";
 
@@ -44,16 +45,25 @@ export async function loadSnapshot(pathOrBytes: string | Uint8Array, opts: LoadO
       return await importMeliae(fileChunks(file, info.size, opts), path, info.mtimeMs / 1000);
     }
     if (format === null) throw new SnapshotError(`${path}: not a snapshot (neither a leakbook .lbsnap file nor a meliae dump)`);
-    // One preallocated buffer for the whole file: the sections become views on it, never copies.
+    // One preallocated buffer for the whole file: the sections become views on it, never copies. Reads run off
+    // the main thread, so each chunk's checksum is computed while the next chunk is being read.
     const bytes = new Uint8Array(new ArrayBuffer(info.size));
+    const read = (at: number) => file.read(bytes, at, Math.min(CHUNK, info.size - at), at).then((r) => r.bytesRead);
+    const body = info.size - TRAILER_LENGTH;
+    let crc = 0;
     let done = 0;
+    let next = read(0);
     while (done < info.size) {
-      const { bytesRead } = await file.read(bytes, done, Math.min(CHUNK, info.size - done), done);
+      const bytesRead = await next;
       if (bytesRead === 0) break;
+      const start = done;
       done += bytesRead;
+      if (done < info.size) next = read(done);
+      if (start < body) crc = crc32(bytes.subarray(start, Math.min(done, body)), crc);
       opts.onProgress?.(done, info.size);
     }
-    return parseLbsnap(done === info.size ? bytes : bytes.subarray(0, done), path);
+    const complete = done === info.size;
+    return parseLbsnap(complete ? bytes : bytes.subarray(0, done), path, complete && body > 0 ? crc : undefined);
   } finally {
     await file.close();
   }

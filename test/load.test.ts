@@ -70,6 +70,23 @@ test("damaged files are rejected with one line naming the file", async () => {
   await assert.rejects(loadSnapshot(join(dir, "missing.lbsnap")), /missing\.lbsnap: no such file/);
 });
 
+test("files read in several chunks are checksummed as they come in: a flipped byte in any chunk is caught", async () => {
+  const dir = tempDir();
+  const valid = join(dir, "large.lbsnap");
+  writeLbsnap(valid, synthesize(900_000, 1_300_000, 3)); // about 41 MB: three 16 MB read chunks
+  const bytes = readFileSync(valid);
+  assert.ok(bytes.length > 32 * 1024 * 1024, `${bytes.length} bytes`);
+  assert.equal((await loadSnapshot(valid)).objectCount, 900_000);
+  // The last chunk's bytes just before the trailer, then one in the middle of the second chunk.
+  for (const at of [bytes.length - 25, 16 * 1024 * 1024 + 12_345]) {
+    const damaged = Buffer.from(bytes);
+    damaged[at] ^= 0x40;
+    const path = join(dir, `flipped-${at}.lbsnap`);
+    writeFileSync(path, damaged);
+    await assert.rejects(loadSnapshot(path), /corrupted \(checksum mismatch\)/, `byte ${at}`);
+  }
+});
+
 test("format detection reads the content, not the name", () => {
   const enc = (s: string) => new TextEncoder().encode(s);
   assert.equal(detectFormat(enc("LEAKBOOK\x01\x00\x00\x00")), "lbsnap");
