@@ -253,19 +253,13 @@ def _exact_name(module, qualname):
 _KEYWORDS = frozenset(keyword.kwlist)
 
 
-def _attribute_label(name):
-    """`.name`, or `.__dict__['a-b']` for a name that is not an identifier (set by setattr):
-    both evaluate to the attribute, the second also when it is stored inline."""
+def _attribute_label(name, other=".__dict__[%r]"):
+    """`.name`, or for a name that is not an identifier or is a keyword (set by setattr) the
+    `other` form: `.__dict__['a-b']` evaluates also when the attribute is stored inline; slots
+    have no __dict__ and pass `.__getattribute__(%r)`."""
     if name.isidentifier() and name not in _KEYWORDS:
         return "." + name
-    return ".__dict__[%r]" % name
-
-
-def _slot_label(name):
-    """Slots have no __dict__; a slot named like a keyword is read with __getattribute__."""
-    if name.isidentifier() and name not in _KEYWORDS:
-        return "." + name
-    return ".__getattribute__(%r)" % name
+    return other % name
 
 
 def _enum_key_repr(key):
@@ -859,7 +853,7 @@ class _Graph(object):
         for c in mro:
             for name, value in _class_items(c):
                 if type(value) is types.MemberDescriptorType and type(name) is str:
-                    slots.append((value.__get__, self.sid(_slot_label(name))))
+                    slots.append((value.__get__, self.sid(_attribute_label(name, ".__getattribute__(%r)"))))
         info.slots = tuple(slots)
         found = _mro_lookup(t, "__dict__")
         if _one_of(type(found), (types.GetSetDescriptorType, types.MemberDescriptorType)):

@@ -8,7 +8,7 @@ import { loadSnapshot } from "./load.js";
 import { latestSnapshotPath } from "./series.js";
 import { graphOf } from "./analysis-cache.js";
 import { retainedByType, type HeapGraph } from "./graph.js";
-import { cycles } from "./queries/cycles.js";
+import { cycles, type CycleRow } from "./queries/cycles.js";
 import { findObject, shortestPaths } from "./paths.js";
 import { ROOT_UNREACHABLE, type Snapshot } from "./snapshot.js";
 import { formatAddress, formatBytes, formatCount, formatDuration } from "./units.js";
@@ -110,12 +110,6 @@ function runAnalysis(snap: Snapshot): { graph: HeapGraph; ms: number } {
   return { graph, ms: performance.now() - started };
 }
 
-/** A row of the cycles() query table (docs/queries.md). */
-interface CycleRow {
-  members: number; types: string; shallow_bytes: number; retained_bytes: number; has_module: boolean; has_class: boolean;
-  entry_address: number; entry_type: string; path: string;
-}
-
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 async function summaryCommand(positionals: string[], values: Record<string, string | boolean | undefined>): Promise<void> {
@@ -197,7 +191,7 @@ async function summaryCommand(positionals: string[], values: Record<string, stri
   if (cycleRows.length === 0) out.push("  none");
   for (const c of cycleRows) {
     out.push(`  ${formatCount(c.members)} objects, ${formatBytes(c.retained)} retained: ${c.types}`);
-    out.push(`      held by ${c.path}`);
+    out.push(`      held by ${c.path ?? "(no path from a root)"}`);
   }
   out.push("", "Timings  " + Object.entries(timings).map(([k, ms]) => `${k} ${formatDuration(ms)}`).join(", "));
   process.stdout.write(out.join("\n") + "\n");

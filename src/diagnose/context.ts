@@ -27,6 +27,11 @@ export function makeContext(snaps: Snapshot[]): Context {
  * Modules that belong to Python itself or to leakbook: no `__file__` (built-in and frozen modules), a file under
  * a `lib/pythonX.Y` directory outside site-packages, or the agent module. `__main__` never is.
  */
+/** The capture agent's own module (`python/leakbook.py`, imported as `leakbook`). */
+function isAgentModule(name: string): boolean {
+  return name === "leakbook" || name.startsWith("leakbook.");
+}
+
 function libraryModules(snap: Snapshot): Set<string> {
   const out = new Set<string>();
   const moduleType = snap.types.indexOf("builtins.module");
@@ -37,7 +42,7 @@ function libraryModules(snap: Snapshot): Set<string> {
     const file = attribute(snap, i, "__file__");
     const path = file === NONE ? "" : objectName(snap, file);
     const stdlib = /[\\/]lib[\\/]python\d+(\.\d+)?[\\/]/i.test(path) && !/[\\/](site|dist)-packages[\\/]/.test(path);
-    if (file === NONE || stdlib || name === "leakbook" || name.startsWith("leakbook.")) out.add(name);
+    if (file === NONE || stdlib || isAgentModule(name)) out.add(name);
   }
   return out;
 }
@@ -80,7 +85,7 @@ export function heldByLibrary(ctx: Context, i: number): boolean {
  */
 export function heldByAgent(ctx: Context, i: number): boolean {
   const module = rootModule(ctx, i);
-  return module === "leakbook" || (module !== null && module.startsWith("leakbook."));
+  return module !== null && isAgentModule(module);
 }
 
 /** A type defined by a standard-library module or a built-in type ("builtins.dict", "enum.EnumType"). */

@@ -1,6 +1,6 @@
 // Step 5, "do cycles or two-way trees keep things alive?": reference cycles grouped by their type mix and counted
 // in every snapshot, parent/child pairs that point at each other, and the single handle that keeps a group alive.
-import { bidirectionalLinks, cycles } from "../queries/cycles.js";
+import { bidirectionalLinks, cycles, type CycleRow } from "../queries/cycles.js";
 import { typeTotals } from "../queries/types.js";
 import { formatBytes, formatCount } from "../units.js";
 import { heldByLibrary, isLibraryType, objectAt, type Context } from "./context.js";
@@ -16,7 +16,6 @@ const CYCLE_ROWS = 2000;
 /** Member types that mark a cycle as a class's own structure. */
 const CLASS_PARTS = new Set(["type", "getset_descriptor", "member_descriptor", "wrapper_descriptor", "method_descriptor"]);
 
-interface CycleRow { members: number; types: string; retained_bytes: number; entry_address: number; entry_type: string; path: string | null }
 interface LinkRow { parent_type: string; child_link: string; child_type: string; parent_link: string; pairs: number; example_address: number; example_path: string | null }
 
 /** "app.Node×37, list×37" -> "app.Node, list": cycles of one shape share their type set, whatever their size. */

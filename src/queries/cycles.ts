@@ -37,6 +37,12 @@ function componentsWithoutClassEdges(snap: Snapshot): SccResult {
   return found;
 }
 
+/** A row of the cycles() table. */
+export interface CycleRow {
+  id: number; members: number; types: string; shallow_bytes: number; retained_bytes: number; has_module: boolean;
+  has_class: boolean; entry_address: number; entry_type: string; path: string | null; retained: string;
+}
+
 /**
  * cycles(snap, { top = 20, minMembers = 2, structural = true }): strongly connected groups of objects (reference
  * cycles), largest retained size first. References from an instance to its class are left out (see
@@ -88,7 +94,7 @@ export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: nu
   }
   return tableOf(
     ["id", "members", "types", "shallow_bytes", "retained_bytes", "has_module", "has_class", "entry_address", "entry_type", "path", "retained"],
-    chosen.map((c, k) => ({
+    chosen.map((c, k): CycleRow => ({
       id: c,
       members: members[c],
       types: [...mix[k].entries()].sort((a, b) => b[1] - a[1])
