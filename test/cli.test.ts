@@ -38,6 +38,13 @@ leakbook.snapshot(path)
 print(json.dumps({'path': path, 'list': id(DATA['key'])}))
 `;
 
+test("the bin runs by itself, as `npx leakbook` runs it (executable, with its shebang)", () => {
+  const result = spawnSync(CLI, ["--help"], { encoding: "utf8", timeout: 60_000 });
+  assert.equal(result.error, undefined, `${CLI}: ${result.error?.message}`);
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /diagnose/);
+});
+
 test("--help describes the program and each command", () => {
   const program = leakbook("--help");
   assert.equal(program.status, 0);
