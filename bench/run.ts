@@ -22,6 +22,8 @@ interface Measurement {
   readMs: number;
   loadMs: number;
   phases: Record<string, number>;
+  /** milliseconds from the start of analyze() (or the previous step) to the end of each step it reports */
+  steps: Record<string, number>;
   analysisMs: number;
   rss: number;
   peakRss: number;
@@ -40,7 +42,16 @@ async function measure(file: string, label: string): Promise<void> {
   const snap = await loadSnapshot(file);
   const loadMs = performance.now() - started;
   started = performance.now();
-  const g = analyze(snap);
+  const steps: Record<string, number> = {};
+  let stepStart = started;
+  const g = analyze(snap, {
+    onProgress: (phase, done, total) => {
+      if (done !== total || phase in steps) return;
+      const now = performance.now();
+      steps[phase] = now - stepStart;
+      stepStart = now;
+    },
+  });
   const t0 = performance.now();
   retainedByType(g);
   const t1 = performance.now();
@@ -50,7 +61,7 @@ async function measure(file: string, label: string): Promise<void> {
   gc();
   const result: Measurement = {
     file, label, objects: snap.objectCount, edges: snap.edgeCount, fileBytes: statSync(file).size, readMs, loadMs,
-    phases: { ...g.timings, byType: t1 - t0, cycleList: t2 - t1 }, analysisMs, rss: process.memoryUsage().rss,
+    phases: { ...g.timings, byType: t1 - t0, cycleList: t2 - t1 }, steps, analysisMs, rss: process.memoryUsage().rss,
     peakRss: process.resourceUsage().maxRSS * 1024,
   };
   process.stdout.write(JSON.stringify(result) + "\n");
@@ -134,6 +145,15 @@ function table(rows: Measurement[]): string {
   return lines.join("\n");
 }
 
+/** The steps analyze() reports through onProgress, each as the time since the previous one ended. */
+function stepTable(rows: Measurement[]): string {
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r.steps)))];
+  const header = ["snapshot", ...names.map((name) => `${name} ms`)];
+  const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
+  for (const r of rows) lines.push(`| ${[r.label, ...names.map((name) => (name in r.steps ? ms(r.steps[name]) : ""))].join(" | ")} |`);
+  return lines.join("\n");
+}
+
 async function main(args: string[]): Promise<void> {
   if (args[0] === "--measure") return measure(args[1], args[2]);
   const quick = args.includes("--quick");
@@ -155,7 +175,8 @@ async function main(args: string[]): Promise<void> {
       rows.push(row);
       if (!keep) rmSync(file);
     }
-    process.stdout.write(`Command: npm run bench${quick ? " -- --quick" : ""}\n\n${table(rows)}\n`);
+    process.stdout.write(`Command: npm run bench${quick ? " -- --quick" : ""}\n\n${table(rows)}\n\n`);
+    process.stdout.write(`Steps of analyze(), each timed from the end of the one before:\n\n${stepTable(rows)}\n`);
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
     else process.stderr.write(`snapshots kept in ${dir}\n`);

@@ -6,10 +6,11 @@
 // - the semidominator loop's forest keeps a node's two fields (ancestor, best semidominator on the path)
 //   side by side, 8 bytes a node, so a path-compression step touches one cache line per node;
 // - predecessors by DFS number are gathered from the caller's reverse graph (which the heap graph keeps
-//   anyway) in one sweep, instead of a second counting sort of every edge;
+//   anyway; see predecessorsByNumber), instead of a second counting sort of every edge;
 // - the DFS from the roots runs Tarjan's algorithm in Pearce's form: one object-indexed word holds "not
 //   seen", the DFS number while the node is open, then its component, so each edge costs one random read.
 // Scratch arrays double up where their lifetimes allow (noted where it happens).
+import type { Predecessors } from "./edge-passes.js";
 import { DONE_BASE } from "./scc.js";
 
 export interface DominatorInput {
@@ -17,10 +18,10 @@ export interface DominatorInput {
   edgeStart: Uint32Array;
   edgeTarget: Uint32Array;
   /**
-   * The reverse CSR (sources of object o's incoming edges: revSource[revStart[o] .. revStart[o+1]-1]), asked
-   * for once, after the DFS, so that it can be built meanwhile.
+   * Predecessors of every node by DFS number (`predecessorsByNumber` in edge-passes.ts), asked for once, after
+   * the DFS, with each object's DFS number: the reverse graph they come from can be built meanwhile.
    */
-  reverse: () => { revStart: Uint32Array; revSource: Uint32Array };
+  predecessors: (dfnOf: Uint32Array) => Predecessors;
 }
 
 export interface DominatorResult {
@@ -40,9 +41,19 @@ export interface DominatorResult {
 }
 
 /**
+ * The strongly connected components the DFS finds: `scc` (zeroed, a word per object) receives each reached
+ * object's component as DONE_BASE - id, and `cyclic` (zeroed, a byte per object) 1 for the members of
+ * components of two or more objects.
+ */
+export interface ComponentArrays {
+  scc: Uint32Array;
+  cyclic: Uint8Array;
+}
+
+/**
  * Asked once everything `roots` reach has been explored: `reached[o] !== 0` iff object o was reached, and the
- * caller's `scc` array holds their components (DONE_BASE - id, ids 0 .. components - 1). Returns further
- * roots, after giving every object not reached its component.
+ * caller's component arrays hold their components (ids 0 .. components - 1). Returns further roots, after
+ * giving every object not reached its component.
  */
 export type MoreRoots = (reached: Uint32Array, components: number) => Uint32Array;
 
@@ -73,19 +84,20 @@ interface Search {
   components: number;
   /** the XOR of the words the search read ahead of need, kept so that the compiler keeps those reads */
   touched: number;
+  cyclic: Uint8Array;
 }
 
 /**
  * `roots` are explored first, then the roots `moreRoots` returns; every object must end up reached.
- * The DFS from `roots` also runs Tarjan's algorithm, filling `scc` (zeroed, one word per object) for
- * everything it reaches, which saves a separate pass over the heap. `stepBudget` bounds Semi-NCA's climbing
+ * The DFS from `roots` also runs Tarjan's algorithm, filling the component arrays for everything it reaches,
+ * which saves a separate pass over the heap. `stepBudget` bounds Semi-NCA's climbing
  * steps before the bucket pass takes over (default 8 (n + 1) + 2^20; tests pass 0 to exercise the fallback).
  */
 export function dominatorTree(
   g: DominatorInput,
   roots: Uint32Array,
   moreRoots: MoreRoots,
-  scc: Uint32Array,
+  components: ComponentArrays,
   onProgress?: (step: string, done: number, total: number) => void,
   stepBudget?: number,
 ): DominatorResult {
@@ -103,10 +115,12 @@ export function dominatorTree(
   vertex[1] = n;
   const search: Search = {
     edgeStart: g.edgeStart, edgeTarget: g.edgeTarget, vertex, nodes: words, stack: spareA, open: spareB,
-    next: 2, components: 0, touched: 0,
+    next: 2, components: 0, touched: 0, cyclic: components.cyclic,
   };
+  const { scc } = components;
   depthFirst(search, roots, scc, true, scc);
-  const dfnOf = new Uint32Array(n); // 0 = not reached yet
+  // 0 = not reached yet. Shared memory, so that a helper thread can gather predecessors with it.
+  const dfnOf = new Uint32Array(new SharedArrayBuffer(4 * n));
   for (let w = 2; w < search.next; w++) dfnOf[vertex[w]] = w;
   const extraRoots = moreRoots(dfnOf, search.components);
   depthFirst(search, extraRoots, dfnOf, false, scc);
@@ -123,8 +137,7 @@ export function dominatorTree(
   for (let w = 1; w < size; w++) forest[2 * w + ANCESTOR] = parent[w];
   const semi = words.subarray(3 * size, 4 * size);
 
-  const { revStart, revSource } = g.reverse();
-  const { predStart, preds } = predecessorsByNumber(n, revStart, revSource, dfnOf);
+  const { predStart, preds } = g.predecessors(dfnOf);
   onProgress?.("predecessors", n, n);
   const N = n + 1;
   const compressStack = spareA;
@@ -148,23 +161,6 @@ export function dominatorTree(
   for (let w = 2; w <= N; w++) idom[vertex[w]] = vertex[idomDfn[w]];
   const narrow = idomDfn === spareA ? spareB : spareA;
   return { idom, order: vertex, idomByNumber: idomDfn, extraRoots, scratch: { wide: words, narrow } };
-}
-
-/**
- * Predecessors of every node by DFS number, gathered from the reverse graph in object order: the reverse
- * graph is then read sequentially and every random access (a DFS number, a destination slice) is independent
- * of the others, so the processor overlaps their cache misses. The main loop reads the result in order.
- */
-function predecessorsByNumber(n: number, revStart: Uint32Array, revSource: Uint32Array, dfnOf: Uint32Array) {
-  const predStart = new Uint32Array(n + 3);
-  for (let o = 0; o < n; o++) predStart[dfnOf[o] + 1] = revStart[o + 1] - revStart[o];
-  for (let w = 2; w <= n + 1; w++) predStart[w + 1] += predStart[w];
-  const preds = new Uint32Array(revSource.length);
-  for (let o = 0; o < n; o++) {
-    let k = predStart[dfnOf[o]];
-    for (let r = revStart[o], end = revStart[o + 1]; r < end; r++) preds[k++] = dfnOf[revSource[r]];
-  }
-  return { predStart, preds };
 }
 
 /**
@@ -262,7 +258,7 @@ function evaluate(forest: Uint32Array, label: Uint32Array | null, v: number, lin
  * once the component closes, a value no lowlink comparison can pick.
  */
 function depthFirst(s: Search, starts: Uint32Array, seen: Uint32Array, tarjan: boolean, scc: Uint32Array): void {
-  const { edgeStart, edgeTarget, vertex, nodes, stack, open } = s;
+  const { edgeStart, edgeTarget, vertex, nodes, stack, open, cyclic } = s;
   let next = s.next;
   let openTop = 0;
   let components = s.components;
@@ -320,10 +316,12 @@ function depthFirst(s: Search, starts: Uint32Array, seen: Uint32Array, tarjan: b
       if (!tarjan) continue;
       if (low === w) {
         const id = DONE_BASE - components++;
+        const several = open[openTop - 1] !== w; // w is the component's first member on the stack
         let x;
         do {
           x = open[--openTop];
           scc[vertex[x]] = id;
+          if (several) cyclic[vertex[x]] = 1;
         } while (x !== w);
       } else {
         const parent = stack[depth - 1]; // low < w, so w is not the start and has a parent on the stack

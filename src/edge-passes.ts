@@ -1,6 +1,6 @@
-// The two whole-graph passes of the analysis that need only the forward edges and write into arrays they are
-// given: the reverse graph and the breadth-first search. Both run either on the main thread or on the helper
-// thread (graph-helper.ts), which is why they allocate none of their results.
+// The whole-graph passes of the analysis that can run on either thread and write into arrays they are given:
+// the reverse graph, the predecessors by DFS number (in two halves, one per thread) and the breadth-first
+// search. They run on the main thread or on the helper thread (graph-helper.ts).
 import { NONE } from "./snapshot.js";
 
 export interface ReverseGraph {
@@ -40,6 +40,67 @@ export function reverseEdges(n: number, edgeStart: Uint32Array, edgeTarget: Uint
       revEdge[slot] = k;
     }
   }
+}
+
+/** Predecessors of every node by DFS number w: preds[predStart[w] .. predStart[w + 1] - 1], as DFS numbers. */
+export interface Predecessors {
+  predStart: Uint32Array;
+  preds: Uint32Array;
+}
+
+/**
+ * Where each DFS number's predecessors start (`predStart`, n + 3 words: DFS numbers run 1 .. n + 1), from the
+ * reverse graph's in-degrees. The predecessors themselves are then gathered by `gatherPredecessors`.
+ */
+export function predecessorStarts(n: number, revStart: Uint32Array, dfnOf: Uint32Array, predStart: Uint32Array): void {
+  for (let o = 0; o < n; o++) predStart[dfnOf[o] + 1] = revStart[o + 1] - revStart[o];
+  for (let w = 2; w <= n + 1; w++) predStart[w + 1] += predStart[w];
+}
+
+/**
+ * Fills the predecessors of objects from .. to - 1 (each object's own slice of `preds`, so two threads can
+ * fill two ranges at once). Gathered in object order, the reverse graph is read sequentially and every random
+ * access (a DFS number, a destination slice) is independent of the others, so the processor overlaps their
+ * cache misses; the semidominator loop then reads the result in order.
+ */
+export function gatherPredecessors(
+  from: number,
+  to: number,
+  reverse: { revStart: Uint32Array; revSource: Uint32Array },
+  dfnOf: Uint32Array,
+  out: Predecessors,
+): void {
+  const { revStart, revSource } = reverse;
+  const { predStart, preds } = out;
+  for (let o = from; o < to; o++) {
+    let k = predStart[dfnOf[o]];
+    for (let r = revStart[o], end = revStart[o + 1]; r < end; r++) preds[k++] = dfnOf[revSource[r]];
+  }
+}
+
+/** All predecessors by DFS number, on the calling thread. */
+export function predecessorsByNumber(
+  n: number,
+  reverse: { revStart: Uint32Array; revSource: Uint32Array },
+  dfnOf: Uint32Array,
+): Predecessors {
+  const out = { predStart: new Uint32Array(n + 3), preds: new Uint32Array(reverse.revSource.length) };
+  predecessorStarts(n, reverse.revStart, dfnOf, out.predStart);
+  gatherPredecessors(0, n, reverse, dfnOf, out);
+  return out;
+}
+
+/** The object that splits the reverse graph's edges into two halves of about equal size. */
+export function halfwayObject(n: number, revStart: Uint32Array): number {
+  const half = revStart[n] / 2;
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (revStart[mid] < half) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**

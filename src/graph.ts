@@ -1,13 +1,17 @@
 // The heap graph engine: reverse adjacency, unreachable objects, dominator tree, retained sizes,
 // breadth-first distances from the roots and strongly connected components, all in typed arrays.
-// On large heaps a helper thread (graph-helper.ts) builds the reverse graph during the DFS and runs the
-// breadth-first search during the rest of the dominator work; otherwise both run on the calling thread.
+// On large heaps a helper thread (graph-helper.ts) builds the reverse graph during the DFS, gathers half of
+// the dominator search's predecessors and runs the breadth-first search during the rest of the dominator
+// work; otherwise all of it runs on the calling thread.
 import {
   ROOT_BUILTINS, ROOT_GARBAGE, ROOT_LAST_EXC, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD, type Snapshot,
 } from "./snapshot.js";
 import { dominatorTree } from "./dominators.js";
-import { breadthFirst, reverseEdges, reverseGraphArrays, type ReverseGraph } from "./edge-passes.js";
-import { GraphHelper } from "./graph-helper.js";
+import {
+  breadthFirst, gatherPredecessors, halfwayObject, predecessorsByNumber, predecessorStarts, reverseEdges,
+  reverseGraphArrays, type ReverseGraph,
+} from "./edge-passes.js";
+import { GraphHelper, sharedWords } from "./graph-helper.js";
 import { assignComponents, DONE_BASE } from "./scc.js";
 
 export interface HeapGraph {
@@ -33,6 +37,8 @@ export interface HeapGraph {
   /** Strongly connected component id per object, and count of components. */
   scc: Uint32Array;
   sccCount: number;
+  /** 1 for the members of components of two or more objects (a member of a one-object cycle, a self-loop, has 0). */
+  cyclic: Uint8Array;
   /** Per type index: instances, shallow bytes, and retained bytes of the outermost instances (see retainedByType). */
   typeCount: Float64Array;
   typeShallow: Float64Array;
@@ -48,8 +54,9 @@ export interface HeapGraph {
 export interface AnalyzeOptions {
   onProgress?: (phase: string, done: number, total: number) => void;
   /**
-   * Let a helper thread build the reverse graph and run the breadth-first search beside the dominator search
-   * on heaps of PARALLEL_FROM objects or more (default true). Results are the same either way.
+   * Let a helper thread build the reverse graph, gather half of the predecessors and run the breadth-first
+   * search beside the dominator search on heaps of PARALLEL_FROM objects or more (default true). Results are
+   * the same either way.
    */
   threads?: boolean;
 }
@@ -88,41 +95,51 @@ function analyzeWith(
 
   progress?.("dominators", 0, n);
   const scc = new Uint32Array(n);
+  const cyclic = new Uint8Array(n);
   let sccCount = 0;
   let unreachable = new Uint32Array(0);
   let cyclesMs = 0;
   let reverse: ReverseGraph | null = null;
+  let starts = new Uint32Array(0);
   const roots = rootsByPreference(snap);
   const dom = dominatorTree(
     {
       objectCount: n, edgeStart, edgeTarget,
-      // Asked for after the DFS: the helper has been building it meanwhile.
-      reverse: () => {
+      // Asked for after the DFS: the helper has been building the reverse graph meanwhile, and gathers half.
+      predecessors: (dfnOf) => {
         const started = performance.now();
         progress?.("reverse", 0, n);
         reverse = helper?.reverse() ?? null;
+        const helped = reverse !== null;
         if (reverse === null) {
           reverse = reverseGraphArrays(n, edgeStart[n], (length) => new Uint32Array(length));
           reverseEdges(n, edgeStart, edgeTarget, reverse);
         }
         progress?.("reverse", n, n);
         timings.reverse = performance.now() - started;
-        return reverse;
+        if (!helped) return predecessorsByNumber(n, reverse, dfnOf);
+        const work = { starts, dfnOf, predStart: sharedWords(n + 3), preds: sharedWords(edgeStart[n]), from: 0, to: n };
+        predecessorStarts(n, reverse.revStart, dfnOf, work.predStart);
+        work.from = halfwayObject(n, reverse.revStart);
+        helper!.postWork(work);
+        gatherPredecessors(0, work.from, reverse, dfnOf, work);
+        if (!helper!.gathered()) gatherPredecessors(work.from, n, reverse, dfnOf, work);
+        return work;
       },
     },
     snap.rootObject,
     (reached, components) => {
       const started = performance.now();
       unreachable = collectUnreached(reached);
-      sccCount = components + assignComponents(edgeStart, edgeTarget, scc, unreachable, components);
+      sccCount = components + assignComponents(edgeStart, edgeTarget, scc, unreachable, components, cyclic);
       for (let i = 0; i < n; i++) scc[i] = DONE_BASE - scc[i];
       const extra = sourceComponents(unreachable, scc, sccCount, edgeStart, edgeTarget);
-      helper?.postStarts(concat(roots, extra));
+      starts = concat(roots, extra);
       cyclesMs = performance.now() - started;
       return extra;
     },
-    scc,
-    (_step, done, total) => progress?.("dominators", done, total),
+    { scc, cyclic },
+    (step, done, total) => progress?.(`dominators: ${step}`, done, total),
   );
   const { idom, order, idomByNumber, extraRoots, scratch } = dom;
   const { revStart, revSource, revEdge } = reverse!;
@@ -141,7 +158,7 @@ function analyzeWith(
   if (tree === null) {
     tree = { distance: new Uint32Array(n), bfsEdge: new Uint32Array(n) };
     // The DFS order is no longer needed: its words serve as the queue.
-    breadthFirst(n, edgeStart, edgeTarget, concat(roots, extraRoots), order, tree);
+    breadthFirst(n, edgeStart, edgeTarget, starts, order, tree);
   }
   const { distance, bfsEdge } = tree;
   timings.paths = lap();
@@ -149,7 +166,7 @@ function analyzeWith(
 
   return {
     snap, revStart, revSource, revEdge, unreachable, extraRoots, idom, retained, distance, bfsEdge,
-    scc, sccCount, ...byType, timings,
+    scc, sccCount, cyclic, ...byType, timings,
   };
 }
 
@@ -336,21 +353,32 @@ function hasSelfLoop(snap: Snapshot, o: number): boolean {
 export function cycles(g: HeapGraph, opts: { minMembers?: number; top?: number } = {}): Cycle[] {
   const minMembers = opts.minMembers ?? 1;
   const top = opts.top ?? 100;
-  const { snap, scc, idom, retained } = g;
+  const { snap, scc, cyclic, idom, retained } = g;
   const n = snap.objectCount;
+  // The candidates, in index order: members of components of two or more (marked by the analysis, so that
+  // most objects cost a sequential read here, not a lookup by component) and objects with a self-loop.
+  const isCandidate = (o: number) => cyclic[o] === 1 || (minMembers <= 1 && hasSelfLoop(snap, o));
   const members = new Uint32Array(g.sccCount);
-  for (let o = 0; o < n; o++) members[scc[o]]++;
+  let count = 0;
+  for (let o = 0; o < n; o++) {
+    if (isCandidate(o)) {
+      members[scc[o]]++;
+      count++;
+    }
+  }
+  const candidates = new Uint32Array(count);
+  for (let o = 0, j = 0; j < count; o++) if (isCandidate(o)) candidates[j++] = o;
 
-  // One sweep finds the qualifying components and their retained sizes. A member's dominator subtree counts
-  // unless its immediate dominator is in the same component: any member dominated by another member has its
-  // immediate dominator inside the component too, so the subtrees counted are disjoint and cover everything
-  // the component dominates. A one-member component qualifies only through a self-loop of that member.
+  // Retained size per qualifying component. A member's dominator subtree counts unless its immediate
+  // dominator is in the same component: any member dominated by another member has its immediate dominator
+  // inside the component too, so the subtrees counted are disjoint and cover everything the component
+  // dominates.
   const qualifies = new Uint8Array(g.sccCount);
   const retainedOf = new Float64Array(g.sccCount);
-  for (let o = 0; o < n; o++) {
+  for (let k = 0; k < count; k++) {
+    const o = candidates[k];
     const c = scc[o];
-    const m = members[c];
-    if (m < minMembers || (m === 1 && !hasSelfLoop(snap, o))) continue;
+    if (members[c] < minMembers) continue;
     qualifies[c] = 1;
     const d = idom[o];
     if (d === n || scc[d] !== c) retainedOf[c] += retained[o];
@@ -370,9 +398,9 @@ export function cycles(g: HeapGraph, opts: { minMembers?: number; top?: number }
   });
   const fill = memberStart.slice(0, chosen.length);
   const memberList = new Uint32Array(memberStart[chosen.length]);
-  for (let o = 0; o < n; o++) {
-    const i = slot[scc[o]];
-    if (i >= 0) memberList[fill[i]++] = o;
+  for (let k = 0; k < count; k++) {
+    const i = slot[scc[candidates[k]]];
+    if (i >= 0) memberList[fill[i]++] = candidates[k];
   }
   const perType = new Uint32Array(snap.types.length);
   return chosen.map((c, i) => {

@@ -45,22 +45,38 @@ export async function loadSnapshot(pathOrBytes: string | Uint8Array, opts: LoadO
       return await importMeliae(fileChunks(file, info.size, opts), path, info.mtimeMs / 1000);
     }
     if (format === null) throw new SnapshotError(`${path}: not a snapshot (neither a leakbook .lbsnap file nor a meliae dump)`);
-    // One preallocated buffer for the whole file: the sections become views on it, never copies. Reads run off
-    // the main thread, so each chunk's checksum is computed while the next chunk is being read.
-    const bytes = new Uint8Array(new ArrayBuffer(info.size));
-    const read = (at: number) => file.read(bytes, at, Math.min(CHUNK, info.size - at), at).then((r) => r.bytesRead);
+    // One preallocated buffer for the whole file: the sections become views on it, never copies. The buffer is
+    // shared memory so that analyze()'s helper thread reads the edge sections in place instead of a copy.
+    // Reads run off the main thread, two at a time (most of a read's time goes into the kernel giving the
+    // buffer fresh pages, and two threads do that faster than one); each chunk's checksum is computed, in
+    // order, while later chunks are being read.
+    const bytes = new Uint8Array(new SharedArrayBuffer(info.size));
+    const reads: Promise<{ start: number; end: number }>[] = [];
+    let requested = 0;
+    const request = () => {
+      if (requested >= info.size) return;
+      const start = requested;
+      const length = Math.min(CHUNK, info.size - start);
+      requested += length;
+      reads.push(file.read(bytes, start, length, start).then((r) => ({ start, end: start + r.bytesRead })));
+    };
+    request();
+    request();
     const body = info.size - TRAILER_LENGTH;
     let crc = 0;
     let done = 0;
-    let next = read(0);
-    while (done < info.size) {
-      const bytesRead = await next;
-      if (bytesRead === 0) break;
-      const start = done;
-      done += bytesRead;
-      if (done < info.size) next = read(done);
-      if (start < body) crc = crc32(bytes.subarray(start, Math.min(done, body)), crc);
-      opts.onProgress?.(done, info.size);
+    try {
+      while (reads.length > 0) {
+        const { start, end } = await reads.shift()!;
+        done = end;
+        // A short read means the file shrank while being read: the rest is not used.
+        if (end - start < Math.min(CHUNK, info.size - start)) break;
+        request();
+        if (start < body) crc = crc32(bytes.subarray(start, Math.min(end, body)), crc);
+        opts.onProgress?.(done, info.size);
+      }
+    } finally {
+      await Promise.allSettled(reads); // no read may still be writing when the file is closed
     }
     const complete = done === info.size;
     return parseLbsnap(complete ? bytes : bytes.subarray(0, done), path, complete && body > 0 ? crc : undefined);

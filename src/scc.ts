@@ -11,7 +11,8 @@ export const DONE_BASE = 0xfffffffe;
 /**
  * Assigns components to the objects in `starts` that have none yet (`scc[o] === 0`), numbering them from
  * `firstId` in the order they complete (sinks first). `starts` must hold every object without a component
- * that they reach (its length bounds the stacks). Returns the number of components assigned.
+ * that they reach (its length bounds the stacks). With `cyclic`, the members of components of two or more
+ * objects get a 1 there. Returns the number of components assigned.
  */
 export function assignComponents(
   edgeStart: Uint32Array,
@@ -19,6 +20,7 @@ export function assignComponents(
   scc: Uint32Array,
   starts: Uint32Array,
   firstId: number,
+  cyclic?: Uint8Array,
 ): number {
   // scc[o] during the pass: 0 = unvisited; small numbers = visit index (lowered to the lowest index
   // reachable); DONE_BASE - k = member of component k.
@@ -62,11 +64,14 @@ export function assignComponents(
       if (isRoot[depth]) {
         index--;
         const own = scc[v];
+        const before = pendingTop;
         while (pendingTop > 0 && own <= scc[pending[pendingTop - 1]]) {
           scc[pending[--pendingTop]] = done;
+          if (cyclic) cyclic[pending[pendingTop]] = 1;
           index--;
         }
         scc[v] = done;
+        if (cyclic && pendingTop < before) cyclic[v] = 1;
         done--;
       } else {
         pending[pendingTop++] = v;

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { analyze, cycles, PARALLEL_FROM, retainedByType, type HeapGraph } from "../src/graph.js";
 import { stronglyConnected } from "../src/scc.js";
 import { dominatorTree } from "../src/dominators.js";
+import { predecessorsByNumber } from "../src/edge-passes.js";
 import { GraphHelper } from "../src/graph-helper.js";
 import { NONE, type Snapshot } from "../src/snapshot.js";
 import { makeSnapshot, type EdgeSpec } from "./helpers/make-snapshot.js";
@@ -102,9 +103,12 @@ function checkAgainstNaive(snap: Snapshot, g: HeapGraph, label: string): void {
   const components = new Set<number>();
   for (let a = 0; a < n; a++) {
     components.add(g.scc[a]);
+    let partners = 0;
     for (let b = 0; b < n; b++) {
       assert.equal(g.scc[a] === g.scc[b], a === b || ref.mutual(a, b), `${label}: scc of ${a} and ${b}`);
+      if (b !== a && ref.mutual(a, b)) partners++;
     }
+    assert.equal(g.cyclic[a], partners > 0 ? 1 : 0, `${label}: ${a} is in a component of two or more`);
   }
   assert.equal(g.sccCount, components.size, `${label}: scc count`);
   // The standalone pass (used for filtered graphs) finds the same partition.
@@ -163,9 +167,13 @@ test("Lengauer–Tarjan's bucket pass (Semi-NCA's fallback) finds the same domin
   for (let seed = 20001; seed <= 21500; seed++) {
     const snap = randomSnapshot(seededRandom(seed), seed % 3 === 0 ? 150 : 40);
     const g = analyze(snap);
-    const input = { objectCount: snap.objectCount, edgeStart: snap.edgeStart, edgeTarget: snap.edgeTarget, reverse: () => g };
+    const input = {
+      objectCount: snap.objectCount, edgeStart: snap.edgeStart, edgeTarget: snap.edgeTarget,
+      predecessors: (dfnOf: Uint32Array) => predecessorsByNumber(snap.objectCount, g, dfnOf),
+    };
     // A step budget of 0 makes Semi-NCA give up at its first climbing step.
-    const { idom } = dominatorTree(input, snap.rootObject, () => g.extraRoots, new Uint32Array(snap.objectCount), undefined, 0);
+    const components = { scc: new Uint32Array(snap.objectCount), cyclic: new Uint8Array(snap.objectCount) };
+    const { idom } = dominatorTree(input, snap.rootObject, () => g.extraRoots, components, undefined, 0);
     assert.deepEqual([...idom], [...g.idom], `seed ${seed}`);
   }
 });
@@ -194,12 +202,17 @@ test("a long dominator chain with many shared objects below it (Semi-NCA's quadr
 test("with the helper thread (large heaps) the analysis is the same as on one thread", () => {
   const snap = bigRandomSnapshot(PARALLEL_FROM + 50_000, 3 * PARALLEL_FROM);
   const alone = analyze(snap, { threads: false });
-  // Count the runs in which the helper delivered both of its results.
-  const { reverse, breadthFirst } = GraphHelper.prototype;
+  // Count the runs in which the helper delivered all three of its results.
+  const { reverse, gathered, breadthFirst } = GraphHelper.prototype;
   let delivered = 0;
   GraphHelper.prototype.reverse = function () {
     const result = reverse.call(this);
     if (result !== null) delivered++;
+    return result;
+  };
+  GraphHelper.prototype.gathered = function () {
+    const result = gathered.call(this);
+    if (result) delivered++;
     return result;
   };
   GraphHelper.prototype.breadthFirst = function () {
@@ -209,8 +222,8 @@ test("with the helper thread (large heaps) the analysis is the same as on one th
   };
   try {
     // A helper that has not started by the time its results are needed leaves the work to the calling
-    // thread, so try a few times for a run in which it did both parts.
-    for (let run = 0; run < 5 && delivered < 2; run++) {
+    // thread, so try a few times for a run in which it did all three parts.
+    for (let run = 0; run < 5 && delivered < 3; run++) {
       delivered = 0;
       const helped = analyze(snap);
       for (const key of ["revStart", "revSource", "revEdge", "unreachable", "extraRoots", "idom", "retained", "distance", "bfsEdge", "scc", "typeRetained"] as const) {
@@ -219,9 +232,9 @@ test("with the helper thread (large heaps) the analysis is the same as on one th
       assert.deepEqual(cycles(helped), cycles(alone));
     }
   } finally {
-    Object.assign(GraphHelper.prototype, { reverse, breadthFirst });
+    Object.assign(GraphHelper.prototype, { reverse, gathered, breadthFirst });
   }
-  assert.equal(delivered, 2, "the helper thread delivered the reverse graph and the breadth-first tree in one of 5 runs");
+  assert.equal(delivered, 3, "the helper thread delivered the reverse graph, its half of the predecessors and the breadth-first tree in one of 5 runs");
 });
 
 const chain = (n: number, closed: boolean) => {
