@@ -57,6 +57,51 @@ export interface ComponentArrays {
  */
 export type MoreRoots = (reached: Uint32Array, components: number) => Uint32Array;
 
+/** The working arrays of dominatorTree, all zeroed; allocated by the caller if it wants them in shared memory. */
+export interface DominatorArrays {
+  /** DFS number -> object (n + 2 words) */
+  vertex: Uint32Array;
+  /**
+   * 4 (n + 2) words, 4 a node: the DFS's fields, then the forest (2 words a node), the labels of the bucket
+   * pass and the semidominators.
+   */
+  words: Uint32Array;
+  /**
+   * Two more arrays of n + 2 words, each with a succession of uses: `spareA` is the DFS stack, then the
+   * path-compression stack, then the immediate dominators (or the bucket heads of the fallback); `spareB` is
+   * Tarjan's stack, then the DFS parents, then (in the fallback) bucket links and immediate dominators.
+   */
+  spareA: Uint32Array;
+  spareB: Uint32Array;
+  /** object -> DFS number (n words; 0 = not reached yet), then the immediate dominators */
+  dfnOf: Uint32Array;
+  /** n + 2 bytes: 1 for the DFS numbers of roots */
+  isRoot: Uint8Array;
+}
+
+export function dominatorArrays(
+  n: number,
+  words: (length: number) => Uint32Array = (length) => new Uint32Array(length),
+  bytes: (length: number) => Uint8Array = (length) => new Uint8Array(length),
+): DominatorArrays {
+  const size = n + 2;
+  return {
+    vertex: words(size), words: words(4 * size), spareA: words(size), spareB: words(size), dfnOf: words(n),
+    isRoot: bytes(size),
+  };
+}
+
+export interface DominatorOptions {
+  /** the working arrays, if the caller allocated them */
+  arrays?: DominatorArrays;
+  onProgress?: (step: string, done: number, total: number) => void;
+  /**
+   * Bounds Semi-NCA's climbing steps before the bucket pass takes over (default 8 (n + 1) + 2^20; tests pass
+   * 0 to exercise the fallback).
+   */
+  stepBudget?: number;
+}
+
 // Fields of node w in the DFS's array, at 4 * w + field.
 const PARENT = 0;
 const CURSOR = 1; // next edge to scan
@@ -90,28 +135,19 @@ interface Search {
 /**
  * `roots` are explored first, then the roots `moreRoots` returns; every object must end up reached.
  * The DFS from `roots` also runs Tarjan's algorithm, filling the component arrays for everything it reaches,
- * which saves a separate pass over the heap. `stepBudget` bounds Semi-NCA's climbing
- * steps before the bucket pass takes over (default 8 (n + 1) + 2^20; tests pass 0 to exercise the fallback).
+ * which saves a separate pass over the heap.
  */
 export function dominatorTree(
   g: DominatorInput,
   roots: Uint32Array,
   moreRoots: MoreRoots,
   components: ComponentArrays,
-  onProgress?: (step: string, done: number, total: number) => void,
-  stepBudget?: number,
+  opts: DominatorOptions = {},
 ): DominatorResult {
   const n = g.objectCount;
   const size = n + 2; // DFS numbers 1 (virtual root) .. n + 1
-  const vertex = new Uint32Array(size);
-  // 4 words a node: the DFS's fields, then the forest (2 words a node), the labels of the bucket pass and
-  // the semidominators.
-  const words = new Uint32Array(4 * size);
-  // Two more arrays of a word a node, each with a succession of uses: `spareA` is the DFS stack, then the
-  // path-compression stack, then the immediate dominators (or the bucket heads of the fallback); `spareB` is
-  // Tarjan's stack, then the DFS parents, then (in the fallback) bucket links and immediate dominators.
-  const spareA = new Uint32Array(size);
-  const spareB = new Uint32Array(size);
+  const { onProgress, stepBudget } = opts;
+  const { vertex, words, spareA, spareB, dfnOf, isRoot } = opts.arrays ?? dominatorArrays(n);
   vertex[1] = n;
   const search: Search = {
     edgeStart: g.edgeStart, edgeTarget: g.edgeTarget, vertex, nodes: words, stack: spareA, open: spareB,
@@ -119,8 +155,6 @@ export function dominatorTree(
   };
   const { scc } = components;
   depthFirst(search, roots, scc, true, scc);
-  // 0 = not reached yet. Shared memory, so that a helper thread can gather predecessors with it.
-  const dfnOf = new Uint32Array(new SharedArrayBuffer(4 * n));
   for (let w = 2; w < search.next; w++) dfnOf[vertex[w]] = w;
   const extraRoots = moreRoots(dfnOf, search.components);
   depthFirst(search, extraRoots, dfnOf, false, scc);
@@ -128,7 +162,6 @@ export function dominatorTree(
   onProgress?.("dfs", n, n);
 
   // Roots have the virtual root (DFS number 1) as a predecessor.
-  const isRoot = new Uint8Array(size);
   for (let i = 0; i < roots.length; i++) isRoot[dfnOf[roots[i]]] = 1;
   for (let i = 0; i < extraRoots.length; i++) isRoot[dfnOf[extraRoots[i]]] = 1;
   const parent = spareB; // kept apart: linking overwrites the forest's copy

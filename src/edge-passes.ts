@@ -1,6 +1,7 @@
 // The whole-graph passes of the analysis that can run on either thread and write into arrays they are given:
-// the reverse graph, the predecessors by DFS number (in two halves, one per thread) and the breadth-first
-// search. They run on the main thread or on the helper thread (graph-helper.ts).
+// the reverse graph, the predecessors by DFS number and the columns by DFS number (both by ranges, so that
+// two threads can share them) and the breadth-first search. They run on the main thread or on the helper
+// thread (graph-helper.ts).
 import { NONE } from "./snapshot.js";
 
 export interface ReverseGraph {
@@ -58,8 +59,8 @@ export function predecessorStarts(n: number, revStart: Uint32Array, dfnOf: Uint3
 }
 
 /**
- * Fills the predecessors of objects from .. to - 1 (each object's own slice of `preds`, so two threads can
- * fill two ranges at once). Gathered in object order, the reverse graph is read sequentially and every random
+ * Fills the predecessors of objects from .. to - 1 (each object's own slice of `preds`, so that two threads
+ * can fill two ranges at once). Gathered in object order, the reverse graph is read sequentially and every random
  * access (a DFS number, a destination slice) is independent of the others, so the processor overlaps their
  * cache misses; the semidominator loop then reads the result in order.
  */
@@ -78,29 +79,27 @@ export function gatherPredecessors(
   }
 }
 
-/** All predecessors by DFS number, on the calling thread. */
-export function predecessorsByNumber(
-  n: number,
-  reverse: { revStart: Uint32Array; revSource: Uint32Array },
-  dfnOf: Uint32Array,
-): Predecessors {
-  const out = { predStart: new Uint32Array(n + 3), preds: new Uint32Array(reverse.revSource.length) };
-  predecessorStarts(n, reverse.revStart, dfnOf, out.predStart);
-  gatherPredecessors(0, n, reverse, dfnOf, out);
-  return out;
+/** The snapshot's size and type columns, read in DFS order into arrays by DFS number (index w - 2 for w). */
+export interface ColumnsByNumber {
+  /** DFS number -> object */
+  order: Uint32Array;
+  size: Float64Array;
+  type: Uint32Array;
+  sizeOut: Float64Array;
+  typeOut: Uint32Array;
 }
 
-/** The object that splits the reverse graph's edges into two halves of about equal size. */
-export function halfwayObject(n: number, revStart: Uint32Array): number {
-  const half = revStart[n] / 2;
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (revStart[mid] < half) lo = mid + 1;
-    else hi = mid;
+/**
+ * Fills the columns by DFS number for DFS numbers from + 2 .. to + 1. The reads are at random, so this is a
+ * pass of its own (run on the helper thread while the main thread is busy) rather than part of a later one.
+ */
+export function columnsByNumber(from: number, to: number, c: ColumnsByNumber): void {
+  const { order, size, type, sizeOut, typeOut } = c;
+  for (let i = from; i < to; i++) {
+    const o = order[i + 2];
+    sizeOut[i] = size[o];
+    typeOut[i] = type[o];
   }
-  return lo;
 }
 
 /**

@@ -1,24 +1,38 @@
-// A helper thread for analyze() on large heaps. The reverse graph, half of the predecessors by DFS number and
-// the breadth-first search need only the forward edges (and the DFS numbers), so they run beside the
-// dominator search instead of before and after it: the reverse graph during the DFS, then the helper's half
-// of the predecessors while the main thread gathers the other half, then the search during the
-// semidominator loop. The helper reads the edge arrays in shared memory (in place when the snapshot was
-// loaded from a file, else a copy) and allocates its results itself in shared memory (so that their
-// first-touch page faults happen on its thread). The threads meet through Atomics on a small control array
-// and messages on a port read with receiveMessageOnPort, so analyze() stays synchronous. Whatever the helper
-// cannot do (it did not start in time, it failed, threads are unavailable), the main thread does itself.
+// A helper thread for analyze() on large heaps. Several passes need only the forward edges and, later, the
+// DFS order, so they run beside the dominator search instead of before and after it: the reverse graph
+// during the DFS; then, shared with the main thread chunk by chunk, the predecessors by DFS number; then,
+// while the main thread runs the semidominator loop, the size and type columns by DFS number (for the
+// retained sizes) and the breadth-first search. In between, the helper touches the pages of the main
+// thread's working arrays ahead of their use, so that the page faults of fresh memory are taken on its
+// thread. Everything the threads share is in shared memory: the edge arrays (in place when the snapshot was
+// loaded from a file, else a copy), the main thread's working arrays and the helper's results. The threads
+// meet through Atomics on a small control array and messages on a port read with receiveMessageOnPort, so
+// analyze() stays synchronous. Whatever the helper cannot do (it did not start in time, it failed, threads
+// are unavailable), the main thread does itself.
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
-import type { BreadthFirstTree, Predecessors, ReverseGraph } from "./edge-passes.js";
+import type { BreadthFirstTree, ColumnsByNumber, Predecessors, ReverseGraph } from "./edge-passes.js";
 
 // Control words and their values.
 export const STATE = 0; // IDLE until the helper claims the work (RUNNING) or the main thread withdraws it (CANCELLED)
 export const REVERSE = 1; // PENDING, DONE or FAILED
 export const WORK = 2; // 0 until the main thread posts the rest of the work (POSTED) or gives up on it (ABANDONED)
-export const GATHER = 3; // PENDING, DONE or FAILED
-export const SEARCH = 4; // PENDING, DONE or FAILED
+export const SEARCH = 3; // PENDING, DONE or FAILED
+export const WANTED = 4; // 1 once the main thread waits for the reverse graph: first touches stop until later
+export const BROKEN = 5; // 1 once the helper has failed: the main thread does what is left, and redoes shared loops
 export const IDLE = 0, RUNNING = 1, CANCELLED = 2;
 export const PENDING = 0, DONE = 1, FAILED = 2;
 export const POSTED = 1, ABANDONED = -1;
+
+/** A loop both threads work on: control[next] is the next index to claim, control[done] counts indices done. */
+export interface SharedLoop {
+  next: number;
+  done: number;
+}
+export const GATHER_LOOP: SharedLoop = { next: 6, done: 7 };
+export const BY_NUMBER_LOOP: SharedLoop = { next: 8, done: 9 };
+const CONTROL_WORDS = 10;
+/** Indices claimed at a time: small enough to balance the threads, large enough to make claims rare. */
+const CHUNK = 1 << 16;
 const START_WAIT_MS = 250;
 
 export interface HelperData {
@@ -28,6 +42,15 @@ export interface HelperData {
   edgeTarget: Uint32Array;
   /** the helper's end of the channel: results go out on it, the rest of the work comes in on it */
   port: MessagePort;
+  /** shared memory of the main thread's, to touch before building the reverse graph and after it */
+  touchEarly: SharedArrayBuffer[];
+  touchLate: SharedArrayBuffer[];
+}
+
+/** Arrays in shared memory whose pages the helper touches ahead of their use, in order. */
+export interface FirstTouch {
+  early: ArrayBufferView[];
+  late: ArrayBufferView[];
 }
 
 /** What the main thread hands over once the DFS is done: all arrays in shared memory. */
@@ -35,9 +58,8 @@ export interface HelperWork extends Predecessors {
   /** the breadth-first search's starts, in order */
   starts: Uint32Array;
   dfnOf: Uint32Array;
-  /** the helper gathers the predecessors of objects from .. to - 1 */
-  from: number;
-  to: number;
+  /** the columns by DFS number to fill, when the snapshot's columns are in shared memory */
+  byNumber: ColumnsByNumber | null;
 }
 
 /** The words themselves when they live in shared memory (a snapshot loaded from a file), else a shared copy. */
@@ -53,18 +75,33 @@ export function sharedWords(length: number): Uint32Array {
   return new Uint32Array(new SharedArrayBuffer(4 * length));
 }
 
+/** Works on chunks of [0, total) claimed from the loop's counter until none is left. */
+export function runShared(control: Int32Array, loop: SharedLoop, total: number, body: (from: number, to: number) => void): void {
+  for (;;) {
+    const from = Atomics.add(control, loop.next, CHUNK);
+    if (from >= total) return;
+    const to = Math.min(from + CHUNK, total);
+    body(from, to);
+    if (Atomics.add(control, loop.done, to - from) + (to - from) >= total) Atomics.notify(control, loop.done);
+  }
+}
+
 export class GraphHelper {
   private constructor(private readonly control: Int32Array, private readonly port: MessagePort) {}
 
   /** Starts the helper on the edges; null when no thread can be started. */
-  static start(n: number, edgeStart: Uint32Array, edgeTarget: Uint32Array): GraphHelper | null {
+  static start(n: number, edgeStart: Uint32Array, edgeTarget: Uint32Array, touch: FirstTouch): GraphHelper | null {
     const { port1, port2 } = new MessageChannel();
+    const buffers = (views: ArrayBufferView[]) =>
+      views.map((view) => view.buffer).filter((buffer): buffer is SharedArrayBuffer => buffer instanceof SharedArrayBuffer);
     const data: HelperData = {
-      control: new Int32Array(new SharedArrayBuffer(20)),
+      control: new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS)),
       n,
       edgeStart: shared(edgeStart.subarray(0, n + 1)),
       edgeTarget: shared(edgeTarget.subarray(0, edgeStart[n])),
       port: port2,
+      touchEarly: buffers(touch.early),
+      touchLate: buffers(touch.late),
     };
     try {
       const worker = new Worker(new URL("./graph-worker.js", import.meta.url), { workerData: data, transferList: [port2] });
@@ -87,21 +124,31 @@ export class GraphHelper {
     // A thread takes some tens of milliseconds to start; one that is not up after a while is not waited for.
     Atomics.wait(control, STATE, IDLE, START_WAIT_MS);
     if (Atomics.compareExchange(control, STATE, IDLE, CANCELLED) === IDLE) return null;
+    Atomics.store(control, WANTED, 1);
     Atomics.wait(control, REVERSE, PENDING);
     return Atomics.load(control, REVERSE) === DONE ? (receiveMessageOnPort(this.port)?.message as ReverseGraph) : null;
   }
 
-  /** Hands the helper its half of the predecessors and the search's starts (after reverse() returned a graph). */
+  /** Hands the helper the rest of its work (after reverse() returned a graph). */
   postWork(work: HelperWork): void {
     this.port.postMessage(work);
     Atomics.store(this.control, WORK, POSTED);
     Atomics.notify(this.control, WORK);
   }
 
-  /** Waits for the helper's half of the predecessors: false if it failed (the main thread must gather it). */
-  gathered(): boolean {
-    Atomics.wait(this.control, GATHER, PENDING);
-    return Atomics.load(this.control, GATHER) === DONE;
+  /**
+   * Works on a shared loop beside the helper and returns once all of it is done; if the helper fails, does
+   * all of it again (each index's work writes the same words whoever does it).
+   */
+  share(loop: SharedLoop, total: number, body: (from: number, to: number) => void): void {
+    const { control } = this;
+    runShared(control, loop, total, body);
+    for (;;) {
+      const done = Atomics.load(control, loop.done);
+      if (done >= total) return;
+      if (Atomics.load(control, BROKEN) === 1) return body(0, total);
+      Atomics.wait(control, loop.done, done, 50); // timed: a failing helper may notify between the loads and the wait
+    }
   }
 
   /** The breadth-first tree, waiting for the helper; null when the main thread must search itself. */

@@ -6,12 +6,12 @@
 import {
   ROOT_BUILTINS, ROOT_GARBAGE, ROOT_LAST_EXC, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD, type Snapshot,
 } from "./snapshot.js";
-import { dominatorTree } from "./dominators.js";
+import { dominatorArrays, dominatorTree, type DominatorArrays } from "./dominators.js";
 import {
-  breadthFirst, gatherPredecessors, halfwayObject, predecessorsByNumber, predecessorStarts, reverseEdges,
-  reverseGraphArrays, type ReverseGraph,
+  breadthFirst, columnsByNumber, gatherPredecessors, predecessorStarts, reverseEdges, reverseGraphArrays,
+  type ColumnsByNumber, type ReverseGraph,
 } from "./edge-passes.js";
-import { GraphHelper, sharedWords } from "./graph-helper.js";
+import { BY_NUMBER_LOOP, GATHER_LOOP, GraphHelper, sharedWords } from "./graph-helper.js";
 import { assignComponents, DONE_BASE } from "./scc.js";
 
 export interface HeapGraph {
@@ -68,22 +68,70 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
   const n = snap.objectCount;
   // Census snapshots carry no edge sections at all.
   const edgeStart = snap.edgeStart.length === n + 1 ? snap.edgeStart : new Uint32Array(n + 1);
-  const helper = opts.threads !== false && n >= PARALLEL_FROM ? GraphHelper.start(n, edgeStart, snap.edgeTarget) : null;
+  const parallel = opts.threads !== false && n >= PARALLEL_FROM;
+  const space = workspace(n, edgeStart[n], parallel);
+  const helper = parallel ? GraphHelper.start(n, edgeStart, snap.edgeTarget, firstTouchOrder(space)) : null;
   try {
-    return analyzeWith(snap, edgeStart, helper, opts.onProgress);
+    return analyzeWith(snap, edgeStart, space, helper, opts.onProgress);
   } finally {
     helper?.release();
   }
 }
 
+/** The large arrays the calling thread fills during the analysis (besides the results the helper hands over). */
+interface Workspace {
+  scc: Uint32Array;
+  cyclic: Uint8Array;
+  dominator: DominatorArrays;
+  predStart: Uint32Array;
+  preds: Uint32Array;
+  /** by object; before the retained sizes, the sizes by DFS number (see ColumnsByNumber) */
+  retained: Float64Array;
+  typeByNumber: Uint32Array;
+}
+
+/**
+ * Allocates the workspace up front. Fresh memory costs a page fault per 4 KiB page at first touch, which on
+ * this kind of virtual machine comes to 3-5 ms per MB: seconds at 10M objects. With a helper thread the
+ * arrays are in shared memory, and the helper touches their pages ahead of need while it has nothing else
+ * to do (see firstTouchOrder).
+ */
+function workspace(n: number, e: number, shared: boolean): Workspace {
+  const words = shared ? sharedWords : (length: number) => new Uint32Array(length);
+  const bytes = (length: number) => new Uint8Array(shared ? new SharedArrayBuffer(length) : new ArrayBuffer(length));
+  return {
+    scc: words(n),
+    cyclic: bytes(n),
+    dominator: dominatorArrays(n, words, bytes),
+    predStart: words(n + 3),
+    preds: words(e),
+    retained: new Float64Array(shared ? new SharedArrayBuffer(8 * n) : new ArrayBuffer(8 * n)),
+    typeByNumber: words(n),
+  };
+}
+
+/**
+ * The workspace in the order the calling thread first needs it: the DFS's arrays (the components at random
+ * from the start, the others as DFS numbers grow), then what follows the DFS.
+ */
+function firstTouchOrder(space: Workspace): { early: ArrayBufferView[]; late: ArrayBufferView[] } {
+  const { dominator } = space;
+  return {
+    early: [space.scc, dominator.words, dominator.vertex, space.cyclic, dominator.spareB, dominator.spareA],
+    late: [dominator.dfnOf, dominator.isRoot, space.predStart, space.preds, space.retained, space.typeByNumber],
+  };
+}
+
 function analyzeWith(
   snap: Snapshot,
   edgeStart: Uint32Array,
+  space: Workspace,
   helper: GraphHelper | null,
   progress: AnalyzeOptions["onProgress"],
 ): HeapGraph {
   const n = snap.objectCount;
   const { edgeTarget } = snap;
+  const { scc, cyclic } = space;
   const timings = { reverse: 0, dominators: 0, retained: 0, cycles: 0, paths: 0 };
   let clock = performance.now();
   const lap = (): number => {
@@ -94,37 +142,43 @@ function analyzeWith(
   };
 
   progress?.("dominators", 0, n);
-  const scc = new Uint32Array(n);
-  const cyclic = new Uint8Array(n);
   let sccCount = 0;
   let unreachable = new Uint32Array(0);
   let cyclesMs = 0;
   let reverse: ReverseGraph | null = null;
   let starts = new Uint32Array(0);
+  let helped = false;
+  // Read in DFS order by the helper during the semidominator loop if it can read the columns, else later.
+  const byNumber: ColumnsByNumber = {
+    order: space.dominator.vertex, size: snap.size, type: snap.type, sizeOut: space.retained, typeOut: space.typeByNumber,
+  };
+  const columnsShared = snap.size.buffer instanceof SharedArrayBuffer && snap.type.buffer instanceof SharedArrayBuffer;
   const roots = rootsByPreference(snap);
   const dom = dominatorTree(
     {
       objectCount: n, edgeStart, edgeTarget,
-      // Asked for after the DFS: the helper has been building the reverse graph meanwhile, and gathers half.
+      // Asked for after the DFS: the helper has been building the reverse graph meanwhile, and shares the gather.
       predecessors: (dfnOf) => {
         const started = performance.now();
         progress?.("reverse", 0, n);
         reverse = helper?.reverse() ?? null;
-        const helped = reverse !== null;
+        helped = reverse !== null;
         if (reverse === null) {
           reverse = reverseGraphArrays(n, edgeStart[n], (length) => new Uint32Array(length));
           reverseEdges(n, edgeStart, edgeTarget, reverse);
         }
         progress?.("reverse", n, n);
         timings.reverse = performance.now() - started;
-        if (!helped) return predecessorsByNumber(n, reverse, dfnOf);
-        const work = { starts, dfnOf, predStart: sharedWords(n + 3), preds: sharedWords(edgeStart[n]), from: 0, to: n };
-        predecessorStarts(n, reverse.revStart, dfnOf, work.predStart);
-        work.from = halfwayObject(n, reverse.revStart);
-        helper!.postWork(work);
-        gatherPredecessors(0, work.from, reverse, dfnOf, work);
-        if (!helper!.gathered()) gatherPredecessors(work.from, n, reverse, dfnOf, work);
-        return work;
+        const out = { predStart: space.predStart, preds: space.preds };
+        predecessorStarts(n, reverse.revStart, dfnOf, out.predStart);
+        const gather = (from: number, to: number) => gatherPredecessors(from, to, reverse!, dfnOf, out);
+        if (!helped) {
+          gather(0, n);
+          return out;
+        }
+        helper!.postWork({ ...out, starts, dfnOf, byNumber: columnsShared ? byNumber : null });
+        helper!.share(GATHER_LOOP, n, gather);
+        return out;
       },
     },
     snap.rootObject,
@@ -139,7 +193,7 @@ function analyzeWith(
       return extra;
     },
     { scc, cyclic },
-    (step, done, total) => progress?.(`dominators: ${step}`, done, total),
+    { arrays: space.dominator, onProgress: (step, done, total) => progress?.(`dominators: ${step}`, done, total) },
   );
   const { idom, order, idomByNumber, extraRoots, scratch } = dom;
   const { revStart, revSource, revEdge } = reverse!;
@@ -149,7 +203,10 @@ function analyzeWith(
   progress?.("dominators", n, n);
 
   progress?.("retained", 0, n);
-  const { retained, ...byType } = retainedSizes(snap, order, idomByNumber, scratch);
+  const fill = (from: number, to: number) => columnsByNumber(from, to, byNumber);
+  if (helped && columnsShared) helper!.share(BY_NUMBER_LOOP, n, fill);
+  else fill(0, n);
+  const { retained, ...byType } = retainedSizes(snap, idomByNumber, scratch, byNumber);
   timings.retained = lap();
   progress?.("retained", n, n);
 
@@ -249,16 +306,16 @@ function sourceComponents(
  */
 function retainedSizes(
   snap: Snapshot,
-  order: Uint32Array,
   idomByNumber: Uint32Array,
   scratch: { wide: Uint32Array; narrow: Uint32Array },
+  columns: ColumnsByNumber,
 ) {
   const n = snap.objectCount;
   const last = n + 1; // DFS numbers of objects are 2 .. n + 1; 1 is the virtual root
+  const { order, sizeOut: sizeByNumber, typeOut: typeByNumber } = columns;
   // Working arrays by DFS number, laid over the dominator search's scratch (4 (n + 2) words, n + 2 words).
   const { wide, narrow } = scratch;
   const below = new Float64Array(wide.buffer, wide.byteOffset, n + 2);
-  const typeByNumber = wide.subarray(2 * (n + 2), 3 * (n + 2));
   const firstChild = wide.subarray(3 * (n + 2), 4 * (n + 2)).fill(0);
   const nextSibling = narrow;
   const t = snap.types.length;
@@ -267,16 +324,16 @@ function retainedSizes(
   const typeRetained = new Float64Array(t);
   below[1] = 0; // the virtual root's sum, never read
   for (let w = 2; w <= last; w++) {
-    const size = snap.size[order[w]];
-    const type = snap.type[order[w]];
+    const size = sizeByNumber[w - 2];
+    const type = typeByNumber[w - 2];
     below[w] = size;
-    typeByNumber[w] = type;
     typeCount[type]++;
     typeShallow[type] += size;
   }
   // Children have larger DFS numbers than their dominator: one backward sweep sums every subtree.
   for (let w = last; w >= 2; w--) below[idomByNumber[w]] += below[w];
-  const retained = new Float64Array(n);
+  // The sizes by DFS number are read: their array takes the retained sizes by object.
+  const retained = sizeByNumber;
   for (let w = 2; w <= last; w++) retained[order[w]] = below[w];
 
   // A stackless walk of the dominator tree (first-child / next-sibling lists, 0 = none, climbing back through
@@ -288,13 +345,13 @@ function retainedSizes(
   const open = new Uint32Array(t);
   let cur = firstChild[1];
   while (cur !== 0) {
-    if (open[typeByNumber[cur]]++ === 0) typeRetained[typeByNumber[cur]] += below[cur];
+    if (open[typeByNumber[cur - 2]]++ === 0) typeRetained[typeByNumber[cur - 2]] += below[cur];
     if (firstChild[cur] !== 0) {
       cur = firstChild[cur];
       continue;
     }
     for (;;) {
-      open[typeByNumber[cur]]--;
+      open[typeByNumber[cur - 2]]--;
       if (nextSibling[cur] !== 0) {
         cur = nextSibling[cur];
         break;
@@ -351,59 +408,70 @@ function hasSelfLoop(snap: Snapshot, o: number): boolean {
  * `minMembers` (default 1) drops smaller ones; `top` (default 100) limits the list.
  */
 export function cycles(g: HeapGraph, opts: { minMembers?: number; top?: number } = {}): Cycle[] {
-  const minMembers = opts.minMembers ?? 1;
+  const minMembers = Math.max(1, opts.minMembers ?? 1);
   const top = opts.top ?? 100;
   const { snap, scc, cyclic, idom, retained } = g;
   const n = snap.objectCount;
   // The candidates, in index order: members of components of two or more (marked by the analysis, so that
-  // most objects cost a sequential read here, not a lookup by component) and objects with a self-loop.
-  const isCandidate = (o: number) => cyclic[o] === 1 || (minMembers <= 1 && hasSelfLoop(snap, o));
+  // most objects cost a sequential read here, not a lookup by component) and objects with a self-loop. The
+  // array has room for every object, but only the pages written to are ever given memory.
+  const candidates = new Uint32Array(n);
   const members = new Uint32Array(g.sccCount);
   let count = 0;
   for (let o = 0; o < n; o++) {
-    if (isCandidate(o)) {
+    if (cyclic[o] === 1 || (minMembers === 1 && hasSelfLoop(snap, o))) {
+      candidates[count++] = o;
       members[scc[o]]++;
-      count++;
     }
   }
-  const candidates = new Uint32Array(count);
-  for (let o = 0, j = 0; j < count; o++) if (isCandidate(o)) candidates[j++] = o;
+  // The qualifying components, numbered densely: from here on, members[c] is c's number + 1 (0 if c does
+  // not qualify), and the arrays by number are as small as the list of cycles.
+  const component: number[] = [];
+  const size: number[] = [];
+  for (let c = 0; c < g.sccCount; c++) {
+    if (members[c] >= minMembers) {
+      component.push(c);
+      size.push(members[c]);
+      members[c] = component.length;
+    } else {
+      members[c] = 0;
+    }
+  }
+  const numberOf = members;
 
   // Retained size per qualifying component. A member's dominator subtree counts unless its immediate
   // dominator is in the same component: any member dominated by another member has its immediate dominator
   // inside the component too, so the subtrees counted are disjoint and cover everything the component
   // dominates.
-  const qualifies = new Uint8Array(g.sccCount);
-  const retainedOf = new Float64Array(g.sccCount);
+  const retainedOf = new Float64Array(component.length);
   for (let k = 0; k < count; k++) {
     const o = candidates[k];
-    const c = scc[o];
-    if (members[c] < minMembers) continue;
-    qualifies[c] = 1;
+    const number = numberOf[scc[o]];
+    if (number === 0) continue;
     const d = idom[o];
-    if (d === n || scc[d] !== c) retainedOf[c] += retained[o];
+    if (d === n || scc[d] !== scc[o]) retainedOf[number - 1] += retained[o];
   }
-  const chosen: number[] = [];
-  for (let c = 0; c < g.sccCount; c++) if (qualifies[c] === 1) chosen.push(c);
-  chosen.sort((a, b) => retainedOf[b] - retainedOf[a] || members[b] - members[a] || a - b);
+  const chosen = Array.from(component.keys());
+  chosen.sort((a, b) => retainedOf[b] - retainedOf[a] || size[b] - size[a] || component[a] - component[b]);
   chosen.length = Math.min(chosen.length, top);
 
   // The members of the chosen components, grouped by component in index order (a counting sort): each
   // component's totals then come from typed arrays, not from a map update per member.
-  const slot = new Int32Array(g.sccCount).fill(-1);
+  const slot = new Int32Array(component.length).fill(-1);
   const memberStart = new Uint32Array(chosen.length + 1);
-  chosen.forEach((c, i) => {
-    slot[c] = i;
-    memberStart[i + 1] = memberStart[i] + members[c];
+  chosen.forEach((number, i) => {
+    slot[number] = i;
+    memberStart[i + 1] = memberStart[i] + size[number];
   });
   const fill = memberStart.slice(0, chosen.length);
   const memberList = new Uint32Array(memberStart[chosen.length]);
   for (let k = 0; k < count; k++) {
-    const i = slot[scc[candidates[k]]];
+    const number = numberOf[scc[candidates[k]]];
+    const i = number === 0 ? -1 : slot[number - 1];
     if (i >= 0) memberList[fill[i]++] = candidates[k];
   }
   const perType = new Uint32Array(snap.types.length);
-  return chosen.map((c, i) => {
+  return chosen.map((number, i) => {
     let shallow = 0;
     let entry = -1;
     const seenTypes: number[] = [];
@@ -418,6 +486,6 @@ export function cycles(g: HeapGraph, opts: { minMembers?: number; top?: number }
       .sort((a, b) => b.count - a.count || (a.type < b.type ? -1 : 1));
     for (const type of seenTypes) perType[type] = 0;
     const sample = Array.from(memberList.subarray(memberStart[i], Math.min(memberStart[i + 1], memberStart[i] + SAMPLE)));
-    return { id: c, members: members[c], types, shallow, retained: retainedOf[c], entry, sample };
+    return { id: component[number], members: size[number], types, shallow, retained: retainedOf[number], entry, sample };
   });
 }
