@@ -8,6 +8,8 @@ export interface ReverseGraph {
   revStart: Uint32Array;
   revSource: Uint32Array;
   revEdge: Uint32Array;
+  /** objects with a reference to themselves, ascending (found on the way: the pass reads every edge anyway) */
+  selfLoops: Uint32Array;
 }
 
 export interface BreadthFirstTree {
@@ -17,7 +19,7 @@ export interface BreadthFirstTree {
 
 /** Arrays of the right lengths for the reverse graph of an n-object, e-edge graph. */
 export function reverseGraphArrays(n: number, e: number, words: (length: number) => Uint32Array): ReverseGraph {
-  return { revStart: words(n + 1), revSource: words(e), revEdge: words(e) };
+  return { revStart: words(n + 1), revSource: words(e), revEdge: words(e), selfLoops: new Uint32Array(0) };
 }
 
 /**
@@ -34,13 +36,17 @@ export function reverseEdges(n: number, edgeStart: Uint32Array, edgeTarget: Uint
     revStart[i] = sum; // end of i's slice for now; the fill below decrements it to the start
   }
   revStart[n] = e;
+  const selfLoops: number[] = [];
   for (let s = n - 1; s >= 0; s--) {
     for (let k = edgeStart[s + 1] - 1; k >= edgeStart[s]; k--) {
-      const slot = --revStart[edgeTarget[k]];
+      const t = edgeTarget[k];
+      const slot = --revStart[t];
       revSource[slot] = s;
       revEdge[slot] = k;
+      if (t === s && selfLoops[selfLoops.length - 1] !== s) selfLoops.push(s);
     }
   }
+  out.selfLoops = Uint32Array.from(selfLoops.reverse());
 }
 
 /** Predecessors of every node by DFS number w: preds[predStart[w] .. predStart[w + 1] - 1], as DFS numbers. */

@@ -39,6 +39,8 @@ export interface HeapGraph {
   sccCount: number;
   /** 1 for the members of components of two or more objects (a member of a one-object cycle, a self-loop, has 0). */
   cyclic: Uint8Array;
+  /** Objects with a reference to themselves, ascending. */
+  selfLoops: Uint32Array;
   /** Per type index: instances, shallow bytes, and retained bytes of the outermost instances (see retainedByType). */
   typeCount: Float64Array;
   typeShallow: Float64Array;
@@ -196,7 +198,7 @@ function analyzeWith(
     { arrays: space.dominator, onProgress: (step, done, total) => progress?.(`dominators: ${step}`, done, total) },
   );
   const { idom, order, idomByNumber, extraRoots, scratch } = dom;
-  const { revStart, revSource, revEdge } = reverse!;
+  const { revStart, revSource, revEdge, selfLoops } = reverse!;
   // Components come out of the dominator DFS; `cycles` counts only the separate pass over unreachable objects.
   timings.dominators = lap() - cyclesMs - timings.reverse;
   timings.cycles = cyclesMs;
@@ -222,7 +224,7 @@ function analyzeWith(
   progress?.("paths", n, n);
 
   return {
-    snap, revStart, revSource, revEdge, unreachable, extraRoots, idom, retained, distance, bfsEdge,
+    snap, revStart, revSource, revEdge, selfLoops, unreachable, extraRoots, idom, retained, distance, bfsEdge,
     scc, sccCount, cyclic, ...byType, timings,
   };
 }
@@ -398,11 +400,6 @@ export interface Cycle {
 
 const SAMPLE = 20;
 
-function hasSelfLoop(snap: Snapshot, o: number): boolean {
-  for (let k = snap.edgeStart[o]; k < snap.edgeStart[o + 1]; k++) if (snap.edgeTarget[k] === o) return true;
-  return false;
-}
-
 /**
  * Strongly connected components with more than one member (or a self-loop), largest retained first.
  * `minMembers` (default 1) drops smaller ones; `top` (default 100) limits the list.
@@ -410,16 +407,21 @@ function hasSelfLoop(snap: Snapshot, o: number): boolean {
 export function cycles(g: HeapGraph, opts: { minMembers?: number; top?: number } = {}): Cycle[] {
   const minMembers = Math.max(1, opts.minMembers ?? 1);
   const top = opts.top ?? 100;
-  const { snap, scc, cyclic, idom, retained } = g;
+  const { snap, scc, cyclic, selfLoops, idom, retained } = g;
   const n = snap.objectCount;
-  // The candidates, in index order: members of components of two or more (marked by the analysis, so that
-  // most objects cost a sequential read here, not a lookup by component) and objects with a self-loop. The
+  // The candidates, in index order: members of components of two or more and objects with a self-loop, both
+  // marked by the analysis, so that most objects cost a sequential read here, not a lookup by component. The
   // array has room for every object, but only the pages written to are ever given memory.
   const candidates = new Uint32Array(n);
   const members = new Uint32Array(g.sccCount);
   let count = 0;
-  for (let o = 0; o < n; o++) {
-    if (cyclic[o] === 1 || (minMembers === 1 && hasSelfLoop(snap, o))) {
+  for (let o = 0, loop = 0; o < n; o++) {
+    let candidate = cyclic[o] === 1;
+    if (selfLoops[loop] === o) {
+      loop++;
+      candidate ||= minMembers === 1;
+    }
+    if (candidate) {
       candidates[count++] = o;
       members[scc[o]]++;
     }
@@ -429,6 +431,7 @@ export function cycles(g: HeapGraph, opts: { minMembers?: number; top?: number }
   const component: number[] = [];
   const size: number[] = [];
   for (let c = 0; c < g.sccCount; c++) {
+    if (members[c] === 0) continue;
     if (members[c] >= minMembers) {
       component.push(c);
       size.push(members[c]);

@@ -110,6 +110,11 @@ function checkAgainstNaive(snap: Snapshot, g: HeapGraph, label: string): void {
     }
     assert.equal(g.cyclic[a], partners > 0 ? 1 : 0, `${label}: ${a} is in a component of two or more`);
   }
+  const selfLoops = [];
+  for (let a = 0; a < n; a++) {
+    if (snap.edgeTarget.subarray(snap.edgeStart[a], snap.edgeStart[a + 1]).includes(a)) selfLoops.push(a);
+  }
+  assert.deepEqual([...g.selfLoops], selfLoops, `${label}: self-loops`);
   assert.equal(g.sccCount, components.size, `${label}: scc count`);
   // The standalone pass (used for filtered graphs) finds the same partition.
   const alone = stronglyConnected(n, snap.edgeStart, snap.edgeTarget);
