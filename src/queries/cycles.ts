@@ -8,31 +8,44 @@ import { EDGE_SUFFIX, NONE, type Snapshot } from "../snapshot.js";
 import { formatBytes } from "../units.js";
 import { lastOf, pathExpr, requireFull, stringId, tableOf, topIndices, type SeriesInput } from "./input.js";
 
-const components = new WeakMap<Snapshot, SccResult>();
+interface Components extends SccResult {
+  /** the objects with a `.__mro__` reference: classes */
+  classes: Uint32Array;
+}
+
+const components = new WeakMap<Snapshot, Components>();
 
 /**
  * Strongly connected components over the references other than `.__class__`. Every instance refers to its class,
  * and a class reaches its module through its methods' globals, so with those edges every instance of a class
- * defined in a module would join one giant component with all modules.
+ * defined in a module would join one giant component with all modules. The same pass over the edges notes the
+ * classes. Computed once per snapshot.
  */
-function componentsWithoutClassEdges(snap: Snapshot): SccResult {
+function componentsWithoutClassEdges(snap: Snapshot): Components {
   let found = components.get(snap);
   if (found) return found;
   const classLabel = stringId(snap, ".__class__");
+  const mroLabel = stringId(snap, ".__mro__");
   const isClassEdge = (e: number) => snap.edgeLabel[e] === classLabel && snap.edgeKind[e] === EDGE_SUFFIX;
   const n = snap.objectCount;
   const start = new Uint32Array(n + 1);
+  const classes: number[] = [];
   let m = 0;
   for (let i = 0; i < n; i++) {
     start[i] = m;
-    for (let e = snap.edgeStart[i]; e < snap.edgeStart[i + 1]; e++) if (!isClassEdge(e)) m++;
+    let isClass = false;
+    for (let e = snap.edgeStart[i]; e < snap.edgeStart[i + 1]; e++) {
+      if (!isClassEdge(e)) m++;
+      if (snap.edgeLabel[e] === mroLabel && snap.edgeKind[e] === EDGE_SUFFIX) isClass = true;
+    }
+    if (isClass) classes.push(i);
   }
   start[n] = m;
   const target = new Uint32Array(m);
   for (let i = 0, k = 0; i < n; i++) {
     for (let e = snap.edgeStart[i]; e < snap.edgeStart[i + 1]; e++) if (!isClassEdge(e)) target[k++] = snap.edgeTarget[e];
   }
-  found = stronglyConnected(n, start, target);
+  found = { ...stronglyConnected(n, start, target), classes: Uint32Array.from(classes) };
   components.set(snap, found);
   return found;
 }
@@ -58,7 +71,7 @@ export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: nu
   const snap = lastOf(input);
   requireFull(snap, "cycles");
   const g = graphOf(snap);
-  const { scc, count } = componentsWithoutClassEdges(snap);
+  const { scc, count, classes } = componentsWithoutClassEdges(snap);
   const n = snap.objectCount;
   const members = new Uint32Array(count);
   const shallow = new Float64Array(count);
@@ -67,7 +80,7 @@ export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: nu
   const hasModule = new Uint8Array(count);
   const hasClass = new Uint8Array(count);
   const moduleType = snap.types.indexOf("builtins.module");
-  const mroLabel = stringId(snap, ".__mro__");
+  for (const i of classes) hasClass[scc[i]] = 1;
   for (let i = 0; i < n; i++) {
     const c = scc[i];
     members[c]++;
@@ -76,9 +89,6 @@ export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: nu
     if (d >= n || scc[d] !== c) retained[c] += g.retained[i];
     if (entry[c] === NONE || g.distance[i] < g.distance[entry[c]]) entry[c] = i;
     if (snap.type[i] === moduleType) hasModule[c] = 1;
-    for (let e = snap.edgeStart[i]; e < snap.edgeStart[i + 1]; e++) {
-      if (snap.edgeLabel[e] === mroLabel && snap.edgeKind[e] === EDGE_SUFFIX) hasClass[c] = 1;
-    }
   }
   const minMembers = Math.max(2, opts.minMembers ?? 2);
   const structural = opts.structural ?? true;
