@@ -85,7 +85,12 @@ describe("holder queries on a planted series", { skip: !agentAvailable() && "cap
     assert.equal(tree.types, "__main__.Node×111, list×11");
     assert.equal(tree.path, `${MAIN}.TREE`);
     assert.equal(tree.has_module, false);
+    assert.equal(tree.has_class, false);
     assert.ok(rows.some((r) => r.has_module === true), "the module web is flagged");
+    assert.ok(rows.some((r) => r.has_class === true && r.has_module === false), "a class's own cycle (through .__mro__) is flagged");
+    const own = cycles(last, { top: 50, structural: false }).objects() as Row[];
+    assert.ok(own.every((r) => r.has_module === false && r.has_class === false), "structural: false leaves module and class groups out");
+    assert.ok(own.some((r) => r.entry_address === planted.ids.TREE), "and keeps the program's own cycles");
   });
 
   it("bidirectionalLinks: children lists and parent back-references", () => {
