@@ -1,8 +1,8 @@
 // The heap graph engine: reverse adjacency, unreachable objects, dominator tree, retained sizes,
 // breadth-first distances from the roots and strongly connected components, all in typed arrays.
-// On large heaps a helper thread (graph-helper.ts) builds the reverse graph during the DFS, gathers half of
-// the dominator search's predecessors and runs the breadth-first search during the rest of the dominator
-// work; otherwise all of it runs on the calling thread.
+// On large heaps a helper thread (graph-helper.ts) takes the passes that need no dominators (the reverse
+// graph, the breadth-first search, part of the dominator search's predecessors and of the retained sizes'
+// input) and the first touches of fresh memory; otherwise all of it runs on the calling thread.
 import {
   ROOT_BUILTINS, ROOT_GARBAGE, ROOT_LAST_EXC, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD, type Snapshot,
 } from "./snapshot.js";
@@ -56,9 +56,8 @@ export interface HeapGraph {
 export interface AnalyzeOptions {
   onProgress?: (phase: string, done: number, total: number) => void;
   /**
-   * Let a helper thread build the reverse graph, gather half of the predecessors and run the breadth-first
-   * search beside the dominator search on heaps of PARALLEL_FROM objects or more (default true). Results are
-   * the same either way.
+   * On heaps of PARALLEL_FROM objects or more, let a helper thread work beside the dominator search (default
+   * true; see graph-helper.ts for what it does). Results are the same either way.
    */
   threads?: boolean;
 }
