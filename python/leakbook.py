@@ -2183,11 +2183,16 @@ def _run(args):
     return 0
 
 
+# Run inside the target by sys.remote_exec. The agent's directory is on sys.path only while the module
+# is imported, so that nothing else the application imports later can come from it.
 _ATTACH_SCRIPT = """\
 import os, sys
-sys.path.insert(0, %(dir)r)
 try:
-    import leakbook
+    sys.path.insert(0, %(dir)r)
+    try:
+        import leakbook
+    finally:
+        sys.path.remove(%(dir)r)
     leakbook.snapshot(%(out)r)
 finally:
     try:
