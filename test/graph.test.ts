@@ -265,6 +265,38 @@ test("with the helper thread (large heaps) the analysis is the same as on one th
   }
 });
 
+test("a helper thread that fails mid-way leaves correct results: the calling thread redoes its part", () => {
+  const snap = inSharedMemory(bigRandomSnapshot(PARALLEL_FROM + 50_000, 3 * PARALLEL_FROM, 7));
+  const alone = analyze(snap, { threads: false });
+  const { postWork, share } = GraphHelper.prototype;
+  const own: number[] = [];
+  // Work the helper cannot use: it fails at the first chunk it claims of the first shared loop.
+  GraphHelper.prototype.postWork = function (work) {
+    postWork.call(this, { ...work, dfnOf: null as unknown as Uint32Array });
+  };
+  GraphHelper.prototype.share = function (loop, total, body) {
+    // A head start for the helper, so that it claims (and loses) a chunk before this thread takes them all.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    let done = 0;
+    share.call(this, loop, total, (from, to) => {
+      done += to - from;
+      body(from, to);
+    });
+    own.push(done);
+  };
+  try {
+    const helped = analyze(snap);
+    for (const key of ["idom", "retained", "distance", "bfsEdge", "typeRetained"] as const) {
+      assert.deepEqual(helped[key], alone[key], key);
+    }
+  } finally {
+    Object.assign(GraphHelper.prototype, { postWork, share });
+  }
+  const n = snap.objectCount;
+  assert.ok(own[0] > n, `the predecessors were gathered again in full (${own[0]} of ${n})`);
+  assert.equal(own[1], n, "the columns by DFS number were read by the calling thread alone");
+});
+
 const chain = (n: number, closed: boolean) => {
   const edges: EdgeSpec[] = [];
   for (let i = 0; i + 1 < n; i++) edges.push([i, i + 1]);
