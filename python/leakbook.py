@@ -637,7 +637,7 @@ class _Graph(object):
 
     __slots__ = (
         "values", "value_len", "objs", "index", "excluded", "types", "type_names", "strings", "string_ids",
-        "address", "type_col", "size", "length", "flags", "name", "alloc", "edge_start",
+        "address", "type_col", "size", "big_sizes", "length", "flags", "name", "alloc", "edge_start",
         "edge_target", "edge_kind", "edge_label", "root_object", "root_kind", "root_label",
         "namespaces", "key_labels", "threads", "lru", "alloc_sites", "alloc_site_ids",
         "trace", "held", "sid_referent", "sid_dict_key", "sid_set_member", "sid_class",
@@ -669,7 +669,8 @@ class _Graph(object):
         # objects k * CHUNK to (k + 1) * CHUNK - 1; chunk k of an edge column their edges.
         self.address = []
         self.type_col = []
-        self.size = []
+        self.size = []           # 'I' during the walk: half the memory of the file's 'd'
+        self.big_sizes = {}      # object index -> size, for the sizes of 4 GiB and more
         self.length = []
         self.flags = []
         self.name = []
@@ -703,7 +704,7 @@ class _Graph(object):
         self.new_chunk()
 
     def object_columns(self):
-        columns = [(self.type_col, "I"), (self.size, "d"), (self.length, "I"), (self.flags, "B"),
+        columns = [(self.type_col, "I"), (self.size, "I"), (self.length, "I"), (self.flags, "B"),
                    (self.name, "I"), (self.edge_start, "I")]
         return columns + [(self.alloc, "I")] if self.alloc is not None else columns
 
@@ -1310,7 +1311,10 @@ class _Graph(object):
         types_get = self.types.get
         type_info = self.type_info
         type_append = self.type_col[-1].append
-        size_append = self.size[-1].append
+        size_chunk = self.size[-1]
+        size_append = size_chunk.append
+        first = (len(self.size) - 1) * CHUNK  # index of the chunk's first object
+        big_sizes = self.big_sizes
         length_append = self.length[-1].append
         start_append = self.edge_start[-1].append
         flags_append = self.flags[-1].append
@@ -1385,7 +1389,12 @@ class _Graph(object):
                 info = type_info(t)
             type_append(info.index)
             start_append(edge_base + len(edge_target))
-            size_append(info.size(o))
+            size = info.size(o)
+            try:
+                size_append(size)
+            except OverflowError:
+                big_sizes[first + len(size_chunk)] = size
+                size_append(0)
             if info.length is None:
                 length_append(NONE)
             else:
@@ -1778,6 +1787,12 @@ def _full_layout(graph):
         for i, found in zip(itertools.compress(itertools.count(), has_value), where):
             name[i] = found
     del where
+    # The file's size column is 'd'; the walk's 'I' chunks are converted now that the id map is freed.
+    sizes = graph.size
+    for k, chunk in enumerate(sizes):
+        sizes[k] = array.array("d", chunk.tolist())
+    for i, size in graph.big_sizes.items():
+        sizes[i // CHUNK][i % CHUNK] = size
     graph.strings.extend(unique)
     del unique
     offsets, chunks, total = _string_table(graph.strings)

@@ -363,6 +363,36 @@ class CaptureTest(unittest.TestCase):
             self.assertEqual(snap.columns["obj_flags"][i] & leakbook.FLAG_VALUE,
                              0 if snap.value(i) is None else leakbook.FLAG_VALUE)
 
+    def test_sizes_of_4_gib_and_more_in_small_chunks(self):
+        # The walk keeps sizes as 32-bit ints and larger ones aside, in chunks of CHUNK objects;
+        # chunks of 100 objects put these far past the first chunk and every column's chunk
+        # boundaries everywhere. The sizes are faked: allocating 4 GiB is no test.
+        huge = [Marker(-2 - k) for k in range(4)]
+        expected = [2 ** 32 - 1, 2 ** 32, 5 << 30, 2 ** 52 + 1]
+        sizes = dict(zip(map(id, huge), expected))
+        real, chunk = leakbook._size_function, leakbook.CHUNK
+
+        def fake(t):
+            size = real(t)
+            return (lambda o: sizes.get(id(o)) or size(o)) if t is Marker else size
+
+        leakbook._size_function, leakbook.CHUNK = fake, 100
+        try:
+            snap = self.capture()
+        finally:
+            leakbook._size_function, leakbook.CHUNK = real, chunk
+        found = [snap.index_of(m) for m in huge]
+        self.assertGreater(min(found), 100)
+        self.assertEqual([snap.columns["obj_size"][i] for i in found], expected)
+        self.assertEqual(snap.columns["obj_size"][snap.index_of(MARKERS[0])], sys.getsizeof(MARKERS[0]))
+        starts = snap.columns["edge_start"]
+        self.assertEqual(starts[-1], len(snap.columns["edge_target"]))
+        self.assertTrue(all(a <= b for a, b in zip(starts, starts[1:])))
+        self.assert_evaluates(snap, MARKERS[3].payload)
+        if sys.version_info >= (3, 11):  # attributes named after the walk, in their chunk
+            labels = [snap.label_text(k, l) for _, k, l in snap.edges(snap.index_of(BARE))]
+            self.assertIn(".contents", labels)
+
     def test_values_none_stores_no_contents(self):
         secret = "hunter2-" + "x" * 7 + "-lbtest-secret"
         holder = {"password": secret, secret + "-as-key": 1, "blob": secret.encode() + b"!"}
