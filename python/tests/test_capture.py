@@ -368,6 +368,7 @@ class CaptureTest(unittest.TestCase):
         # chunks of 100 objects put these far past the first chunk and every column's chunk
         # boundaries everywhere. The sizes are faked: allocating 4 GiB is no test.
         huge = [Marker(-2 - k) for k in range(4)]
+        bare = fill_bare(Bare())
         expected = [2 ** 32 - 1, 2 ** 32, 5 << 30, 2 ** 52 + 1]
         sizes = dict(zip(map(id, huge), expected))
         real, chunk = leakbook._size_function, leakbook.CHUNK
@@ -389,8 +390,8 @@ class CaptureTest(unittest.TestCase):
         self.assertEqual(starts[-1], len(snap.columns["edge_target"]))
         self.assertTrue(all(a <= b for a, b in zip(starts, starts[1:])))
         self.assert_evaluates(snap, MARKERS[3].payload)
-        if sys.version_info >= (3, 11):  # attributes named after the walk, in their chunk
-            labels = [snap.label_text(k, l) for _, k, l in snap.edges(snap.index_of(BARE))]
+        if sys.version_info >= (3, 11):  # inline attributes named after the walk, in their chunk
+            labels = [snap.label_text(k, l) for _, k, l in snap.edges(snap.index_of(bare))]
             self.assertIn(".contents", labels)
 
     def test_values_none_stores_no_contents(self):
