@@ -923,11 +923,16 @@ class _Graph(object):
         return names
 
     def learn(self, info, name):
-        """Remember an attribute name of this type; learned names are tried first."""
-        if all(name != known for known, _sid in info.learned):
-            info.learned.append((name, self.sid(_attribute_label(name))))
-            if name in info.candidates:
-                info.candidates.remove(name)
+        """Remember an attribute name of this type (learned names are tried first); returns
+        the string index of its label."""
+        for known, sid in info.learned:
+            if name == known:
+                return sid
+        sid = self.sid(_attribute_label(name))
+        info.learned.append((name, sid))
+        if name in info.candidates:
+            info.candidates.remove(name)
+        return sid
 
     # -- edge handlers: each returns a list of (target, kind, label) -------------------------
 
@@ -1182,8 +1187,7 @@ class _Graph(object):
             value = getattr(o, name, _MISSING)
             if value is not _MISSING and id(value) in want:
                 want.discard(id(value))
-                self.learn(info, name)
-                labels[id(value)] = info.learned[-1][1]
+                labels[id(value)] = self.learn(info, name)
                 found = True
                 if not want:
                     break

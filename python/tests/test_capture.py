@@ -189,6 +189,7 @@ class CaptureTest(unittest.TestCase):
 
     def test_attributes_set_outside_the_class_are_named(self):
         before = [type(r) for r in gc.get_referents(BARE)]
+        other = fill_bare(Bare())  # named with the names learned on the first instance searched
         snap = self.capture()
         self.assertEqual([type(r) for r in gc.get_referents(BARE)], before)
         if sys.version_info >= (3, 11):
@@ -197,6 +198,10 @@ class CaptureTest(unittest.TestCase):
         labels = {snap.label_text(kind, label): target for target, kind, label in snap.edges(holder)
                   if kind != leakbook.EDGE_OPAQUE}
         if sys.version_info >= (3, 11):
+            other_labels = {snap.label_text(kind, label): target
+                            for target, kind, label in snap.edges(snap.index_of(other))}
+            self.assertEqual(other_labels[".contents"], snap.index_of(other.contents))
+            self.assertEqual(other_labels[".partner"], snap.index_of(other.partner))
             defaulted = snap.index_of(DEFAULTED)
             self.assertIn((snap.index_of(DEFAULTED.items), leakbook.EDGE_SUFFIX, ".items"),
                           [(t, k, snap.label_text(k, l)) for t, k, l in snap.edges(defaulted)])
