@@ -368,29 +368,39 @@ class CaptureTest(unittest.TestCase):
             self.assertEqual(snap.columns["obj_flags"][i] & leakbook.FLAG_VALUE,
                              0 if snap.value(i) is None else leakbook.FLAG_VALUE)
 
-    def test_sizes_of_4_gib_and_more_in_small_chunks(self):
-        # The walk keeps sizes as 32-bit ints and larger ones aside, in chunks of CHUNK objects;
-        # chunks of 100 objects put these far past the first chunk and every column's chunk
-        # boundaries everywhere. The sizes are faked: allocating 4 GiB is no test.
+    def test_values_kept_aside_in_small_chunks(self):
+        # The walk keeps types, sizes and lengths in narrow columns and larger values aside, in
+        # chunks of CHUNK objects; chunks of 100 objects put these far past the first chunk and
+        # chunk boundaries everywhere. Sizes of 4 GiB are faked (allocating them is no test),
+        # and 70000 filler type names push every type index past 16 bits.
         huge = [Marker(-2 - k) for k in range(4)]
-        bare = fill_bare(Bare())
         expected = [2 ** 32 - 1, 2 ** 32, 5 << 30, 2 ** 52 + 1]
         sizes = dict(zip(map(id, huge), expected))
-        real, chunk = leakbook._size_function, leakbook.CHUNK
+        lists = [[None] * n for n in (32767, 32768, 70000)]
+        bare = fill_bare(Bare())
+        real_size, real_init, chunk = leakbook._size_function, leakbook._Graph.__init__, leakbook.CHUNK
 
-        def fake(t):
-            size = real(t)
+        def fake_size(t):
+            size = real_size(t)
             return (lambda o: sizes.get(id(o)) or size(o)) if t is Marker else size
 
-        leakbook._size_function, leakbook.CHUNK = fake, 100
+        def padded_init(graph, *args):
+            real_init(graph, *args)
+            graph.type_names.extend(["lbtest.filler"] * 70000)
+
+        leakbook._size_function, leakbook._Graph.__init__, leakbook.CHUNK = fake_size, padded_init, 100
         try:
             snap = self.capture()
         finally:
-            leakbook._size_function, leakbook.CHUNK = real, chunk
+            leakbook._size_function, leakbook._Graph.__init__, leakbook.CHUNK = real_size, real_init, chunk
         found = [snap.index_of(m) for m in huge]
         self.assertGreater(min(found), 100)
         self.assertEqual([snap.columns["obj_size"][i] for i in found], expected)
+        self.assertEqual([snap.type_name(i) for i in found], [MODULE + ".Marker"] * 4)
         self.assertEqual(snap.columns["obj_size"][snap.index_of(MARKERS[0])], sys.getsizeof(MARKERS[0]))
+        self.assertEqual([snap.columns["obj_length"][snap.index_of(x)] for x in lists], [32767, 32768, 70000])
+        self.assertEqual(snap.columns["obj_length"][snap.index_of(MARKERS[0])], leakbook.NONE)
+        self.assertEqual(snap.type_name(snap.index_of(lists[0])), "builtins.list")
         starts = snap.columns["edge_start"]
         self.assertEqual(starts[-1], len(snap.columns["edge_target"]))
         self.assertTrue(all(a <= b for a, b in zip(starts, starts[1:])))
