@@ -1654,7 +1654,9 @@ def _string_table(strings):
     offsets = array.array("I", [0])
     chunks = []
     total = 0
-    step = 65536
+    # A step's bytes objects live until joined: steps of 65536 strings made this the peak of
+    # a small capture.
+    step = 4096
     for start in range(0, len(strings), step):
         encoded = [(s if type(s) is str else _value_text(s)).encode("utf-8", "backslashreplace")
                    for s in strings[start:start + step]]
