@@ -637,7 +637,8 @@ class _Graph(object):
 
     __slots__ = (
         "values", "value_len", "objs", "index", "excluded", "types", "type_names", "strings", "string_ids",
-        "address", "type_col", "size", "length", "wide_types", "wide_sizes", "wide_lengths", "flags", "name", "alloc", "edge_start",
+        "address", "type_col", "size", "length", "wide_types", "wide_sizes", "wide_lengths",
+        "flags", "name", "alloc", "edge_start",
         "edge_target", "edge_kind", "edge_label", "root_object", "root_kind", "root_label",
         "namespaces", "key_labels", "threads", "lru", "alloc_sites", "alloc_site_ids",
         "trace", "held", "sid_referent", "sid_dict_key", "sid_set_member", "sid_class",
