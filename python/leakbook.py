@@ -637,8 +637,7 @@ class _Graph(object):
 
     __slots__ = (
         "values", "value_len", "objs", "index", "excluded", "types", "type_names", "strings", "string_ids",
-        "address", "type_col", "size", "length", "wide_types", "wide_sizes", "wide_lengths",
-        "flags", "name", "alloc", "edge_start",
+        "address", "type_col", "size", "big_sizes", "length", "flags", "name", "alloc", "edge_start",
         "edge_target", "edge_kind", "edge_label", "root_object", "root_kind", "root_label",
         "namespaces", "key_labels", "threads", "lru", "alloc_sites", "alloc_site_ids",
         "trace", "held", "sid_referent", "sid_dict_key", "sid_set_member", "sid_class",
@@ -668,16 +667,13 @@ class _Graph(object):
         self.namespaces = set()  # ids of module/class/instance dicts (labelled even with values="none")
         # Object columns and edge columns: lists of chunks. Chunk k of an object column holds
         # objects k * CHUNK to (k + 1) * CHUNK - 1; chunk k of an edge column their edges.
-        # Narrower than the file's during the walk, to keep its peak low: type 'H', size 'I',
-        # length 'h' (-1 for none); a value too large for that is kept aside in a wide_ dict
-        # (object index -> value), and 0 in the column until the layout widens it.
         self.address = []
         self.type_col = []
+        # Sizes are 'I' during the walk, half the file's 'd' (an 'I' append is also faster);
+        # a size of 4 GiB or more is kept aside (object index -> size) with 0 in the column.
         self.size = []
+        self.big_sizes = {}
         self.length = []
-        self.wide_types = {}
-        self.wide_sizes = {}
-        self.wide_lengths = {}
         self.flags = []
         self.name = []
         self.alloc = [] if trace else None
@@ -710,7 +706,7 @@ class _Graph(object):
         self.new_chunk()
 
     def object_columns(self):
-        columns = [(self.type_col, "H"), (self.size, "I"), (self.length, "h"), (self.flags, "B"),
+        columns = [(self.type_col, "I"), (self.size, "I"), (self.length, "I"), (self.flags, "B"),
                    (self.name, "I"), (self.edge_start, "I")]
         return columns + [(self.alloc, "I")] if self.alloc is not None else columns
 
@@ -1320,12 +1316,12 @@ class _Graph(object):
         label_append = self.edge_label[-1].append
         types_get = self.types.get
         type_info = self.type_info
-        type_chunk, size_chunk, length_chunk = self.type_col[-1], self.size[-1], self.length[-1]
-        type_append = type_chunk.append
+        type_append = self.type_col[-1].append
+        size_chunk = self.size[-1]
         size_append = size_chunk.append
-        length_append = length_chunk.append
-        first = (len(self.type_col) - 1) * CHUNK  # index of the chunk's first object
-        wide_types, wide_sizes, wide_lengths = self.wide_types, self.wide_sizes, self.wide_lengths
+        first = (len(self.size) - 1) * CHUNK  # index of the chunk's first object
+        big_sizes = self.big_sizes
+        length_append = self.length[-1].append
         start_append = self.edge_start[-1].append
         flags_append = self.flags[-1].append
         name_append = self.name[-1].append
@@ -1397,27 +1393,19 @@ class _Graph(object):
             info = types_get(id(t))
             if info is None:
                 info = type_info(t)
-            try:
-                type_append(info.index)
-            except OverflowError:
-                wide_types[first + len(type_chunk)] = info.index
-                type_append(0)
+            type_append(info.index)
             start_append(edge_base + len(edge_target))
             size = info.size(o)
             try:
                 size_append(size)
             except OverflowError:
-                wide_sizes[first + len(size_chunk)] = size
+                big_sizes[first + len(size_chunk)] = size
                 size_append(0)
             if info.length is None:
-                length_append(-1)
+                length_append(NONE)
             else:
                 n = info.length(o)
-                try:
-                    length_append(n)
-                except OverflowError:
-                    wide_lengths[first + len(length_chunk)] = n if n <= MAX_LENGTH else MAX_LENGTH
-                    length_append(0)
+                length_append(n if n <= MAX_LENGTH else MAX_LENGTH)
             kind = info.kind
             flag = 0 if kind == _K_LEAF else is_tracked(o)
             if info.name_kind == _N_NONE:
@@ -1791,19 +1779,6 @@ def _capture_thread(job):
         done.release()
 
 
-def _widen(chunks, code, wide):
-    """Converts chunks of a narrow column to type code 'd' or 'I' and puts back the values
-    kept aside (object index -> value). To 'I' through 'i': a narrow -1 becomes NONE."""
-    for k, chunk in enumerate(chunks):
-        if code == "d":
-            chunks[k] = array.array("d", chunk.tolist())
-        else:
-            chunks[k] = array.array("I")
-            chunks[k].frombytes(memoryview(array.array("i", chunk.tolist())).cast("B"))
-    for i, value in wide.items():
-        chunks[i // CHUNK][i % CHUNK] = value
-
-
 def _full_layout(graph):
     n = sum(map(len, graph.type_col))
     e = graph.edge_count()
@@ -1820,10 +1795,12 @@ def _full_layout(graph):
         for i, found in zip(itertools.compress(itertools.count(), has_value), where):
             name[i] = found
     del where
-    # The walk's narrow columns, widened now that the id map is freed.
-    _widen(graph.type_col, "I", graph.wide_types)
-    _widen(graph.size, "d", graph.wide_sizes)
-    _widen(graph.length, "I", graph.wide_lengths)
+    # The file's size column is 'd': the walk's 'I' chunks are converted now that the id map is freed.
+    sizes = graph.size
+    for k, chunk in enumerate(sizes):
+        sizes[k] = array.array("d", chunk.tolist())
+    for i, size in graph.big_sizes.items():
+        sizes[i // CHUNK][i % CHUNK] = size
     graph.strings.extend(unique)
     del unique
     offsets, chunks, total = _string_table(graph.strings)

@@ -369,10 +369,10 @@ class CaptureTest(unittest.TestCase):
                              0 if snap.value(i) is None else leakbook.FLAG_VALUE)
 
     def test_values_kept_aside_in_small_chunks(self):
-        # The walk keeps types, sizes and lengths in narrow columns and larger values aside, in
-        # chunks of CHUNK objects; chunks of 100 objects put these far past the first chunk and
-        # chunk boundaries everywhere. Sizes of 4 GiB are faked (allocating them is no test),
-        # and 70000 filler type names push every type index past 16 bits.
+        # The walk keeps sizes as 32-bit ints and larger ones aside, in chunks of CHUNK objects;
+        # chunks of 100 objects put these far past the first chunk and chunk boundaries
+        # everywhere. Sizes of 4 GiB are faked (allocating them is no test); 70000 filler type
+        # names and lists around 2**15 items check type indexes and lengths past 16 bits.
         huge = [Marker(-2 - k) for k in range(4)]
         expected = [2 ** 32 - 1, 2 ** 32, 5 << 30, 2 ** 52 + 1]
         sizes = dict(zip(map(id, huge), expected))
