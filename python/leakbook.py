@@ -1286,18 +1286,24 @@ class _Graph(object):
     def run(self):
         """Record every object from the first one not yet recorded to the end of objs, which
         grows as referents are found (a list iterator sees items appended behind it), one
-        chunk of the columns at a time."""
-        objs = self.objs
-        while True:
-            if len(self.type_col[-1]) == CHUNK:
-                self.new_chunk()
-            room = CHUNK - len(self.type_col[-1])
-            done = len(self.type_col) * CHUNK - room
-            if done == len(objs):
-                return
-            visit = self.visitor()
-            for o in itertools.islice(objs, done, done + room):
+        chunk of the columns at a time. The loop comes first: under tracemalloc every
+        allocation looks up this frame's line number, at a cost that grows with its offset."""
+        batch = self.batch()
+        while batch:
+            visit, first, end = batch
+            for o in itertools.islice(self.objs, first, end):
                 visit(o)
+            batch = self.batch()
+
+    def batch(self):
+        """(visitor, first, end) of the objects to record into the current chunk; None if all are."""
+        if len(self.type_col[-1]) == CHUNK:
+            self.new_chunk()
+        room = CHUNK - len(self.type_col[-1])
+        done = len(self.type_col) * CHUNK - room
+        if done == len(self.objs):
+            return None
+        return self.visitor(), done, done + room
 
     def visitor(self):
         """The walk's per-object step, as short closures over the columns. While tracemalloc
@@ -1495,6 +1501,16 @@ class _Graph(object):
             self.address = [array.array("d", itertools.islice(ids, CHUNK))
                             for _ in range(0, len(self.index), CHUNK)]
         self.index.clear()
+
+    def widen_sizes(self):
+        """The file's size column is 'd': the walk's 'I' chunks are converted once the id map is
+        freed (here, not in the long layout function: under tracemalloc each of the ints made
+        here looks up the line number of every frame on the stack)."""
+        sizes = self.size
+        for k, chunk in enumerate(sizes):
+            sizes[k] = array.array("d", chunk.tolist())
+        for i, size in self.big_sizes.items():
+            sizes[i // CHUNK][i % CHUNK] = size
 
 
 # Names and values for the obj_name column: each returns (text, is_value, truncated).
@@ -1769,6 +1785,7 @@ def _capture_thread(job):
             del tracked[:]
             tracked = None
             graph.release()
+            graph.widen_sizes()
             job.extend(_full_layout(graph))
         finally:
             graph.release()
@@ -1795,12 +1812,6 @@ def _full_layout(graph):
         for i, found in zip(itertools.compress(itertools.count(), has_value), where):
             name[i] = found
     del where
-    # The file's size column is 'd': the walk's 'I' chunks are converted now that the id map is freed.
-    sizes = graph.size
-    for k, chunk in enumerate(sizes):
-        sizes[k] = array.array("d", chunk.tolist())
-    for i, size in graph.big_sizes.items():
-        sizes[i // CHUNK][i % CHUNK] = size
     graph.strings.extend(unique)
     del unique
     offsets, chunks, total = _string_table(graph.strings)
