@@ -1286,24 +1286,28 @@ class _Graph(object):
     def run(self):
         """Record every object from the first one not yet recorded to the end of objs, which
         grows as referents are found (a list iterator sees items appended behind it), one
-        chunk of the columns at a time. The loop comes first: under tracemalloc every
-        allocation looks up this frame's line number, at a cost that grows with its offset."""
+        chunk of the columns at a time: islice() takes no more than a chunk's room from the
+        one iterator (an islice from a start index would step through all the objects before
+        it, once per chunk). The loop comes first: under tracemalloc every allocation looks up
+        this frame's line number, at a cost that grows with its offset."""
+        pending = itertools.islice(self.objs, self.recorded(), None)
         batch = self.batch()
         while batch:
-            visit, first, end = batch
-            for o in itertools.islice(self.objs, first, end):
+            visit, room = batch
+            for o in itertools.islice(pending, room):
                 visit(o)
             batch = self.batch()
 
+    def recorded(self):
+        return (len(self.type_col) - 1) * CHUNK + len(self.type_col[-1])
+
     def batch(self):
-        """(visitor, first, end) of the objects to record into the current chunk; None if all are."""
+        """(visitor, room left in the current chunk); None once every object is recorded."""
         if len(self.type_col[-1]) == CHUNK:
             self.new_chunk()
-        room = CHUNK - len(self.type_col[-1])
-        done = len(self.type_col) * CHUNK - room
-        if done == len(self.objs):
+        if self.recorded() == len(self.objs):
             return None
-        return self.visitor(), done, done + room
+        return self.visitor(), CHUNK - len(self.type_col[-1])
 
     def visitor(self):
         """The walk's per-object step, as short closures over the columns. While tracemalloc
