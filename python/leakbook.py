@@ -81,6 +81,10 @@ KEY_REPR_LIMIT = 200
 NAME_LIMIT = 100           # longer strings are not tried as attribute names
 POOL_TRIES = 3             # instances per type searched with every name of the heap's code
 INT_VALUE_DIGITS = 40
+# The walk's columns grow in chunks of this many objects (and the edges of those objects): one
+# big array grown by realloc is copied around the allocator's heap and leaves the old copies
+# behind as free memory that the walk's other buffers do not fill (27 bytes/object of peak).
+CHUNK = 1 << 14
 
 _LITTLE = sys.byteorder == "little"
 _PREAMBLE = struct.Struct("<II")        # format version, header length
@@ -633,7 +637,7 @@ class _Graph(object):
 
     __slots__ = (
         "values", "value_len", "objs", "index", "excluded", "types", "type_names", "strings", "string_ids",
-        "address", "type_col", "size", "length", "flags", "name", "alloc", "edge_start",
+        "address", "type_col", "size", "big_sizes", "length", "flags", "name", "alloc", "edge_start",
         "edge_target", "edge_kind", "edge_label", "root_object", "root_kind", "root_label",
         "namespaces", "key_labels", "threads", "lru", "alloc_sites", "alloc_site_ids",
         "trace", "held", "sid_referent", "sid_dict_key", "sid_set_member", "sid_class",
@@ -661,17 +665,22 @@ class _Graph(object):
         self.code_names = {}     # names and short str constants of the code objects reached
         self.unnamed = []        # indices of instances with inline attributes left unnamed
         self.namespaces = set()  # ids of module/class/instance dicts (labelled even with values="none")
-        self.address = array.array("d")
-        self.type_col = array.array("I")
-        self.size = array.array("d")
-        self.length = array.array("I")
-        self.flags = array.array("B")
-        self.name = array.array("I")
-        self.alloc = array.array("I") if trace else None
-        self.edge_start = array.array("I")
-        self.edge_target = array.array("I")
-        self.edge_kind = array.array("B")
-        self.edge_label = array.array("I")
+        # Object columns and edge columns: lists of chunks. Chunk k of an object column holds
+        # objects k * CHUNK to (k + 1) * CHUNK - 1; chunk k of an edge column their edges.
+        self.address = []
+        self.type_col = []
+        # Sizes are 'I' during the walk, half the file's 'd' (an 'I' append is also faster);
+        # a size of 4 GiB or more is kept aside (object index -> size) with 0 in the column.
+        self.size = []
+        self.big_sizes = {}
+        self.length = []
+        self.flags = []
+        self.name = []
+        self.alloc = [] if trace else None
+        self.edge_start = []
+        self.edge_target = []
+        self.edge_kind = []
+        self.edge_label = []
         self.root_object = array.array("I")
         self.root_kind = array.array("B")
         self.root_label = array.array("I")
@@ -694,6 +703,23 @@ class _Graph(object):
             own = getattr(self, name)
             if type(own) in (list, dict, set, array.array):
                 self.exclude(own)
+        self.new_chunk()
+
+    def object_columns(self):
+        columns = [(self.type_col, "I"), (self.size, "I"), (self.length, "I"), (self.flags, "B"),
+                   (self.name, "I"), (self.edge_start, "I")]
+        return columns + [(self.alloc, "I")] if self.alloc is not None else columns
+
+    def new_chunk(self):
+        """Starts the next chunk of every object and edge column."""
+        for column, code in self.object_columns() + [
+                (self.edge_target, "I"), (self.edge_kind, "B"), (self.edge_label, "I")]:
+            chunk = array.array(code)
+            self.exclude(chunk)
+            column.append(chunk)
+
+    def edge_count(self):
+        return sum(map(len, self.edge_target))
 
     def exclude(self, obj):
         if obj is not None:
@@ -899,11 +925,16 @@ class _Graph(object):
         return names
 
     def learn(self, info, name):
-        """Remember an attribute name of this type; learned names are tried first."""
-        if all(name != known for known, _sid in info.learned):
-            info.learned.append((name, self.sid(_attribute_label(name))))
-            if name in info.candidates:
-                info.candidates.remove(name)
+        """Remember an attribute name of this type (learned names are tried first); returns
+        the string index of its label."""
+        for known, sid in info.learned:
+            if name == known:
+                return sid
+        sid = self.sid(_attribute_label(name))
+        info.learned.append((name, sid))
+        if name in info.candidates:
+            info.candidates.remove(name)
+        return sid
 
     # -- edge handlers: each returns a list of (target, kind, label) -------------------------
 
@@ -1158,8 +1189,7 @@ class _Graph(object):
             value = getattr(o, name, _MISSING)
             if value is not _MISSING and id(value) in want:
                 want.discard(id(value))
-                self.learn(info, name)
-                labels[id(value)] = info.learned[-1][1]
+                labels[id(value)] = self.learn(info, name)
                 found = True
                 if not want:
                     break
@@ -1179,10 +1209,15 @@ class _Graph(object):
             info = self.types.get(id(type(o)))  # None if another thread changed its class
             if info is None or not (info.managed and info.generic):
                 continue
+            # Object i's edges, as positions in the edge chunk that holds them.
+            k, j = divmod(i, CHUNK)
+            starts, targets = self.edge_start[k], self.edge_target[k]
+            kinds, chunk_labels = self.edge_kind[k], self.edge_label[k]
+            end = starts[j + 1] - starts[0] if j + 1 < len(starts) else len(targets)
             edges = {}
-            for e in range(self.edge_start[i], self.edge_start[i + 1]):
-                if self.edge_kind[e] == EDGE_OPAQUE and self.edge_label[e] == self.sid_referent:
-                    edges.setdefault(id(objs[self.edge_target[e]]), []).append(e)
+            for e in range(starts[j] - starts[0], end):
+                if kinds[e] == EDGE_OPAQUE and chunk_labels[e] == self.sid_referent:
+                    edges.setdefault(id(objs[targets[e]]), []).append(e)
             want = set(edges)
             labels = {}
             try:
@@ -1194,8 +1229,8 @@ class _Graph(object):
                 continue
             for target, sid in labels.items():
                 for e in edges[target]:
-                    self.edge_kind[e] = EDGE_SUFFIX
-                    self.edge_label[e] = sid
+                    kinds[e] = EDGE_SUFFIX
+                    chunk_labels[e] = sid
 
     def dict_edges(self, d, out):
         """Edges of a dict's keys and values, appended to out; returns the ids covered."""
@@ -1245,15 +1280,34 @@ class _Graph(object):
                 self.add(obj)
         obj = None
         self.run()
-        self.edge_start.append(len(self.edge_target))
+        self.edge_start[-1].append(self.edge_count())
         self.name_unnamed_attributes()
 
     def run(self):
         """Record every object from the first one not yet recorded to the end of objs, which
-        grows as referents are found (a list iterator sees items appended behind it)."""
-        visit = self.visitor()
-        for o in itertools.islice(self.objs, len(self.type_col), None):
-            visit(o)
+        grows as referents are found (a list iterator sees items appended behind it), one
+        chunk of the columns at a time: islice() takes no more than a chunk's room from the
+        one iterator (an islice from a start index would step through all the objects before
+        it, once per chunk). The loop comes first: under tracemalloc every allocation looks up
+        this frame's line number, at a cost that grows with its offset."""
+        pending = itertools.islice(self.objs, self.recorded(), None)
+        batch = self.batch()
+        while batch:
+            visit, room = batch
+            for o in itertools.islice(pending, room):
+                visit(o)
+            batch = self.batch()
+
+    def recorded(self):
+        return (len(self.type_col) - 1) * CHUNK + len(self.type_col[-1])
+
+    def batch(self):
+        """(visitor, room left in the current chunk); None once every object is recorded."""
+        if len(self.type_col[-1]) == CHUNK:
+            self.new_chunk()
+        if self.recorded() == len(self.objs):
+            return None
+        return self.visitor(), CHUNK - len(self.type_col[-1])
 
     def visitor(self):
         """The walk's per-object step, as short closures over the columns. While tracemalloc
@@ -1265,20 +1319,24 @@ class _Graph(object):
         index_get = index.get
         objs_append = objs.append
         excluded = self.excluded
-        edge_target = self.edge_target
+        edge_target = self.edge_target[-1]
+        edge_base = self.edge_count() - len(edge_target)  # edges before this chunk
         target_append = edge_target.append
-        kind_append = self.edge_kind.append
-        label_append = self.edge_label.append
+        kind_append = self.edge_kind[-1].append
+        label_append = self.edge_label[-1].append
         types_get = self.types.get
         type_info = self.type_info
-        type_append = self.type_col.append
-        size_append = self.size.append
-        length_append = self.length.append
-        start_append = self.edge_start.append
-        flags_append = self.flags.append
-        name_append = self.name.append
+        type_append = self.type_col[-1].append
+        size_chunk = self.size[-1]
+        size_append = size_chunk.append
+        first = (len(self.size) - 1) * CHUNK  # index of the chunk's first object
+        big_sizes = self.big_sizes
+        length_append = self.length[-1].append
+        start_append = self.edge_start[-1].append
+        flags_append = self.flags[-1].append
+        name_append = self.name[-1].append
         is_tracked = gc.is_tracked
-        alloc_append = self.alloc.append if self.alloc is not None else None
+        alloc_append = self.alloc[-1].append if self.alloc is not None else None
         alloc_site = self.alloc_site
         name_and_flags = self.name_and_flags
         value_label = self.value_label
@@ -1346,8 +1404,13 @@ class _Graph(object):
             if info is None:
                 info = type_info(t)
             type_append(info.index)
-            start_append(len(edge_target))
-            size_append(info.size(o))
+            start_append(edge_base + len(edge_target))
+            size = info.size(o)
+            try:
+                size_append(size)
+            except OverflowError:
+                big_sizes[first + len(size_chunk)] = size
+                size_append(0)
             if info.length is None:
                 length_append(NONE)
             else:
@@ -1382,11 +1445,12 @@ class _Graph(object):
         """Appends o's name or value to the name column; returns its FLAG_VALUE/TRUNCATED bits.
         A value's entry indexes value_list."""
         values = self.value_list
+        name = self.name[-1]
         if info.name_kind == _N_STR:
             if self.values == "none":
-                self.name.append(NONE)
+                name.append(NONE)
                 return 0
-            self.name.append(len(values))
+            name.append(len(values))
             if len(o) > self.value_len:
                 values.append(o[:self.value_len])
                 return FLAG_VALUE | FLAG_TRUNCATED
@@ -1397,13 +1461,13 @@ class _Graph(object):
         except Exception:
             text = None
         if text is None:
-            self.name.append(NONE)
+            name.append(NONE)
             return 0
         if is_value:
-            self.name.append(len(values))
+            name.append(len(values))
             values.append(text)
             return FLAG_VALUE | (FLAG_TRUNCATED if cut else 0)
-        self.name.append(self.sid(text))
+        name.append(self.sid(text))
         return 0
 
     def alloc_site(self, o):
@@ -1436,9 +1500,21 @@ class _Graph(object):
         del self.unnamed[:]
         self.string_ids.clear()
         self.namespaces.clear()
-        if not len(self.address) and self.index:
-            self.address = array.array("d", self.index)
+        if not self.address and self.index:
+            ids = iter(self.index)
+            self.address = [array.array("d", itertools.islice(ids, CHUNK))
+                            for _ in range(0, len(self.index), CHUNK)]
         self.index.clear()
+
+    def widen_sizes(self):
+        """The file's size column is 'd': the walk's 'I' chunks are converted once the id map is
+        freed (here, not in the long layout function: under tracemalloc each of the ints made
+        here looks up the line number of every frame on the stack)."""
+        sizes = self.size
+        for k, chunk in enumerate(sizes):
+            sizes[k] = array.array("d", chunk.tolist())
+        for i, size in self.big_sizes.items():
+            sizes[i // CHUNK][i % CHUNK] = size
 
 
 # Names and values for the obj_name column: each returns (text, is_value, truncated).
@@ -1587,7 +1663,9 @@ def _string_table(strings):
     offsets = array.array("I", [0])
     chunks = []
     total = 0
-    step = 65536
+    # A step's bytes objects live until joined: steps of 65536 strings made this the peak of
+    # a small capture.
+    step = 4096
     for start in range(0, len(strings), step):
         encoded = [(s if type(s) is str else _value_text(s)).encode("utf-8", "backslashreplace")
                    for s in strings[start:start + step]]
@@ -1711,6 +1789,7 @@ def _capture_thread(job):
             del tracked[:]
             tracked = None
             graph.release()
+            graph.widen_sizes()
             job.extend(_full_layout(graph))
         finally:
             graph.release()
@@ -1722,8 +1801,8 @@ def _capture_thread(job):
 
 
 def _full_layout(graph):
-    n = len(graph.type_col)
-    e = len(graph.edge_target)
+    n = sum(map(len, graph.type_col))
+    e = graph.edge_count()
     r = len(graph.root_object)
     strings = graph.strings
     for k in graph.key_label_sids:
@@ -1731,10 +1810,11 @@ def _full_layout(graph):
     unique, where = _unique_values(graph.value_list, len(strings))
     del graph.value_list[:]
     # Value entries of the name column, in walk order, now index the string table.
-    name = graph.name
-    has_value = map(FLAG_VALUE.__and__, graph.flags)
-    for i, found in zip(itertools.compress(itertools.count(), has_value), where):
-        name[i] = found
+    where = iter(where)
+    for name, flags in zip(graph.name, graph.flags):
+        has_value = map(FLAG_VALUE.__and__, flags)
+        for i, found in zip(itertools.compress(itertools.count(), has_value), where):
+            name[i] = found
     del where
     graph.strings.extend(unique)
     del unique
@@ -1756,20 +1836,20 @@ def _full_layout(graph):
         "census": None,
     }
     sections = [
-        ("obj_address", "d", [graph.address], n),
-        ("obj_type", "I", [graph.type_col], n),
-        ("obj_size", "d", [graph.size], n),
-        ("obj_length", "I", [graph.length], n),
-        ("obj_flags", "B", [graph.flags], n),
-        ("obj_name", "I", [graph.name], n),
+        ("obj_address", "d", graph.address, n),
+        ("obj_type", "I", graph.type_col, n),
+        ("obj_size", "d", graph.size, n),
+        ("obj_length", "I", graph.length, n),
+        ("obj_flags", "B", graph.flags, n),
+        ("obj_name", "I", graph.name, n),
     ]
     if graph.alloc is not None:
-        sections.append(("obj_alloc", "I", [graph.alloc], n))
+        sections.append(("obj_alloc", "I", graph.alloc, n))
     sections += [
-        ("edge_start", "I", [graph.edge_start], n + 1),
-        ("edge_target", "I", [graph.edge_target], e),
-        ("edge_kind", "B", [graph.edge_kind], e),
-        ("edge_label", "I", [graph.edge_label], e),
+        ("edge_start", "I", graph.edge_start, n + 1),
+        ("edge_target", "I", graph.edge_target, e),
+        ("edge_kind", "B", graph.edge_kind, e),
+        ("edge_label", "I", graph.edge_label, e),
         ("root_object", "I", [graph.root_object], r),
         ("root_kind", "B", [graph.root_kind], r),
         ("root_label", "I", [graph.root_label], r),

@@ -189,6 +189,7 @@ class CaptureTest(unittest.TestCase):
 
     def test_attributes_set_outside_the_class_are_named(self):
         before = [type(r) for r in gc.get_referents(BARE)]
+        other = fill_bare(Bare())  # named with the names learned on the first instance searched
         snap = self.capture()
         self.assertEqual([type(r) for r in gc.get_referents(BARE)], before)
         if sys.version_info >= (3, 11):
@@ -197,6 +198,10 @@ class CaptureTest(unittest.TestCase):
         labels = {snap.label_text(kind, label): target for target, kind, label in snap.edges(holder)
                   if kind != leakbook.EDGE_OPAQUE}
         if sys.version_info >= (3, 11):
+            other_labels = {snap.label_text(kind, label): target
+                            for target, kind, label in snap.edges(snap.index_of(other))}
+            self.assertEqual(other_labels[".contents"], snap.index_of(other.contents))
+            self.assertEqual(other_labels[".partner"], snap.index_of(other.partner))
             defaulted = snap.index_of(DEFAULTED)
             self.assertIn((snap.index_of(DEFAULTED.items), leakbook.EDGE_SUFFIX, ".items"),
                           [(t, k, snap.label_text(k, l)) for t, k, l in snap.edges(defaulted)])
@@ -362,6 +367,47 @@ class CaptureTest(unittest.TestCase):
         for i in found:
             self.assertEqual(snap.columns["obj_flags"][i] & leakbook.FLAG_VALUE,
                              0 if snap.value(i) is None else leakbook.FLAG_VALUE)
+
+    def test_values_kept_aside_in_small_chunks(self):
+        # The walk keeps sizes as 32-bit ints and larger ones aside, in chunks of CHUNK objects;
+        # chunks of 100 objects put these far past the first chunk and chunk boundaries
+        # everywhere. Sizes of 4 GiB are faked (allocating them is no test); 70000 filler type
+        # names and lists around 2**15 items check type indexes and lengths past 16 bits.
+        huge = [Marker(-2 - k) for k in range(4)]
+        expected = [2 ** 32 - 1, 2 ** 32, 5 << 30, 2 ** 52 + 1]
+        sizes = dict(zip(map(id, huge), expected))
+        lists = [[None] * n for n in (32767, 32768, 70000)]
+        bare = fill_bare(Bare())
+        real_size, real_init, chunk = leakbook._size_function, leakbook._Graph.__init__, leakbook.CHUNK
+
+        def fake_size(t):
+            size = real_size(t)
+            return (lambda o: sizes.get(id(o)) or size(o)) if t is Marker else size
+
+        def padded_init(graph, *args):
+            real_init(graph, *args)
+            graph.type_names.extend(["lbtest.filler"] * 70000)
+
+        leakbook._size_function, leakbook._Graph.__init__, leakbook.CHUNK = fake_size, padded_init, 100
+        try:
+            snap = self.capture()
+        finally:
+            leakbook._size_function, leakbook._Graph.__init__, leakbook.CHUNK = real_size, real_init, chunk
+        found = [snap.index_of(m) for m in huge]
+        self.assertGreater(min(found), 100)
+        self.assertEqual([snap.columns["obj_size"][i] for i in found], expected)
+        self.assertEqual([snap.type_name(i) for i in found], [MODULE + ".Marker"] * 4)
+        self.assertEqual(snap.columns["obj_size"][snap.index_of(MARKERS[0])], sys.getsizeof(MARKERS[0]))
+        self.assertEqual([snap.columns["obj_length"][snap.index_of(x)] for x in lists], [32767, 32768, 70000])
+        self.assertEqual(snap.columns["obj_length"][snap.index_of(MARKERS[0])], leakbook.NONE)
+        self.assertEqual(snap.type_name(snap.index_of(lists[0])), "builtins.list")
+        starts = snap.columns["edge_start"]
+        self.assertEqual(starts[-1], len(snap.columns["edge_target"]))
+        self.assertTrue(all(a <= b for a, b in zip(starts, starts[1:])))
+        self.assert_evaluates(snap, MARKERS[3].payload)
+        if sys.version_info >= (3, 11):  # inline attributes named after the walk, in their chunk
+            labels = [snap.label_text(k, l) for _, k, l in snap.edges(snap.index_of(bare))]
+            self.assertIn(".contents", labels)
 
     def test_values_none_stores_no_contents(self):
         secret = "hunter2-" + "x" * 7 + "-lbtest-secret"
