@@ -6,7 +6,7 @@
 // - the semidominator loop's forest keeps a node's two fields (ancestor, best semidominator on the path)
 //   side by side, 8 bytes a node, so a path-compression step touches one cache line per node;
 // - predecessors by DFS number are gathered from the caller's reverse graph (which the heap graph keeps
-//   anyway; see predecessorsByNumber), instead of a second counting sort of every edge;
+//   anyway; see gatherPredecessors), instead of a second counting sort of every edge;
 // - the DFS from the roots runs Tarjan's algorithm in Pearce's form: one object-indexed word holds "not
 //   seen", the DFS number while the node is open, then its component, so each edge costs one random read.
 // Scratch arrays double up where their lifetimes allow (noted where it happens).
@@ -18,7 +18,7 @@ export interface DominatorInput {
   edgeStart: Uint32Array;
   edgeTarget: Uint32Array;
   /**
-   * Predecessors of every node by DFS number (`predecessorsByNumber` in edge-passes.ts), asked for once, after
+   * Predecessors of every node by DFS number (`gatherPredecessors` in edge-passes.ts), asked for once, after
    * the DFS, with each object's DFS number: the reverse graph they come from can be built meanwhile.
    */
   predecessors: (dfnOf: Uint32Array) => Predecessors;
