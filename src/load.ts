@@ -1,11 +1,13 @@
 // Entry point for reading a snapshot from a path or bytes: reads the file with progress, detects the format
 // from its content and hands it to the lbsnap reader or the meliae importer.
+import { constants } from "node:buffer";
 import { open, stat } from "node:fs/promises";
 import { crc32 } from "node:zlib";
 import { SnapshotError, describeSource } from "./errors.js";
 import { looksLikeLbsnap, parseLbsnap, TRAILER_LENGTH } from "./format.js";
 import { importMeliae, looksLikeMeliae } from "./meliae.js";
 import type { Snapshot } from "./snapshot.js";
+import { formatBytes } from "./units.js";
 
 export interface LoadOptions {
   /** Called as bytes are read (and, for meliae dumps, as lines are imported): done and total in bytes. */
@@ -13,6 +15,8 @@ export interface LoadOptions {
 }
 
 const CHUNK = 16 * 1024 * 1024;
+/** The longest byte array this Node.js makes (4 GiB on Node 20): an lbsnap file is held in one. */
+const MAX_LENGTH = constants.MAX_LENGTH;
 /** Enough of a file to recognise its format. */
 const SNIFF = 64 * 1024;
 
@@ -50,7 +54,15 @@ export async function loadSnapshot(pathOrBytes: string | Uint8Array, opts: LoadO
     // Reads run off the main thread, two at a time (most of a read's time goes into the kernel giving the
     // buffer fresh pages, and two threads do that faster than one); each chunk's checksum is computed, in
     // order, while later chunks are being read.
-    const bytes = new Uint8Array(new SharedArrayBuffer(info.size));
+    if (info.size > MAX_LENGTH) {
+      throw new SnapshotError(`${path}: too large to load (${formatBytes(info.size)}; at most ${formatBytes(MAX_LENGTH)})`);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(new SharedArrayBuffer(info.size));
+    } catch {
+      throw new SnapshotError(`${path}: not enough memory to load it (${formatBytes(info.size)})`);
+    }
     const reads: Promise<{ start: number; end: number }>[] = [];
     let requested = 0;
     const request = () => {

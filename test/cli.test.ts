@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { constants } from "node:buffer";
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { synthesize, writeLbsnap } from "../bench/synth.js";
 import { agentAvailable, CLI, runPythonJson, startPython, tempDir } from "./helpers/python.js";
@@ -72,6 +73,11 @@ test("bad files fail with one line and exit code 2", () => {
     }
   }
   assertCleanFailure(leakbook("summary", join(dir, "missing.lbsnap")), /missing\.lbsnap: no such file/, "missing file");
+  // Past the longest array Node makes (a sparse file: no disk is used).
+  const huge = join(dir, "huge.lbsnap");
+  writeFileSync(huge, readFileSync(sources[0]).subarray(0, 64));
+  truncateSync(huge, constants.MAX_LENGTH + 2 ** 30);
+  assertCleanFailure(leakbook("summary", huge), /huge\.lbsnap: too large to load \(5\.0 GiB; at most 4\.0 GiB\)/, "huge file");
   const empty = join(dir, "empty-dir");
   mkdirSync(empty);
   assertCleanFailure(leakbook("summary", empty), /empty directory/, "empty directory");
