@@ -1801,7 +1801,7 @@ def _capture_thread(job):
 
 
 def _full_layout(graph):
-    n = sum(map(len, graph.type_col))
+    n = graph.recorded()
     e = graph.edge_count()
     r = len(graph.root_object)
     strings = graph.strings

@@ -65,7 +65,7 @@ export interface HelperWork extends Predecessors {
 /** The words themselves when they live in shared memory (a snapshot loaded from a file), else a shared copy. */
 function shared(words: Uint32Array): Uint32Array {
   if (words.buffer instanceof SharedArrayBuffer) return words;
-  const copy = new Uint32Array(new SharedArrayBuffer(words.byteLength));
+  const copy = sharedWords(words.length);
   copy.set(words);
   return copy;
 }

@@ -11,7 +11,7 @@ import {
   breadthFirst, columnsByNumber, gatherPredecessors, predecessorStarts, reverseEdges, reverseGraphArrays,
   type ColumnsByNumber, type ReverseGraph,
 } from "./edge-passes.js";
-import { BY_NUMBER_LOOP, GATHER_LOOP, GraphHelper, sharedWords } from "./graph-helper.js";
+import { BY_NUMBER_LOOP, GATHER_LOOP, GraphHelper } from "./graph-helper.js";
 import { assignComponents, DONE_BASE } from "./scc.js";
 
 export interface HeapGraph {
@@ -98,15 +98,16 @@ interface Workspace {
  * to do (see firstTouchOrder).
  */
 function workspace(n: number, e: number, shared: boolean): Workspace {
-  const words = shared ? sharedWords : (length: number) => new Uint32Array(length);
-  const bytes = (length: number) => new Uint8Array(shared ? new SharedArrayBuffer(length) : new ArrayBuffer(length));
+  const memory = (byteLength: number) => (shared ? new SharedArrayBuffer(byteLength) : new ArrayBuffer(byteLength));
+  const words = (length: number) => new Uint32Array(memory(4 * length));
+  const bytes = (length: number) => new Uint8Array(memory(length));
   return {
     scc: words(n),
     cyclic: bytes(n),
     dominator: dominatorArrays(n, words, bytes),
     predStart: words(n + 3),
     preds: words(e),
-    retained: new Float64Array(shared ? new SharedArrayBuffer(8 * n) : new ArrayBuffer(8 * n)),
+    retained: new Float64Array(memory(8 * n)),
     typeByNumber: words(n),
   };
 }
