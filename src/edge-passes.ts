@@ -110,7 +110,9 @@ export function columnsByNumber(from: number, to: number, c: ColumnsByNumber): v
 
 /**
  * Multi-source BFS from `starts` (distance 0; repeats allowed), recording in `out` the edge each object was
- * first reached by (NONE for the starts); of equally short paths the one from the earlier start wins.
+ * first reached by (NONE for the starts); of equally short paths the one from the earlier start wins. The starts
+ * from `lateFrom` on (the engine's extra roots for unreachable objects) are searched from only once everything
+ * the earlier ones reach is done, so a reachable object is never first reached through an unreachable one.
  * `queue` has room for every object.
  */
 export function breadthFirst(
@@ -120,33 +122,43 @@ export function breadthFirst(
   starts: Uint32Array,
   queue: Uint32Array,
   out: BreadthFirstTree,
+  lateFrom = starts.length,
 ): void {
   const distance = out.distance.fill(NONE);
   const bfsEdge = out.bfsEdge.fill(NONE);
   let tail = 0;
-  for (let i = 0; i < starts.length; i++) {
-    const r = starts[i];
-    if (distance[r] === NONE) {
-      distance[r] = 0;
-      queue[tail++] = r;
-    }
-  }
-  // The queue holds whole levels in order: the objects of distance d - 1 end where those of d begin.
-  let levelEnd = tail;
-  let d = 1;
-  for (let head = 0; head < tail; head++) {
-    if (head === levelEnd) {
-      levelEnd = tail;
-      d++;
-    }
-    const o = queue[head];
-    for (let k = edgeStart[o], end = edgeStart[o + 1]; k < end; k++) {
-      const t = edgeTarget[k];
-      if (distance[t] === NONE) {
-        distance[t] = d;
-        bfsEdge[t] = k;
-        queue[tail++] = t;
+  let head = 0;
+  const seed = (from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const r = starts[i];
+      if (distance[r] === NONE) {
+        distance[r] = 0;
+        queue[tail++] = r;
       }
     }
-  }
+  };
+  const search = () => {
+    // The queue holds whole levels in order: the objects of distance d - 1 end where those of d begin.
+    let levelEnd = tail;
+    let d = 1;
+    for (; head < tail; head++) {
+      if (head === levelEnd) {
+        levelEnd = tail;
+        d++;
+      }
+      const o = queue[head];
+      for (let k = edgeStart[o], end = edgeStart[o + 1]; k < end; k++) {
+        const t = edgeTarget[k];
+        if (distance[t] === NONE) {
+          distance[t] = d;
+          bfsEdge[t] = k;
+          queue[tail++] = t;
+        }
+      }
+    }
+  };
+  seed(0, lateFrom);
+  search();
+  seed(lateFrom, starts.length);
+  search();
 }

@@ -55,8 +55,9 @@ export interface FirstTouch {
 
 /** What the main thread hands over once the DFS is done: all arrays in shared memory. */
 export interface HelperWork extends Predecessors {
-  /** the breadth-first search's starts, in order */
+  /** the breadth-first search's starts, in order, and where the extra roots (searched from last) begin */
   starts: Uint32Array;
+  lateFrom: number;
   dfnOf: Uint32Array;
   /** the columns by DFS number to fill, when the snapshot's columns are in shared memory */
   byNumber: ColumnsByNumber | null;

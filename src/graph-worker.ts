@@ -51,7 +51,7 @@ if (Atomics.compareExchange(control, STATE, IDLE, RUNNING) === IDLE) {
     if (Atomics.load(control, WORK) !== ABANDONED) {
       const work = receiveMessageOnPort(port)!.message as HelperWork;
       runShared(control, GATHER_LOOP, n, (from, to) => gatherPredecessors(from, to, reverse, work.dfnOf, work));
-      breadthFirst(n, edgeStart, edgeTarget, work.starts, queue, tree);
+      breadthFirst(n, edgeStart, edgeTarget, work.starts, queue, tree, work.lateFrom);
       port.postMessage(tree);
       signal(SEARCH, DONE);
       const { byNumber } = work;

@@ -178,7 +178,7 @@ function analyzeWith(
           gather(0, n);
           return out;
         }
-        helper!.postWork({ ...out, starts, dfnOf, byNumber: columnsShared ? byNumber : null });
+        helper!.postWork({ ...out, starts, lateFrom: roots.length, dfnOf, byNumber: columnsShared ? byNumber : null });
         helper!.share(GATHER_LOOP, n, gather);
         return out;
       },
@@ -217,7 +217,7 @@ function analyzeWith(
   if (tree === null) {
     tree = { distance: new Uint32Array(n), bfsEdge: new Uint32Array(n) };
     // The DFS order is no longer needed: its words serve as the queue.
-    breadthFirst(n, edgeStart, edgeTarget, starts, order, tree);
+    breadthFirst(n, edgeStart, edgeTarget, starts, order, tree, roots.length);
   }
   const { distance, bfsEdge } = tree;
   timings.paths = lap();

@@ -61,16 +61,19 @@ function naive(snap: Snapshot) {
   const retained = [...Array(n).keys()].map((v) =>
     dominates[v].reduce((sum, d, w) => sum + (d ? snap.size[w] : 0), snap.size[v]),
   );
+  // Breadth-first from the real roots, then from the extra roots over what is left.
   const distance = new Array<number>(n).fill(NONE);
-  let frontier = [...new Set(allRoots)];
-  for (const r of frontier) distance[r] = 0;
-  for (let d = 1; frontier.length > 0; d++) {
-    const nextFrontier: number[] = [];
-    for (const v of frontier) for (const w of succ[v]) if (distance[w] === NONE) {
-      distance[w] = d;
-      nextFrontier.push(w);
+  for (const starts of [roots, extraRoots]) {
+    let frontier = [...new Set(starts)].filter((r) => distance[r] === NONE);
+    for (const r of frontier) distance[r] = 0;
+    for (let d = 1; frontier.length > 0; d++) {
+      const nextFrontier: number[] = [];
+      for (const v of frontier) for (const w of succ[v]) if (distance[w] === NONE) {
+        distance[w] = d;
+        nextFrontier.push(w);
+      }
+      frontier = nextFrontier;
     }
-    frontier = nextFrontier;
   }
   const typeRetained = new Map<string, number>();
   for (let w = 0; w < n; w++) {

@@ -15,25 +15,30 @@ export interface Context {
   graph: HeapGraph | null;
   /** Module names of the standard library, built-in modules and the capture agent in the last snapshot. */
   libraryModules: Set<string>;
+  /** Module names of installed third-party packages (a file under site-packages or dist-packages). */
+  thirdPartyModules: Set<string>;
 }
 
 export function makeContext(snaps: Snapshot[]): Context {
   const last = snaps[snaps.length - 1];
   const full = snaps.every((s) => s.kind === "full");
-  return { snaps, last, full, graph: full ? graphOf(last) : null, libraryModules: full ? libraryModules(last) : new Set() };
+  const modules = full ? moduleKinds(last) : { library: new Set<string>(), thirdParty: new Set<string>() };
+  return { snaps, last, full, graph: full ? graphOf(last) : null, libraryModules: modules.library, thirdPartyModules: modules.thirdParty };
 }
 
-/**
- * Modules that belong to Python itself or to leakbook: no `__file__` (built-in and frozen modules), a file under
- * a `lib/pythonX.Y` directory outside site-packages, or the agent module. `__main__` never is.
- */
 /** The capture agent's own module (`python/leakbook.py`, imported as `leakbook`). */
 function isAgentModule(name: string): boolean {
   return name === "leakbook" || name.startsWith("leakbook.");
 }
 
-function libraryModules(snap: Snapshot): Set<string> {
-  const out = new Set<string>();
+/**
+ * Library modules: those of Python itself or of leakbook (no `__file__`, as built-in and frozen modules; a file
+ * under a `lib/pythonX.Y` directory outside site-packages; the agent module), and installed third-party packages
+ * (a file under site-packages or dist-packages). `__main__` is neither.
+ */
+function moduleKinds(snap: Snapshot): { library: Set<string>; thirdParty: Set<string> } {
+  const library = new Set<string>();
+  const thirdParty = new Set<string>();
   const moduleType = snap.types.indexOf("builtins.module");
   for (let i = 0; i < snap.objectCount; i++) {
     if (snap.type[i] !== moduleType) continue;
@@ -41,10 +46,12 @@ function libraryModules(snap: Snapshot): Set<string> {
     if (name === "__main__") continue;
     const file = attribute(snap, i, "__file__");
     const path = file === NONE ? "" : objectName(snap, file);
-    const stdlib = /[\\/]lib[\\/]python\d+(\.\d+)?[\\/]/i.test(path) && !/[\\/](site|dist)-packages[\\/]/.test(path);
-    if (file === NONE || stdlib || isAgentModule(name)) out.add(name);
+    const installed = /[\\/](site|dist)-packages[\\/]/.test(path);
+    const stdlib = /[\\/]lib[\\/]python\d+(\.\d+)?[\\/]/i.test(path) && !installed;
+    if (file === NONE || stdlib || isAgentModule(name)) library.add(name);
+    else if (installed) thirdParty.add(name);
   }
-  return out;
+  return { library, thirdParty };
 }
 
 /** Index of the object at `address` in the last snapshot, or -1. */
@@ -94,6 +101,19 @@ export function isLibraryType(ctx: Context, type: string): boolean {
   if (dot < 0) return true;
   const module = type.slice(0, dot);
   return module === "builtins" || ctx.libraryModules.has(module);
+}
+
+/**
+ * The module a qualified name ("pkg.mod.Class.method") belongs to: its longest dotted prefix that names a library
+ * or third-party module, "builtins" for builtins, else null (the program's own, or unknown).
+ */
+export function foreignModuleOf(ctx: Context, qualified: string): string | null {
+  if (qualified.startsWith("builtins.") || !qualified.includes(".")) return "builtins";
+  for (let dot = qualified.lastIndexOf("."); dot > 0; dot = qualified.lastIndexOf(".", dot - 1)) {
+    const module = qualified.slice(0, dot);
+    if (ctx.libraryModules.has(module) || ctx.thirdPartyModules.has(module)) return module;
+  }
+  return null;
 }
 
 /** The objects on the shortest path from a root down to `i` (root first, `i` last). */

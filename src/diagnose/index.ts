@@ -7,6 +7,7 @@ import { makeContext } from "./context.js";
 import { rank, verdictOf } from "./rank.js";
 import { severityOf, type Candidate } from "./rules.js";
 import { cachesStep } from "./step-caches.js";
+import { clusterCandidates } from "./clusters.js";
 import { cyclesStep } from "./step-cycles.js";
 import { holdersStep } from "./step-holders.js";
 import { leakStep, memoryStep } from "./step-leak.js";
@@ -24,7 +25,7 @@ export interface DiagnoseOptions {
   onStep?: (id: string, done: number, total: number) => void;
 }
 
-const STEP_IDS = ["leak", "memory", "types", "caches", "cycles", "holders", "sizes", "long-lived", "sites"];
+const STEP_IDS = ["leak", "memory", "types", "caches", "cycles", "holders", "sizes", "long-lived", "sites", "clusters"];
 
 /**
  * Walk the checklist over one snapshot or a series (oldest first; what loadSeries returns, an array, or one
@@ -52,7 +53,9 @@ export function diagnose(input: Series | Snapshot | readonly Snapshot[], opts: D
   const sites = run("sites", () => sitesStep(ctx, types.candidates));
   const ordered = [leak, memory, types, cachesResult, survivorsResult, cyclesResult, holdersResult, sizes, sites];
   const steps: StepResult[] = ordered.map((s) => s.step);
-  const findings = rank(ctx, ordered.flatMap((s) => s.candidates)).map((r) => r.finding);
+  // The steps' findings merged into the leak clusters they explain, one finding per holder.
+  const merged = run("clusters", () => clusterCandidates(ctx, ordered.flatMap((s) => s.candidates)));
+  const findings = rank(ctx, merged).map((r) => r.finding);
   const { verdict, summary } = verdictOf(ctx, findings);
   return { verdict, summary, snapshots: snaps.length, steps, findings };
 }

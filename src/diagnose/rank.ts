@@ -13,12 +13,12 @@ const SEVERITY_RANK: Record<Severity, number> = { high: 3, medium: 2, low: 1, in
 const WEIGHT: Record<FindingKind, number> = {
   "traceback-retention": 1, "bound-method-retention": 1, "closure-retention": 1, "default-argument": 1,
   "class-attribute": 1, uncollectable: 1, "unbounded-cache": 1, "bidirectional-tree": 1, cycle: 1,
-  "string-growth": 1, "native-or-fragmentation": 1, "growing-container": 0.9, "long-lived-large": 0.6,
+  "string-growth": 1, "native-or-fragmentation": 1, "library-leak": 1, "growing-container": 0.9, "long-lived-large": 0.6,
   "large-cache-entry": 0.5, "object-growth": 0.3,
 };
 /** Ties (same severity and score): the more specific kind first. */
 const KIND_ORDER: FindingKind[] = [
-  "uncollectable", "traceback-retention", "bound-method-retention", "closure-retention", "default-argument",
+  "uncollectable", "library-leak", "traceback-retention", "bound-method-retention", "closure-retention", "default-argument",
   "class-attribute", "unbounded-cache", "bidirectional-tree", "cycle", "string-growth", "growing-container",
   "large-cache-entry", "long-lived-large", "object-growth", "native-or-fragmentation",
 ];
@@ -58,20 +58,25 @@ export function rank(ctx: Context, all: Candidate[]): Ranked[] {
       score: Math.max(groupGrowth, 0) * WEIGHT[c.kind],
       finding: {
         kind: c.kind, severity: severities[k], title: c.title, type: c.type, path: c.path, evidence: c.evidence,
-        remedy: REMEDIES[c.kind], step: c.step,
+        remedy: c.remedy ?? REMEDIES[c.kind], step: c.step, sample: c.extra?.sample ?? null,
+        cluster: c.extra?.cluster ?? null, reason: c.extra?.reason ?? null, catalogue: c.extra?.catalogue ?? null,
       },
     };
   });
-  // A finding that names its holder (a path) is actionable; a type that grows is the symptom it explains.
+  // A finding that names its holder (a path) is actionable; a type that grows is the symptom it explains. Library
+  // internals the program does not feed through a known registry come after the program's own holders.
   const named = (r: Ranked) => (r.finding.path === null ? 0 : 1);
+  const own = (r: Ranked) => (r.candidate.internal ? 0 : 1);
   ranked.sort((a, b) =>
     SEVERITY_RANK[b.finding.severity] - SEVERITY_RANK[a.finding.severity] ||
+    own(b) - own(a) ||
     named(b) - named(a) ||
     b.score - a.score ||
     KIND_ORDER.indexOf(a.finding.kind) - KIND_ORDER.indexOf(b.finding.kind));
+  // One finding per holder path: the first (most specific, most severe) speaks for it.
   const seen = new Set<string>();
   return ranked.filter((r) => {
-    const key = `${r.finding.kind}|${r.finding.path}|${r.finding.type}`;
+    const key = r.finding.path !== null ? r.finding.path : `${r.finding.kind}|${r.finding.type}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

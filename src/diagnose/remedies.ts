@@ -46,6 +46,10 @@ export const REMEDIES: Record<FindingKind, string> = {
   "string-growth":
     "Stop appending to one ever-longer string or buffer: write to a file or a logging handler, keep a bounded " +
     "collections.deque of pieces, or reset the buffer after it is flushed.",
+  "library-leak":
+    "A library keeps what the program hands it: find where the program feeds this registry (the entries show " +
+    "what it keeps) and feed it once at start-up instead of per request, or release the entries when the work " +
+    "is done, as the library's documentation says.",
   "native-or-fragmentation":
     "The Python heap does not explain the growth: look at native allocations (C extensions, numpy buffers, " +
     "thread stacks) with tracemalloc's domain stats or a native profiler, and for fragmentation try fewer, larger " +

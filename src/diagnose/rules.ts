@@ -1,7 +1,7 @@
 // The thresholds and the growth rules every step shares (docs/diagnosis.md explains each figure), and the
 // internal form of a finding before ranking.
 import { isSteadyGrowth } from "../queries/types.js";
-import type { EvidenceValue, FindingKind, Severity } from "./types.js";
+import type { EvidenceValue, FindingExtra, FindingKind, Severity } from "./types.js";
 
 /** Growth below these is noise: a few objects or bytes that any program gains now and then. */
 export const MIN_GROWTH_BYTES = 8 * 1024;
@@ -17,20 +17,40 @@ export const LARGE_ENTRY_FACTOR = 16;
 /** One snapshot: suspects must keep at least this much alive to be listed. */
 export const SINGLE_SNAPSHOT_MIN_RETAINED = 64 * 1024;
 
+/** A series is "filled" when it rose and then held still for this many intervals or more... */
+export const PLATEAU_INTERVALS = 2;
+/** ...each moving by at most this share of the rise before them. */
+export const PLATEAU_SHARE = 0.05;
+
 /**
  * How a quantity moved over the series: "every" (rose between every pair of consecutive snapshots), "steady"
  * (rose overall with a close linear fit or no dip; see isSteadyGrowth), "irregular" (ended higher, but neither),
- * "flat" (did not rise), "single" (one snapshot: no trend). Missing values (null) rule out "every".
+ * "filled" (rose, then held still for the last PLATEAU_INTERVALS intervals or more: a warm-up or a cache that
+ * reached its size), "flat" (did not rise), "single" (one snapshot: no trend). Missing values (null) rule out "every".
  */
-export type Trend = "every" | "steady" | "irregular" | "flat" | "single";
+export type Trend = "every" | "steady" | "irregular" | "filled" | "flat" | "single";
 
 export function trendOf(ys: readonly (number | null)[]): Trend {
   if (ys.length < 2) return "single";
   const known = ys.filter((v): v is number => v !== null);
   if (known.length < 2 || known[known.length - 1] <= known[0]) return "flat";
+  if (isFilled(known)) return "filled";
   if (known.length === ys.length && ys.every((v, k) => k === 0 || (v as number) > (ys[k - 1] as number))) return "every";
   return isSteadyGrowth(known) ? "steady" : "irregular";
 }
+
+/** The series rose before its last PLATEAU_INTERVALS intervals and moved by at most PLATEAU_SHARE of that rise in each of them. */
+function isFilled(ys: readonly number[]): boolean {
+  const flatFrom = ys.length - 1 - PLATEAU_INTERVALS;
+  if (flatFrom < 1) return false;
+  const rise = ys[flatFrom] - ys[0];
+  if (rise <= 0) return false;
+  for (let k = flatFrom + 1; k < ys.length; k++) if (Math.abs(ys[k] - ys[k - 1]) > PLATEAU_SHARE * rise) return false;
+  return true;
+}
+
+/** Words for a trend in step answers. */
+export const FILLED_WORDS = "rose and then held still (filled up, as a warm-up or a full cache does), which is not a leak";
 
 /** Last minus first of the known values (0 when fewer than two are known). */
 export function deltaOf(ys: readonly (number | null)[]): number {
@@ -57,6 +77,12 @@ export interface Candidate {
   library: boolean;
   /** Set by the step when the severity does not follow from the trend (gc.garbage, one-snapshot suspects). */
   severity?: Severity;
+  /** Library internals the program does not own (ranked after the program's own holders); default false. */
+  internal?: boolean;
+  /** Fields the finding carries beyond the common ones (cluster, sample, reason, catalogue). */
+  extra?: FindingExtra;
+  /** Replaces the kind's usual remedy (a catalogue entry's, or advice that fits this holder better). */
+  remedy?: string;
 }
 
 /**

@@ -15,6 +15,7 @@ const TREND_WORDS: Record<Trend, string> = {
   every: "in every interval",
   steady: "steadily",
   irregular: "irregularly",
+  filled: "and then held still",
   flat: "",
   single: "",
 };

@@ -1,0 +1,365 @@
+// Findings from leak clusters: one per holder that keeps the growth of the last interval, with the findings of the
+// other steps merged into the cluster they explain. A mechanism (a traceback, a bound method, a default argument)
+// names the cause only when what it holds is part of the growth; otherwise it is a side note. Rules:
+// docs/diagnosis.md "Leak clusters".
+import { graphOf } from "../analysis-cache.js";
+import { edgeLabel } from "../paths.js";
+import { clusterSeries, sampleEntries, type Cluster } from "../queries/clusters.js";
+import { objectName } from "../queries/input.js";
+import { NONE, type Snapshot } from "../snapshot.js";
+import { formatAddress, formatBytes, formatCount } from "../units.js";
+import { recognise, type CatalogueEntry, type HolderView } from "./catalogue.js";
+import { foreignModuleOf, heldByAgent, pathObjects, pathOf, rootModule, type Context } from "./context.js";
+import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, deltaOf, signed, trendOf, type Candidate } from "./rules.js";
+import type { ClusterSummary, FindingKind } from "./types.js";
+
+/** Kinds that say why a holder keeps its growth, most specific first; they name a cluster when they explain it. */
+const MECHANISMS: FindingKind[] = [
+  "traceback-retention", "bound-method-retention", "closure-retention", "default-argument", "class-attribute",
+  "unbounded-cache", "bidirectional-tree", "cycle", "string-growth",
+];
+/** Kinds that only say where: a cluster absorbs them without taking their kind. */
+const PLACES: FindingKind[] = ["growing-container", "long-lived-large"];
+/** Dominator steps between a finding's object and a cluster's holder for the finding to count as about it. */
+const REACH = 8;
+
+const CONTAINER_TYPES = new Set([
+  "builtins.dict", "builtins.list", "builtins.set", "builtins.frozenset", "collections.deque", "collections.OrderedDict",
+  "collections.defaultdict", "collections.Counter", "builtins.tuple",
+]);
+const WEAK_OWNERS = new Set(["_weakrefset.WeakSet", "weakref.WeakValueDictionary", "weakref.WeakKeyDictionary"]);
+const WEAKREF_TYPES = new Set(["builtins.weakref", "weakref.KeyedRef", "builtins.weakproxy", "weakref.WeakMethod", "builtins.weakcallableproxy"]);
+/** Types whose instances hold program data generically: ownership is decided further up. */
+const GENERIC_OWNERS = new Set([
+  "functools._lru_cache_wrapper", "functools.partial", "collections.OrderedDict", "collections.defaultdict",
+  "collections.deque", "collections.Counter", ...WEAK_OWNERS,
+]);
+
+const NO_HOLDER_REASON =
+  "No object the capture sees keeps these: they are held from C code (atexit callbacks, a C extension, a signal " +
+  "handler) or by an object CPython does not traverse (such as the buffer inside io.StringIO).";
+const WEAK_REASON =
+  "A weak container keeps nothing alive: it grows because its referents are kept by a strong holder elsewhere " +
+  "(see the findings above); fix that holder, not this.";
+
+interface Owner {
+  /** The object whose attribute or slot the holder is (a module, class or instance), or NONE. */
+  object: number;
+  /** Its type name; a class's own qualified name; "builtins.module" for a module. */
+  type: string | null;
+  name: string;
+}
+
+/**
+ * Merges the steps' candidates into clusters. Returns the candidates to rank: one per growing cluster (with the
+ * kinds that explain it), the candidates no cluster explains (mechanisms capped at low when others explain the
+ * growth), and an object-growth candidate only for growth no visible holder keeps.
+ */
+export function clusterCandidates(ctx: Context, candidates: Candidate[]): Candidate[] {
+  const g = ctx.graph;
+  if (!g || !ctx.full || ctx.snaps.length < 2) return candidates;
+  const last = ctx.last;
+  const n = last.objectCount;
+  const analysis = clusterSeries(ctx.snaps);
+  const byHolder = new Map<number, Cluster>();
+  for (const c of analysis.clusters) if (c.holder >= 0 && !heldByAgent(ctx, c.holder)) byHolder.set(c.holder, c);
+  // A finding is about a cluster when its object is one of the new objects, the holder, or within REACH dominator
+  // steps above or below the holder.
+  // steps above or below the holder (the nearest holder below it first: an lru_cache wrapper above its storage).
+  const above = new Map<number, { cluster: Cluster; steps: number }>();
+  for (const c of byHolder.values()) {
+    for (let cur = g.idom[c.holder], k = 1; k <= REACH && cur < n; k++, cur = g.idom[cur]) {
+      const seen = above.get(cur);
+      if (!seen || seen.steps > k) above.set(cur, { cluster: c, steps: k });
+    }
+  }
+  const clusterOf = (o: number): Cluster | undefined => {
+    if (o < 0) return undefined;
+    const h = analysis.holderOf(o);
+    if (h >= 0 && byHolder.has(h)) return byHolder.get(h);
+    const below = above.get(o);
+    if (below) return below.cluster;
+    for (let cur = o, k = 0; k < REACH && cur < n; k++, cur = g.idom[cur]) if (byHolder.has(cur)) return byHolder.get(cur);
+    return undefined;
+  };
+
+  const judged = new Map<Cluster, ClusterJudgement>();
+  for (const c of byHolder.values()) judged.set(c, judge(ctx, c));
+  const growing = (c: Cluster | undefined) => c !== undefined && judged.get(c)!.grows;
+
+  const absorbed = new Map<Cluster, Candidate[]>();
+  const rest: Candidate[] = [];
+  for (const cand of candidates) {
+    const c = clusterOf(cand.object);
+    if (cand.kind !== "uncollectable" && cand.kind !== "native-or-fragmentation" && cand.kind !== "large-cache-entry" &&
+      cand.kind !== "object-growth" && c && growing(c)) {
+      (absorbed.get(c) ?? absorbed.set(c, []).get(c)!).push(cand);
+    } else rest.push(cand);
+  }
+  const out: Candidate[] = [];
+  for (const [c, j] of judged) if (j.grows || j.bounded || j.weak) out.push(clusterCandidate(ctx, c, j, absorbed.get(c) ?? [], analysis.fresh));
+
+  const explainsGrowth = out.some((c) => c.trend !== "filled" && !c.severity);
+  const unheld = analysis.clusters.find((c) => c.holder < 0);
+  const typesInClusters = typeShares(ctx, analysis.clusters.filter((c) => growing(byHolder.get(c.holder))), analysis.fresh);
+  for (const cand of rest) {
+    if (cand.kind === "object-growth") {
+      // A type's growth is the symptom its cluster explains; it stays only when most of its new objects have none.
+      if ((typesInClusters.get(cand.type ?? "") ?? 0) >= 0.5) continue;
+      if (unheld) continue; // the no-holder finding below names these types
+      out.push(cand);
+    } else if (explainsGrowth && MECHANISMS.includes(cand.kind) && !cand.severity) {
+      out.push({ ...cand, severity: "low" });
+    } else out.push(cand);
+  }
+  if (unheld) {
+    const cand = unheldCandidate(ctx, unheld);
+    if (cand) out.push(cand);
+  }
+  return out;
+}
+
+interface ClusterJudgement {
+  grows: boolean;
+  /** At or below a recorded bound (deque maxlen), or a registry bounded by construction. */
+  bounded: boolean;
+  /** The holder is a weak container (or its data): a symptom. */
+  weak: boolean;
+  owner: Owner;
+  /** Library internals the program does not own. */
+  internal: boolean;
+  entry: CatalogueEntry | null;
+  view: HolderView;
+}
+
+function judge(ctx: Context, c: Cluster): ClusterJudgement {
+  const last = ctx.last;
+  const h = c.holder;
+  const holderType = last.types[last.type[h]];
+  const owner = ownerOf(ctx, h);
+  const path = pathOf(ctx, h) ?? "";
+  const view: HolderView = {
+    holderType, ownerType: owner.type, ownerName: owner.name, attribute: attributeOf(ctx, h), path,
+    memberTypes: membersOf(ctx, c).map((m) => m.type),
+  };
+  const entry = recognise(view);
+  const trend = trendOf(c.ownSizes);
+  const dBytes = deltaOf(c.ownSizes);
+  const dCount = deltaOf(c.ownCounts);
+  const significant = dBytes >= MIN_GROWTH_BYTES || dCount >= MIN_GROWTH_OBJECTS;
+  const rising = trend === "every" || trend === "steady";
+  const bound = boundOf(last, h);
+  const length = c.lengths[c.lengths.length - 1];
+  const bounded = (entry?.bounded ?? false) || (bound !== null && length !== null && length <= bound);
+  const weak = WEAK_OWNERS.has(holderType) || (owner.type !== null && WEAK_OWNERS.has(owner.type)) ||
+    view.memberTypes.length > 0 && WEAKREF_TYPES.has(view.memberTypes[0]);
+  return {
+    grows: rising && significant && !bounded && !weak, bounded: bounded && significant, weak: weak && rising && significant,
+    owner, internal: isInternal(ctx, h, owner), entry, view,
+  };
+}
+
+/** The recorded bound of a container (a deque's maxlen), or null. */
+function boundOf(snap: Snapshot, i: number): number | null {
+  const bounds = (snap as Snapshot & { bounds?: Map<number, number> }).bounds;
+  return bounds?.get(i) ?? null;
+}
+
+/** The attribute or key the holder is reached by: `.loggerDict` -> "loggerDict", `['k']` -> "k". */
+function attributeOf(ctx: Context, h: number): string | null {
+  const g = ctx.graph!;
+  if (g.bfsEdge[h] === NONE) return null;
+  const label = edgeLabel(ctx.last, g.bfsEdge[h]);
+  const m = /^\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(label) ?? /^\['(.*)'\]$/.exec(label);
+  return m ? m[1] : null;
+}
+
+/** The module, class or instance whose attribute the holder is: up its shortest path, past namespace dicts. */
+function ownerOf(ctx: Context, h: number): Owner {
+  const g = ctx.graph!;
+  const snap = ctx.last;
+  const chain = pathObjects(ctx, h);
+  let k = chain.length - 2;
+  if (k >= 0 && g.bfsEdge[chain[k]] !== NONE && edgeLabel(snap, g.bfsEdge[chain[k]]) === ".__dict__") k--;
+  if (k < 0) return { object: NONE, type: null, name: "" };
+  const o = chain[k];
+  const type = snap.types[snap.type[o]];
+  if (type === "builtins.module") return { object: o, type, name: objectName(snap, o) };
+  if (isClass(snap, o)) return { object: o, type: objectName(snap, o) || type, name: objectName(snap, o) };
+  return { object: o, type, name: type === "functools._lru_cache_wrapper" || type === "builtins.function" ? objectName(snap, o) : "" };
+}
+
+function isClass(snap: Snapshot, o: number): boolean {
+  for (let e = snap.edgeStart[o]; e < snap.edgeStart[o + 1]; e++) if (edgeLabel(snap, e) === ".__mro__") return true;
+  return false;
+}
+
+/**
+ * The holder belongs to a library's internals: its nearest decisive owner up the shortest path (a module, a class,
+ * an instance of a type that is not a generic container) is library code, or, when none decides, the path starts
+ * at a library module.
+ */
+function isInternal(ctx: Context, h: number, owner: Owner): boolean {
+  const snap = ctx.last;
+  const chain = pathObjects(ctx, h);
+  for (let k = chain.length - 2; k >= 0; k--) {
+    const o = chain[k];
+    const type = snap.types[snap.type[o]];
+    if (type === "builtins.module") return isLibraryModule(ctx, objectName(snap, o));
+    if (isClass(snap, o)) return isLibraryName(ctx, objectName(snap, o));
+    if (type.startsWith("builtins.") || GENERIC_OWNERS.has(type)) continue;
+    return isLibraryName(ctx, type);
+  }
+  const module = rootModule(ctx, h);
+  return module !== null && isLibraryModule(ctx, module) && owner.object !== NONE;
+}
+
+function isLibraryModule(ctx: Context, module: string): boolean {
+  return ctx.libraryModules.has(module) || ctx.thirdPartyModules.has(module);
+}
+
+function isLibraryName(ctx: Context, qualified: string): boolean {
+  const module = foreignModuleOf(ctx, qualified);
+  return module !== null && module !== "builtins";
+}
+
+/** The cluster's new objects by type, the program's own classes first, then by count. */
+function membersOf(ctx: Context, c: Cluster): ClusterSummary["members"] {
+  const last = ctx.last;
+  const rows = [...c.memberTypes.entries()].map(([t, [count, bytes]]) => ({ type: last.types[t], count, bytes }));
+  const own = (type: string) => (foreignModuleOf(ctx, type) === null ? 0 : 1);
+  rows.sort((a, b) => own(a.type) - own(b.type) || b.count - a.count || (a.type < b.type ? -1 : 1));
+  return rows.slice(0, 6);
+}
+
+/** Per type name, the share of its new instances (in the whole last snapshot) that belong to the given clusters. */
+function typeShares(ctx: Context, clusters: Cluster[], fresh: Uint8Array): Map<string, number> {
+  const last = ctx.last;
+  const inClusters = new Map<number, number>();
+  for (const c of clusters) for (const [t, [count]] of c.memberTypes) inClusters.set(t, (inClusters.get(t) ?? 0) + count);
+  const total = new Map<number, number>();
+  for (let i = 0; i < last.objectCount; i++) if (fresh[i]) total.set(last.type[i], (total.get(last.type[i]) ?? 0) + 1);
+  const shares = new Map<string, number>();
+  for (const [t, count] of total) shares.set(last.types[t], (inClusters.get(t) ?? 0) / count);
+  return shares;
+}
+
+function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged: Candidate[], fresh: Uint8Array): Candidate {
+  const last = ctx.last;
+  const h = c.holder;
+  const holderType = last.types[last.type[h]];
+  const mechanism = MECHANISMS.map((k) => merged.find((m) => m.kind === k)).find((m) => m !== undefined);
+  const place = PLACES.map((k) => merged.find((m) => m.kind === k)).find((m) => m !== undefined);
+  const libraryLeak = j.entry !== null && !j.entry.bounded && j.internal;
+  const structural: FindingKind = CONTAINER_TYPES.has(holderType) || last.length[h] !== NONE ? "growing-container" : "long-lived-large";
+  const kind: FindingKind = libraryLeak ? "library-leak" : mechanism?.kind ?? structural;
+  const members = membersOf(ctx, c);
+  const dBytes = deltaOf(c.ownSizes);
+  const dCount = deltaOf(c.ownCounts);
+  const intervals = c.retainedSizes.length - 1;
+  const perInterval = `${signed(dCount / intervals)} objects (${formatBytes(dBytes / intervals)}) per interval`;
+  const memberText = members.slice(0, 3).map((m) => `${formatCount(m.count)} ${m.type}`).join(", ");
+  const lengths = c.lengths;
+  const dLength = deltaOf(lengths);
+  const holderWord = holderType.startsWith("builtins.") ? holderType.slice(9) : holderType;
+  const grew = dLength > 0
+    ? `${holderWord} grew ${signed(dLength)} entries to ${formatCount(lengths[lengths.length - 1] ?? 0)}`
+    : `${holderWord} keeps more`;
+  let title: string;
+  if (libraryLeak) title = `${j.entry!.registry} grows: ${perInterval}; new: ${memberText}`;
+  else if (mechanism) title = `${mechanism.title}; the holder gains ${perInterval}`;
+  else title = `${grew}, ${perInterval}; new: ${memberText}`;
+  if (j.bounded) title = `${grew} but stays within its bound (${j.entry ? j.entry.registry : `maxlen ${boundOf(last, h)}`}): not a leak`;
+  if (j.weak) title = `weak ${holderWord} grows (${perInterval}): a symptom, its referents are kept elsewhere`;
+  const top = c.tops[c.tops.length - 1];
+  const samplePath = top !== undefined ? pathOf(ctx, top) : null;
+  const path = mechanism?.kind === "string-growth" ? mechanism.path : pathOf(ctx, h);
+  const extra = {
+    sample: top !== undefined ? { address: formatAddress(last.address[top]), type: last.types[last.type[top]], path: samplePath } : null,
+    cluster: {
+      new_objects: c.newObjects, new_bytes: c.newBytes, retained_sizes: c.retainedSizes, retained_counts: c.retainedCounts,
+      members, entries: sampleEntries(last, h, fresh),
+    },
+    reason: j.weak ? WEAK_REASON : undefined,
+    catalogue: j.entry && !j.entry.bounded ? { id: j.entry.id, registry: j.entry.registry, fed_by: j.entry.fedBy } : undefined,
+  };
+  const best = mechanism ?? place;
+  return {
+    kind,
+    title,
+    type: mechanism?.type ?? (members[0]?.type ?? holderType),
+    path,
+    evidence: {
+      ...(best?.evidence ?? {}),
+      holder_type: holderType, lengths, retained_sizes: c.retainedSizes, retained_counts: c.retainedCounts,
+      new_objects: c.newObjects, new_bytes: c.newBytes, retained_growth_bytes: dBytes,
+    },
+    step: best?.step ?? "types",
+    object: h,
+    trend: trendOf(c.ownSizes),
+    growthBytes: dBytes,
+    significant: true,
+    library: false,
+    internal: j.internal && !libraryLeak,
+    severity: j.bounded ? "info" : j.weak ? "low" : undefined,
+    extra: {
+      sample: extra.sample, cluster: extra.cluster,
+      ...(extra.reason ? { reason: extra.reason } : {}),
+      ...(extra.catalogue ? { catalogue: extra.catalogue } : {}),
+    },
+    remedy: j.entry && !j.entry.bounded ? j.entry.remedy : kind === "class-attribute" && neverInstantiated(ctx, j.owner) ? CLASS_REGISTRY_REMEDY : undefined,
+  };
+}
+
+const CLASS_REGISTRY_REMEDY =
+  "The class is used as a registry (it has no instances): bound it (evict old entries, collections.deque(maxlen=N)), " +
+  "remove entries when their work is done, or hold them weakly (weakref.WeakValueDictionary / WeakSet).";
+
+/** The owner is a class none of whose instances is in the snapshot. */
+function neverInstantiated(ctx: Context, owner: Owner): boolean {
+  return owner.object !== NONE && isClass(ctx.last, owner.object) && owner.type !== null && !ctx.last.types.includes(owner.type);
+}
+
+/**
+ * Growth no visible holder keeps (held from C, or by an object CPython does not traverse): judged by the objects no
+ * root reaches in every snapshot, named by the outermost new types.
+ */
+function unheldCandidate(ctx: Context, c: Cluster): Candidate | null {
+  const counts = ctx.snaps.map((s) => graphOf(s).unreachable.length);
+  const bytes = ctx.snaps.map((s) => {
+    const g = graphOf(s);
+    let total = 0;
+    for (const r of g.extraRoots) total += g.retained[r];
+    return total;
+  });
+  const trend = trendOf(counts);
+  const significant = deltaOf(counts) >= MIN_GROWTH_OBJECTS || deltaOf(bytes) >= MIN_GROWTH_BYTES;
+  if (!(trend === "every" || trend === "steady") || !significant) return null;
+  const last = ctx.last;
+  const tops = [...c.topTypes.entries()].sort((a, b) => b[1] - a[1]).map(([t, count]) => ({ type: last.types[t], count }));
+  const members = membersOf(ctx, c);
+  const view: HolderView = { holderType: null, ownerType: null, ownerName: "", attribute: null, path: "", memberTypes: tops.map((t) => t.type) };
+  const entry = recognise(view);
+  const top = c.tops[c.tops.length - 1];
+  return {
+    kind: "object-growth",
+    title: `${formatCount(c.newObjects)} new objects that no visible holder keeps (${signed(deltaOf(counts))} unreachable from the roots ` +
+      `over the series); outermost: ${tops.slice(0, 3).map((t) => `${formatCount(t.count)} ${t.type}`).join(", ")}`,
+    type: tops[0]?.type ?? null,
+    path: null,
+    evidence: { unreachable_counts: counts, unreachable_bytes: bytes, new_objects: c.newObjects, new_bytes: c.newBytes },
+    step: "types",
+    object: -1,
+    trend,
+    growthBytes: deltaOf(bytes),
+    significant: true,
+    library: false,
+    extra: {
+      sample: top !== undefined ? { address: formatAddress(last.address[top]), type: last.types[last.type[top]], path: pathOf(ctx, top) } : null,
+      cluster: { new_objects: c.newObjects, new_bytes: c.newBytes, retained_sizes: bytes, retained_counts: counts, members, entries: [] },
+      reason: NO_HOLDER_REASON,
+      ...(entry ? { catalogue: { id: entry.id, registry: entry.registry, fed_by: entry.fedBy } } : {}),
+    },
+    remedy: entry?.remedy,
+  };
+}

@@ -1,0 +1,358 @@
+// Leak clusters: the objects that are new in the last snapshot of a series, each attributed to the long-lived
+// object that keeps it (its holder), as heap analysers accumulate growth on the dominator tree. One cluster per
+// holder, with the holder followed into every snapshot so its growth can be judged.
+import * as aq from "arquero";
+import { graphOf } from "../analysis-cache.js";
+import type { HeapGraph } from "../graph.js";
+import { edgeLabel, findObject, shortestPaths } from "../paths.js";
+import { followPath, matchSurvivors } from "../series.js";
+import { NONE, type Snapshot } from "../snapshot.js";
+import { formatAddress, formatBytes } from "../units.js";
+import { edgeSource, keepsModules, objectLength, objectName, snapshotsOf, tableOf, type SeriesInput } from "./input.js";
+
+/** New objects attributed to one holder in the last snapshot. */
+export interface Cluster {
+  /** The holder's index in the last snapshot, or -1 for growth no object the capture sees keeps. */
+  holder: number;
+  /** New objects (not in the previous snapshot) the holder keeps, and their shallow bytes. */
+  newObjects: number;
+  newBytes: number;
+  /** New objects by type id of the last snapshot: [count, shallow bytes]. */
+  memberTypes: Map<number, [number, number]>;
+  /**
+   * The outermost new objects (no other new object dominates them: the holder keeps them directly), up to a few.
+   * For growth without a holder: the outermost new objects whose own holder is not visible.
+   */
+  tops: number[];
+  /** Outermost new objects by type id: count. */
+  topTypes: Map<number, number>;
+  /** The holder followed into every snapshot (by address and type, else by path), NONE where absent. */
+  objects: number[];
+  /** Retained bytes and retained object counts of the holder in every snapshot (null where absent). */
+  retainedSizes: (number | null)[];
+  retainedCounts: (number | null)[];
+  /** len() of the holder in every snapshot, null where it has none. */
+  lengths: (number | null)[];
+  /**
+   * Retained bytes and counts of the holder less those of the other clusters' holders nested below it: what the
+   * holder keeps of its own. A namespace above a growing cache does not grow by its own.
+   */
+  ownSizes: (number | null)[];
+  ownCounts: (number | null)[];
+}
+
+/** The clusters of a series, and how any object of the last snapshot maps to one. */
+export interface ClusterAnalysis {
+  clusters: Cluster[];
+  /** Per object of the last snapshot, 1 when it is new (not in the previous snapshot). */
+  fresh: Uint8Array;
+  /** The reported holder of an object (itself when old and a holder; -1 when no visible holder keeps it). */
+  holderOf(i: number): number;
+}
+
+export interface ClusterOptions {
+  /** Clusters smaller than this (new objects and new bytes) are noise: a few objects any process gains now and then. */
+  minObjects?: number;
+  minBytes?: number;
+}
+
+const UNRESOLVED = -2;
+const NO_HOLDER = -1;
+/** How many outermost new objects a cluster keeps as samples. */
+const TOPS = 5;
+/** Dominator steps searched above a holder for an object of its own type (the head of a linked structure). */
+const SAME_TYPE_REACH = 3;
+
+const matchMemo = new WeakMap<Snapshot, WeakMap<Snapshot, Uint32Array>>();
+
+/** matchSurvivors(a, b), memoised per pair: several steps ask for the same pair. */
+export function survivorMatch(a: Snapshot, b: Snapshot): Uint32Array {
+  let byB = matchMemo.get(a);
+  if (!byB) matchMemo.set(a, (byB = new WeakMap()));
+  let match = byB.get(b);
+  if (!match) byB.set(b, (match = matchSurvivors(a, b)));
+  return match;
+}
+
+const countMemo = new WeakMap<HeapGraph, Uint32Array>();
+
+/** Per object, how many objects it keeps alive (itself and everything it dominates). */
+export function retainedCounts(g: HeapGraph): Uint32Array {
+  let counts = countMemo.get(g);
+  if (counts) return counts;
+  const n = g.snap.objectCount;
+  // Children lists of the dominator tree (CSR, the virtual root n included), then a breadth-first order of it:
+  // every object comes after its dominator, so summing in reverse order adds each subtree once.
+  const start = new Uint32Array(n + 2);
+  for (let o = 0; o < n; o++) start[g.idom[o] + 1]++;
+  for (let i = 0; i <= n; i++) start[i + 1] += start[i];
+  const fill = start.slice(0, n + 1);
+  const children = new Uint32Array(n);
+  for (let o = 0; o < n; o++) children[fill[g.idom[o]]++] = o;
+  const order = new Uint32Array(n);
+  let tail = 0;
+  for (let c = start[n]; c < start[n + 1]; c++) order[tail++] = children[c];
+  for (let head = 0; head < tail; head++) {
+    const o = order[head];
+    for (let c = start[o]; c < start[o + 1]; c++) order[tail++] = children[c];
+  }
+  counts = new Uint32Array(n).fill(1);
+  for (let k = tail - 1; k >= 0; k--) {
+    const o = order[k];
+    const d = g.idom[o];
+    if (d < n) counts[d] += counts[o];
+  }
+  countMemo.set(g, counts);
+  return counts;
+}
+
+/**
+ * Per object of the last snapshot, 1 when it has no match (same address and type) in the previous snapshot.
+ * One snapshot: nothing is new.
+ */
+export function newObjects(snaps: readonly Snapshot[]): Uint8Array {
+  const last = snaps[snaps.length - 1];
+  const fresh = new Uint8Array(last.objectCount);
+  if (snaps.length < 2) return fresh;
+  const match = survivorMatch(last, snaps[snaps.length - 2]);
+  for (let i = 0; i < last.objectCount; i++) fresh[i] = match[i] === NONE ? 1 : 0;
+  return fresh;
+}
+
+/**
+ * For every object, the object that keeps it in the sense of a leak: itself when it is old (present before), else
+ * the nearest old object above it on its dominator chain. Where that is only the virtual root or a namespace (the
+ * object is shared by several holders: a key used by two caches is dominated by the module above both), the last
+ * old object on its shortest path from a root instead, when that is not a namespace either. NO_HOLDER when there
+ * is neither.
+ */
+function anchors(g: HeapGraph, fresh: Uint8Array, keeps: Uint8Array): Int32Array {
+  const snap = g.snap;
+  const n = snap.objectCount;
+  const anchor = new Int32Array(n).fill(UNRESOLVED);
+  for (let i = 0; i < n; i++) if (!fresh[i]) anchor[i] = i;
+  const stack = new Uint32Array(n);
+  const alongShortestPath = (o: number): number => {
+    for (let cur = o; g.bfsEdge[cur] !== NONE; ) {
+      cur = edgeSource(snap, g.bfsEdge[cur]);
+      if (!fresh[cur]) return cur;
+    }
+    return NO_HOLDER;
+  };
+  for (let i = 0; i < n; i++) {
+    if (anchor[i] !== UNRESOLVED) continue;
+    let depth = 0;
+    let found = UNRESOLVED;
+    for (let cur = i; ; ) {
+      if (anchor[cur] !== UNRESOLVED) {
+        found = anchor[cur];
+        break;
+      }
+      stack[depth++] = cur;
+      const d = g.idom[cur];
+      if (d >= n) {
+        found = alongShortestPath(cur);
+        break;
+      }
+      if (!fresh[d] && isBoundary(g, keeps, d)) {
+        const alternative = alongShortestPath(cur);
+        found = alternative !== NO_HOLDER && !isBoundary(g, keeps, alternative) ? alternative : d;
+        break;
+      }
+      cur = d;
+    }
+    while (depth > 0) anchor[stack[--depth]] = found;
+  }
+  return anchor;
+}
+
+/** A namespace (module, class or instance `__dict__`), a module keeper or a root: holders are found below these. */
+function isBoundary(g: HeapGraph, keeps: Uint8Array, o: number): boolean {
+  if (g.distance[o] === 0 || keeps[o]) return true;
+  return edgeLabel(g.snap, g.bfsEdge[o]) === ".__dict__";
+}
+
+/**
+ * The holder a cluster is reported at. Starting from the nearest old dominator of the new objects, climb to an
+ * old object of the same type a few dominator steps above (the head of a linked list, the root of a tree, the
+ * outer dict of nested dicts), never into a namespace, a module keeper or a root.
+ */
+function reportedHolder(g: HeapGraph, keeps: Uint8Array, fresh: Uint8Array, h: number): number {
+  const snap = g.snap;
+  const n = snap.objectCount;
+  for (let guard = 0; guard < n; guard++) {
+    let up = NONE;
+    let cur = h;
+    for (let step = 0; step < SAME_TYPE_REACH; step++) {
+      cur = g.idom[cur];
+      if (cur >= n || fresh[cur] || isBoundary(g, keeps, cur)) break;
+      if (snap.type[cur] === snap.type[h]) {
+        up = cur;
+        break;
+      }
+    }
+    if (up === NONE) break;
+    h = up;
+  }
+  // An lru_cache keeps its results in a dict only reachable through the wrapper: report the wrapper, the object
+  // the program names.
+  const d = g.idom[h];
+  if (d < n && !fresh[d] && snap.types[snap.type[d]] === "functools._lru_cache_wrapper") return d;
+  return h;
+}
+
+/**
+ * The clusters of the last snapshot of a series: every object not present in the previous snapshot is attributed
+ * to its holder (see anchors and reportedHolder); clusters smaller than the thresholds are dropped. The holder is
+ * followed into every earlier snapshot, so its retained size and count tell whether it grows.
+ */
+export function findClusters(input: SeriesInput, opts: ClusterOptions = {}): Cluster[] {
+  return clusterSeries(input, opts).clusters;
+}
+
+/** findClusters, with the attribution of every object (for callers that map other findings onto clusters). */
+export function clusterSeries(input: SeriesInput, opts: ClusterOptions = {}): ClusterAnalysis {
+  const snaps = snapshotsOf(input);
+  if (snaps.length < 2) return { clusters: [], fresh: new Uint8Array(snaps[0].objectCount), holderOf: () => NO_HOLDER };
+  const last = snaps[snaps.length - 1];
+  const g = graphOf(last);
+  const n = last.objectCount;
+  const fresh = newObjects(snaps);
+  const keeps = keepsModules(g);
+  const anchor = anchors(g, fresh, keeps);
+  const reported = new Map<number, number>();
+  const holderOf = (a: number): number => {
+    if (a === NO_HOLDER) return NO_HOLDER;
+    let h = reported.get(a);
+    if (h === undefined) reported.set(a, (h = reportedHolder(g, keeps, fresh, a)));
+    return h;
+  };
+  const byHolder = new Map<number, Cluster>();
+  for (let i = 0; i < n; i++) {
+    if (!fresh[i]) continue;
+    const h = holderOf(anchor[i]);
+    let c = byHolder.get(h);
+    if (!c) {
+      c = {
+        holder: h, newObjects: 0, newBytes: 0, memberTypes: new Map(), tops: [], topTypes: new Map(), objects: [], retainedSizes: [],
+        retainedCounts: [], lengths: [], ownSizes: [], ownCounts: [],
+      };
+      byHolder.set(h, c);
+    }
+    c.newObjects++;
+    c.newBytes += last.size[i];
+    const t = c.memberTypes.get(last.type[i]);
+    if (t) {
+      t[0]++;
+      t[1] += last.size[i];
+    } else c.memberTypes.set(last.type[i], [1, last.size[i]]);
+    // Outermost: its dominator is old (or the virtual root), so no other new object holds it.
+    const d = g.idom[i];
+    if (d >= n || !fresh[d]) {
+      if (c.tops.length < TOPS) c.tops.push(i);
+      c.topTypes.set(last.type[i], (c.topTypes.get(last.type[i]) ?? 0) + 1);
+    }
+  }
+  const minObjects = opts.minObjects ?? 50;
+  const minBytes = opts.minBytes ?? 8 * 1024;
+  const kept = [...byHolder.values()].filter((c) => c.newObjects >= minObjects || c.newBytes >= minBytes);
+  for (const c of kept) followHolder(snaps, g, c);
+  subtractNested(g, kept);
+  kept.sort((a, b) => b.newBytes - a.newBytes || a.holder - b.holder);
+  return { clusters: kept, fresh, holderOf: (i) => (fresh[i] ? holderOf(anchor[i]) : reported.get(i) ?? i) };
+}
+
+/** Fills in the holder's figures in every snapshot: the same object by address and type, else at the same path. */
+function followHolder(snaps: readonly Snapshot[], g: HeapGraph, c: Cluster): void {
+  const last = g.snap;
+  const path = c.holder >= 0 ? shortestPaths(g, c.holder, { k: 1 })[0] : undefined;
+  for (const snap of snaps) {
+    let o = NONE;
+    if (c.holder >= 0) {
+      if (snap === last) o = c.holder;
+      else {
+        const j = findObject(snap, last.address[c.holder]);
+        o = j >= 0 && snap.types[snap.type[j]] === last.types[last.type[c.holder]] ? j : path ? followPath(snap, path) : NONE;
+      }
+    }
+    c.objects.push(o);
+    if (o === NONE) {
+      c.retainedSizes.push(null);
+      c.retainedCounts.push(null);
+      c.lengths.push(null);
+      continue;
+    }
+    const sg = graphOf(snap);
+    c.retainedSizes.push(sg.retained[o]);
+    c.retainedCounts.push(retainedCounts(sg)[o]);
+    c.lengths.push(objectLength(snap, o));
+  }
+}
+
+/** Fills ownSizes and ownCounts: each holder's figures less those of the nearest cluster holders below it. */
+function subtractNested(g: HeapGraph, clusters: Cluster[]): void {
+  const n = g.snap.objectCount;
+  const byHolder = new Map<number, Cluster>();
+  for (const c of clusters) if (c.holder >= 0) byHolder.set(c.holder, c);
+  for (const c of clusters) {
+    c.ownSizes = [...c.retainedSizes];
+    c.ownCounts = [...c.retainedCounts];
+  }
+  for (const inner of clusters) {
+    if (inner.holder < 0) continue;
+    let outer: Cluster | undefined;
+    for (let cur = g.idom[inner.holder]; cur < n && !outer; cur = g.idom[cur]) outer = byHolder.get(cur);
+    if (!outer) continue;
+    for (let k = 0; k < outer.ownSizes.length; k++) {
+      if (outer.ownSizes[k] !== null) outer.ownSizes[k]! -= inner.retainedSizes[k] ?? 0;
+      if (outer.ownCounts[k] !== null) outer.ownCounts[k]! -= inner.retainedCounts[k] ?? 0;
+    }
+  }
+}
+
+/** Up to `limit` entries of the holder that are new, as text: `['key']`, `.name`, `[3]`, with short values. */
+export function sampleEntries(snap: Snapshot, holder: number, fresh: Uint8Array, limit = 3): string[] {
+  if (holder < 0) return [];
+  const out: string[] = [];
+  for (let e = snap.edgeStart[holder + 1] - 1; e >= snap.edgeStart[holder] && out.length < limit; e--) {
+    const target = snap.edgeTarget[e];
+    const label = edgeLabel(snap, e);
+    if (!fresh[target] || label.startsWith("<")) continue;
+    const value = objectName(snap, target);
+    const type = snap.types[snap.type[target]];
+    out.push(value && type.startsWith("builtins.") ? `${label}: ${value}` : `${label}: ${type}`);
+  }
+  return out.reverse();
+}
+
+/**
+ * leakClusters(series, { top = 20 }): the objects new in the last snapshot, grouped by the holder that keeps them
+ * (the nearest old object above them on the dominator tree). Needs two snapshots or more.
+ * Columns: holder_address, holder_type, path (the holder's shortest path; null for growth no visible holder keeps),
+ * new_objects, new_bytes, member_types (the commonest types of the new objects, "type ×count"), retained_sizes and
+ * retained_counts (the holder's in every snapshot), lengths, sample_address (an outermost new object), new (human).
+ */
+export function leakClusters(input: SeriesInput, opts: { top?: number } & ClusterOptions = {}): aq.ColumnTable {
+  const snaps = snapshotsOf(input);
+  const last = snaps[snaps.length - 1];
+  const g = snaps.length > 1 ? graphOf(last) : null;
+  const rows = findClusters(snaps, opts).slice(0, opts.top ?? 20).map((c) => ({
+    holder_address: c.holder >= 0 ? formatAddress(last.address[c.holder]) : null,
+    holder_type: c.holder >= 0 ? last.types[last.type[c.holder]] : null,
+    path: c.holder >= 0 && g ? shortestPaths(g, c.holder, { k: 1 })[0]?.expr ?? null : null,
+    new_objects: c.newObjects,
+    new_bytes: c.newBytes,
+    member_types: [...c.memberTypes.entries()].sort((a, b) => b[1][0] - a[1][0]).slice(0, 4)
+      .map(([t, [count]]) => `${last.types[t]} ×${count}`),
+    retained_sizes: c.retainedSizes,
+    retained_counts: c.retainedCounts,
+    lengths: c.lengths,
+    sample_address: c.tops.length > 0 ? formatAddress(last.address[c.tops[c.tops.length - 1]]) : null,
+    new: formatBytes(c.newBytes),
+  }));
+  return tableOf(
+    ["holder_address", "holder_type", "path", "new_objects", "new_bytes", "member_types", "retained_sizes",
+      "retained_counts", "lengths", "sample_address", "new"],
+    rows,
+  );
+}
