@@ -6,6 +6,7 @@ import { SnapshotError } from "./errors.js";
 import { loadSnapshot, type LoadOptions } from "./load.js";
 import { NONE, type Snapshot } from "./snapshot.js";
 import { edgeLabel, findObject, type RetentionPath } from "./paths.js";
+import { formatTime } from "./units.js";
 
 export interface Series {
   /** Ordered by capture time (meta.time_unix), oldest first. */
@@ -156,15 +157,11 @@ export async function seriesProcesses(input: string | string[]): Promise<SeriesP
   return groupByProcess(captures);
 }
 
-function isoTime(seconds: number): string {
-  return seconds > 0 ? new Date(seconds * 1000).toISOString() : "an unknown time";
-}
-
 /** "pid 41 started 2026-…Z (3 snapshots: a.lbsnap, b.lbsnap, c.lbsnap)", with only the first file past three. */
 export function describeProcess(p: SeriesProcess): string {
   const names = p.files.map((f) => basename(f));
   const files = names.length <= 3 ? names.join(", ") : `first ${names[0]}`;
-  return `pid ${p.pid} started ${isoTime(p.process_start)} (${p.files.length} snapshot${p.files.length === 1 ? "" : "s"}: ${files})`;
+  return `pid ${p.pid} started ${formatTime(p.process_start)} (${p.files.length} snapshot${p.files.length === 1 ? "" : "s"}: ${files})`;
 }
 
 /**
