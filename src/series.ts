@@ -197,7 +197,8 @@ function chooseProcess(processes: SeriesProcess[], pid: number | undefined): Ser
   }
   if (candidates.length > 1) {
     // The same pid twice means the pid was reused: only the files tell those processes apart.
-    const hint = pid === undefined ? "pick one with --pid PID, or name one process's files" : "name one process's files";
+    const reused = new Set(candidates.map((p) => p.pid)).size < candidates.length;
+    const hint = reused ? "a pid repeats (reused by a later process), so name one process's files" : "pick one with --pid PID";
     throw new ProcessSelectionError("mixed-processes", candidates,
       `snapshots of ${candidates.length} processes, which cannot be compared object by object: ${candidates.map(describeProcess).join("; ")}; ${hint}`);
   }

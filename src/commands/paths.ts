@@ -1,5 +1,6 @@
 // `leakbook paths`: how an object is kept alive, as shortest retention paths written as Python expressions. The
 // object is named by its address, or found as one of the newest instances of a type (--type).
+import { basename } from "node:path";
 import { SnapshotError } from "../errors.js";
 import type { HeapGraph } from "../graph.js";
 import { loadSnapshot } from "../load.js";
@@ -119,9 +120,10 @@ async function typePaths(input: string, name: string, top: number, k: number, js
     }, null, 1) + "\n");
     return;
   }
-  const since = previous ? `, ${formatCount(newCount)} new since ${previous.source}` : " (no earlier snapshot of this process to tell new ones)";
-  const out = [`${types.join(", ")} in ${snap.source}: ${formatCount(all.length)} instance${all.length === 1 ? "" : "s"}${since}; ` +
-    `the ${rows.length} ${previous ? "newest" : "largest"}, largest retained first`];
+  const since = previous
+    ? `, ${formatCount(newCount)} new since ${basename(previous.source ?? "")}; the ${rows.length} newest, largest retained first`
+    : ` (no earlier snapshot of this process to tell new ones); the ${rows.length} largest retained`;
+  const out = [`${types.join(", ")} in ${snap.source}: ${formatCount(all.length)} instance${all.length === 1 ? "" : "s"}${since}`];
   rows.forEach(({ object, isNew, paths }, n) => {
     out.push("", `[${n + 1}] ${snap.types[snap.type[object]]} at ${formatAddress(snap.address[object])}${isNew ? "  new" : ""}  ` +
       `${formatBytes(snap.size[object])} shallow, ${formatBytes(graph.retained[object])} retained${isUnreachable(paths) ? "  (unreachable from every root)" : ""}`);
