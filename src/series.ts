@@ -158,7 +158,7 @@ export async function seriesProcesses(input: string | string[]): Promise<SeriesP
 }
 
 /** "pid 41 started 2026-…Z (3 snapshots: a.lbsnap, b.lbsnap, c.lbsnap)", with only the first file past three. */
-export function describeProcess(p: SeriesProcess): string {
+function describeProcess(p: SeriesProcess): string {
   const names = p.files.map((f) => basename(f));
   const files = names.length <= 3 ? names.join(", ") : `first ${names[0]}`;
   return `pid ${p.pid} started ${formatTime(p.process_start)} (${p.files.length} snapshot${p.files.length === 1 ? "" : "s"}: ${files})`;

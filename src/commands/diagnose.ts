@@ -62,7 +62,7 @@ export const checkCommand: CommandSpec = {
   options: { ...PID_OPTION },
   help: `Runs the same diagnosis as \`leakbook diagnose\` and prints the verdict line and the top findings.
 Exit status: 1 when the verdict is "leak", 0 otherwise (no-leak, native-or-fragmentation, inconclusive),
-2 on bad input (snapshots of several processes included).
+2 on bad input (snapshots of several processes included), 3 on an internal error.
 ${PID_HELP}`,
   async run(positionals: string[], values: OptionValues) {
     const { diagnosis } = await loadInputs(positionals, checkCommand.usage, values);

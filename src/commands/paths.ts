@@ -104,9 +104,9 @@ async function typePaths(input: string, name: string, top: number, k: number, js
   const { graph } = runAnalysis(snap);
   const all = instancesOf(snap, ids);
   const chosen = newestFirst(graph, all, old).slice(0, top);
-  const isNew = (i: number) => old !== null && old[i] === 0;
-  const newCount = all.filter(isNew).length;
-  const rows = chosen.map((i) => ({ object: i, isNew: isNew(i), paths: shortestPaths(graph, i, { k }) }));
+  const isNewObject = (i: number) => old !== null && old[i] === 0;
+  const newCount = all.filter(isNewObject).length;
+  const rows = chosen.map((i) => ({ object: i, isNew: isNewObject(i), paths: shortestPaths(graph, i, { k }) }));
   const types = ids.map((t) => snap.types[t]);
 
   if (json) {
