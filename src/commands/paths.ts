@@ -94,6 +94,18 @@ function pathLines(paths: RetentionPath[], indent: string): string[] {
   return out;
 }
 
+/** The newest instances of a type in one snapshot, with their paths: what `--type` prints. */
+interface TypeInstances {
+  name: string;
+  types: string[];
+  snap: Snapshot;
+  graph: HeapGraph;
+  previous: Snapshot | null;
+  count: number;
+  newCount: number;
+  rows: { object: number; isNew: boolean; paths: RetentionPath[] }[];
+}
+
 async function typePaths(input: string, name: string, top: number, k: number, json: boolean): Promise<void> {
   const { snap } = await loadInput(input);
   requireObjects(snap);
@@ -103,33 +115,36 @@ async function typePaths(input: string, name: string, top: number, k: number, js
   const old = previous ? presentIn(previous, snap) : null;
   const { graph } = runAnalysis(snap);
   const all = instancesOf(snap, ids);
-  const chosen = newestFirst(graph, all, old).slice(0, top);
-  const isNewObject = (i: number) => old !== null && old[i] === 0;
-  const newCount = all.filter(isNewObject).length;
-  const rows = chosen.map((i) => ({ object: i, isNew: isNewObject(i), paths: shortestPaths(graph, i, { k }) }));
-  const types = ids.map((t) => snap.types[t]);
+  const isNew = (i: number) => old !== null && old[i] === 0;
+  const result: TypeInstances = {
+    name, types: ids.map((t) => snap.types[t]), snap, graph, previous, count: all.length, newCount: all.filter(isNew).length,
+    rows: newestFirst(graph, all, old).slice(0, top).map((i) => ({ object: i, isNew: isNew(i), paths: shortestPaths(graph, i, { k }) })),
+  };
+  process.stdout.write(json ? JSON.stringify(typeInstancesJson(result), null, 1) + "\n" : typeInstancesText(result));
+}
 
-  if (json) {
-    process.stdout.write(JSON.stringify({
-      type: name, types, snapshot: snap.source, previous: previous?.source ?? null,
-      instances: rows.map(({ object, isNew, paths }) => ({
-        address: formatAddress(snap.address[object]), type: snap.types[snap.type[object]], new: isNew,
-        shallow_bytes: snap.size[object], retained_bytes: graph.retained[object], unreachable: isUnreachable(paths),
-        paths: paths.map(pathJson),
-      })),
-    }, null, 1) + "\n");
-    return;
-  }
+function typeInstancesJson({ name, types, snap, graph, previous, rows }: TypeInstances): object {
+  return {
+    type: name, types, snapshot: snap.source, previous: previous?.source ?? null,
+    instances: rows.map(({ object, isNew, paths }) => ({
+      address: formatAddress(snap.address[object]), type: snap.types[snap.type[object]], new: isNew,
+      shallow_bytes: snap.size[object], retained_bytes: graph.retained[object], unreachable: isUnreachable(paths),
+      paths: paths.map(pathJson),
+    })),
+  };
+}
+
+function typeInstancesText({ types, snap, graph, previous, count, newCount, rows }: TypeInstances): string {
   const since = previous
     ? `, ${formatCount(newCount)} new since ${basename(previous.source ?? "")}; the ${rows.length} newest, largest retained first`
     : ` (no earlier snapshot of this process to tell new ones); the ${rows.length} largest retained`;
-  const out = [`${types.join(", ")} in ${snap.source}: ${formatCount(all.length)} instance${all.length === 1 ? "" : "s"}${since}`];
+  const out = [`${types.join(", ")} in ${snap.source}: ${formatCount(count)} instance${count === 1 ? "" : "s"}${since}`];
   rows.forEach(({ object, isNew, paths }, n) => {
     out.push("", `[${n + 1}] ${snap.types[snap.type[object]]} at ${formatAddress(snap.address[object])}${isNew ? "  new" : ""}  ` +
       `${formatBytes(snap.size[object])} shallow, ${formatBytes(graph.retained[object])} retained${isUnreachable(paths) ? "  (unreachable from every root)" : ""}`);
     out.push(...pathLines(paths, "    "));
   });
-  process.stdout.write(out.join("\n") + "\n");
+  return out.join("\n") + "\n";
 }
 
 /** A census snapshot has per-type counts only: no object to find a path to. */
