@@ -41,6 +41,9 @@ function encodeStrings(strings: string[]): { offsets: Uint32Array; data: Uint8Ar
 
 const pad8 = (n: number) => (n + 7) & ~7;
 
+/** One writer is one "process": every file it writes shares this start time, as one Python process's do. */
+const PROCESS_START = Math.floor(Date.now() / 1000) - 60;
+
 /** Writes the columns as an lbsnap file (to PATH.partial, then renamed, as the Python agent does). */
 export function writeLbsnap(path: string, c: SnapshotColumns): void {
   const { offsets, data } = encodeStrings(c.strings);
@@ -54,7 +57,7 @@ export function writeLbsnap(path: string, c: SnapshotColumns): void {
   const now = Date.now() / 1000;
   const header: Record<string, unknown> = {
     format: "leakbook-snapshot", version: c.version ?? 1, kind: "full", agent_version: "synthetic",
-    meta: { time: new Date(now * 1000).toISOString(), time_unix: now, pid: 1, process_start: now - 60, sequence: 0, ...c.meta },
+    meta: { time: new Date(now * 1000).toISOString(), time_unix: now, pid: 1, process_start: PROCESS_START, sequence: 0, ...c.meta },
     memory: { rss: null, rss_peak: null, pymalloc: null, tracemalloc: null },
     counts: { objects: c.address.length, edges: c.edgeTarget.length, roots: c.rootObject.length, strings: c.strings.length, types: c.types.length },
     types: c.types, sections: {}, threads: [], lru_caches: [], alloc_sites: null, census: null,

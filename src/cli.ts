@@ -1,20 +1,16 @@
 #!/usr/bin/env node
 // The `leakbook` command line: a table of commands, one function each. Bad input is reported as one line on
-// stderr starting "leakbook: " with exit code 2, never a stack trace.
+// stderr starting "leakbook: " with exit code 2, never a stack trace; an internal error exits 3 (1 is check's "leak").
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { SnapshotError } from "./errors.js";
 import { DIAGNOSIS_COMMANDS } from "./commands/index.js";
-import { loadSnapshot } from "./load.js";
-import { latestSnapshotPath } from "./series.js";
-import { graphOf } from "./analysis-cache.js";
-import { retainedByType, type HeapGraph } from "./graph.js";
+import { loadInput, runAnalysis, UsageError } from "./commands/one-snapshot.js";
+import { pathsCommand } from "./commands/paths.js";
+import { seriesProcesses, type SeriesProcess } from "./series.js";
+import { retainedByType } from "./graph.js";
+import type { Snapshot } from "./snapshot.js";
 import { cycles, type CycleRow } from "./queries/cycles.js";
-import { findObject, shortestPaths } from "./paths.js";
-import { ROOT_UNREACHABLE, type Snapshot } from "./snapshot.js";
-import { formatAddress, formatBytes, formatCount, formatDuration } from "./units.js";
-
-/** Bad arguments: reported like a bad file, with the command's usage hint. */
-class UsageError extends Error {}
+import { formatBytes, formatCount, formatDuration, formatTime } from "./units.js";
 
 interface Command {
   usage: string;
@@ -32,20 +28,13 @@ const COMMANDS: Record<string, Command> = {
     description: "counts, roots, memory, top types by count and size, largest cycles, timings",
     options: JSON_OPTION,
     help: `Loads a snapshot and runs the full analysis (dominators, retained sizes, cycles).
-FILE is an .lbsnap file or a meliae dump; DIR means the latest snapshot in that directory.
-  --json   machine-readable output: objects, edges, roots, unreachable, memory, types, cycles, timings`,
+FILE is an .lbsnap file or a meliae dump; DIR means the latest snapshot in that directory. When DIR holds
+snapshots of several processes, they are listed (from the files' headers): pid, start, snapshots, first and last.
+  --json   machine-readable output: objects, edges, roots, unreachable, memory, types, cycles, timings;
+           processes [{pid, process_start, started, snapshots, first_capture, last_capture, summarized}] when several`,
     run: summaryCommand,
   },
-  paths: {
-    usage: "leakbook paths FILE|DIR ADDRESS [--k N] [--json]",
-    description: "shortest retention paths from the roots to the object at ADDRESS",
-    options: { ...JSON_OPTION, k: { type: "string" } },
-    help: `Prints the shortest retention paths of one object, each as steps and as a Python expression
-that evaluates to the object in the live process. ADDRESS is id(obj), decimal or 0x hex.
-  --k N    how many distinct shortest paths (default 3)
-  --json   {"paths": [{"expr": "...", "steps": [...]}]}`,
-    run: pathsCommand,
-  },
+  paths: pathsCommand,
   ...DIAGNOSIS_COMMANDS,
 };
 
@@ -87,34 +76,12 @@ function expectPositionals(positionals: string[], names: string[], usage: string
   if (positionals.length > names.length) throw new UsageError(`unexpected argument '${positionals[names.length]}' (usage: ${usage})`);
 }
 
-/** Loads FILE, or the latest snapshot of DIR, showing progress only when stderr is a terminal. */
-async function loadInput(input: string): Promise<{ snap: Snapshot; loadMs: number }> {
-  const path = await latestSnapshotPath(input);
-  const interactive = process.stderr.isTTY === true;
-  const started = performance.now();
-  const snap = await loadSnapshot(path, {
-    onProgress: interactive ? (done, total) => process.stderr.write(`\rloading ${path}: ${Math.floor((100 * done) / total)}%`) : undefined,
-  });
-  if (interactive) process.stderr.write("\r\x1b[K");
-  for (const warning of (snap.meta.warnings as string[] | undefined) ?? []) process.stderr.write(`leakbook: warning: ${warning}\n`);
-  return { snap, loadMs: performance.now() - started };
-}
-
-function runAnalysis(snap: Snapshot): { graph: HeapGraph; ms: number } {
-  const interactive = process.stderr.isTTY === true;
-  const started = performance.now();
-  const graph = graphOf(snap, {
-    onProgress: interactive ? (phase, done, total) => process.stderr.write(`\r\x1b[K${phase}: ${Math.floor((100 * done) / Math.max(total, 1))}%`) : undefined,
-  });
-  if (interactive) process.stderr.write("\r\x1b[K");
-  return { graph, ms: performance.now() - started };
-}
-
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 async function summaryCommand(positionals: string[], values: Record<string, string | boolean | undefined>): Promise<void> {
   expectPositionals(positionals, ["FILE"], COMMANDS.summary.usage);
   const { snap, loadMs } = await loadInput(positionals[0]);
+  const processes = await seriesProcesses(positionals[0]);
   const { graph, ms: analysisMs } = runAnalysis(snap);
   let started = performance.now();
   const types = retainedByType(graph);
@@ -156,6 +123,7 @@ async function summaryCommand(positionals: string[], values: Record<string, stri
       unreachable: { count: graph.unreachable.length, bytes: unreachableBytes },
       memory: { shallow_total: shallowTotal, rss: snap.memory.rss, rss_peak: snap.memory.rss_peak, pymalloc: snap.memory.pymalloc, tracemalloc: snap.memory.tracemalloc },
       types, cycles: cycleRows, timings,
+      ...(processes.length > 1 ? { processes: processes.map((p) => processJson(p, snap)) } : {}),
     };
     process.stdout.write(JSON.stringify(report, null, 1) + "\n");
     return;
@@ -193,41 +161,30 @@ async function summaryCommand(positionals: string[], values: Record<string, stri
     out.push(`  ${formatCount(c.members)} objects, ${formatBytes(c.retained)} retained: ${c.types}`);
     out.push(`      held by ${c.path ?? "(no path from a root)"}`);
   }
+  if (processes.length > 1) out.push("", ...processLines(positionals[0], processes, snap));
   out.push("", "Timings  " + Object.entries(timings).map(([k, ms]) => `${k} ${formatDuration(ms)}`).join(", "));
   process.stdout.write(out.join("\n") + "\n");
 }
 
-function parseAddress(text: string): number {
-  const value = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text.slice(2), 16) : /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value)) throw new UsageError(`bad ADDRESS '${text}': give id(obj) in decimal or 0x hex`);
-  return value;
+/** Whether `snap` is one of process `p`'s snapshots. */
+const isOf = (p: SeriesProcess, snap: Snapshot) => p.pid === snap.meta.pid && p.process_start === snap.meta.process_start;
+
+function processJson(p: SeriesProcess, snap: Snapshot): object {
+  return {
+    pid: p.pid, process_start: p.process_start, started: formatTime(p.process_start), snapshots: p.files.length,
+    first_capture: formatTime(p.times[0]), last_capture: formatTime(p.times[p.times.length - 1]), summarized: isOf(p, snap),
+  };
 }
 
-async function pathsCommand(positionals: string[], values: Record<string, string | boolean | undefined>): Promise<void> {
-  expectPositionals(positionals, ["FILE", "ADDRESS"], COMMANDS.paths.usage);
-  const address = parseAddress(positionals[1]);
-  const k = values.k === undefined ? 3 : Number(values.k);
-  if (!Number.isInteger(k) || k < 1) throw new UsageError(`bad --k '${values.k}': give a whole number >= 1`);
-  const { snap } = await loadInput(positionals[0]);
-  const object = findObject(snap, address);
-  if (object < 0) throw new SnapshotError(`no object at address ${formatAddress(address)} (${address}) in ${snap.source}`);
-  const { graph } = runAnalysis(snap);
-  const paths = shortestPaths(graph, object, { k });
-  const type = snap.types[snap.type[object]];
-  const unreachable = paths.length > 0 && paths[0].rootKind === ROOT_UNREACHABLE;
-
-  if (values.json) {
-    process.stdout.write(JSON.stringify({ address, type, paths: paths.map((p) => ({ expr: p.expr, root: p.root, steps: p.steps })) }, null, 1) + "\n");
-    return;
+/** "Processes in DIR" and one line per process, the summarized snapshot's process marked. */
+function processLines(dir: string, processes: SeriesProcess[], snap: Snapshot): string[] {
+  const out = [`Processes in ${dir}  (a diagnosis needs one: --pid PID)`];
+  for (const p of processes) {
+    const n = p.files.length;
+    out.push(`  pid ${String(p.pid).padEnd(7)}  started ${formatTime(p.process_start)}  ${formatCount(n)} snapshot${n === 1 ? " " : "s"}  ` +
+      `${formatTime(p.times[0])} .. ${formatTime(p.times[n - 1])}${isOf(p, snap) ? "  (summarized above)" : ""}`);
   }
-  const out = [`${type} at ${formatAddress(address)}: ${paths.length} shortest retention path${paths.length === 1 ? "" : "s"}${unreachable ? " (unreachable from every root)" : ""}`];
-  paths.forEach((p, n) => {
-    out.push("", `#${n + 1}  ${p.expr}`);
-    for (const step of p.steps) {
-      out.push(`      ${step.label.padEnd(32)}  ${step.type} ${formatAddress(step.address)}${step.evaluable ? "" : "  (not evaluable)"}`);
-    }
-  });
-  process.stdout.write(out.join("\n") + "\n");
+  return out;
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
@@ -237,6 +194,6 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   } else {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`leakbook: internal error: ${message.split("\n")[0]}${process.env.LEAKBOOK_DEBUG ? "\n" + (error as Error).stack : " (set LEAKBOOK_DEBUG=1 for details)"}\n`);
-    process.exitCode = 1;
+    process.exitCode = 3;
   }
 });

@@ -4,7 +4,18 @@
 export * from "./snapshot.js";
 export { SnapshotError } from "./errors.js";
 export { loadSnapshot, detectFormat, type LoadOptions, type SnapshotFormat } from "./load.js";
-export { loadSeries, typeSeries, matchSurvivors, followPath, type Series, type SeriesOptions, type TypeSeries } from "./series.js";
+export {
+  loadSeries,
+  seriesProcesses,
+  ProcessSelectionError,
+  typeSeries,
+  matchSurvivors,
+  followPath,
+  type Series,
+  type SeriesOptions,
+  type SeriesProcess,
+  type TypeSeries,
+} from "./series.js";
 
 // The query helpers: each returns an arquero table (docs/queries.md).
 export { census } from "./queries/census.js";

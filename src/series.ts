@@ -1,11 +1,12 @@
 // A series of snapshots of one process: loading and ordering them, per-type figures over time, and matching
 // objects across snapshots (survivors by address and type, holders by retention path). Rules: docs/analysis.md.
 import { open, readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { SnapshotError } from "./errors.js";
 import { loadSnapshot, type LoadOptions } from "./load.js";
 import { NONE, type Snapshot } from "./snapshot.js";
 import { edgeLabel, findObject, type RetentionPath } from "./paths.js";
+import { formatTime } from "./units.js";
 
 export interface Series {
   /** Ordered by capture time (meta.time_unix), oldest first. */
@@ -16,6 +17,10 @@ export interface Series {
 export interface SeriesOptions {
   /** Progress over the whole series: `file` is the 0-based position of the file being read. */
   onProgress?: (file: number, files: number, done: number, total: number) => void;
+  /** Keep only the snapshots of the process with this pid (the input may hold several). */
+  pid?: number;
+  /** Load snapshots of several processes (with a warning) instead of refusing them; ignored when `pid` is given. */
+  allowMixedProcesses?: boolean;
 }
 
 const EXTENSION = ".lbsnap";
@@ -35,25 +40,44 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-/** Capture time from a file's header alone (cheap: no sections are read); the modification time otherwise. */
-async function captureTime(path: string): Promise<number> {
-  const file = await open(path, "r");
+/** What a file's header says about its capture, read without reading any section. */
+interface HeaderMeta {
+  time_unix?: unknown;
+  pid?: unknown;
+  process_start?: unknown;
+}
+
+/** The header's `meta` object, or null when the file has no readable lbsnap header (a meliae dump, a damaged file). */
+async function readHeaderMeta(path: string): Promise<HeaderMeta | null> {
+  let file;
+  try {
+    file = await open(path, "r");
+  } catch {
+    return null; // loadSnapshot reports a missing or unreadable file with its own message
+  }
   try {
     const preamble = new Uint8Array(16);
-    await file.read(preamble, 0, 16, 0);
+    const { bytesRead } = await file.read(preamble, 0, 16, 0);
+    if (bytesRead < 16 || new TextDecoder().decode(preamble.subarray(0, 8)) !== "LEAKBOOK") return null;
     const headerLength = new DataView(preamble.buffer).getUint32(12, true);
     if (headerLength > 0 && headerLength < 64 * 1024 * 1024) {
       const header = new Uint8Array(headerLength);
       await file.read(header, 0, headerLength, 16);
-      const time = JSON.parse(new TextDecoder().decode(header))?.meta?.time_unix;
-      if (typeof time === "number") return time;
+      const meta = JSON.parse(new TextDecoder().decode(header))?.meta;
+      if (meta !== null && typeof meta === "object") return meta as HeaderMeta;
     }
   } catch {
     // fall through: an unreadable header is reported when the file is loaded
   } finally {
     await file.close();
   }
-  return (await stat(path)).mtimeMs / 1000;
+  return null;
+}
+
+/** Capture time from a file's header alone (cheap: no sections are read); the modification time otherwise. */
+async function captureTime(path: string): Promise<number> {
+  const time = (await readHeaderMeta(path))?.time_unix;
+  return typeof time === "number" ? time : (await stat(path)).mtimeMs / 1000;
 }
 
 /** The path itself for a file; the most recently captured snapshot for a directory. */
@@ -72,30 +96,162 @@ export async function latestSnapshotPath(path: string): Promise<string> {
   return best;
 }
 
-/** Loads a directory's .lbsnap files or a list of files, ordered by capture time, warning about mixed processes. */
-export async function loadSeries(input: string | string[], opts: SeriesOptions = {}): Promise<Series> {
+/** One process's snapshots in an input: a process is a (pid, process_start) pair, since pids are reused. */
+export interface SeriesProcess {
+  pid: number;
+  /** Seconds since the epoch (0 when unknown, as for meliae dumps). */
+  process_start: number;
+  /** Its files, oldest capture first, and their capture times (seconds since the epoch). */
+  files: string[];
+  times: number[];
+}
+
+/** A file's capture as far as telling processes apart needs. */
+interface Capture {
+  file: string;
+  pid: number;
+  process_start: number;
+  time: number;
+}
+
+/** Captures grouped by process, each group oldest first; groups in order of their first capture. */
+function groupByProcess(captures: Capture[]): SeriesProcess[] {
+  const groups = new Map<string, SeriesProcess>();
+  const ordered = [...captures].sort((a, b) => a.time - b.time);
+  for (const c of ordered) {
+    const key = `${c.pid}/${c.process_start}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { pid: c.pid, process_start: c.process_start, files: [], times: [] };
+      groups.set(key, group);
+    }
+    group.files.push(c.file);
+    group.times.push(c.time);
+  }
+  return [...groups.values()];
+}
+
+/** The header's capture facts (missing ones 0, as the loader reads them), or null when there is no readable header. */
+async function headerCapture(file: string): Promise<Capture | null> {
+  const meta = await readHeaderMeta(file);
+  if (meta === null) return null;
+  return {
+    file,
+    pid: typeof meta.pid === "number" ? meta.pid : 0,
+    process_start: typeof meta.process_start === "number" ? meta.process_start : 0,
+    time: typeof meta.time_unix === "number" ? meta.time_unix : 0,
+  };
+}
+
+function snapshotCapture(snap: Snapshot, file: string): Capture {
+  return { file, pid: snap.meta.pid, process_start: snap.meta.process_start, time: snap.meta.time_unix };
+}
+
+/** The processes whose snapshots a directory or list of files holds, from the headers alone (unreadable files are left out). */
+export async function seriesProcesses(input: string | string[]): Promise<SeriesProcess[]> {
+  const captures: Capture[] = [];
+  for (const file of await inputFiles(input)) {
+    const capture = await headerCapture(file);
+    if (capture) captures.push(capture);
+  }
+  return groupByProcess(captures);
+}
+
+/** "pid 41 started 2026-…Z (3 snapshots: a.lbsnap, b.lbsnap, c.lbsnap)", with only the first file past three. */
+function describeProcess(p: SeriesProcess): string {
+  const names = p.files.map((f) => basename(f));
+  const files = names.length <= 3 ? names.join(", ") : `first ${names[0]}`;
+  return `pid ${p.pid} started ${formatTime(p.process_start)} (${p.files.length} snapshot${p.files.length === 1 ? "" : "s"}: ${files})`;
+}
+
+/**
+ * The input does not name one process: it holds snapshots of several and no pid chose one ("mixed-processes"),
+ * or the pid asked for is none of them ("unknown-pid"). `processes` lists those the input holds.
+ */
+export class ProcessSelectionError extends SnapshotError {
+  constructor(
+    readonly kind: "mixed-processes" | "unknown-pid",
+    readonly processes: SeriesProcess[],
+    message: string,
+  ) {
+    super(message);
+    this.name = "ProcessSelectionError";
+  }
+
+  /** The error as the CLI's `--json` output shows it. */
+  toJSON(): object {
+    return {
+      kind: this.kind,
+      message: this.message,
+      processes: this.processes.map((p) => ({ pid: p.pid, process_start: p.process_start, files: p.files })),
+    };
+  }
+}
+
+/** The one process to analyse: the only one, or the one `pid` names; a ProcessSelectionError otherwise. */
+function chooseProcess(processes: SeriesProcess[], pid: number | undefined): SeriesProcess {
+  const list = processes.map(describeProcess).join("; ");
+  const candidates = pid === undefined ? processes : processes.filter((p) => p.pid === pid);
+  if (candidates.length === 0) {
+    throw new ProcessSelectionError("unknown-pid", processes, `no snapshot of pid ${pid} in the input; it holds ${list}`);
+  }
+  if (candidates.length > 1) {
+    // The same pid twice means the pid was reused: only the files tell those processes apart.
+    const reused = new Set(candidates.map((p) => p.pid)).size < candidates.length;
+    const hint = reused ? "a pid repeats (reused by a later process), so name one process's files" : "pick one with --pid PID";
+    throw new ProcessSelectionError("mixed-processes", candidates,
+      `snapshots of ${candidates.length} processes, which cannot be compared object by object: ${candidates.map(describeProcess).join("; ")}; ${hint}`);
+  }
+  return candidates[0];
+}
+
+/** Every file the input names: a directory's .lbsnap files, files as given. */
+async function inputFiles(input: string | string[]): Promise<string[]> {
   const files: string[] = [];
   for (const path of typeof input === "string" ? [input] : input) {
     if (await isDirectory(path)) files.push(...(await snapshotFiles(path)));
     else files.push(path);
   }
   if (files.length === 0) throw new SnapshotError("no snapshot files given");
-  const snapshots: Snapshot[] = [];
+  return files;
+}
+
+/**
+ * Loads a directory's .lbsnap files or a list of files, ordered by capture time. The snapshots must come from one
+ * process, or `pid` must pick one (ProcessSelectionError otherwise); `allowMixedProcesses` loads them all with a warning.
+ */
+export async function loadSeries(input: string | string[], opts: SeriesOptions = {}): Promise<Series> {
+  const files = await inputFiles(input);
+  const loaded = new Map<string, Snapshot>();
+  const load = async (file: string) => {
+    const k = files.indexOf(file);
+    const progress: LoadOptions = { onProgress: opts.onProgress && ((done, total) => opts.onProgress!(k, files.length, done, total)) };
+    loaded.set(file, await loadSnapshot(file, progress));
+  };
+  // Headers tell the processes apart before anything is loaded; files without a readable header (meliae dumps,
+  // damaged files) have to be loaded to tell, or to report what is wrong with them.
+  const captures: Capture[] = [];
+  for (const file of files) {
+    let capture = await headerCapture(file);
+    if (!capture) {
+      await load(file);
+      capture = snapshotCapture(loaded.get(file)!, file);
+    }
+    captures.push(capture);
+  }
+  const processes = groupByProcess(captures);
+  const chosen = opts.allowMixedProcesses && opts.pid === undefined ? files : chooseProcess(processes, opts.pid).files;
+  for (const file of chosen) if (!loaded.has(file)) await load(file);
+
+  const snapshots = chosen.map((file) => loaded.get(file)!);
   const warnings: string[] = [];
-  for (let k = 0; k < files.length; k++) {
-    const load: LoadOptions = { onProgress: opts.onProgress && ((done, total) => opts.onProgress!(k, files.length, done, total)) };
-    const snap = await loadSnapshot(files[k], load);
-    snapshots.push(snap);
+  for (const snap of snapshots) {
     const own = snap.meta.warnings;
     if (Array.isArray(own)) warnings.push(...own.map(String));
   }
   snapshots.sort((a, b) => a.meta.time_unix - b.meta.time_unix || (a.meta.sequence ?? 0) - (b.meta.sequence ?? 0));
-  const first = snapshots[0];
-  for (const snap of snapshots.slice(1)) {
-    if (snap.meta.pid !== first.meta.pid || snap.meta.process_start !== first.meta.process_start) {
-      warnings.push(`${snap.source}: from another process (pid ${snap.meta.pid}, started ${snap.meta.process_start}) than ` +
-        `${first.source} (pid ${first.meta.pid}, started ${first.meta.process_start}); objects cannot be matched across processes`);
-    }
+  if (processes.length > 1 && chosen === files) {
+    warnings.push(`snapshots of ${processes.length} processes (${processes.map(describeProcess).join("; ")}); objects cannot be matched across processes`);
   }
   return { snapshots, warnings };
 }

@@ -33,3 +33,8 @@ export function formatDuration(ms: number): string {
 export function formatAddress(address: number): string {
   return "0x" + address.toString(16);
 }
+
+/** Seconds since the epoch as ISO 8601 UTC text; 0 (a time the snapshot did not record) as "unknown". */
+export function formatTime(seconds: number): string {
+  return seconds > 0 ? new Date(seconds * 1000).toISOString() : "unknown";
+}

@@ -2,11 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { constants } from "node:buffer";
-import { mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { synthesize, writeLbsnap } from "../bench/synth.js";
 import { agentAvailable, CLI, runPythonJson, startPython, tempDir } from "./helpers/python.js";
 import { damagedVariants } from "./helpers/damage.js";
+import { captureProcesses, copyAsReusedPid, type CapturedProcess } from "./helpers/processes.js";
 
 function leakbook(...args: string[]) {
   const result = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 60_000 });
@@ -57,6 +58,8 @@ test("--help describes the program and each command", () => {
     assert.match(help.stdout, new RegExp(`Usage: leakbook ${command} FILE`));
     assert.match(help.stdout, /--json/);
   }
+  assert.match(leakbook("paths", "--help").stdout, /--type TYPE[\s\S]*--top N/);
+  for (const command of ["diagnose", "check", "report"]) assert.match(leakbook(command, "--help").stdout, /\[--pid PID\][\s\S]*--pid PID  /, command);
 });
 
 test("bad files fail with one line and exit code 2", () => {
@@ -303,4 +306,138 @@ test("paths expressions evaluate to the very object in the live process", { skip
     const code = await live.finish();
     assert.equal(code, 0, live.stderr());
   }
+});
+
+// Two real processes (the rounds program of helpers/processes.ts) writing into one folder, captured once for the
+// tests below; the second process run owns the folder's newest snapshot.
+let mixed: { dir: string; a: CapturedProcess; b: CapturedProcess } | undefined;
+function mixedFolder() {
+  if (!mixed) {
+    const dir = tempDir();
+    const [a, b] = captureProcesses(dir, 2);
+    mixed = { dir, a, b };
+  }
+  return mixed;
+}
+
+const noAgent = !agentAvailable() && "python/leakbook.py not present";
+
+test("diagnose, check and report refuse a folder of two processes, listing both and how to pick one", { skip: noAgent, timeout: 180_000 }, () => {
+  const { dir, a, b } = mixedFolder();
+  const listsBoth = new RegExp(`snapshots of 2 processes.*pid ${a.pid} started \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(3 snapshots: ${a.pid}-0\\.lbsnap, ` +
+    `${a.pid}-1\\.lbsnap, ${a.pid}-2\\.lbsnap\\); pid ${b.pid} started .*; pick one with --pid PID`);
+  assertCleanFailure(leakbook("diagnose", dir), listsBoth, "diagnose");
+  assertCleanFailure(leakbook("check", dir), listsBoth, "check");
+  assertCleanFailure(leakbook("check", ...a.files, ...b.files), listsBoth, "check on the files");
+  const output = join(tempDir(), "report.html");
+  assertCleanFailure(leakbook("report", dir, "-o", output), listsBoth, "report");
+  assert.equal(existsSync(output), false, "no report is written");
+
+  const json = leakbook("diagnose", dir, "--json");
+  assert.equal(json.status, 2, json.stderr);
+  assert.match(json.stderr, /^leakbook: snapshots of 2 processes[^\n]*\n$/);
+  const { error } = JSON.parse(json.stdout);
+  assert.equal(error.kind, "mixed-processes");
+  assert.match(error.message, listsBoth);
+  assert.deepEqual(error.processes.map((p: { pid: number; files: string[] }) => [p.pid, p.files]), [[a.pid, a.files], [b.pid, b.files]]);
+  assert.ok(error.processes.every((p: { process_start: number }) => p.process_start > 1e9), "start times in seconds");
+});
+
+test("--pid keeps one process's snapshots; a pid the folder does not hold is an error listing those it does", { skip: noAgent, timeout: 180_000 }, () => {
+  const { dir, a, b } = mixedFolder();
+  const picked = leakbook("diagnose", dir, "--pid", String(a.pid), "--json");
+  assert.equal(picked.status, 0, picked.stderr);
+  const diagnosis = JSON.parse(picked.stdout);
+  assert.equal(diagnosis.snapshots, 3);
+  assert.ok(diagnosis.findings.some((f: { path: string | null }) => f.path === "sys.modules['__main__'].ROUTES"), "the growing dict is found");
+  const check = leakbook("check", dir, "--pid", String(b.pid));
+  assert.equal(check.status, 1, `three rounds of growth are a leak: ${check.stdout}${check.stderr}`);
+  assert.match(check.stdout, /^leakbook check: leak\./);
+  const output = join(tempDir(), "report.html");
+  const report = leakbook("report", dir, "--pid", String(b.pid), "-o", output);
+  assert.equal(report.status, 0, report.stderr);
+  assert.match(readFileSync(output, "utf8"), /ROUTES/);
+
+  const absent = [a.pid, b.pid].includes(1) ? 2 : 1;
+  const unknown = new RegExp(`no snapshot of pid ${absent} in the input; it holds pid ${a.pid} started .*; pid ${b.pid} started `);
+  assertCleanFailure(leakbook("diagnose", dir, "--pid", String(absent)), unknown, "absent pid");
+  assertCleanFailure(leakbook("check", dir, "--pid", String(absent)), unknown, "absent pid (check)");
+  const json = leakbook("diagnose", dir, "--pid", String(absent), "--json");
+  assert.equal(json.status, 2);
+  assert.equal(JSON.parse(json.stdout).error.kind, "unknown-pid");
+  assertCleanFailure(leakbook("diagnose", dir, "--pid", "12x"), /bad --pid '12x'/, "bad pid");
+});
+
+test("a reused pid (same pid, another start time) is another process, which --pid cannot pick", { skip: noAgent, timeout: 180_000 }, () => {
+  const { b } = mixedFolder();
+  const dir = tempDir();
+  for (const file of b.files) copyFileSync(file, join(dir, basename(file)));
+  copyAsReusedPid(b.files[2], join(dir, "reused.lbsnap"));
+  const twice = new RegExp(`pid ${b.pid} started (\\S+) \\(3 snapshots.*; pid ${b.pid} started (?!\\1)\\S+ \\(1 snapshot: reused\\.lbsnap\\); ` +
+    `a pid repeats .*name one process's files`);
+  assertCleanFailure(leakbook("diagnose", dir), twice, "reused pid");
+  assertCleanFailure(leakbook("diagnose", dir, "--pid", String(b.pid)), twice, "reused pid with --pid");
+  const files = leakbook("diagnose", ...b.files.map((f) => join(dir, basename(f))), "--json");
+  assert.equal(files.status, 0, files.stderr);
+  assert.equal(JSON.parse(files.stdout).snapshots, 3);
+});
+
+test("summary of a folder of two processes lists them from the headers", { skip: noAgent, timeout: 180_000 }, () => {
+  const { dir, a, b } = mixedFolder();
+  const text = leakbook("summary", dir);
+  assert.equal(text.status, 0, text.stderr);
+  const iso = "\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z";
+  assert.match(text.stdout, new RegExp(`\\nProcesses in ${dir}.*\\n  pid ${a.pid} +started ${iso}  3 snapshots  ${iso} \\.\\. ${iso}\\n` +
+    `  pid ${b.pid} +started ${iso}  3 snapshots  ${iso} \\.\\. ${iso}  \\(summarized above\\)\\n`));
+  const json = JSON.parse(leakbook("summary", dir, "--json").stdout);
+  assert.equal(json.pid, b.pid);
+  assert.deepEqual(json.processes.map((p: { pid: number; snapshots: number; summarized: boolean }) => [p.pid, p.snapshots, p.summarized]),
+    [[a.pid, 3, false], [b.pid, 3, true]]);
+  for (const p of json.processes) assert.ok(p.first_capture < p.last_capture && p.started <= p.first_capture, JSON.stringify(p));
+  const one = JSON.parse(leakbook("summary", b.files[0], "--json").stdout);
+  assert.equal(one.processes, undefined, "one process: no list");
+});
+
+test("paths --type shows the instances the last round created first, marked new, with paths from sys.modules", { skip: noAgent, timeout: 180_000 }, () => {
+  const { dir, b } = mixedFolder();
+  const lastRound = new Set(b.last_round.map((id) => "0x" + id.toString(16)));
+  for (const name of ["RouteStats", "__main__.RouteStats"]) {
+    const result = leakbook("paths", dir, "--type", name, "--json");
+    assert.equal(result.status, 0, result.stderr);
+    const out = JSON.parse(result.stdout);
+    assert.deepEqual([out.type, out.types, out.snapshot, out.previous], [name, ["__main__.RouteStats"], b.files[2], b.files[1]]);
+    assert.equal(out.instances.length, 5, "--top defaults to 5");
+    for (const instance of out.instances) {
+      assert.ok(lastRound.has(instance.address), `${instance.address} was created in the last round`);
+      assert.equal(instance.new, true);
+      assert.ok(instance.retained_bytes > instance.shallow_bytes && instance.shallow_bytes > 0);
+      assert.match(instance.paths[0].expr, /^sys\.modules\['__main__'\]\.ROUTES\['\/r2\/\d+'\]$/);
+    }
+  }
+  // Past the 30 new ones come the older instances.
+  const all = JSON.parse(leakbook("paths", dir, "--type", "RouteStats", "--top", "40", "--json").stdout).instances;
+  assert.deepEqual(all.map((i: { new: boolean }) => i.new), [...Array(30).fill(true), ...Array(10).fill(false)]);
+  assert.ok(all.slice(30).every((i: { address: string }) => !lastRound.has(i.address)));
+
+  const text = leakbook("paths", dir, "--type", "RouteStats", "--top", "2", "--k", "2");
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, new RegExp(`^__main__\\.RouteStats in ${b.files[2]}: 90 instances, 30 new since ${b.pid}-1\\.lbsnap; the 2 newest`));
+  assert.match(text.stdout, /\n\[1\] __main__\.RouteStats at 0x[0-9a-f]+  new  56 B shallow, \d+ B retained\n\n    #1  sys\.modules\['__main__'\]\.ROUTES\['\/r2\/\d+'\]\n/);
+  assert.match(text.stdout, /\n\[2\] /);
+
+  // A single file has no earlier snapshot to compare with: nothing is called new.
+  const single = JSON.parse(leakbook("paths", b.files[2], "--type", "RouteStats", "--json").stdout);
+  assert.equal(single.previous, null);
+  assert.ok(single.instances.every((i: { new: boolean }) => i.new === false));
+});
+
+test("paths --type: an unknown type lists similar names; ADDRESS and --type are exclusive", { skip: noAgent, timeout: 180_000 }, () => {
+  const { dir, b } = mixedFolder();
+  assertCleanFailure(leakbook("paths", dir, "--type", "routestat"), /no type 'routestat' in .*; types containing 'routestat': __main__\.RouteStats$/, "case differs");
+  assertCleanFailure(leakbook("paths", dir, "--type", "NoSuchThing"), /no type 'NoSuchThing' .*; no type name contains 'NoSuchThing'$/, "unknown");
+  assertCleanFailure(leakbook("paths", dir, "--type", "dic", "--json"), /types containing 'dic': (\S+, ){0,4}\S+$/, "at most 5 suggestions");
+  assertCleanFailure(leakbook("paths", dir, String(b.last_round[0]), "--type", "RouteStats"), /give ADDRESS or --type, not both/, "both");
+  assertCleanFailure(leakbook("paths", dir), /missing ADDRESS or --type TYPE/, "neither");
+  assertCleanFailure(leakbook("paths", dir, "--type", "RouteStats", "--top", "0"), /bad --top '0'/, "bad top");
+  assertCleanFailure(leakbook("paths", dir, "0x10", "--top", "2"), /--top goes with --type/, "top without type");
 });

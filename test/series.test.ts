@@ -2,13 +2,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { loadSeries, matchSurvivors, typeSeries, followPath } from "../src/series.js";
+import { loadSeries, matchSurvivors, typeSeries, followPath, ProcessSelectionError, seriesProcesses } from "../src/series.js";
 import { SnapshotError } from "../src/errors.js";
 import { NONE } from "../src/snapshot.js";
 import { analyze } from "../src/graph.js";
 import { shortestPaths } from "../src/paths.js";
 import { synthesize, writeLbsnap, type SnapshotColumns } from "../bench/synth.js";
 import { agentAvailable, runPythonJson, tempDir } from "./helpers/python.js";
+import { captureProcesses, copyAsReusedPid } from "./helpers/processes.js";
 
 function write(dir: string, name: string, columns: SnapshotColumns): string {
   const path = join(dir, name);
@@ -16,7 +17,7 @@ function write(dir: string, name: string, columns: SnapshotColumns): string {
   return path;
 }
 
-test("a series is ordered by capture time, with a warning when snapshots come from different processes", async () => {
+test("a series is ordered by capture time; snapshots of another process are refused unless asked for", async () => {
   const dir = tempDir();
   const t = 1_700_000_000;
   write(dir, "a.lbsnap", { ...synthesize(3_000, 7_000, 1), meta: { time_unix: t + 20, pid: 10, process_start: t } });
@@ -27,14 +28,42 @@ test("a series is ordered by capture time, with a warning when snapshots come fr
   assert.deepEqual(same.warnings, []);
 
   write(dir, "d.lbsnap", { ...synthesize(1_000, 2_000, 4), meta: { time_unix: t + 40, pid: 11, process_start: t + 5 } });
-  const mixed = await loadSeries([join(dir, "d.lbsnap"), join(dir, "a.lbsnap")]);
+  const both = [join(dir, "d.lbsnap"), join(dir, "a.lbsnap")];
+  await assert.rejects(loadSeries(both), (e: unknown) => e instanceof ProcessSelectionError && e instanceof SnapshotError &&
+    e.kind === "mixed-processes" && e.processes.map((p) => p.pid).join() === "10,11" && /pid 10 .*a\.lbsnap.*pid 11 .*d\.lbsnap/.test(e.message));
+  assert.deepEqual((await loadSeries(dir, { pid: 11 })).snapshots.map((s) => s.objectCount), [1_000]);
+  await assert.rejects(loadSeries(dir, { pid: 12 }), (e: unknown) => e instanceof ProcessSelectionError && e.kind === "unknown-pid" && e.processes.length === 2);
+  const mixed = await loadSeries(both, { allowMixedProcesses: true });
   assert.deepEqual(mixed.snapshots.map((s) => s.objectCount), [3_000, 1_000]);
   assert.equal(mixed.warnings.length, 1);
-  assert.match(mixed.warnings[0], /d\.lbsnap: from another process \(pid 11/);
+  assert.match(mixed.warnings[0], /snapshots of 2 processes/);
 
   const empty = join(dir, "empty");
   mkdirSync(empty);
   await assert.rejects(loadSeries(empty), (e: unknown) => e instanceof SnapshotError && /empty directory/.test(e.message));
+});
+
+test("snapshots of two real processes in one folder: refused, listed, and one picked by pid", { skip: !agentAvailable() && "python/leakbook.py not present" }, async () => {
+  const dir = tempDir();
+  const [a, b] = captureProcesses(dir, 2);
+  let refused: unknown;
+  await loadSeries(dir).catch((e: unknown) => (refused = e));
+  assert.ok(refused instanceof ProcessSelectionError, `refused: ${refused}`);
+  assert.equal(refused.kind, "mixed-processes");
+  assert.deepEqual(refused.processes.map((p) => [p.pid, p.files]), [[a.pid, a.files], [b.pid, b.files]]);
+  assert.ok(refused.processes.every((p) => p.process_start > 0 && p.times.length === 3));
+  const picked = await loadSeries(dir, { pid: b.pid });
+  assert.deepEqual(picked.snapshots.map((s) => s.source), b.files);
+  assert.deepEqual(picked.warnings, []);
+  assert.deepEqual((await seriesProcesses(dir)).map((p) => p.pid), [a.pid, b.pid]);
+
+  // The same pid with another start time is another process, which the pid alone cannot pick.
+  const reused = join(dir, "reused.lbsnap");
+  copyAsReusedPid(b.files[2], reused);
+  await assert.rejects(loadSeries(dir, { pid: b.pid }), (e: unknown) => e instanceof ProcessSelectionError &&
+    e.kind === "mixed-processes" && e.processes.length === 2 && e.processes.every((p) => p.pid === b.pid) &&
+    /name one process's files/.test(e.message));
+  assert.equal((await loadSeries([reused])).snapshots[0].objectCount, picked.snapshots[2].objectCount);
 });
 
 test("typeSeries counts objects and bytes per type in each snapshot", async () => {

@@ -2,7 +2,7 @@
 // progress on a terminal, and running the diagnosis with progress.
 import { SnapshotError } from "../errors.js";
 import { diagnose, type Diagnosis } from "../diagnose/index.js";
-import { loadSeries, type Series } from "../series.js";
+import { loadSeries, ProcessSelectionError, type Series } from "../series.js";
 
 export type OptionValues = Record<string, string | boolean | undefined>;
 
@@ -15,14 +15,35 @@ export interface CommandSpec {
   run(positionals: string[], values: OptionValues): Promise<void>;
 }
 
-/** Loads the series named by DIRECTORY or FILES, printing progress when stderr is a terminal and warnings always. */
-export async function loadInputs(inputs: string[], usage: string): Promise<{ series: Series; diagnosis: Diagnosis }> {
+/** The `--pid PID` option of the series commands: which process's snapshots to analyse. */
+export const PID_OPTION = { pid: { type: "string" as const } };
+export const PID_HELP = `  --pid PID  analyse only the snapshots of process PID (needed when the input holds several processes)`;
+
+/** The --pid value as a number, undefined when not given; bad text is a usage error. */
+export function parsePid(value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const pid = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(pid)) throw new SnapshotError(`bad --pid '${value}': give a process id (a whole number)`);
+  return pid;
+}
+
+/**
+ * Loads the series named by DIRECTORY or FILES (only process --pid's snapshots when given), printing progress when
+ * stderr is a terminal and warnings always. With --json, a process-selection error is also printed on stdout as
+ * {"error": {...}}, so machines get it where they read the diagnosis.
+ */
+export async function loadInputs(inputs: string[], usage: string, values: OptionValues = {}): Promise<{ series: Series; diagnosis: Diagnosis }> {
   if (inputs.length === 0) throw new SnapshotError(`missing DIRECTORY or FILE (usage: ${usage})`);
+  const pid = parsePid(values.pid);
   const interactive = process.stderr.isTTY === true;
   const series = await loadSeries(inputs, {
+    pid,
     onProgress: interactive
       ? (file, files, done, total) => process.stderr.write(`\r\x1b[Kloading snapshot ${file + 1}/${files}: ${Math.floor((100 * done) / Math.max(total, 1))}%`)
       : undefined,
+  }).catch((error: unknown) => {
+    if (values.json && error instanceof ProcessSelectionError) process.stdout.write(JSON.stringify({ error }, null, 1) + "\n");
+    throw error;
   });
   for (const warning of series.warnings) process.stderr.write(`${interactive ? "\r\x1b[K" : ""}leakbook: warning: ${warning}\n`);
   const diagnosis = diagnose(series, {

@@ -4,7 +4,7 @@ import { link, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { SnapshotError } from "../errors.js";
 import { renderReport } from "../report.js";
-import { loadInputs, type CommandSpec, type OptionValues } from "./common.js";
+import { loadInputs, PID_HELP, PID_OPTION, type CommandSpec, type OptionValues } from "./common.js";
 
 /**
  * Writes `text` to `path` through a temporary file in the same directory. Without `force` the final step is a hard
@@ -39,19 +39,20 @@ async function exists(path: string): Promise<boolean> {
 }
 
 export const reportCommand: CommandSpec = {
-  usage: "leakbook report DIR|FILE... -o REPORT.html [--force]",
+  usage: "leakbook report DIR|FILE... -o REPORT.html [--force] [--pid PID]",
   description: "write the diagnosis as one self-contained HTML file (checklist, charts, findings, paths)",
-  options: { output: { type: "string", short: "o" }, force: { type: "boolean" } },
+  options: { output: { type: "string", short: "o" }, force: { type: "boolean" }, ...PID_OPTION },
   help: `Runs the diagnosis and writes it as one HTML file that opens from disk in any browser: the verdict, the
 findings with their retention paths and fixes, and every checklist step with its charts (inline SVG) and
 tables. Nothing is fetched from the network and the page runs no script.
   -o, --output FILE   where to write the report (required)
-  --force             replace FILE if it exists (otherwise an existing file is never touched)`,
+  --force             replace FILE if it exists (otherwise an existing file is never touched)
+${PID_HELP}`,
   async run(positionals: string[], values: OptionValues) {
     const output = values.output;
     if (typeof output !== "string" || output === "") throw new SnapshotError(`missing -o REPORT.html (usage: ${reportCommand.usage})`);
     if (!values.force && (await exists(output))) throw new SnapshotError(`${output} exists; pass --force to overwrite it`);
-    const { series, diagnosis } = await loadInputs(positionals, reportCommand.usage);
+    const { series, diagnosis } = await loadInputs(positionals, reportCommand.usage, values);
     const html = await renderReport(diagnosis, { source: positionals.join(" "), snapshots: series.snapshots });
     await writeNewFile(output, html, values.force === true);
     process.stdout.write(`leakbook report: ${diagnosis.verdict}; wrote ${output}\n`);
