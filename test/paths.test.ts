@@ -455,7 +455,6 @@ test("real capture: module globals however reached, C-held objects, thread frame
       for (const p of found[name]) request.push([name, p.expr, p.imports]);
     }
     const exprs = (name: string) => found[name].map((p) => p.expr);
-    if (process.env.SHOW_PATHS) console.log(JSON.stringify(Object.fromEntries(Object.entries(found).map(([n, ps]) => [n, ps.map((p) => [p.expr, p.note])])), null, 1));
 
     // Reached through builtins.HOLD[0].__globals__, the worker's frames' f_globals, the atexit lambda's
     // __globals__: all of them are sys.modules['__main__']'s namespace.
