@@ -1,7 +1,12 @@
 // Retention paths from the roots, rendered as steps and as one Python expression that evaluates to the object
 // in the live process; referrers, referents, dominator subtrees and lookup by address.
-import { EDGE_INDEX, EDGE_OPAQUE, FLAG_TRACKED, NONE, ROOT_UNREACHABLE, type Snapshot } from "./snapshot.js";
+import {
+  EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, FLAG_TRACKED, NONE, ROOT_BUILTINS, ROOT_MODULE, ROOT_THREAD, ROOT_UNREACHABLE,
+  type Snapshot,
+} from "./snapshot.js";
 import { rootRank, type HeapGraph } from "./graph.js";
+import type { BreadthFirstTree } from "./edge-passes.js";
+import { pathAnchors, type PathAnchors } from "./path-anchors.js";
 
 export interface PathStep {
   object: number;
@@ -24,80 +29,180 @@ export interface RetentionPath {
   expr: string;
   /** Modules `expr` needs imported to evaluate (e.g. ["gc", "sys"]). */
   imports: string[];
+  /**
+   * One line on when `expr` holds, or null when it holds as long as the objects on the path do (module roots,
+   * builtins, gc.garbage, sys.last_*): for a path from a thread's frame, which frame must still run; for a path
+   * from an unreachable object, why no root reaches it and whether it can be looked up at all.
+   */
+  note: string | null;
 }
 
 export interface PathOptions {
-  /** How many distinct paths (default 1); the first is always the breadth-first one. */
+  /** How many distinct paths (default 1); the first is the breadth-first one (see preferModuleRoots). */
   k?: number;
   /** Longest path searched for the 2nd..kth paths, in edges (default: the shortest length + 8). */
   maxDepth?: number;
+  /**
+   * When the breadth-first path starts at a thread's frame, put the shortest path from a module root first
+   * (the thread's path follows it) if it is at most this many edges longer: a number (default 3), true for
+   * any length up to maxDepth, false to keep the breadth-first path first whatever its root.
+   */
+  preferModuleRoots?: boolean | number;
 }
 
 /** Partial paths the k-shortest search may hold; beyond it the search stops growing (results stay correct, maybe fewer). */
 const MAX_STATES = 200_000;
+/** The same for the search of a module-rooted path behind a thread's path, run on every such call. */
+const MAX_MODULE_STATES = 50_000;
+const DEFAULT_MODULE_SLACK = 3;
 
 /**
- * Shortest retention paths of `object`, shortest first, distinct by edge sequence. The 2nd..kth come from a
- * best-first search backwards over the reverse graph, guided by each object's exact breadth-first distance
- * from the roots (so paths come out in length order); paths are simple and end at the first root met
- * (a root object itself also gets the paths through its referrers).
+ * Shortest retention paths of `object`, distinct by edge sequence, each rendered once per root entry of its
+ * first object. Paths are rebased on the last module on them: from a module object that sys.modules holds,
+ * or from such a module's namespace dict however the walk reached it (a function's `.__globals__`, a frame's
+ * `.f_globals`, another module's attribute), the path restarts as `sys.modules['m']`, which evaluates
+ * wherever the module is imported.
+ *
+ * The first path is the breadth-first one, except that a path from a thread's frame gives way to a module-
+ * rooted path at most `preferModuleRoots` (3) edges longer. A user pastes these expressions into a debugger or
+ * a REPL attached to the process: `sys._current_frames()[tid]` is whatever frame the thread runs *then*
+ * (in the debugger's own thread, the debugger's frame), so a frame path rarely evaluates, while
+ * `sys.modules['app'].x.y` evaluates from anywhere as long as the leak does. The frame path stays in the list
+ * (second) with a note naming its frame: it is often the better explanation of who holds the object.
+ *
+ * The 2nd..kth paths come from a best-first search backwards over the reverse graph, guided by each object's
+ * exact breadth-first distance from the roots (so they come out in length order, as searched); paths are
+ * simple and end at the first root or module namespace met (a root object itself also gets the paths through
+ * its referrers). A reachable object gets no path from an unreachable one. The search costs the states it
+ * expands, never a pass over the heap; the one whole-heap pass (pathAnchors) is made once per graph.
  */
 export function shortestPaths(g: HeapGraph, object: number, opts: PathOptions = {}): RetentionPath[] {
   const snap = g.snap;
   if (!(object >= 0 && object < snap.objectCount)) throw new RangeError(`no object with index ${object}`);
   const k = opts.k ?? 1;
-  const first = breadthFirstPath(g, object);
-  const out = pathsFrom(g, first);
-  if (out.length >= k) return out.slice(0, k);
-  const maxDepth = opts.maxDepth ?? first.length - 1 + 8;
+  const anchors = pathAnchors(g);
+  const first = rebase(anchors, snap, breadthFirstPath(snap, anchors.tree, object));
   const seen = new Set<string>([first.join(",")]);
+  const out = pathsFrom(g, first);
 
+  if (out[0].rootKind === ROOT_THREAD) {
+    const prefer = opts.preferModuleRoots ?? DEFAULT_MODULE_SLACK;
+    const slack = prefer === true ? Infinity : prefer === false ? -1 : prefer;
+    const limit = slack === Infinity ? (opts.maxDepth ?? first.length - 1 + 8) : first.length - 1 + slack;
+    if (slack >= 0) {
+      for (const path of searchPaths(g, anchors, object, limit, true)) {
+        const rebased = rebase(anchors, snap, path);
+        if (rebased.length > first.length + slack || seen.has(rebased.join(","))) continue;
+        const found = pathsFrom(g, rebased);
+        if (!isModuleRooted(found[0].rootKind)) continue;
+        seen.add(rebased.join(","));
+        out.unshift(...found);
+        break;
+      }
+    }
+  }
+  if (out.length >= k) return out.slice(0, k);
+
+  const maxDepth = opts.maxDepth ?? first.length - 1 + 8;
+  for (const path of searchPaths(g, anchors, object, maxDepth, false)) {
+    const rebased = rebase(anchors, snap, path);
+    const key = rebased.join(",");
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(...pathsFrom(g, rebased));
+    if (out.length >= k) break;
+  }
+  return out.slice(0, k);
+}
+
+function isModuleRooted(kind: number): boolean {
+  return kind === ROOT_MODULE || kind === ROOT_BUILTINS;
+}
+
+/**
+ * Paths [root object, edge, edge, ...] to `object`, shortest first by the search's own measure (its length,
+ * or, for one that ends at a module namespace, the length once rebased on the module). With `throughRoots`,
+ * roots that are neither module objects nor their namespaces do not end the search: their paths are yielded
+ * and the search goes on through their referrers (a thread's frame can also be reached from a module).
+ */
+function* searchPaths(
+  g: HeapGraph,
+  anchors: PathAnchors,
+  object: number,
+  maxDepth: number,
+  throughRoots: boolean,
+): Generator<number[]> {
+  const { distance } = anchors.tree;
+  const skipUnreachable = anchors.unreachable[object] === 0;
+  const maxStates = throughRoots ? MAX_MODULE_STATES : MAX_STATES;
   // Search states: an object and the path suffix (linked through `next`) from it to the target.
   const node: number[] = [object];
   const edge: number[] = [NONE];
   const next: number[] = [-1];
   const length: number[] = [0];
   const heap = new StateHeap();
-  heap.push(0, g.distance[object]);
+  heap.push(0, distance[object]);
   const onChain = (state: number, o: number): boolean => {
     for (let s = state; s >= 0; s = next[s]) if (node[s] === o) return true;
     return false;
   };
-  while (heap.size > 0 && out.length < k) {
+  while (heap.size > 0) {
     const s = heap.pop();
     const o = node[s];
-    if (g.distance[o] === 0) {
+    // A module namespace ends a path like a root: the path restarts at its module whatever lies before it.
+    const anchored = anchors.moduleRoot.has(o) || anchors.namespaceOf.has(o);
+    if (distance[o] === 0 || anchored) {
       const edges: number[] = [];
       for (let t = s; next[t] >= 0; t = next[t]) edges.push(edge[t]);
-      const key = [o, ...edges].join(",");
-      if (!seen.has(key)) {
-        seen.add(key);
-        out.push(...pathsFrom(g, [o, ...edges]));
-      }
-      if (s !== 0) continue; // paths end at the first root met, but a root object is also held by others
+      yield [o, ...edges];
+      // Past a root only the target's own referrers are searched (a root object is also held by others),
+      // and with throughRoots, those of any root that does not anchor a path at a module.
+      if (anchored || (s !== 0 && !throughRoots)) continue;
     }
-    for (let r = g.revStart[o]; r < g.revStart[o + 1] && node.length < MAX_STATES; r++) {
+    for (let r = g.revStart[o]; r < g.revStart[o + 1] && node.length < maxStates; r++) {
       const from = g.revSource[r];
-      if (length[s] + 1 + g.distance[from] > maxDepth || onChain(s, from)) continue;
+      if (skipUnreachable && anchors.unreachable[from] === 1) continue;
+      if (length[s] + 1 + distance[from] > maxDepth || onChain(s, from)) continue;
       node.push(from);
       edge.push(g.revEdge[r]);
       next.push(s);
       length.push(length[s] + 1);
-      heap.push(node.length - 1, length[s] + 1 + g.distance[from]);
+      heap.push(node.length - 1, length[s] + 1 + distance[from]);
     }
   }
-  return out.slice(0, k);
 }
 
-/** [root object, edge, edge, ...] along the breadth-first tree. */
-function breadthFirstPath(g: HeapGraph, object: number): number[] {
+/** [root object, edge, edge, ...] along a breadth-first tree. */
+function breadthFirstPath(snap: Snapshot, tree: BreadthFirstTree, object: number): number[] {
   const edges: number[] = [];
   let o = object;
-  while (g.bfsEdge[o] !== NONE) {
-    edges.push(g.bfsEdge[o]);
-    o = edgeSource(g.snap, g.bfsEdge[o]);
+  while (tree.bfsEdge[o] !== NONE) {
+    edges.push(tree.bfsEdge[o]);
+    o = edgeSource(snap, tree.bfsEdge[o]);
   }
   return [o, ...edges.reverse()];
+}
+
+/**
+ * The path from its last module object that sys.modules holds, or from the module of its last namespace dict
+ * of such a module (through the module's `.__dict__` edge): [module, ...] or [module, `.__dict__`, ...].
+ * Unchanged when there is none. Linear in the path.
+ */
+function rebase(anchors: PathAnchors, snap: Snapshot, path: number[]): number[] {
+  let at = -1;
+  let head: number[] = [];
+  for (let i = 0; i < path.length; i++) {
+    const o = i === 0 ? path[0] : snap.edgeTarget[path[i]];
+    const namespace = anchors.namespaceOf.get(o);
+    if (anchors.moduleRoot.has(o)) {
+      at = i;
+      head = [o];
+    } else if (namespace !== undefined) {
+      at = i;
+      head = [namespace.module, namespace.edge];
+    }
+  }
+  return at < 0 ? path : [...head, ...path.slice(at + 1)];
 }
 
 /** The object holding forward edge `e` (binary search of the CSR starts). */
@@ -112,18 +217,30 @@ export function edgeSource(snap: Snapshot, e: number): number {
   return lo;
 }
 
+const NOTE_UNREACHABLE =
+  "not reachable from any root the capture sees: held from C code (a C extension, atexit, a signal handler) or by " +
+  "an object CPython does not traverse (such as the buffer inside io.StringIO); found by id() among gc.get_objects()";
+const NOTE_UNTRACKED =
+  "not reachable from any root the capture sees (held from C code or by an object CPython does not traverse), and " +
+  "not tracked by the garbage collector, so it cannot be looked up in the live process";
+
 /**
  * One rendered path per root entry of the path's first object (an object can be a root several times),
- * preferred root kinds first.
+ * preferred root kinds first; among a module's entries, the one under the module's own name first
+ * (`sys.modules['posixpath']` before `sys.modules['os.path']`).
  */
 function pathsFrom(g: HeapGraph, path: number[]): RetentionPath[] {
   const snap = g.snap;
   const [start, ...edges] = path;
   const out: RetentionPath[] = [];
+  const ownName = `sys.modules['${objectName(snap, start)}']`;
+  const rank = (p: RetentionPath) => rootRank(p.rootKind) * 2 + (p.rootKind === ROOT_MODULE && p.steps[0].label !== ownName ? 1 : 0);
   for (let r = 0; r < snap.rootObject.length; r++) {
     if (snap.rootObject[r] !== start) continue;
     const label = snap.rootLabel[r] === NONE ? `<root ${r}>` : snap.strings.get(snap.rootLabel[r]);
-    out.push({ ...renderPath(snap, start, label, snap.rootLabel[r] !== NONE, edges), root: r, rootKind: snap.rootKind[r] });
+    const rendered = renderPath(snap, start, label, snap.rootLabel[r] !== NONE, edges);
+    const note = snap.rootKind[r] === ROOT_THREAD ? threadNote(snap, start, label, edges) : null;
+    out.push({ ...rendered, root: r, rootKind: snap.rootKind[r], note });
   }
   if (out.length === 0) {
     const extra = g.extraRoots.indexOf(start);
@@ -132,9 +249,41 @@ function pathsFrom(g: HeapGraph, path: number[]): RetentionPath[] {
     const label = tracked
       ? `next(x for x in gc.get_objects() if id(x) == ${snap.address[start]})`
       : `<unreachable object at 0x${snap.address[start].toString(16)}>`;
-    out.push({ ...renderPath(snap, start, label, tracked, edges), root: snap.rootObject.length + extra, rootKind: ROOT_UNREACHABLE });
+    out.push({
+      ...renderPath(snap, start, label, tracked, edges),
+      root: snap.rootObject.length + extra,
+      rootKind: ROOT_UNREACHABLE,
+      note: tracked ? NOTE_UNREACHABLE : NOTE_UNTRACKED,
+    });
   }
-  return out.sort((a, b) => rootRank(a.rootKind) - rootRank(b.rootKind) || a.root - b.root);
+  return out.sort((a, b) => rank(a) - rank(b) || a.root - b.root);
+}
+
+/**
+ * "holds only while this frame of thread NAME runs: FRAME": the frame is the last one the path reaches by
+ * `.f_back` from the thread's innermost frame (whose locals or other references lead on).
+ */
+function threadNote(snap: Snapshot, start: number, label: string, edges: number[]): string {
+  let frame = start;
+  let depth = 0;
+  for (const e of edges) {
+    if (snap.edgeKind[e] !== EDGE_SUFFIX || edgeLabel(snap, e) !== ".f_back") break;
+    frame = snap.edgeTarget[e];
+    depth++;
+  }
+  const ident = /^sys\._current_frames\(\)\[(\d+)\]$/.exec(label)?.[1];
+  const thread = snap.threads.find((t) => t.frame === start) ?? snap.threads.find((t) => String(t.ident) === ident);
+  const who = thread?.name ?? (ident !== undefined ? `ident ${ident}` : "(unknown)");
+  const where = objectName(snap, frame) || `frame at 0x${snap.address[frame].toString(16)}`;
+  const below = depth === 0 ? "" : ` (${depth} frame${depth === 1 ? "" : "s"} below ${objectName(snap, start) || "the innermost"})`;
+  return (
+    `holds only while this frame of thread ${who} runs: ${where}${below}; sys._current_frames() gives the frame the ` +
+    "thread is in when evaluated, so evaluate it from another thread while this one is still there"
+  );
+}
+
+function objectName(snap: Snapshot, object: number): string {
+  return snap.name[object] === NONE ? "" : snap.strings.get(snap.name[object]);
 }
 
 const PYTHON_KEYWORDS = new Set(
@@ -145,6 +294,12 @@ const PYTHON_KEYWORDS = new Set(
 const STR_KEY = /^\['([A-Za-z_][A-Za-z0-9_]*)'\]$/;
 /** Objects that attribute access through a class does not return as they are (it unwraps or binds them). */
 const UNWRAPPED_BY_GETATTR = new Set(["builtins.staticmethod", "builtins.classmethod"]);
+/**
+ * Keys that attribute access does not read from the namespace: `obj.__dict__` and `obj.__class__` are the
+ * descriptors of every object's type (a class's `__dict__['__dict__']` is a getset descriptor, not the class's
+ * namespace).
+ */
+const NOT_FROM_NAMESPACE = new Set(["__dict__", "__class__"]);
 const IMPORTABLE = new Set(["sys", "gc", "builtins"]);
 
 /**
@@ -181,7 +336,7 @@ export function renderPath(
       expr = `next(x for x in gc.get_referents(${expr}) if id(x) == ${address})`;
       imports.add("gc");
     } else if (
-      beforeDict >= 0 && attribute !== null && !PYTHON_KEYWORDS.has(attribute[1]) &&
+      beforeDict >= 0 && attribute !== null && !PYTHON_KEYWORDS.has(attribute[1]) && !NOT_FROM_NAMESPACE.has(attribute[1]) &&
       !UNWRAPPED_BY_GETATTR.has(snap.types[snap.type[target]])
     ) {
       expr = `${expr.slice(0, beforeDict)}.${attribute[1]}`;

@@ -6,12 +6,15 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { analyze } from "../src/graph.js";
 import { loadSnapshot } from "../src/load.js";
-import { dominatedBy, edgeLabel, findObject, referents, referrers, shortestPaths } from "../src/paths.js";
-import { EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, ROOT_THREAD, ROOT_UNREACHABLE } from "../src/snapshot.js";
+import { dominatedBy, edgeLabel, findObject, referents, referrers, shortestPaths, type PathOptions, type RetentionPath } from "../src/paths.js";
+import { EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, ROOT_BUILTINS, ROOT_MODULE, ROOT_THREAD, ROOT_UNREACHABLE } from "../src/snapshot.js";
 import { makeSnapshot, type EdgeSpec, type ObjectSpec } from "./helpers/make-snapshot.js";
 import { PYTHON, agentAvailable, startPython, tempDir } from "./helpers/python.js";
 
-const TYPES = ["builtins.module", "builtins.dict", "app.User", "builtins.list", "builtins.set", "builtins.staticmethod", "builtins.str", "builtins.function"];
+const TYPES = [
+  "builtins.module", "builtins.dict", "app.User", "builtins.list", "builtins.set", "builtins.staticmethod", "builtins.str", "builtins.function",
+  "builtins.frame",
+];
 const T = Object.fromEntries(TYPES.map((t, i) => [t.split(".")[1], i]));
 const S = EDGE_SUFFIX;
 
@@ -102,12 +105,101 @@ test("each root entry of an object gives its own path; a root object's path is i
     [0, "sys.modules['a']", 1],
     [2, "sys.modules['alias']", 1],
   ]);
+  // The dict is also module a's namespace: every path to it restarts at the module, the thread's entry included.
   const dict = shortestPaths(g, 1, { k: 5 });
-  assert.deepEqual(dict.map((p) => [p.expr, p.rootKind]), [
-    ["sys._current_frames()[7].f_locals", ROOT_THREAD],
-    ["sys.modules['a'].__dict__", 0],
-    ["sys.modules['alias'].__dict__", 0],
+  assert.deepEqual(dict.map((p) => [p.expr, p.rootKind, p.note]), [
+    ["sys.modules['a'].__dict__", 0, null],
+    ["sys.modules['alias'].__dict__", 0, null],
   ]);
+});
+
+/**
+ * Module `app` (0, namespace 1) holds CACHE (4) and odd keys; the thread frame 3 reaches app's namespace through
+ * `.f_globals` and through a function's `.__globals__`; module `pkg` (5) has app as an attribute; builtins (12,
+ * namespace 11, also the `builtins.__dict__` root) holds HOLD (13) = [[the function]]; an unreachable dict 14
+ * (like the copy of a C module's dict CPython keeps) points at CACHE and at 15, which nothing else holds.
+ */
+function moduleHeap() {
+  const objects: ObjectSpec[] = [
+    { type: T.module, name: "app" }, { type: T.dict }, { type: T.function, name: "app.fn" }, { type: T.frame, name: "run /app.py:10" },
+    { type: T.dict }, { type: T.module, name: "pkg" }, { type: T.dict }, { type: T.User }, { type: T.User }, { type: T.User },
+    { type: T.User }, { type: T.dict }, { type: T.module, name: "builtins" }, { type: T.list }, { type: T.dict, address: 777 },
+    { type: T.User }, { type: T.frame, name: "wait /threading.py:320" }, { type: T.User }, { type: T.list },
+  ];
+  const edges: EdgeSpec[] = [
+    [3, 2, S, ".f_locals['fn']"], [3, 1, S, ".f_globals"], [2, 1, S, ".__globals__"], [16, 3, S, ".f_back"],
+    [0, 1, S, ".__dict__"], [1, 4, S, "['CACHE']"], [1, 7, S, "['class']"], [1, 8, S, "['a-b']"], [1, 9, S, "['__class__']"],
+    [1, 10, S, "['plain']"], [5, 6, S, ".__dict__"], [6, 0, S, "['app']"], [12, 11, S, ".__dict__"], [11, 13, S, "['HOLD']"],
+    [13, 18, EDGE_INDEX, 0], [18, 2, EDGE_INDEX, 0], [14, 4, S, "['CACHE']"], [14, 15, S, "['ONLY']"], [3, 17, S, ".f_locals['mine']"],
+  ];
+  const snap = makeSnapshot({
+    types: TYPES, objects, edges,
+    roots: [
+      { object: 0, label: "sys.modules['app']" }, { object: 5, label: "sys.modules['pkg']" },
+      { object: 12, label: "sys.modules['builtins']" }, { object: 11, label: "builtins.__dict__", kind: ROOT_BUILTINS },
+      { object: 16, label: "sys._current_frames()[7]", kind: ROOT_THREAD },
+    ],
+  });
+  snap.threads = [{ ident: 7, name: "worker", daemon: false, frame: 16 }];
+  return snap;
+}
+
+test("paths restart at the last module namespace on them, however the walk reached it", () => {
+  const snap = moduleHeap();
+  const g = analyze(snap);
+  // Through the frame's f_globals, the function's __globals__, pkg.app and builtins.HOLD[0].__globals__: one path.
+  assert.deepEqual(shortestPaths(g, 4, { k: 10 }).map((p) => [p.expr, p.rootKind, p.note]), [["sys.modules['app'].CACHE", ROOT_MODULE, null]]);
+  assert.deepEqual(shortestPaths(g, 4)[0].steps.map((s) => s.label), ["sys.modules['app']", ".__dict__", "['CACHE']"]);
+  // The builtins dict is the namespace of the builtins module.
+  const hold = shortestPaths(g, 13, { k: 3 });
+  assert.deepEqual(hold.map((p) => [p.expr, p.imports]), [["sys.modules['builtins'].HOLD", ["sys"]]]);
+  // A module object met on the way is a restart too: pkg.app is sys.modules['app'].
+  assert.deepEqual(shortestPaths(g, 0, { k: 3 }).map((p) => p.expr), ["sys.modules['app']"]);
+});
+
+test("module globals: identifiers become attributes; keywords, non-identifiers and __class__ stay subscripts", () => {
+  const g = analyze(moduleHeap());
+  const expr = (o: number) => shortestPaths(g, o)[0].expr;
+  assert.equal(expr(7), "sys.modules['app'].__dict__['class']");
+  assert.equal(expr(8), "sys.modules['app'].__dict__['a-b']");
+  assert.equal(expr(9), "sys.modules['app'].__dict__['__class__']");
+  assert.equal(expr(10), "sys.modules['app'].plain");
+});
+
+test("an unreachable object that points into the reachable heap does not take over its paths", () => {
+  const snap = moduleHeap();
+  const g = analyze(snap);
+  // The engine's tree reached CACHE first from the unreachable dict (one edge, against two from app).
+  assert.equal(g.distance[4], 1);
+  assert.deepEqual(shortestPaths(g, 4, { k: 3 }).map((p) => p.expr), ["sys.modules['app'].CACHE"]);
+  const only = shortestPaths(g, 15, { k: 3 });
+  assert.deepEqual(only.map((p) => [p.expr, p.rootKind]), [["next(x for x in gc.get_objects() if id(x) == 777)['ONLY']", ROOT_UNREACHABLE]]);
+  assert.match(only[0].note ?? "", /^not reachable from any root the capture sees: held from C code .*gc\.get_objects\(\)$/);
+});
+
+test("a thread's path gives way to a module-rooted one at most preferModuleRoots edges longer, and says which frame it needs", () => {
+  const g = analyze(moduleHeap());
+  const exprs = (o: number, opts: PathOptions) => shortestPaths(g, o, { k: 3, ...opts }).map((p) => p.expr);
+  const frame = "sys._current_frames()[7].f_back.f_locals['fn']";
+  // The function: 2 edges from the thread, 4 from the builtins module.
+  const held = "sys.modules['builtins'].HOLD[0][0]";
+  assert.deepEqual(exprs(2, {}), [held, frame]);
+  assert.deepEqual(exprs(2, { preferModuleRoots: 2 }), [held, frame]);
+  assert.deepEqual(exprs(2, { preferModuleRoots: true }), [held, frame]);
+  assert.deepEqual(exprs(2, { preferModuleRoots: 1 }), [frame, held]);
+  assert.deepEqual(exprs(2, { preferModuleRoots: false }), [frame, held]);
+  assert.deepEqual(shortestPaths(g, 2, { preferModuleRoots: false }).map((p) => p.expr), [frame]);
+  const [, thread] = shortestPaths(g, 2, { k: 2 });
+  assert.equal(thread.rootKind, ROOT_THREAD);
+  assert.equal(
+    thread.note,
+    "holds only while this frame of thread worker runs: run /app.py:10 (1 frame below wait /threading.py:320); " +
+      "sys._current_frames() gives the frame the thread is in when evaluated, so evaluate it from another thread while this one is still there",
+  );
+  // Held by the frame alone: the thread's path, with its note.
+  const mine = shortestPaths(g, 17, { k: 3 });
+  assert.deepEqual(mine.map((p) => p.expr), ["sys._current_frames()[7].f_back.f_locals['mine']"]);
+  assert.match(mine[0].note ?? "", /^holds only while this frame of thread worker runs: run \/app\.py:10 /);
 });
 
 test("unreachable objects: tracked ones are found through gc.get_objects(), untracked ones are marked not evaluable", () => {
@@ -126,6 +218,9 @@ test("unreachable objects: tracked ones are found through gc.get_objects(), untr
   const untracked = shortestPaths(g, 4)[0];
   assert.equal(untracked.expr, "<unreachable object at 0xff>[0]");
   assert.deepEqual(untracked.steps.map((s) => s.evaluable), [false, false]);
+  assert.match(tracked.note ?? "", /^not reachable from any root the capture sees: held from C code \(a C extension, atexit, a signal handler\)/);
+  assert.match(untracked.note ?? "", /not tracked by the garbage collector, so it cannot be looked up in the live process$/);
+  assert.equal(shortestPaths(g, 0)[0].note, null);
 });
 
 test("k shortest paths come shortest first, distinct, simple, within maxDepth", () => {
@@ -268,5 +363,138 @@ test("expressions evaluate to the very object in the live process that captured 
   } finally {
     const code = await live.finish();
     if (code !== 0) process.stderr.write(live.stderr()); // an assertion above may have cut the exchange short
+  }
+});
+
+const MODULES_SCRIPT = `
+import _thread, asyncio, atexit, builtins, importlib, json, os, sys, threading
+import leakbook
+
+class Node:
+    pass
+
+_all_tasks = set()
+
+def register(task):
+    _all_tasks.add(task)
+
+builtins.HOLD = [register]  # a function, and so __main__'s namespace, from builtins
+atexit.register(lambda: _all_tasks.clear())  # and from a function only C code holds
+callback = lambda held=[Node()]: None
+atexit.register(callback)
+globals()['class'] = Node()
+globals()['not an identifier'] = Node()
+HOLDER = {'a': {'b': Node()}}
+ids = {
+    'module set': id(_all_tasks),
+    'keyword global': id(globals()['class']),
+    'non-identifier global': id(globals()['not an identifier']),
+    'held by atexit only': id(callback.__defaults__[0]),
+}
+del callback
+
+ready = threading.Event()
+stop = threading.Event()
+
+def worker():
+    mine = Node()
+    deep = HOLDER['a']['b']
+    ids['frame local'] = id(mine)
+    ids['frame local also in a module'] = id(deep)
+    ready.set()
+    stop.wait()
+
+threading.Thread(target=worker, name='worker-thread', daemon=True).start()
+ready.wait()
+
+def evaluate():
+    request = json.loads(sys.stdin.readline())
+    results = []
+    for name, expr, imports in request:
+        try:
+            scope = {module: importlib.import_module(module) for module in imports}
+            results.append(id(eval(expr, scope)) == ids[name] or 'another object')
+        except Exception as error:
+            results.append(repr(error))
+    print(json.dumps(results), flush=True)
+    stop.set()
+    done.release()
+
+done = _thread.allocate_lock()
+
+async def main():
+    task = asyncio.ensure_future(asyncio.sleep(100))
+    await asyncio.sleep(0)
+    tasks = importlib.import_module('asyncio.tasks')
+    if hasattr(tasks, '_all_tasks'):
+        ids['asyncio.tasks._all_tasks'] = id(tasks._all_tasks)
+    path = leakbook.snapshot(os.path.join(sys.argv[1], 'modules.lbsnap'))
+    print(json.dumps({'path': path, 'ids': ids, 'atexit_untraversed': sys.version_info >= (3, 10)}), flush=True)
+    # Evaluate in another thread while this one (and the worker) wait in C code in the frames they were
+    # captured in, so that paths from their frames still hold.
+    done.acquire()
+    _thread.start_new_thread(evaluate, ())
+    done.acquire()
+    task.cancel()
+
+asyncio.run(main())
+`;
+
+test("real capture: module globals however reached, C-held objects, thread frames; every path evaluates", { skip: !agentAvailable() && "python/leakbook.py not present", timeout: 120_000 }, async () => {
+  const live = startPython(MODULES_SCRIPT, tempDir());
+  try {
+    const { path, ids, atexit_untraversed } = await live.nextMessage<{ path: string; ids: Record<string, number>; atexit_untraversed: boolean }>();
+    const snap = await loadSnapshot(path);
+    const g = analyze(snap);
+    const found: Record<string, RetentionPath[]> = {};
+    const request: [string, string, string[]][] = [];
+    for (const [name, address] of Object.entries(ids)) {
+      const object = findObject(snap, address);
+      assert.ok(object >= 0, `${name} is in the snapshot`);
+      found[name] = shortestPaths(g, object, { k: 5 });
+      for (const p of found[name]) request.push([name, p.expr, p.imports]);
+    }
+    const exprs = (name: string) => found[name].map((p) => p.expr);
+
+    // Reached through builtins.HOLD[0].__globals__, the worker's frames' f_globals, the atexit lambda's
+    // __globals__: all of them are sys.modules['__main__']'s namespace.
+    assert.deepEqual(exprs("module set"), ["sys.modules['__main__']._all_tasks"]);
+    assert.equal(exprs("keyword global")[0], "sys.modules['__main__'].__dict__['class']");
+    assert.equal(exprs("non-identifier global")[0], "sys.modules['__main__'].__dict__['not an identifier']");
+    for (const name of ["module set", "keyword global", "non-identifier global"]) assert.equal(found[name][0].note, null);
+
+    if ("asyncio.tasks._all_tasks" in ids) {
+      // The copy of _asyncio's module dict that CPython keeps for re-imports reaches it in one edge; it is no root.
+      const tasks = found["asyncio.tasks._all_tasks"];
+      assert.match(tasks[0].expr, /^sys\.modules\['(_asyncio|asyncio\.tasks|asyncio)'\]\._all_tasks$/);
+      assert.ok(tasks.every((p) => p.rootKind !== ROOT_UNREACHABLE && p.note === null), exprs("asyncio.tasks._all_tasks").join("\n"));
+    }
+
+    const atexitHeld = found["held by atexit only"][0];
+    if (atexit_untraversed) {
+      assert.equal(atexitHeld.rootKind, ROOT_UNREACHABLE);
+      assert.match(atexitHeld.expr, /^next\(x for x in gc\.get_objects\(\) if id\(x\) == \d+\)\.__defaults__\[0\]$/);
+      assert.match(atexitHeld.note ?? "", /^not reachable from any root the capture sees: held from C code/);
+    }
+
+    // Held by the worker's frame alone: its frame path, with the frame named.
+    const local = found["frame local"];
+    assert.equal(local[0].rootKind, ROOT_THREAD);
+    assert.match(local[0].expr, /^sys\._current_frames\(\)\[\d+\](\.f_back)+\.f_locals\['mine'\]$/);
+    assert.match(local[0].note ?? "", /^holds only while this frame of thread worker-thread runs: worker \S*script\.py:\d+ \(\d frames? below /);
+    // Held by the frame and 4 edges down from __main__: the module path first, the frame's after it.
+    assert.deepEqual(exprs("frame local also in a module").slice(0, 2).map((e) => e.replace(/\[\d+\](\.f_back)+/, "[T]")), [
+      "sys.modules['__main__'].HOLDER['a']['b']",
+      "sys._current_frames()[T].f_locals['deep']",
+    ]);
+    assert.equal(found["frame local also in a module"][1].rootKind, ROOT_THREAD);
+    assert.ok(Object.values(found).flat().every((p) => !/\.f_globals|\.__globals__/.test(p.expr)), "no path through a namespace another way");
+
+    live.send(request);
+    const results = await live.nextMessage<(boolean | string)[]>();
+    request.forEach(([name, expr], i) => assert.equal(results[i], true, `${name}: ${expr} -> ${results[i]}`));
+  } finally {
+    const code = await live.finish();
+    if (code !== 0) process.stderr.write(live.stderr());
   }
 });
