@@ -81,7 +81,7 @@ export function shortestPaths(g: HeapGraph, object: number, opts: PathOptions = 
   if (!(object >= 0 && object < snap.objectCount)) throw new RangeError(`no object with index ${object}`);
   const k = opts.k ?? 1;
   const anchors = pathAnchors(g);
-  const first = rebase(anchors, snap, breadthFirstPath(snap, anchors.tree, object));
+  const first = rebase(anchors, snap, breadthFirstPath(snap, g, object));
   const seen = new Set<string>([first.join(",")]);
   const out = pathsFrom(g, first);
 
@@ -132,7 +132,7 @@ function* searchPaths(
   maxDepth: number,
   throughRoots: boolean,
 ): Generator<number[]> {
-  const { distance } = anchors.tree;
+  const { distance } = g;
   const skipUnreachable = anchors.unreachable[object] === 0;
   const maxStates = throughRoots ? MAX_MODULE_STATES : MAX_STATES;
   // Search states: an object and the path suffix (linked through `next`) from it to the target.
