@@ -8,7 +8,7 @@ held from C), and a remedy that mentions atexit.unregister / weakref.finalize or
 """
 # verdict: leak
 # kinds: object-growth|library-leak
-# type: Connection
+# type: Connection|builtins.method
 import atexit
 
 import rounds

@@ -3,13 +3,14 @@
 Real-world bug class: a Mock living in a long-running process. Every call is recorded: the mock's
 call_args_list and mock_calls, and the parent's mock_calls and method_calls for a child attribute, keep each
 call's arguments for ever.
-A right diagnosis names the mock (sys.modules['__main__'].metrics and its recorded calls) as the holder, a
-library structure the program feeds, and says to replace the stub with a real no-op object or call
-reset_mock().
+A right diagnosis names the mock's call records as the holder (a path under sys.modules['__main__'].metrics, such
+as .metrics._mock_mock_calls or .metrics._mock_children['increment']._mock_call_args_list, not the mock's instance
+dict found by id), a library structure the program feeds, and says to replace the stub with a real no-op object
+or call reset_mock().
 """
 # verdict: leak
 # kinds: library-leak|growing-container
-# holder: __main__'].metrics
+# holder: ].metrics.
 from unittest import mock
 
 import rounds

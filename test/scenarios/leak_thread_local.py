@@ -3,12 +3,13 @@
 Real-world bug class: thread-local state in pooled threads. The worker stays alive for the life of the process,
 so whatever a request leaves in threading.local (here a list of the requests it served, with their payloads)
 accumulates; the storage is reached only through the local object and the thread.
-A right diagnosis names the thread-local's list (reached from sys.modules['__main__'].state, the local) as a
+A right diagnosis names the thread-local's list `served` (reached from sys.modules['__main__'].state, the local,
+through the worker thread's storage: the path ends at that list, not at the per-thread dict above it) as a
 growing container and says to clear the per-request state at the end of each request.
 """
 # verdict: leak
 # kinds: growing-container
-# holder: __main__'].state
+# holder: served
 import queue
 import threading
 

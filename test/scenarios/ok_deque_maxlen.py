@@ -14,6 +14,7 @@ recent = collections.deque(maxlen=1000)
 
 
 def handle(n):
+    n += 1_000_000  # request ids of a service that has been up a while (no small-int sharing)
     response = {"status": 200, "rows": [("row-%d" % i, i * n) for i in range(20)]}
     recent.append({"request": n, "path": "/item/%d" % n})
     return len(response["rows"])

@@ -1,13 +1,13 @@
-"""A session cache with a TTL: each request adds a session and sweeps the ones older than 500 requests.
+"""A session cache with a TTL: each request adds a session and sweeps the ones older than 250 requests.
 
-The cache always holds about 500 live sessions, with entries churning every request (a logical clock keeps the
+The cache always holds about 250 live sessions, with entries churning every request (a logical clock keeps the
 program deterministic). The standard shape of a correct cache with expiry.
 A right diagnosis says no leak: the cache's size is constant.
 """
 # verdict: no-leak
 import rounds
 
-TTL = 500
+TTL = 250
 
 
 class SessionCache:
@@ -27,6 +27,7 @@ sessions = SessionCache()
 
 
 def handle(n):
+    n += 1_000_000  # request ids of a service that has been up a while (no small-int sharing)
     sessions.put("sess-%d" % n, {"user": "user-%d" % (n % 97), "cart": [n, n + 1, n + 2]})
 
 
