@@ -38,11 +38,12 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ score: score(results), results }, null, 2));
     return;
   }
-  const rows: string[][] = [["scenario", "expected", "verdict", "first kind", "severity", "path", "result"]];
+  const rows: string[][] = [["scenario", "expected", "verdict", "first kind", "severity", "path", "result", "capture"]];
   for (const j of results) {
     rows.push([
       j.name, clip(describeExpectation(j.expect), 70), j.verdict ?? "(error)", j.first?.kind ?? "-",
       j.first?.severity ?? "-", clip(j.first?.path ?? "-", 80), j.pass ? "PASS" : "FAIL",
+      `${(j.captureMs / 1000).toFixed(1)} s`,
     ]);
   }
   console.log(table(rows));
