@@ -4,11 +4,12 @@
 // its path naming the holder. Controls: verdict no-leak and no finding above low. A program that fails to run
 // (a missing library included) fails its test: nothing is skipped.
 // The captures run up front, two at a time; `npm run scenarios` prints the same results as a table and a score.
+// LEAKBOOK_SCENARIOS=logger,mock runs only the scenarios whose name contains one of the comma-separated parts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { describeExpectation, describeTop, listScenarios, runScenarios } from "./helpers/scenarios.js";
 
-const scenarios = listScenarios();
+const scenarios = listScenarios((process.env.LEAKBOOK_SCENARIOS ?? "").split(",").filter(Boolean));
 const results = await runScenarios(scenarios, 2);
 
 test("the scenario suite has leak programs and controls", () => {
