@@ -10,7 +10,7 @@ import { NONE, type Snapshot } from "../snapshot.js";
 import { formatAddress, formatBytes, formatCount } from "../units.js";
 import { recognise, type CatalogueEntry, type HolderView } from "./catalogue.js";
 import { foreignModuleOf, heldByAgent, pathObjects, pathOf, rootModule, type Context } from "./context.js";
-import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, deltaOf, signed, trendOf, type Candidate } from "./rules.js";
+import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, deltaOf, keptTrend, signed, trendOf, type Candidate, type Trend } from "./rules.js";
 import type { ClusterSummary, FindingKind } from "./types.js";
 
 /** Kinds that say why a holder keeps its growth, most specific first; they name a cluster when they explain it. */
@@ -18,6 +18,8 @@ const MECHANISMS: FindingKind[] = [
   "traceback-retention", "bound-method-retention", "closure-retention", "default-argument", "class-attribute",
   "unbounded-cache", "bidirectional-tree", "cycle", "string-growth",
 ];
+/** Mechanisms that can hold the holder itself (a default argument or class attribute that is the growing dict). */
+const HOLDING_MECHANISMS: FindingKind[] = ["default-argument", "class-attribute", "unbounded-cache", "closure-retention"];
 /** Kinds that only say where: a cluster absorbs them without taking their kind. */
 const PLACES: FindingKind[] = ["growing-container", "long-lived-large"];
 /** Dominator steps between a finding's object and a cluster's holder for the finding to count as about it. */
@@ -29,10 +31,15 @@ const CONTAINER_TYPES = new Set([
 ]);
 const WEAK_OWNERS = new Set(["_weakrefset.WeakSet", "weakref.WeakValueDictionary", "weakref.WeakKeyDictionary"]);
 const WEAKREF_TYPES = new Set(["builtins.weakref", "weakref.KeyedRef", "builtins.weakproxy", "weakref.WeakMethod", "builtins.weakcallableproxy"]);
-/** Types whose instances hold program data generically: ownership is decided further up. */
+/**
+ * Types whose instances hold the program's data for it (containers, caches, thread-locals, contexts): whose the
+ * data is is decided further up.
+ */
 const GENERIC_OWNERS = new Set([
   "functools._lru_cache_wrapper", "functools.partial", "collections.OrderedDict", "collections.defaultdict",
-  "collections.deque", "collections.Counter", ...WEAK_OWNERS,
+  "collections.deque", "collections.Counter", "_thread._local", "_thread._localdummy", "_threading_local.local",
+  "_contextvars.Context", "_contextvars.ContextVar", "hamt", "hamt_bitmap_node", "hamt_array_node",
+  "hamt_collision_node", ...WEAK_OWNERS,
 ]);
 
 const NO_HOLDER_REASON =
@@ -48,6 +55,8 @@ interface Owner {
   /** Its type name; a class's own qualified name; "builtins.module" for a module. */
   type: string | null;
   name: string;
+  /** The attribute of the owner the holder sits in (or under). */
+  attribute: string | null;
 }
 
 /**
@@ -87,35 +96,47 @@ export function clusterCandidates(ctx: Context, candidates: Candidate[]): Candid
   for (const c of byHolder.values()) judged.set(c, judge(ctx, c));
   const growing = (c: Cluster | undefined) => c !== undefined && judged.get(c)!.grows;
 
+  // A mechanism explains a cluster only when what it holds is part of the growth (one of the new objects) or is
+  // the holder itself; a place (a growing container, a long-lived object) is about it when near the holder.
+  const explains = (cand: Candidate, c: Cluster): boolean => {
+    if (PLACES.includes(cand.kind)) return true;
+    if (!MECHANISMS.includes(cand.kind)) return false;
+    if (cand.object === c.holder) return HOLDING_MECHANISMS.includes(cand.kind);
+    return analysis.fresh[cand.object] === 1 && analysis.holderOf(cand.object) === c.holder;
+  };
   const absorbed = new Map<Cluster, Candidate[]>();
   const rest: Candidate[] = [];
   for (const cand of candidates) {
     const c = clusterOf(cand.object);
-    if (cand.kind !== "uncollectable" && cand.kind !== "native-or-fragmentation" && cand.kind !== "large-cache-entry" &&
-      cand.kind !== "object-growth" && c && growing(c)) {
-      (absorbed.get(c) ?? absorbed.set(c, []).get(c)!).push(cand);
-    } else rest.push(cand);
+    if (c && growing(c) && explains(cand, c)) (absorbed.get(c) ?? absorbed.set(c, []).get(c)!).push(cand);
+    else rest.push(cand);
   }
   const out: Candidate[] = [];
-  for (const [c, j] of judged) if (j.grows || j.bounded || j.weak) out.push(clusterCandidate(ctx, c, j, absorbed.get(c) ?? [], analysis.fresh));
+  // A registry spread over several containers of one owner (a mock's call lists) is one finding: its largest.
+  const registries = new Set<string>();
+  for (const [c, j] of judged) {
+    if (!(j.grows || j.bounded || j.weak)) continue;
+    if (j.entry && j.owner.object !== NONE) {
+      const key = `${j.entry.id}|${j.owner.object}`;
+      if (registries.has(key)) continue;
+      registries.add(key);
+    }
+    out.push(clusterCandidate(ctx, c, j, absorbed.get(c) ?? [], analysis.fresh));
+  }
 
-  const explainsGrowth = out.some((c) => c.trend !== "filled" && !c.severity);
+  const explainsGrowth = out.some((c) => !c.severity);
   const unheld = analysis.clusters.find((c) => c.holder < 0);
-  const typesInClusters = typeShares(ctx, analysis.clusters.filter((c) => growing(byHolder.get(c.holder))), analysis.fresh);
+  const unheldFinding = unheld ? unheldCandidate(ctx, unheld) : null;
   for (const cand of rest) {
     if (cand.kind === "object-growth") {
-      // A type's growth is the symptom its cluster explains; it stays only when most of its new objects have none.
-      if ((typesInClusters.get(cand.type ?? "") ?? 0) >= 0.5) continue;
-      if (unheld) continue; // the no-holder finding below names these types
-      out.push(cand);
+      // A type's growth is the symptom the clusters explain (their members list it); it stays only when no
+      // cluster explains any growth.
+      if (!explainsGrowth && !unheldFinding) out.push(cand);
     } else if (explainsGrowth && MECHANISMS.includes(cand.kind) && !cand.severity) {
       out.push({ ...cand, severity: "low" });
     } else out.push(cand);
   }
-  if (unheld) {
-    const cand = unheldCandidate(ctx, unheld);
-    if (cand) out.push(cand);
-  }
+  if (unheldFinding) out.push(unheldFinding);
   return out;
 }
 
@@ -139,15 +160,14 @@ function judge(ctx: Context, c: Cluster): ClusterJudgement {
   const owner = ownerOf(ctx, h);
   const path = pathOf(ctx, h) ?? "";
   const view: HolderView = {
-    holderType, ownerType: owner.type, ownerName: owner.name, attribute: attributeOf(ctx, h), path,
+    holderType, ownerType: owner.type, ownerName: owner.name, attribute: owner.attribute, path,
     memberTypes: membersOf(ctx, c).map((m) => m.type),
   };
   const entry = recognise(view);
-  const trend = trendOf(c.ownSizes);
   const dBytes = deltaOf(c.ownSizes);
   const dCount = deltaOf(c.ownCounts);
   const significant = dBytes >= MIN_GROWTH_BYTES || dCount >= MIN_GROWTH_OBJECTS;
-  const rising = trend === "every" || trend === "steady";
+  const rising = isRising(clusterTrend(c));
   const bound = boundOf(last, h);
   const length = c.lengths[c.lengths.length - 1];
   const bounded = (entry?.bounded ?? false) || (bound !== null && length !== null && length <= bound);
@@ -159,34 +179,47 @@ function judge(ctx: Context, c: Cluster): ClusterJudgement {
   };
 }
 
+const isRising = (t: Trend) => t === "every" || t === "steady";
+
+/** How a cluster's holder grows, by what it keeps of its own (see keptTrend). */
+const clusterTrend = (c: Cluster): Trend => keptTrend(c.ownCounts, c.ownSizes);
+
 /** The recorded bound of a container (a deque's maxlen), or null. */
 function boundOf(snap: Snapshot, i: number): number | null {
   const bounds = (snap as Snapshot & { bounds?: Map<number, number> }).bounds;
   return bounds?.get(i) ?? null;
 }
 
-/** The attribute or key the holder is reached by: `.loggerDict` -> "loggerDict", `['k']` -> "k". */
-function attributeOf(ctx: Context, h: number): string | null {
-  const g = ctx.graph!;
-  if (g.bfsEdge[h] === NONE) return null;
-  const label = edgeLabel(ctx.last, g.bfsEdge[h]);
+/** An attribute or key label as a name: `.loggerDict` -> "loggerDict", `['k']` -> "k"; null for other labels. */
+function labelName(label: string): string | null {
   const m = /^\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(label) ?? /^\['(.*)'\]$/.exec(label);
   return m ? m[1] : null;
 }
 
-/** The module, class or instance whose attribute the holder is: up its shortest path, past namespace dicts. */
+/**
+ * The module, class or instance the holder belongs to, up its shortest path past namespace dicts and builtin
+ * containers (`session.hooks['response']` belongs to the Session, as its attribute `hooks`).
+ */
 function ownerOf(ctx: Context, h: number): Owner {
   const g = ctx.graph!;
   const snap = ctx.last;
   const chain = pathObjects(ctx, h);
-  let k = chain.length - 2;
-  if (k >= 0 && g.bfsEdge[chain[k]] !== NONE && edgeLabel(snap, g.bfsEdge[chain[k]]) === ".__dict__") k--;
-  if (k < 0) return { object: NONE, type: null, name: "" };
-  const o = chain[k];
-  const type = snap.types[snap.type[o]];
-  if (type === "builtins.module") return { object: o, type, name: objectName(snap, o) };
-  if (isClass(snap, o)) return { object: o, type: objectName(snap, o) || type, name: objectName(snap, o) };
-  return { object: o, type, name: type === "functools._lru_cache_wrapper" || type === "builtins.function" ? objectName(snap, o) : "" };
+  let attribute: string | null = g.bfsEdge[h] === NONE ? null : labelName(edgeLabel(snap, g.bfsEdge[h]));
+  for (let k = chain.length - 2; k >= 0; k--) {
+    const o = chain[k];
+    const type = snap.types[snap.type[o]];
+    const reachedAsNamespace = g.bfsEdge[o] !== NONE && edgeLabel(snap, g.bfsEdge[o]) === ".__dict__";
+    if (type === "builtins.module") return { object: o, type, name: objectName(snap, o), attribute };
+    if (isClass(snap, o)) return { object: o, type: objectName(snap, o) || type, name: objectName(snap, o), attribute };
+    if (!reachedAsNamespace && !CONTAINER_TYPES.has(type)) {
+      const named = type === "functools._lru_cache_wrapper" || type === "builtins.function";
+      return { object: o, type, name: named ? objectName(snap, o) : "", attribute };
+    }
+    // Past a namespace or a container: the attribute is the one the next object up keeps it in.
+    const name = g.bfsEdge[o] === NONE ? null : labelName(edgeLabel(snap, g.bfsEdge[o]));
+    if (!reachedAsNamespace && name !== null) attribute = name;
+  }
+  return { object: NONE, type: null, name: "", attribute };
 }
 
 function isClass(snap: Snapshot, o: number): boolean {
@@ -230,18 +263,6 @@ function membersOf(ctx: Context, c: Cluster): ClusterSummary["members"] {
   const own = (type: string) => (foreignModuleOf(ctx, type) === null ? 0 : 1);
   rows.sort((a, b) => own(a.type) - own(b.type) || b.count - a.count || (a.type < b.type ? -1 : 1));
   return rows.slice(0, 6);
-}
-
-/** Per type name, the share of its new instances (in the whole last snapshot) that belong to the given clusters. */
-function typeShares(ctx: Context, clusters: Cluster[], fresh: Uint8Array): Map<string, number> {
-  const last = ctx.last;
-  const inClusters = new Map<number, number>();
-  for (const c of clusters) for (const [t, [count]] of c.memberTypes) inClusters.set(t, (inClusters.get(t) ?? 0) + count);
-  const total = new Map<number, number>();
-  for (let i = 0; i < last.objectCount; i++) if (fresh[i]) total.set(last.type[i], (total.get(last.type[i]) ?? 0) + 1);
-  const shares = new Map<string, number>();
-  for (const [t, count] of total) shares.set(last.types[t], (inClusters.get(t) ?? 0) / count);
-  return shares;
 }
 
 function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged: Candidate[], fresh: Uint8Array): Candidate {
@@ -296,7 +317,7 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
     },
     step: best?.step ?? "types",
     object: h,
-    trend: trendOf(c.ownSizes),
+    trend: clusterTrend(c),
     growthBytes: dBytes,
     significant: true,
     library: false,

@@ -52,6 +52,20 @@ function isFilled(ys: readonly number[]): boolean {
 /** Words for a trend in step answers. */
 export const FILLED_WORDS = "rose and then held still (filled up, as a warm-up or a full cache does), which is not a leak";
 
+const rises = (t: Trend) => t === "every" || t === "steady";
+
+/**
+ * How what an object keeps grows: by the number of objects it keeps, or, when their number holds still (and is
+ * not a plateau), by their bytes (a string that gets longer is a new, larger object each time). Bytes alone
+ * mislead where a container's table resizes as its entries churn.
+ */
+export function keptTrend(counts: readonly (number | null)[], bytes: readonly (number | null)[]): Trend {
+  const byCount = trendOf(counts);
+  if (rises(byCount) || byCount === "filled") return byCount;
+  const byBytes = trendOf(bytes);
+  return rises(byBytes) ? byBytes : byCount;
+}
+
 /** Last minus first of the known values (0 when fewer than two are known). */
 export function deltaOf(ys: readonly (number | null)[]): number {
   const known = ys.filter((v): v is number => v !== null);

@@ -8,7 +8,8 @@ import { survivors } from "../queries/survivors.js";
 import { NONE, type Snapshot } from "../snapshot.js";
 import { formatBytes } from "../units.js";
 import { dominates, heldByLibrary, type Context } from "./context.js";
-import { MIN_GROWTH_BYTES, deltaOf, trendOf, type Candidate } from "./rules.js";
+import { retainedCounts } from "../queries/clusters.js";
+import { MIN_GROWTH_BYTES, deltaOf, keptTrend, type Candidate } from "./rules.js";
 import type { StepResult } from "./types.js";
 
 const SURVIVOR_ROWS = 30;
@@ -48,11 +49,10 @@ export function survivorsStep(ctx: Context, explained: number[]): { step: StepRe
     if (g.bfsEdge[i] !== NONE && edgeLabel(last, g.bfsEdge[i]) === ".__dict__") continue;
     if (heldByLibrary(ctx, i)) continue;
     if (explained.some((e) => dominates(ctx, e, i) || dominates(ctx, i, e))) continue;
-    const sizes = [...earlier.map((snap) => {
-      const j = sameIn(snap, i);
-      return j === NONE ? null : graphOf(snap).retained[j];
-    }), g.retained[i]];
-    const trend = trendOf(sizes);
+    const matched = [...earlier.map((snap) => sameIn(snap, i)), i];
+    const sizes = matched.map((j, k) => (j === NONE ? null : graphOf(ctx.snaps[k]).retained[j]));
+    const counts = matched.map((j, k) => (j === NONE ? null : retainedCounts(graphOf(ctx.snaps[k]))[j]));
+    const trend = keptTrend(counts, sizes);
     const growth = deltaOf(sizes);
     if (!(trend === "every" || trend === "steady") || growth < MIN_GROWTH_BYTES) continue;
     candidates.push({
@@ -60,7 +60,7 @@ export function survivorsStep(ctx: Context, explained: number[]): { step: StepRe
       title: `${r.type} alive in every snapshot keeps ${formatBytes(r.retained_bytes)} (+${formatBytes(growth)} over the series)`,
       type: r.type,
       path: r.path,
-      evidence: { retained_sizes: sizes, retained_growth_bytes: growth, retained_bytes: r.retained_bytes },
+      evidence: { retained_sizes: sizes, retained_counts: counts, retained_growth_bytes: growth, retained_bytes: r.retained_bytes },
       step: "long-lived",
       object: i,
       trend,

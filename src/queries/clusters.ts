@@ -34,8 +34,9 @@ export interface Cluster {
   /** len() of the holder in every snapshot, null where it has none. */
   lengths: (number | null)[];
   /**
-   * Retained bytes and counts of the holder less those of the other clusters' holders nested below it: what the
-   * holder keeps of its own. A namespace above a growing cache does not grow by its own.
+   * What the holder keeps of its own: its retained bytes and counts less its own size (a dict's table resizes
+   * as entries churn) and less what the other clusters' holders nested below it keep (a namespace above a
+   * growing cache does not grow by its own).
    */
   ownSizes: (number | null)[];
   ownCounts: (number | null)[];
@@ -257,7 +258,7 @@ export function clusterSeries(input: SeriesInput, opts: ClusterOptions = {}): Cl
   const minBytes = opts.minBytes ?? 8 * 1024;
   const kept = [...byHolder.values()].filter((c) => c.newObjects >= minObjects || c.newBytes >= minBytes);
   for (const c of kept) followHolder(snaps, g, c);
-  subtractNested(g, kept);
+  subtractNested(snaps, g, kept);
   kept.sort((a, b) => b.newBytes - a.newBytes || a.holder - b.holder);
   return { clusters: kept, fresh, holderOf: (i) => (fresh[i] ? holderOf(anchor[i]) : reported.get(i) ?? i) };
 }
@@ -290,13 +291,13 @@ function followHolder(snaps: readonly Snapshot[], g: HeapGraph, c: Cluster): voi
 }
 
 /** Fills ownSizes and ownCounts: each holder's figures less those of the nearest cluster holders below it. */
-function subtractNested(g: HeapGraph, clusters: Cluster[]): void {
+function subtractNested(snaps: readonly Snapshot[], g: HeapGraph, clusters: Cluster[]): void {
   const n = g.snap.objectCount;
   const byHolder = new Map<number, Cluster>();
   for (const c of clusters) if (c.holder >= 0) byHolder.set(c.holder, c);
   for (const c of clusters) {
-    c.ownSizes = [...c.retainedSizes];
-    c.ownCounts = [...c.retainedCounts];
+    c.ownSizes = c.retainedSizes.map((r, k) => (r === null ? null : r - snaps[k].size[c.objects[k]]));
+    c.ownCounts = c.retainedCounts.map((r) => (r === null ? null : r - 1));
   }
   for (const inner of clusters) {
     if (inner.holder < 0) continue;
