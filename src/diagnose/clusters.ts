@@ -9,7 +9,7 @@ import { objectName } from "../queries/input.js";
 import { NONE, type Snapshot } from "../snapshot.js";
 import { formatAddress, formatBytes, formatCount } from "../units.js";
 import { recognise, type CatalogueEntry, type HolderView } from "./catalogue.js";
-import { foreignModuleOf, heldByAgent, pathObjects, pathOf, rootModule, type Context } from "./context.js";
+import { dominates, foreignModuleOf, heldByAgent, pathObjects, pathOf, rootModule, type Context } from "./context.js";
 import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, deltaOf, keptTrend, signed, trendOf, type Candidate, type Trend } from "./rules.js";
 import type { ClusterSummary, FindingKind } from "./types.js";
 
@@ -96,13 +96,14 @@ export function clusterCandidates(ctx: Context, candidates: Candidate[]): Candid
   for (const c of byHolder.values()) judged.set(c, judge(ctx, c));
   const growing = (c: Cluster | undefined) => c !== undefined && judged.get(c)!.grows;
 
-  // A mechanism explains a cluster only when what it holds is part of the growth (one of the new objects) or is
-  // the holder itself; a place (a growing container, a long-lived object) is about it when near the holder.
+  // A mechanism explains a cluster only when what it holds is part of what the holder keeps (one of its new
+  // objects, or an older entry it dominates) or, for the kinds that can, is the holder itself; a place (a growing container, a long-lived object) is about it when near the holder.
   const explains = (cand: Candidate, c: Cluster): boolean => {
     if (PLACES.includes(cand.kind)) return true;
     if (!MECHANISMS.includes(cand.kind)) return false;
     if (cand.object === c.holder) return HOLDING_MECHANISMS.includes(cand.kind);
-    return analysis.fresh[cand.object] === 1 && analysis.holderOf(cand.object) === c.holder;
+    if (analysis.fresh[cand.object] === 1 && analysis.holderOf(cand.object) === c.holder) return true;
+    return dominates(ctx, c.holder, cand.object);
   };
   const absorbed = new Map<Cluster, Candidate[]>();
   const rest: Candidate[] = [];

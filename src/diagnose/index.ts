@@ -25,7 +25,7 @@ export interface DiagnoseOptions {
   onStep?: (id: string, done: number, total: number) => void;
 }
 
-const STEP_IDS = ["leak", "memory", "types", "caches", "cycles", "holders", "sizes", "long-lived", "sites", "clusters"];
+const STEP_IDS = ["leak", "memory", "types", "caches", "cycles", "holders", "sizes", "long-lived", "clusters", "sites"];
 
 /**
  * Walk the checklist over one snapshot or a series (oldest first; what loadSeries returns, an array, or one
@@ -50,12 +50,13 @@ export function diagnose(input: Series | Snapshot | readonly Snapshot[], opts: D
   const named: Candidate[] = [cachesResult, cyclesResult, holdersResult, sizes].flatMap((s) => s.candidates);
   const explained = named.filter((c) => c.object >= 0 && severityOf(c, snaps.length) !== "info").map((c) => c.object);
   const survivorsResult = run("long-lived", () => survivorsStep(ctx, explained));
-  const sites = run("sites", () => sitesStep(ctx, types.candidates));
-  const ordered = [leak, memory, types, cachesResult, survivorsResult, cyclesResult, holdersResult, sizes, sites];
-  const steps: StepResult[] = ordered.map((s) => s.step);
-  // The steps' findings merged into the leak clusters they explain, one finding per holder.
+  const ordered = [leak, memory, types, cachesResult, survivorsResult, cyclesResult, holdersResult, sizes];
+  // The steps' findings merged into the leak clusters they explain, one finding per holder; then step 8 gives
+  // each its allocation site.
   const merged = run("clusters", () => clusterCandidates(ctx, ordered.flatMap((s) => s.candidates)));
-  const findings = rank(ctx, merged).map((r) => r.finding);
+  const sites = run("sites", () => sitesStep(ctx, merged));
+  const steps: StepResult[] = [...ordered, sites].map((s) => s.step);
+  const findings = rank(ctx, [...merged, ...sites.candidates]).map((r) => r.finding);
   const { verdict, summary } = verdictOf(ctx, findings);
   return { verdict, summary, snapshots: snaps.length, steps, findings };
 }

@@ -22,9 +22,9 @@ export function sitesStep(ctx: Context, earlier: Candidate[]): { step: StepResul
     };
   }
   const table = allocationSites(ctx.snaps, { top: 30 });
-  // The top site of each growing type goes into that finding's evidence.
+  // The top site of each finding's type (a cluster's: its commonest new type) goes into its evidence.
   for (const c of earlier) {
-    if (c.kind !== "object-growth" || !c.type) continue;
+    if (!c.type || c.kind === "native-or-fragmentation") continue;
     const top = allocationSites(ctx.snaps, { type: c.type, top: 1 }).objects()[0] as { site: string; delta_count: number } | undefined;
     if (top) c.evidence = { ...c.evidence, allocated_at: top.site };
   }
