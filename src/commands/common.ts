@@ -62,6 +62,7 @@ export function diagnosisJson(d: Diagnosis): object {
     steps: d.steps.map((s) => ({ id: s.id, number: s.number, title: s.title, question: s.question, answer: s.answer, status: s.status, query: s.query })),
     findings: d.findings.map((f) => ({
       kind: f.kind, severity: f.severity, title: f.title, type: f.type, path: f.path, evidence: f.evidence, remedy: f.remedy, step: f.step,
+      sample: f.sample, cluster: f.cluster, reason: f.reason, catalogue: f.catalogue,
     })),
   };
 }

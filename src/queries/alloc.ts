@@ -2,7 +2,18 @@
 import * as aq from "arquero";
 import type { Snapshot } from "../snapshot.js";
 import { NONE } from "../snapshot.js";
-import { snapshotsOf, tableOf, typeMask, type SeriesInput } from "./input.js";
+import { attribute, objectName, snapshotsOf, tableOf, typeMask, type SeriesInput } from "./input.js";
+
+/** The capture agent's file (the `__file__` of the module `leakbook`), or null when it is not in the snapshot. */
+function agentFile(snap: Snapshot): string | null {
+  const moduleType = snap.types.indexOf("builtins.module");
+  for (let i = 0; i < snap.objectCount; i++) {
+    if (snap.type[i] !== moduleType || objectName(snap, i) !== "leakbook") continue;
+    const file = attribute(snap, i, "__file__");
+    if (file !== NONE) return objectName(snap, file);
+  }
+  return null;
+}
 
 /** Count and bytes per allocation site ("file:line" of the innermost frame, and the whole stack), for one snapshot. */
 function sitesOf(snap: Snapshot, type?: string): Map<string, { site: string; stack: string; count: number; bytes: number; types: Map<string, number> }> {
@@ -27,8 +38,10 @@ function sitesOf(snap: Snapshot, type?: string): Map<string, { site: string; sta
     const name = snap.types[snap.type[i]];
     m.set(name, (m.get(name) ?? 0) + 1);
   }
+  const agent = agentFile(snap);
   snap.allocSites.forEach((frames, s) => {
-    if (count[s] === 0 || frames.length === 0) return;
+    // What the capture agent allocated for itself is not the program's memory.
+    if (count[s] === 0 || frames.length === 0 || frames[0].file === agent) return;
     const site = `${frames[0].file}:${frames[0].line}`;
     const stack = frames.map((f) => `${f.file}:${f.line}`).join(" ← ");
     const entry = out.get(stack);

@@ -1,4 +1,4 @@
-// Leak clusters: the objects that are new in the last snapshot of a series, each attributed to the long-lived
+// Leak clusters: the objects of the last snapshot of a series that the first did not have, each attributed to the long-lived
 // object that keeps it (its holder), as heap analysers accumulate growth on the dominator tree. One cluster per
 // holder, with the holder followed into every snapshot so its growth can be judged.
 import * as aq from "arquero";
@@ -14,7 +14,7 @@ import { edgeSource, keepsModules, objectLength, objectName, snapshotsOf, tableO
 export interface Cluster {
   /** The holder's index in the last snapshot, or -1 for growth no object the capture sees keeps. */
   holder: number;
-  /** New objects (not in the previous snapshot) the holder keeps, and their shallow bytes. */
+  /** New objects (not in the first snapshot) the holder keeps, and their shallow bytes. */
   newObjects: number;
   newBytes: number;
   /** New objects by type id of the last snapshot: [count, shallow bytes]. */
@@ -45,7 +45,7 @@ export interface Cluster {
 /** The clusters of a series, and how any object of the last snapshot maps to one. */
 export interface ClusterAnalysis {
   clusters: Cluster[];
-  /** Per object of the last snapshot, 1 when it is new (not in the previous snapshot). */
+  /** Per object of the last snapshot, 1 when it is new (not in the first snapshot). */
   fresh: Uint8Array;
   /** The reported holder of an object (itself when old and a holder; -1 when no visible holder keeps it). */
   holderOf(i: number): number;
@@ -108,14 +108,15 @@ export function retainedCounts(g: HeapGraph): Uint32Array {
 }
 
 /**
- * Per object of the last snapshot, 1 when it has no match (same address and type) in the previous snapshot.
- * One snapshot: nothing is new.
+ * Per object of the last snapshot, 1 when it has no match (same address and type) in the first snapshot: it was
+ * made during the series. (Against the first rather than the previous snapshot, so a last interval with little
+ * work, such as a capture at exit, still shows what the series accumulated.) One snapshot: nothing is new.
  */
 export function newObjects(snaps: readonly Snapshot[]): Uint8Array {
   const last = snaps[snaps.length - 1];
   const fresh = new Uint8Array(last.objectCount);
   if (snaps.length < 2) return fresh;
-  const match = survivorMatch(last, snaps[snaps.length - 2]);
+  const match = survivorMatch(last, snaps[0]);
   for (let i = 0; i < last.objectCount; i++) fresh[i] = match[i] === NONE ? 1 : 0;
   return fresh;
 }
@@ -327,7 +328,7 @@ export function sampleEntries(snap: Snapshot, holder: number, fresh: Uint8Array,
 }
 
 /**
- * leakClusters(series, { top = 20 }): the objects new in the last snapshot, grouped by the holder that keeps them
+ * leakClusters(series, { top = 20 }): the objects of the last snapshot the first did not have, grouped by the holder that keeps them
  * (the nearest old object above them on the dominator tree). Needs two snapshots or more.
  * Columns: holder_address, holder_type, path (the holder's shortest path; null for growth no visible holder keeps),
  * new_objects, new_bytes, member_types (the commonest types of the new objects, "type ×count"), retained_sizes and
