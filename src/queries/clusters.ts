@@ -204,7 +204,7 @@ function reportedHolder(g: HeapGraph, keeps: Uint8Array, fresh: Uint8Array, h: n
 }
 
 /**
- * The clusters of the last snapshot of a series: every object not present in the previous snapshot is attributed
+ * The clusters of the last snapshot of a series: every object the first snapshot did not have is attributed
  * to its holder (see anchors and reportedHolder); clusters smaller than the thresholds are dropped. The holder is
  * followed into every earlier snapshot, so its retained size and count tell whether it grows.
  */
