@@ -391,14 +391,32 @@ def _code_strings(code):
             yield const
 
 
+def _harmless_descriptor(value):
+    """A class value whose __get__ is C code that runs nothing of the program's: a plain
+    function, static or class method of one, or a builtin method (reading such a name on an
+    instance that lacks it makes a bound method, which is dropped)."""
+    t = type(value)
+    if t is types.FunctionType or _one_of(t, _C_CALLABLES):
+        return True
+    if t is staticmethod or t is classmethod:
+        try:
+            func = value.__func__
+        except Exception:
+            return False
+        return type(func) is types.FunctionType or _one_of(type(func), _C_CALLABLES)
+    return False
+
+
 def _descriptor_names(mro):
-    """Names the classes of an MRO define with a value whose type has __get__: reading such a
-    name on an instance could run it. Plain class values (defaults such as `cache = None`)
-    are safe, as an instance attribute of the same name hides them without a call."""
+    """Names the classes of an MRO define with a value whose type has __get__ (other than the
+    harmless ones above): reading such a name on an instance could run it. Plain class values
+    (defaults such as `cache = None`) are safe, as an instance attribute of the same name hides
+    them without a call."""
     names = set()
     for c in mro:
         for key, value in _class_items(c):
-            if type(key) is str and _mro_lookup(type(value), "__get__") is not _MISSING:
+            if (type(key) is str and _mro_lookup(type(value), "__get__") is not _MISSING
+                    and not _harmless_descriptor(value)):
                 names.add(key)
     return frozenset(names)
 
@@ -1140,12 +1158,22 @@ class _Graph(object):
             # be the instance's (its str keys read back as the same objects).
             if not info.generic or len(dicts) != 1 or len(unlabelled) != 1:
                 return
-            items = [kv for kv in _dict_items(dicts[0])[:3] if type(kv[0]) is str]
-            if not items:
-                return
-            for key, value in items:
-                if _mro_lookup(type(o), key) is not _MISSING or getattr(o, key, _MISSING) is not value:
+            # A key that the class also defines is read too when its class value is not a
+            # descriptor: `timeout = 30` on the class and `self.timeout = 10` in __init__ is the
+            # common case, and generic getattr returns the instance's value without a call.
+            # Descriptors (properties, methods, slots) could run code and are skipped.
+            unsafe = info.unsafe
+            checked = 0
+            for key, value in _dict_items(dicts[0]):
+                if type(key) is not str or key in unsafe:
+                    continue
+                if getattr(o, key, _MISSING) is not value:
                     return
+                checked += 1
+                if checked == 3:
+                    break
+            if not checked:
+                return
         try:
             d = info.dict_get(o)
         except Exception:

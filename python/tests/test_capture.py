@@ -74,6 +74,40 @@ class Defaulted(object):
         self.items = ["instance value over a class default"]
 
 
+class Shadowing(object):
+    """Instance attributes that hide class attributes of the same name (a class-level default
+    overridden in __init__, a method replaced per instance); a property that must never run."""
+
+    timeout = 30
+    calls = []
+
+    def handle(self):
+        return None
+
+    @property
+    def watched(self):
+        Shadowing.calls.append("property ran")
+        return None
+
+    def __init__(self, materialise=False):
+        self.handle = ["per-instance handler"]  # hides a method: a descriptor, never read
+        self.timeout = 10
+        self.name = "jobs"
+        self.by_key = {"lbtest-shadow": ["shadowed holder value"]}
+        if materialise:
+            self.__dict__.setdefault("hits", 0)  # materialises the dict on 3.11 and 3.12
+
+
+class ShadowingSlots(object):
+    __slots__ = ("first", "__dict__")
+    timeout = 30
+
+    def __init__(self):
+        self.first = ["slot"]
+        self.timeout = 10
+        self.by_key = {"lbtest-shadow": ["slotted holder value"]}
+
+
 class Color(enum.Enum):
     RED = 1
     GREEN = 2
@@ -86,6 +120,7 @@ TABLE = {"user:42": ["dict value"], 42: ["int key value"], ("a", 1): ["tuple key
 KEYED = {"lbtest-key-%d" % i: i for i in range(1000)}
 BARE = fill_bare(Bare())
 DEFAULTED = Defaulted()
+SHADOWING = (Shadowing(), Shadowing(materialise=True), ShadowingSlots())
 ODD_KEYS = {None: ["none key"], 2.5: ["float key"], True: ["bool key"], b"raw": ["bytes key"],
             ("t", (1, None)): ["nested tuple key"], 1 + 2j: ["complex key"],
             Color.GREEN: ["enum key"], frozenset([1]): ["frozenset key"], float("nan"): ["nan key"]}
@@ -213,6 +248,26 @@ class CaptureTest(unittest.TestCase):
         self.assert_evaluates(snap, DEFAULTED.items, must_contain="items")
         self.assert_evaluates(snap, getattr(BARE, "odd-name"), must_contain="['odd-name']")
         self.assert_evaluates(snap, getattr(BARE, "class"), must_contain="['class']")
+
+    def test_instance_dict_that_shadows_class_attributes_is_labelled(self):
+        plain, materialised, slotted = SHADOWING
+        before = [[type(r) for r in gc.get_referents(o)] for o in (plain, materialised, slotted)]
+        snap = self.capture()
+        self.assertEqual([[type(r) for r in gc.get_referents(o)] for o in (plain, materialised, slotted)],
+                         before, "the capture materialised a __dict__")
+        self.assertEqual(Shadowing.calls, [])
+        materialised_seen = []
+        for holder in (plain, materialised, slotted):
+            labels = [snap.label_text(kind, label) for target, kind, label in snap.edges(snap.index_of(holder))]
+            self.assertNotIn("<referent>", labels)
+            if any(type(r) is dict and "by_key" in r for r in gc.get_referents(holder)):
+                self.assertIn(".__dict__", labels)  # a materialised dict, reached as such
+                materialised_seen.append(holder)
+            expression = self.assert_evaluates(snap, holder.by_key)
+            self.assertTrue(expression.endswith((".by_key", ".__dict__['by_key']")), expression)
+        # Before 3.11 every instance has its dict; 3.11 and 3.12 materialise it on __dict__ access.
+        if sys.version_info < (3, 13):
+            self.assertIn(materialised, materialised_seen)
 
     def test_dict_keys_of_other_types(self):
         snap = self.capture()
