@@ -6,6 +6,7 @@ import functools
 import gc
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -107,6 +108,44 @@ class ShadowingSlots(object):
         self.timeout = 10
         self.by_key = {"lbtest-shadow": ["slotted holder value"]}
 
+
+class WatchedDeque(collections.deque):
+    """Its `maxlen` property must never run: the bound is read with deque's own getter."""
+
+    calls = []
+
+    @property
+    def maxlen(self):
+        WatchedDeque.calls.append("property ran")
+        return 1
+
+
+class WatchedQueue(queue.Queue):
+    calls = []
+
+    def __getattr__(self, name):
+        WatchedQueue.calls.append(name)
+        raise AttributeError(name)
+
+
+@functools.lru_cache(maxsize=16)
+def bounded_square(n):
+    return [n * n]
+
+
+WEAKLY_HELD = []
+BOUNDED = {
+    "deque7": collections.deque(maxlen=7),
+    "full3": collections.deque(range(10), maxlen=3),
+    "unbounded": collections.deque(range(4)),
+    "zero": collections.deque(maxlen=0),
+    "queue5": queue.Queue(maxsize=5),
+    "queue_unbounded": queue.Queue(),
+    "lifo4": queue.LifoQueue(4),
+    "priority6": queue.PriorityQueue(6),
+    "watched_deque": WatchedDeque([1, 2], maxlen=9),
+    "watched_queue": WatchedQueue(11),
+}
 
 class Color(enum.Enum):
     RED = 1
@@ -327,6 +366,95 @@ class CaptureTest(unittest.TestCase):
         labels = [snap.label_text(k, l) for _, k, l in snap.edges(entry["object"])]
         self.assertIn("<lru_cache storage>", labels)
         self.assertIn(".__wrapped__", labels)
+
+    def test_bounds_of_deques_queues_and_caches(self):
+        bounded_square(3)
+        referents = {name: [type(r) for r in gc.get_referents(o)] for name, o in BOUNDED.items()}
+        snap = self.capture()
+        bounds = {}
+        for index, bound in snap.header["bounds"]:
+            self.assertNotIn(index, bounds)
+            bounds[index] = bound
+
+        def bound(obj):
+            index = snap.index_of(obj)
+            self.assertIsNotNone(index)
+            return bounds.get(index)
+
+        expected = {"deque7": 7, "full3": 3, "unbounded": None, "zero": 0, "queue5": 5,
+                    "queue_unbounded": None, "lifo4": 4, "priority6": 6, "watched_deque": 9,
+                    "watched_queue": 11}
+        self.assertEqual({name: bound(o) for name, o in BOUNDED.items()}, expected)
+        # A Queue's bound is also its container's (a deque, a list for Lifo and Priority).
+        self.assertEqual({name: bound(o.queue) for name, o in BOUNDED.items() if isinstance(o, queue.Queue)},
+                         {"queue5": 5, "queue_unbounded": None, "lifo4": 4, "priority6": 6, "watched_queue": 11})
+        self.assertEqual(snap.type_name(snap.index_of(BOUNDED["priority6"].queue)), "builtins.list")
+        # The lru_cache's storage dict carries its maxsize, as does the header's lru_caches entry.
+        wrapper = snap.index_of(bounded_square)
+        storage = [t for t, kind, label in snap.edges(wrapper) if snap.label_text(kind, label) == "<lru_cache storage>"]
+        self.assertEqual([bounds.get(t) for t in storage], [16])
+        self.assertEqual([c["maxsize"] for c in snap.header["lru_caches"] if c["object"] == wrapper], [16])
+        # The module caches of re are bounded by the module's own constant.
+        import re
+        self.assertEqual(bound(re._cache), re._MAXCACHE)
+        # Nothing of the program ran and no __dict__ was materialised.
+        self.assertEqual((WatchedDeque.calls, WatchedQueue.calls), ([], []))
+        self.assertEqual({name: [type(r) for r in gc.get_referents(o)] for name, o in BOUNDED.items()}, referents)
+        for index, value in bounds.items():
+            self.assertTrue(0 <= index < len(snap.columns["obj_type"]) and type(value) is int and value >= 0)
+
+    def test_weak_references_keep_nothing_alive(self):
+        # Objects held only weakly; each in a cycle of its own, with the collector off, so that
+        # they outlive their last strong reference from the roots.
+        class Target(object):
+            def method(self):
+                return None
+
+        class Key(object):
+            pass
+
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            target, key, strong_value = Target(), Key(), ["lbtest strong value"]
+            target.cycle, key.cycle = target, key
+            held = {
+                "ref": weakref.ref(target), "proxy": weakref.proxy(target),
+                "method": weakref.WeakMethod(target.method), "set": weakref.WeakSet([target]),
+                "values": weakref.WeakValueDictionary({"lbtest-weak": target}),
+                "keys": weakref.WeakKeyDictionary({key: strong_value}),
+            }
+            WEAKLY_HELD[:] = [held]
+            ids = {"target": id(target), "key": id(key)}
+            keyed_key = held["values"].data["lbtest-weak"].key  # a KeyedRef holds its key strongly
+            del target, key
+            snap = self.capture()
+        finally:
+            WEAKLY_HELD[:] = []
+            if was_enabled:
+                gc.enable()
+        # Strong edges only: anything but the referent is reached (the KeyedRef's key, the
+        # WeakKeyDictionary's value), the weakly held objects are not.
+        roots = [r for r in snap.columns["root_object"]]
+        reached = set(roots)
+        stack = list(roots)
+        while stack:
+            for j, _kind, _label in snap.edges(stack.pop()):
+                if j not in reached:
+                    reached.add(j)
+                    stack.append(j)
+        for name, holder in held.items():
+            self.assertIn(snap.index_of(holder), reached, name)  # the weak holders themselves are held
+        self.assertIn(snap.index_of(keyed_key), reached)
+        self.assertIn(snap.index_of(strong_value), reached)
+        for name in ("target", "key"):
+            index = snap.by_address.get(ids[name])
+            self.assertIsNotNone(index, "%s is alive in a cycle and recorded" % name)
+            self.assertNotIn(index, reached, name)
+            # The only edges into it come from itself (its own __dict__ or inline attribute).
+            sources = [i for i in range(len(snap.columns["obj_type"])) for j, _k, _l in snap.edges(i) if j == index]
+            self.assertTrue(all(snap.type_name(i) in ("builtins.dict", snap.type_name(index)) for i in sources),
+                            [snap.type_name(i) for i in sources])
 
     def test_census_agrees_with_full_snapshot(self):
         full = self.capture()
