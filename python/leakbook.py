@@ -14,6 +14,7 @@ docs/snapshot-format.md.
 """
 
 import _thread
+import _weakref  # weakref.ref without importing weakref.py
 import array
 import atexit
 import builtins
@@ -2104,7 +2105,12 @@ def _census():
 # Public API
 
 _LOCK = threading.RLock()
+# Captures (full or census) this process has started, failed ones included: the next capture's
+# meta.sequence. A forked child continues its parent's count (it inherits the agent's state).
 _SEQUENCE = [0]
+# Running Recorders. Their threads and the atexit hook hold them only through a weak reference,
+# so that everything the agent keeps between captures is reached from this module alone.
+_RECORDERS = []
 
 
 def _default_name(kind):
@@ -2134,6 +2140,8 @@ def snapshot(path=None, *, census=False, values="prefix", value_len=64):
                 path = os.path.join(path, _default_name(kind))
         if os.path.lexists(path):
             raise _exists_error(path)
+        sequence = _SEQUENCE[0]
+        _SEQUENCE[0] += 1
         tracing = _tracing()
         options = {"census": bool(census), "values": values, "value_len": value_len,
                    "tracemalloc": tracing}
@@ -2155,10 +2163,9 @@ def snapshot(path=None, *, census=False, values="prefix", value_len=64):
             header, sections, started, clock = _capture_full(values, value_len, tracing)
         header["memory"] = memory
         meta = _meta(started, options, values)
-        meta["sequence"] = _SEQUENCE[0]
+        meta["sequence"] = sequence
         meta["duration_s"] = time.perf_counter() - clock
         header["meta"] = meta
-        _SEQUENCE[0] += 1
         try:
             _write_file(path, header, sections)
         finally:
@@ -2201,12 +2208,16 @@ class Recorder(object):
         self._signal = signal
         self._previous_handler = None
         self._at_exit = at_exit
-        self._thread = threading.Thread(target=self._loop, name="leakbook-recorder", daemon=True)
+        own = _weakref.ref(self)
+        self._thread = threading.Thread(target=_recorder_loop, args=(own,), name="leakbook-recorder",
+                                        daemon=True)
+        self._exit_hook = functools.partial(_recorder_exit, own)
+        _RECORDERS.append(self)
         if signal is not None:
             import signal as signals
             self._previous_handler = signals.signal(signal, self._on_signal)
         if at_exit:
-            atexit.register(self._exit_snapshot)
+            atexit.register(self._exit_hook)
         self._thread.start()
 
     def _on_signal(self, signum, frame):
@@ -2251,7 +2262,23 @@ class Recorder(object):
         if self._thread is not threading.current_thread():
             self._thread.join()
         if self._at_exit:
-            atexit.unregister(self._exit_snapshot)
+            atexit.unregister(self._exit_hook)
+        for i, recorder in enumerate(_RECORDERS):
+            if recorder is self:
+                del _RECORDERS[i]
+                break
+
+
+def _recorder_loop(own):
+    recorder = own()
+    if recorder is not None:
+        recorder._loop()
+
+
+def _recorder_exit(own):
+    recorder = own()
+    if recorder is not None:
+        recorder._exit_snapshot()
 
 
 def start(directory, interval=60.0, *, signal=None, at_exit=True, values="prefix", value_len=64):

@@ -456,6 +456,42 @@ class CaptureTest(unittest.TestCase):
             self.assertTrue(all(snap.type_name(i) in ("builtins.dict", snap.type_name(index)) for i in sources),
                             [snap.type_name(i) for i in sources])
 
+    def test_sequence_counts_every_capture_and_recorder_state_is_the_agents_own(self):
+        first = leakbook.read_snapshot(leakbook.snapshot(self.dir))["header"]["meta"]["sequence"]
+        recorder = leakbook.start(self.dir, interval=None, at_exit=False)
+        recorder.capture()
+        leakbook.snapshot(self.dir, census=True)
+        recorder.capture()
+        ids = {"recorder": id(recorder), "paths": id(recorder.paths)}
+        del recorder
+        try:
+            path = leakbook.snapshot(self.dir)
+        finally:
+            leakbook._RECORDERS[-1].stop()
+        snap = Loaded(path)
+        sequences = [leakbook.read_snapshot(p)["header"]["meta"]["sequence"]
+                     for p in sorted(os.path.join(self.dir, f) for f in os.listdir(self.dir))]
+        self.assertEqual(sorted(sequences), list(range(first, first + 5)))
+        self.assertEqual(snap.header["meta"]["sequence"], first + 4)
+        # The Recorder and what it keeps are reached through the agent's module only: not through
+        # its thread (threading._active), nor any other root. Other modules may hold the module.
+        agent_roots = ("sys.modules['leakbook']", "sys.modules[%r]" % leakbook.__name__)
+        reached = {snap.index_of(leakbook), snap.index_of(vars(leakbook))}
+        stack = [r for r, label in zip(snap.columns["root_object"], snap.columns["root_label"])
+                 if snap.strings[label] not in agent_roots]
+        while stack:
+            i = stack.pop()
+            if i in reached:
+                continue
+            reached.add(i)
+            stack.extend(j for j, _kind, _label in snap.edges(i))
+        for name, address in ids.items():
+            index = snap.by_address.get(address)
+            self.assertIsNotNone(index, name)
+            self.assertFalse(index in reached, name)
+        self.assertIsNotNone(snap.path_expression(snap.by_address[ids["paths"]],
+                                                  lambda text, kind: text in agent_roots))
+
     def test_census_agrees_with_full_snapshot(self):
         full = self.capture()
         census_path = leakbook.snapshot(os.path.join(self.dir, "census.lbsnap"), census=True)
