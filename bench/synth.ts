@@ -24,6 +24,8 @@ export interface SnapshotColumns {
   rootLabel: Uint32Array;
   strings: string[];
   meta?: Record<string, unknown>;
+  /** Further header keys, written over the defaults. */
+  header?: Record<string, unknown>;
   version?: number;
 }
 
@@ -60,7 +62,7 @@ export function writeLbsnap(path: string, c: SnapshotColumns): void {
     meta: { time: new Date(now * 1000).toISOString(), time_unix: now, pid: 1, process_start: PROCESS_START, sequence: 0, ...c.meta },
     memory: { rss: null, rss_peak: null, pymalloc: null, tracemalloc: null },
     counts: { objects: c.address.length, edges: c.edgeTarget.length, roots: c.rootObject.length, strings: c.strings.length, types: c.types.length },
-    types: c.types, sections: {}, threads: [], lru_caches: [], alloc_sites: null, census: null,
+    types: c.types, sections: {}, threads: [], lru_caches: [], alloc_sites: null, census: null, ...c.header,
   };
   // Section offsets depend on the header length, which depends on the offsets: grow the assumed length until
   // the header fits, then pad it with spaces (valid JSON whitespace) to exactly that length.

@@ -14,6 +14,7 @@ docs/snapshot-format.md.
 """
 
 import _thread
+import _weakref  # weakref.ref without importing weakref.py
 import array
 import atexit
 import builtins
@@ -90,6 +91,9 @@ _LITTLE = sys.byteorder == "little"
 _PREAMBLE = struct.Struct("<II")        # format version, header length
 _TRAILER = struct.Struct("<IIQ")        # CRC-32, zero, file length
 _PY311 = sys.version_info >= (3, 11)
+# Since 3.13 an instance whose __dict__ was materialised keeps its values inline and the GC
+# visits those values, not the dict: nothing reports the dict as the instance's referent.
+_PY313 = sys.version_info >= (3, 13)
 _IMPORT_TIME = time.time()
 
 if array.array("I").itemsize != 4:  # pragma: no cover - no supported platform has this
@@ -134,6 +138,21 @@ _MISSING = object()
 
 _LRU_TYPE = getattr(functools, "_lru_cache_wrapper", None)
 _PARTIAL_TYPE = functools.partial
+_DEQUE_MAXLEN = collections.deque.__dict__["maxlen"].__get__  # a C getter: None or an int
+
+# Bounded containers of the standard library, recorded in the header's `bounds`. Classes:
+# (module, class, attribute holding the bound, attribute holding the container it bounds),
+# read only when a module of that name is already imported (the agent imports none of them).
+_BOUNDED_CLASSES = (
+    ("queue", "Queue", "maxsize", "queue"),            # and LifoQueue, PriorityQueue
+    ("asyncio.queues", "Queue", "_maxsize", "_queue"),  # `maxsize` is a property there
+)
+# Module-level caches the module itself keeps to a size: (module, dict name, bound name).
+_BOUNDED_MODULE_DICTS = (
+    ("re", "_cache", "_MAXCACHE"),
+    ("re", "_cache2", "_MAXCACHE2"),                    # 3.12+
+    ("urllib.parse", "_parse_cache", "MAX_CACHE_SIZE"),  # before 3.11
+)
 
 # Attributes of exact builtin types that are plain C members or getters returning a stored
 # reference; reading them runs no user code and allocates nothing.
@@ -391,14 +410,32 @@ def _code_strings(code):
             yield const
 
 
+def _harmless_descriptor(value):
+    """A class value whose __get__ is C code that runs nothing of the program's: a plain
+    function, static or class method of one, or a builtin method (reading such a name on an
+    instance that lacks it makes a bound method, which is dropped)."""
+    t = type(value)
+    if t is types.FunctionType or _one_of(t, _C_CALLABLES):
+        return True
+    if t is staticmethod or t is classmethod:
+        try:
+            func = value.__func__
+        except Exception:
+            return False
+        return type(func) is types.FunctionType or _one_of(type(func), _C_CALLABLES)
+    return False
+
+
 def _descriptor_names(mro):
-    """Names the classes of an MRO define with a value whose type has __get__: reading such a
-    name on an instance could run it. Plain class values (defaults such as `cache = None`)
-    are safe, as an instance attribute of the same name hides them without a call."""
+    """Names the classes of an MRO define with a value whose type has __get__ (other than the
+    harmless ones above): reading such a name on an instance could run it. Plain class values
+    (defaults such as `cache = None`) are safe, as an instance attribute of the same name hides
+    them without a call."""
     names = set()
     for c in mro:
         for key, value in _class_items(c):
-            if type(key) is str and _mro_lookup(type(value), "__get__") is not _MISSING:
+            if (type(key) is str and _mro_lookup(type(value), "__get__") is not _MISSING
+                    and not _harmless_descriptor(value)):
                 names.add(key)
     return frozenset(names)
 
@@ -422,6 +459,19 @@ def _dict_items(d):
         except RuntimeError:  # resized by another thread while copying
             continue
     return []
+
+
+def _bounded_classes():
+    """The classes of _BOUNDED_CLASSES whose modules are imported."""
+    found = []
+    for module_name, class_name, size_name, container_name in _BOUNDED_CLASSES:
+        module = sys.modules.get(module_name)
+        if type(module) is not types.ModuleType:
+            continue
+        cls = _MODULE_DICT(module).get(class_name)
+        if cls is not None and issubclass(type(cls), type):
+            found.append((cls, size_name, container_name))
+    return found
 
 
 # Module namespaces of the agent's own code: this module's, plus the `__main__` copy when run
@@ -629,7 +679,7 @@ class _TypeInfo(object):
 
     __slots__ = ("index", "kind", "size", "length", "name_kind", "name", "handler",
                  "slots", "dict_get", "managed", "generic", "learned", "candidates", "attrs",
-                 "misses", "unsafe", "pool_tries")
+                 "misses", "unsafe", "pool_tries", "bound")
 
 
 class _Graph(object):
@@ -642,7 +692,7 @@ class _Graph(object):
         "namespaces", "key_labels", "threads", "lru", "alloc_sites", "alloc_site_ids",
         "trace", "held", "sid_referent", "sid_dict_key", "sid_set_member", "sid_class",
         "sid_dict", "sid_lru", "opaque", "enum_texts", "code_names", "unnamed", "value_list",
-        "key_label_sids",
+        "key_label_sids", "bounds", "bounded_classes",
     )
 
     def __init__(self, values, value_len, trace):
@@ -661,6 +711,8 @@ class _Graph(object):
         self.value_list = []
         self.key_labels = {}     # str dict key -> label string index
         self.key_label_sids = array.array("I")  # string indices that hold a key, not its label
+        self.bounds = {}         # object index -> the most items it can hold (header `bounds`)
+        self.bounded_classes = _bounded_classes()
         self.enum_texts = {}     # id(enum member used as a key) -> (member, expression or None)
         self.code_names = {}     # names and short str constants of the code objects reached
         self.unnamed = []        # indices of instances with inline attributes left unnamed
@@ -831,6 +883,7 @@ class _Graph(object):
         info.misses = 0
         info.unsafe = frozenset()
         info.pool_tries = 0
+        info.bound = None
         if t is str:
             info.name_kind = _N_STR
         elif self.values != "none" and id(t) in _VALUE_NAMES:
@@ -896,6 +949,13 @@ class _Graph(object):
         if info.managed and info.generic:
             info.unsafe = _descriptor_names(mro)
             info.candidates = self.attribute_candidates(mro, info.unsafe)
+        for cls, size_name, container_name in self.bounded_classes:
+            # Read with the generic getattr: only when no class in the MRO defines either name
+            # (a property of a subclass would run), so the instance's own values are found.
+            if (_one_of(cls, mro) and _mro_lookup(t, size_name) is _MISSING
+                    and _mro_lookup(t, container_name) is _MISSING):
+                info.bound = (size_name, container_name)
+                break
 
     def attribute_candidates(self, mro, unsafe):
         """Likely instance attribute names: names and str constants (setattr) in the class's own
@@ -1001,11 +1061,54 @@ class _Graph(object):
         if len(dicts) > 1:
             labels.setdefault(id(dicts[1]), self.sid(".__annotations__"))
 
+    def set_bound(self, obj, bound):
+        """Records that obj holds at most `bound` items (the smallest bound found wins)."""
+        i = self.add(obj)
+        if i >= 0:
+            known = self.bounds.get(i)
+            if known is None or bound < known:
+                self.bounds[i] = bound
+
+    def deque_bound(self, o):
+        try:
+            maxlen = _DEQUE_MAXLEN(o)
+        except Exception:
+            return
+        if type(maxlen) is int:
+            self.set_bound(o, maxlen)
+
+    def queue_bound(self, o, names):
+        """queue.Queue and asyncio.Queue: maxsize > 0 bounds the Queue and its container."""
+        size_name, container_name = names
+        try:
+            size = object.__getattribute__(o, size_name)
+            if type(size) is not int or size <= 0:
+                return
+            container = object.__getattribute__(o, container_name)
+        except Exception:
+            return
+        self.set_bound(o, size)
+        if type(container) is not int:
+            self.set_bound(container, size)
+
+    def module_bounds(self):
+        """Module-level caches that their module keeps below a size of its own."""
+        for module_name, dict_name, bound_name in _BOUNDED_MODULE_DICTS:
+            module = sys.modules.get(module_name)
+            if type(module) is not types.ModuleType:
+                continue
+            namespace = _MODULE_DICT(module)
+            cache, bound = namespace.get(dict_name), namespace.get(bound_name)
+            if type(cache) is dict and type(bound) is int and bound >= 0 and id(cache) in self.index:
+                self.set_bound(cache, bound)
+
     def lru_cache(self, o, refs, labels):
         self.dict_attribute(o, refs, labels, _class_dict(_LRU_TYPE).get("__dict__"))
+        storage = None
         for r in refs:
             if type(r) is dict and id(r) not in labels:
                 labels[id(r)] = self.sid_lru
+                storage = r
         entry = {"object": self.index.get(id(o)), "name": None}
         try:
             wrapped = o.__wrapped__
@@ -1016,6 +1119,8 @@ class _Graph(object):
         try:
             hits, misses, maxsize, currsize = tuple(o.cache_info())
             entry.update(hits=hits, misses=misses, maxsize=maxsize, currsize=currsize)
+            if storage is not None and type(maxsize) is int:
+                self.set_bound(storage, maxsize)
         except Exception:
             pass
         entry["typed"] = None
@@ -1102,6 +1207,8 @@ class _Graph(object):
         refs = gc.get_referents(o)
         out = []
         explicit = None
+        if info.bound is not None:
+            self.queue_bound(o, info.bound)
         if issubclass(t, dict):
             explicit = self.dict_edges(o, out)
         labels = {id(t): self.sid_class}
@@ -1118,6 +1225,8 @@ class _Graph(object):
                     pass
         elif issubclass(t, (list, tuple, collections.deque)):
             base = list if issubclass(t, list) else tuple if issubclass(t, tuple) else collections.deque
+            if base is collections.deque:
+                self.deque_bound(o)
             for i, item in enumerate(list(base.__iter__(o))):
                 labels.setdefault(id(item), self.sid("[%d]" % i))
         if explicit is not None:
@@ -1140,12 +1249,22 @@ class _Graph(object):
             # be the instance's (its str keys read back as the same objects).
             if not info.generic or len(dicts) != 1 or len(unlabelled) != 1:
                 return
-            items = [kv for kv in _dict_items(dicts[0])[:3] if type(kv[0]) is str]
-            if not items:
-                return
-            for key, value in items:
-                if _mro_lookup(type(o), key) is not _MISSING or getattr(o, key, _MISSING) is not value:
+            # A key that the class also defines is read too when its class value is not a
+            # descriptor: `timeout = 30` on the class and `self.timeout = 10` in __init__ is the
+            # common case, and generic getattr returns the instance's value without a call.
+            # Descriptors (properties, methods, slots) could run code and are skipped.
+            unsafe = info.unsafe
+            checked = 0
+            for key, value in _dict_items(dicts[0]):
+                if type(key) is not str or key in unsafe:
+                    continue
+                if getattr(o, key, _MISSING) is not value:
                     return
+                checked += 1
+                if checked == 3:
+                    break
+            if not checked:
+                return
         try:
             d = info.dict_get(o)
         except Exception:
@@ -1275,6 +1394,8 @@ class _Graph(object):
         self.exclude(tracked)
         self.add_roots()
         self.run()
+        if _PY313:
+            self.adopt_instance_dicts(tracked)
         for obj in tracked:
             if id(obj) not in self.index:
                 self.add(obj)
@@ -1282,6 +1403,88 @@ class _Graph(object):
         self.run()
         self.edge_start[-1].append(self.edge_count())
         self.name_unnamed_attributes()
+        self.module_bounds()
+
+    def adopt_instance_dicts(self, tracked):
+        """3.13+: dicts the roots did not reach whose values are the inline values of a walked
+        instance are that instance's materialised __dict__. One of the instance's edges to those
+        values becomes its `.__dict__` edge (the dict has edges to all of them), so that the dict
+        is reached through its owner, not as an object of its own found by gc.get_objects()."""
+        index = self.index
+        orphans = {}  # index of a dict's first value -> the unreached dicts starting with it
+        for obj in tracked:
+            if type(obj) is dict and id(obj) not in index:
+                values = list(dict.values(obj))
+                if values:
+                    first = index.get(id(values[0]))
+                    if first is not None:
+                        orphans.setdefault(first, []).append(obj)
+        if not orphans:
+            return
+        owners = set(info.index for info in self.types.values()
+                     if info.managed and info.generic and info.dict_get is not None)
+        objs = self.objs
+        isdisjoint = orphans.keys().isdisjoint
+        for k, chunk in enumerate(self.type_col):
+            starts, targets = self.edge_start[k], self.edge_target[k]
+            base = starts[0] if len(starts) else 0
+            for j in itertools.compress(range(len(chunk)), map(owners.__contains__, chunk)):
+                end = starts[j + 1] - base if j + 1 < len(starts) else len(targets)
+                edges = targets[starts[j] - base:end]
+                if isdisjoint(edges):
+                    continue
+                o = objs[k * CHUNK + j]
+                ids = set(map(id, gc.get_referents(o)))
+                for first in set(edges):
+                    found = orphans.get(first)
+                    if found is None:
+                        continue
+                    for d in found:
+                        if self.adopt(o, k * CHUNK + j, d, ids):
+                            found.remove(d)
+                            if not found:
+                                del orphans[first]
+                            break
+                    else:
+                        continue
+                    break  # an instance has one __dict__
+                if not orphans:
+                    return
+
+    def adopt(self, o, i, d, ids):
+        """Makes d instance o's (object i's) `.__dict__` when it is: all its values are o's
+        referents and its str keys read back on o as those values."""
+        info = self.types.get(id(type(o)))
+        items = _dict_items(d)
+        if info is None or not all(id(v) in ids for _k, v in items):
+            return False
+        checked = 0
+        for key, value in items:
+            if type(key) is not str or key in info.unsafe:
+                continue
+            if getattr(o, key, _MISSING) is not value:
+                return False
+            checked += 1
+        if not checked:
+            return False
+        try:
+            if info.dict_get(o) is not d:
+                return False
+        except Exception:
+            return False
+        k, j = divmod(i, CHUNK)
+        starts, targets = self.edge_start[k], self.edge_target[k]
+        end = starts[j + 1] - starts[0] if j + 1 < len(starts) else len(targets)
+        value = self.index.get(id(items[0][1]))
+        for e in range(starts[j] - starts[0], end):
+            if targets[e] == value:
+                targets[e] = self.add(d)
+                self.edge_kind[k][e] = EDGE_SUFFIX
+                self.edge_label[k][e] = self.sid_dict
+                if self.values == "none":
+                    self.namespaces.add(id(d))
+                return True
+        return False
 
     def run(self):
         """Record every object from the first one not yet recorded to the end of objs, which
@@ -1344,6 +1547,8 @@ class _Graph(object):
         dict_key = self.sid_dict_key
         str_labels = self.values != "none"
         sid_referent = self.sid_referent
+        bounds = self.bounds
+        deque_maxlen = _DEQUE_MAXLEN
 
         def target(r):
             """Index of r, added to the walk if new; None if excluded."""
@@ -1355,7 +1560,14 @@ class _Graph(object):
             return x
 
         def sequence(o, t):
-            for j, r in enumerate(o if t is not collections.deque else list(o)):
+            if t is collections.deque:
+                maxlen = deque_maxlen(o)
+                if maxlen is not None:
+                    i = index_get(id(o))
+                    if bounds.get(i, maxlen) >= maxlen:  # a Queue's bound on it may be smaller
+                        bounds[i] = maxlen
+                o = list(o)
+            for j, r in enumerate(o):
                 rid = id(r)
                 x = index_get(rid)
                 if x is None:
@@ -1832,6 +2044,7 @@ def _full_layout(graph):
         "sections": None,
         "threads": graph.threads,
         "lru_caches": graph.lru,
+        "bounds": [[i, graph.bounds[i]] for i in sorted(graph.bounds)],
         "alloc_sites": graph.alloc_sites,
         "census": None,
     }
@@ -1892,7 +2105,12 @@ def _census():
 # Public API
 
 _LOCK = threading.RLock()
+# Captures (full or census) this process has started, failed ones included: the next capture's
+# meta.sequence. A forked child continues its parent's count (it inherits the agent's state).
 _SEQUENCE = [0]
+# Running Recorders. Their threads and the atexit hook hold them only through a weak reference,
+# so that everything the agent keeps between captures is reached from this module alone.
+_RECORDERS = []
 
 
 def _default_name(kind):
@@ -1922,6 +2140,8 @@ def snapshot(path=None, *, census=False, values="prefix", value_len=64):
                 path = os.path.join(path, _default_name(kind))
         if os.path.lexists(path):
             raise _exists_error(path)
+        sequence = _SEQUENCE[0]
+        _SEQUENCE[0] += 1
         tracing = _tracing()
         options = {"census": bool(census), "values": values, "value_len": value_len,
                    "tracemalloc": tracing}
@@ -1934,7 +2154,7 @@ def snapshot(path=None, *, census=False, values="prefix", value_len=64):
                 "format": "leakbook-snapshot", "version": FORMAT_VERSION, "kind": "census",
                 "agent_version": AGENT_VERSION, "meta": None, "memory": None,
                 "counts": {"objects": 0, "edges": 0, "roots": 0, "strings": 0, "types": 0},
-                "types": [], "sections": None, "threads": [], "lru_caches": [],
+                "types": [], "sections": None, "threads": [], "lru_caches": [], "bounds": [],
                 "alloc_sites": None, "census": _census(),
             }
             header["counts"]["objects"] = header["census"]["objects"]
@@ -1943,10 +2163,9 @@ def snapshot(path=None, *, census=False, values="prefix", value_len=64):
             header, sections, started, clock = _capture_full(values, value_len, tracing)
         header["memory"] = memory
         meta = _meta(started, options, values)
-        meta["sequence"] = _SEQUENCE[0]
+        meta["sequence"] = sequence
         meta["duration_s"] = time.perf_counter() - clock
         header["meta"] = meta
-        _SEQUENCE[0] += 1
         try:
             _write_file(path, header, sections)
         finally:
@@ -1989,12 +2208,16 @@ class Recorder(object):
         self._signal = signal
         self._previous_handler = None
         self._at_exit = at_exit
-        self._thread = threading.Thread(target=self._loop, name="leakbook-recorder", daemon=True)
+        own = _weakref.ref(self)
+        self._thread = threading.Thread(target=_recorder_loop, args=(own,), name="leakbook-recorder",
+                                        daemon=True)
+        self._exit_hook = functools.partial(_recorder_exit, own)
+        _RECORDERS.append(self)
         if signal is not None:
             import signal as signals
             self._previous_handler = signals.signal(signal, self._on_signal)
         if at_exit:
-            atexit.register(self._exit_snapshot)
+            atexit.register(self._exit_hook)
         self._thread.start()
 
     def _on_signal(self, signum, frame):
@@ -2039,7 +2262,23 @@ class Recorder(object):
         if self._thread is not threading.current_thread():
             self._thread.join()
         if self._at_exit:
-            atexit.unregister(self._exit_snapshot)
+            atexit.unregister(self._exit_hook)
+        for i, recorder in enumerate(_RECORDERS):
+            if recorder is self:
+                del _RECORDERS[i]
+                break
+
+
+def _recorder_loop(own):
+    recorder = own()
+    if recorder is not None:
+        recorder._loop()
+
+
+def _recorder_exit(own):
+    recorder = own()
+    if recorder is not None:
+        recorder._exit_snapshot()
 
 
 def start(directory, interval=60.0, *, signal=None, at_exit=True, values="prefix", value_len=64):

@@ -30,6 +30,7 @@ interface Header {
   sections?: Record<string, SectionEntry>;
   threads?: Snapshot["threads"];
   lru_caches?: Snapshot["lruCaches"];
+  bounds?: unknown;
   alloc_sites?: Snapshot["allocSites"];
   census?: Snapshot["census"];
 }
@@ -164,6 +165,7 @@ export function parseLbsnap(bytes: Uint8Array, source: string | null, bodyCrc?: 
     type, nameColumn, edgeStart, edgeTarget, edgeKind, edgeLabel, rootObject, rootLabel, strOffsets,
   });
   if (problem) fail(`corrupted (${problem})`);
+  const bounds = readBounds(header.bounds, objectCount, fail);
 
   const meta = header.meta ?? {};
   const memory = header.memory ?? {};
@@ -182,9 +184,26 @@ export function parseLbsnap(bytes: Uint8Array, source: string | null, bodyCrc?: 
     strings,
     threads: header.threads ?? [],
     lruCaches: header.lru_caches ?? [],
+    bounds,
     allocSites: header.alloc_sites ?? null,
     census: header.census ?? null,
   };
+}
+
+/** The header's `bounds`: a list of [object index, bound] pairs; absent in files of earlier agents. */
+function readBounds(raw: unknown, objectCount: number, fail: (what: string) => never): Map<number, number> {
+  const bounds = new Map<number, number>();
+  if (raw === undefined || raw === null) return bounds;
+  if (!Array.isArray(raw)) return fail("unreadable header (bounds is not a list)");
+  for (const entry of raw) {
+    if (!Array.isArray(entry) || entry.length !== 2 || !Number.isInteger(entry[0]) || !Number.isInteger(entry[1]) || entry[1] < 0) {
+      fail(`unreadable header (bounds entry ${JSON.stringify(entry)} is not [object index, bound])`);
+    }
+    const [object, bound] = entry as [number, number];
+    if (object < 0 || object >= objectCount) fail(`corrupted (bounds entry for object ${object} of ${objectCount})`);
+    bounds.set(object, Math.min(bound, bounds.get(object) ?? Infinity));
+  }
+  return bounds;
 }
 
 interface ReferenceColumns {

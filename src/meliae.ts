@@ -262,6 +262,7 @@ export async function importMeliae(chunks: AsyncIterable<Uint8Array>, source: st
     strings: table.finish(),
     threads: [],
     lruCaches: [],
+    bounds: new Map(),
     allocSites: null,
     census: null,
   };

@@ -123,6 +123,13 @@ export interface Snapshot {
   strings: StringTable;
   threads: ThreadInfo[];
   lruCaches: LruCacheInfo[];
+  /**
+   * Bounded containers: object index -> the most items the container can hold (a deque's maxlen, a
+   * queue.Queue's maxsize on the Queue and on its inner deque or list, an lru_cache's maxsize on its storage
+   * dict, the size limit of re's module caches). Containers absent here are unbounded or of unknown bound.
+   * Empty for files without the header's `bounds` and for meliae dumps.
+   */
+  bounds: Map<number, number>;
   allocSites: AllocFrame[][] | null;
   census: CensusInfo | null;
 }

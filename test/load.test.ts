@@ -158,3 +158,56 @@ print(json.dumps({
   assert.equal(again.objectCount, snap.objectCount);
   assert.deepEqual(again.edgeTarget, snap.edgeTarget);
 });
+
+test("bounds of deques and queues captured by a real Python process load by object", { skip: !agentAvailable() && "python/leakbook.py not present" }, async () => {
+  const dir = tempDir();
+  const facts = runPythonJson<{ path: string; ids: Record<string, number> }>(`
+import collections, json, os, queue, sys
+import leakbook
+
+FILLING = collections.deque(maxlen=7)
+FILLING.extend(range(4))
+FULL = collections.deque(range(10), maxlen=3)
+UNBOUNDED = collections.deque(range(10))
+JOBS = queue.Queue(maxsize=5)
+JOBS.put("job")
+ANY = queue.Queue()
+
+path = os.path.join(sys.argv[1], "bounds.lbsnap")
+leakbook.snapshot(path)
+print(json.dumps({"path": path, "ids": {
+    "filling": id(FILLING), "full": id(FULL), "unbounded": id(UNBOUNDED), "jobs": id(JOBS),
+    "jobs_queue": id(JOBS.queue), "any": id(ANY), "any_queue": id(ANY.queue)}}))
+`, dir);
+  const snap = await loadSnapshot(facts.path);
+  const bound = (name: string) => snap.bounds.get(objectAt(snap, facts.ids[name])) ?? null;
+  assert.deepEqual(Object.fromEntries(Object.keys(facts.ids).map((name) => [name, bound(name)])), {
+    filling: 7, full: 3, unbounded: null, jobs: 5, jobs_queue: 5, any: null, any_queue: null,
+  });
+  assert.equal(typeOf(snap, objectAt(snap, facts.ids.jobs_queue)), "collections.deque");
+  assert.equal(snap.length[objectAt(snap, facts.ids.full)], 3, "a full bounded deque is at its bound");
+  for (const [object, limit] of snap.bounds) assert.ok(object < snap.objectCount && Number.isInteger(limit) && limit >= 0);
+  // A census snapshot and a file without the field load with no bounds.
+  const census = runPythonJson<{ path: string }>(`
+import json, os, sys
+import leakbook
+print(json.dumps({"path": leakbook.snapshot(os.path.join(sys.argv[1], "census.lbsnap"), census=True)}))
+`, dir);
+  assert.equal((await loadSnapshot(census.path)).bounds.size, 0);
+  const old = join(dir, "old.lbsnap");
+  writeLbsnap(old, synthesize(100, 200, 1));
+  assert.equal((await loadSnapshot(old)).bounds.size, 0);
+});
+
+test("the header's bounds are checked: an entry for a missing object or of the wrong shape is rejected", async () => {
+  const dir = tempDir();
+  const write = (name: string, bounds: unknown) => {
+    const path = join(dir, `${name}.lbsnap`);
+    writeLbsnap(path, { ...synthesize(50, 100, 2), header: { bounds } });
+    return path;
+  };
+  assert.deepEqual([...(await loadSnapshot(write("good", [[3, 7], [10, 0]]))).bounds], [[3, 7], [10, 0]]);
+  await assert.rejects(loadSnapshot(write("beyond", [[50, 7]])), /corrupted \(bounds entry for object 50 of 50\)/);
+  await assert.rejects(loadSnapshot(write("shape", [[3, -1]])), /unreadable header \(bounds entry \[3,-1\]/);
+  await assert.rejects(loadSnapshot(write("list", { 3: 7 })), /unreadable header \(bounds is not a list\)/);
+});

@@ -96,6 +96,7 @@ test("a meliae dump of a real Python heap imports with its objects, labelled edg
   };
   assert.equal(snap.format, "meliae");
   assert.equal(snap.objectCount, facts.objects);
+  assert.equal(snap.bounds.size, 0, "meliae dumps record no bounds");
   const dropped = snap.meta.dropped_references as number;
   assert.ok(dropped >= 1, "the reference to address 3 is dropped");
   assert.equal(snap.edgeCount + dropped, facts.references);

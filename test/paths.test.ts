@@ -9,7 +9,7 @@ import { loadSnapshot } from "../src/load.js";
 import { dominatedBy, edgeLabel, findObject, referents, referrers, shortestPaths, type PathOptions, type RetentionPath } from "../src/paths.js";
 import { EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, ROOT_BUILTINS, ROOT_MODULE, ROOT_THREAD, ROOT_UNREACHABLE } from "../src/snapshot.js";
 import { makeSnapshot, type EdgeSpec, type ObjectSpec } from "./helpers/make-snapshot.js";
-import { PYTHON, agentAvailable, startPython, tempDir } from "./helpers/python.js";
+import { PYTHON, agentAvailable, runPythonJson, startPython, tempDir } from "./helpers/python.js";
 
 const TYPES = [
   "builtins.module", "builtins.dict", "app.User", "builtins.list", "builtins.set", "builtins.staticmethod", "builtins.str", "builtins.function",
@@ -498,4 +498,50 @@ test("real capture: module globals however reached, C-held objects, thread frame
     const code = await live.finish();
     if (code !== 0) process.stderr.write(live.stderr());
   }
+});
+
+test("an instance whose __dict__ shadows class attributes is held through .__dict__: the path names the attribute", { skip: !agentAvailable() && "python/leakbook.py not present", timeout: 120_000 }, async () => {
+  // A class-level default overridden in __init__ is the instance dict's first key; add() materialises the dict
+  // on 3.11 and 3.12, and __slots__ with __dict__ has one on every version.
+  const { path, ids } = runPythonJson<{ path: string; ids: Record<string, number> }>(`
+import json, os, sys
+import leakbook
+
+class Registry:
+    timeout = 30
+    def __init__(self):
+        self.timeout = 10
+        self.name = "jobs"
+        self.by_key = {}
+    def add(self, key, value):
+        self.__dict__.setdefault("hits", 0)
+        self.by_key[key] = value
+
+class Slotted:
+    __slots__ = ("first", "__dict__")
+    timeout = 30
+    def __init__(self):
+        self.first = 1
+        self.timeout = 10
+        self.by_key = {}
+
+registry = Registry()
+inline = Registry()
+slotted = Slotted()
+for i in range(50):
+    registry.add("job-%d" % i, {"n": i})
+    inline.by_key["job-%d" % i] = {"n": i}
+    slotted.by_key["job-%d" % i] = {"n": i}
+path = os.path.join(sys.argv[1], "shadowed.lbsnap")
+leakbook.snapshot(path)
+print(json.dumps({"path": path, "ids": {"registry": id(registry.by_key), "inline": id(inline.by_key), "slotted": id(slotted.by_key)}}))
+`, tempDir());
+  const snap = await loadSnapshot(path);
+  const g = analyze(snap);
+  const expressions = Object.fromEntries(Object.entries(ids).map(([name, address]) => [name, shortestPaths(g, findObject(snap, address), { k: 1 })[0]?.expr]));
+  assert.deepEqual(expressions, {
+    registry: "sys.modules['__main__'].registry.by_key",
+    inline: "sys.modules['__main__'].inline.by_key",
+    slotted: "sys.modules['__main__'].slotted.by_key",
+  });
 });

@@ -6,6 +6,7 @@ import functools
 import gc
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -74,6 +75,78 @@ class Defaulted(object):
         self.items = ["instance value over a class default"]
 
 
+class Shadowing(object):
+    """Instance attributes that hide class attributes of the same name (a class-level default
+    overridden in __init__, a method replaced per instance); a property that must never run."""
+
+    timeout = 30
+    calls = []
+
+    def handle(self):
+        return None
+
+    @property
+    def watched(self):
+        Shadowing.calls.append("property ran")
+        return None
+
+    def __init__(self, materialise=False):
+        self.handle = ["per-instance handler"]  # hides a method: a descriptor, never read
+        self.timeout = 10
+        self.name = "jobs"
+        self.by_key = {"lbtest-shadow": ["shadowed holder value"]}
+        if materialise:
+            self.__dict__.setdefault("hits", 0)  # materialises the dict on 3.11 and 3.12
+
+
+class ShadowingSlots(object):
+    __slots__ = ("first", "__dict__")
+    timeout = 30
+
+    def __init__(self):
+        self.first = ["slot"]
+        self.timeout = 10
+        self.by_key = {"lbtest-shadow": ["slotted holder value"]}
+
+
+class WatchedDeque(collections.deque):
+    """Its `maxlen` property must never run: the bound is read with deque's own getter."""
+
+    calls = []
+
+    @property
+    def maxlen(self):
+        WatchedDeque.calls.append("property ran")
+        return 1
+
+
+class WatchedQueue(queue.Queue):
+    calls = []
+
+    def __getattr__(self, name):
+        WatchedQueue.calls.append(name)
+        raise AttributeError(name)
+
+
+@functools.lru_cache(maxsize=16)
+def bounded_square(n):
+    return [n * n]
+
+
+WEAKLY_HELD = []
+BOUNDED = {
+    "deque7": collections.deque(maxlen=7),
+    "full3": collections.deque(range(10), maxlen=3),
+    "unbounded": collections.deque(range(4)),
+    "zero": collections.deque(maxlen=0),
+    "queue5": queue.Queue(maxsize=5),
+    "queue_unbounded": queue.Queue(),
+    "lifo4": queue.LifoQueue(4),
+    "priority6": queue.PriorityQueue(6),
+    "watched_deque": WatchedDeque([1, 2], maxlen=9),
+    "watched_queue": WatchedQueue(11),
+}
+
 class Color(enum.Enum):
     RED = 1
     GREEN = 2
@@ -86,6 +159,7 @@ TABLE = {"user:42": ["dict value"], 42: ["int key value"], ("a", 1): ["tuple key
 KEYED = {"lbtest-key-%d" % i: i for i in range(1000)}
 BARE = fill_bare(Bare())
 DEFAULTED = Defaulted()
+SHADOWING = (Shadowing(), Shadowing(materialise=True), ShadowingSlots())
 ODD_KEYS = {None: ["none key"], 2.5: ["float key"], True: ["bool key"], b"raw": ["bytes key"],
             ("t", (1, None)): ["nested tuple key"], 1 + 2j: ["complex key"],
             Color.GREEN: ["enum key"], frozenset([1]): ["frozenset key"], float("nan"): ["nan key"]}
@@ -214,6 +288,26 @@ class CaptureTest(unittest.TestCase):
         self.assert_evaluates(snap, getattr(BARE, "odd-name"), must_contain="['odd-name']")
         self.assert_evaluates(snap, getattr(BARE, "class"), must_contain="['class']")
 
+    def test_instance_dict_that_shadows_class_attributes_is_labelled(self):
+        plain, materialised, slotted = SHADOWING
+        before = [[type(r) for r in gc.get_referents(o)] for o in (plain, materialised, slotted)]
+        snap = self.capture()
+        self.assertEqual([[type(r) for r in gc.get_referents(o)] for o in (plain, materialised, slotted)],
+                         before, "the capture materialised a __dict__")
+        self.assertEqual(Shadowing.calls, [])
+        materialised_seen = []
+        for holder in (plain, materialised, slotted):
+            labels = [snap.label_text(kind, label) for target, kind, label in snap.edges(snap.index_of(holder))]
+            self.assertNotIn("<referent>", labels)
+            if any(type(r) is dict and "by_key" in r for r in gc.get_referents(holder)):
+                self.assertIn(".__dict__", labels)  # a materialised dict, reached as such
+                materialised_seen.append(holder)
+            expression = self.assert_evaluates(snap, holder.by_key)
+            self.assertTrue(expression.endswith((".by_key", ".__dict__['by_key']")), expression)
+        # Before 3.11 every instance has its dict; 3.11 and 3.12 materialise it on __dict__ access.
+        if sys.version_info < (3, 13):
+            self.assertIn(materialised, materialised_seen)
+
     def test_dict_keys_of_other_types(self):
         snap = self.capture()
         for key, text in ((None, "[None]"), (2.5, "[2.5]"), (True, "[True]"),
@@ -272,6 +366,131 @@ class CaptureTest(unittest.TestCase):
         labels = [snap.label_text(k, l) for _, k, l in snap.edges(entry["object"])]
         self.assertIn("<lru_cache storage>", labels)
         self.assertIn(".__wrapped__", labels)
+
+    def test_bounds_of_deques_queues_and_caches(self):
+        bounded_square(3)
+        referents = {name: [type(r) for r in gc.get_referents(o)] for name, o in BOUNDED.items()}
+        snap = self.capture()
+        bounds = {}
+        for index, bound in snap.header["bounds"]:
+            self.assertNotIn(index, bounds)
+            bounds[index] = bound
+
+        def bound(obj):
+            index = snap.index_of(obj)
+            self.assertIsNotNone(index)
+            return bounds.get(index)
+
+        expected = {"deque7": 7, "full3": 3, "unbounded": None, "zero": 0, "queue5": 5,
+                    "queue_unbounded": None, "lifo4": 4, "priority6": 6, "watched_deque": 9,
+                    "watched_queue": 11}
+        self.assertEqual({name: bound(o) for name, o in BOUNDED.items()}, expected)
+        # A Queue's bound is also its container's (a deque, a list for Lifo and Priority).
+        self.assertEqual({name: bound(o.queue) for name, o in BOUNDED.items() if isinstance(o, queue.Queue)},
+                         {"queue5": 5, "queue_unbounded": None, "lifo4": 4, "priority6": 6, "watched_queue": 11})
+        self.assertEqual(snap.type_name(snap.index_of(BOUNDED["priority6"].queue)), "builtins.list")
+        # The lru_cache's storage dict carries its maxsize, as does the header's lru_caches entry.
+        wrapper = snap.index_of(bounded_square)
+        storage = [t for t, kind, label in snap.edges(wrapper) if snap.label_text(kind, label) == "<lru_cache storage>"]
+        self.assertEqual([bounds.get(t) for t in storage], [16])
+        self.assertEqual([c["maxsize"] for c in snap.header["lru_caches"] if c["object"] == wrapper], [16])
+        # The module caches of re are bounded by the module's own constant.
+        import re
+        self.assertEqual(bound(re._cache), re._MAXCACHE)
+        # Nothing of the program ran and no __dict__ was materialised.
+        self.assertEqual((WatchedDeque.calls, WatchedQueue.calls), ([], []))
+        self.assertEqual({name: [type(r) for r in gc.get_referents(o)] for name, o in BOUNDED.items()}, referents)
+        for index, value in bounds.items():
+            self.assertTrue(0 <= index < len(snap.columns["obj_type"]) and type(value) is int and value >= 0)
+
+    def test_weak_references_keep_nothing_alive(self):
+        # Objects held only weakly; each in a cycle of its own, with the collector off, so that
+        # they outlive their last strong reference from the roots.
+        class Target(object):
+            def method(self):
+                return None
+
+        class Key(object):
+            pass
+
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            target, key, strong_value = Target(), Key(), ["lbtest strong value"]
+            target.cycle, key.cycle = target, key
+            held = {
+                "ref": weakref.ref(target), "proxy": weakref.proxy(target),
+                "method": weakref.WeakMethod(target.method), "set": weakref.WeakSet([target]),
+                "values": weakref.WeakValueDictionary({"lbtest-weak": target}),
+                "keys": weakref.WeakKeyDictionary({key: strong_value}),
+            }
+            WEAKLY_HELD[:] = [held]
+            ids = {"target": id(target), "key": id(key)}
+            keyed_key = held["values"].data["lbtest-weak"].key  # a KeyedRef holds its key strongly
+            del target, key
+            snap = self.capture()
+        finally:
+            WEAKLY_HELD[:] = []
+            if was_enabled:
+                gc.enable()
+        # Strong edges only: anything but the referent is reached (the KeyedRef's key, the
+        # WeakKeyDictionary's value), the weakly held objects are not.
+        roots = [r for r in snap.columns["root_object"]]
+        reached = set(roots)
+        stack = list(roots)
+        while stack:
+            for j, _kind, _label in snap.edges(stack.pop()):
+                if j not in reached:
+                    reached.add(j)
+                    stack.append(j)
+        for name, holder in held.items():
+            self.assertIn(snap.index_of(holder), reached, name)  # the weak holders themselves are held
+        self.assertIn(snap.index_of(keyed_key), reached)
+        self.assertIn(snap.index_of(strong_value), reached)
+        for name in ("target", "key"):
+            index = snap.by_address.get(ids[name])
+            self.assertIsNotNone(index, "%s is alive in a cycle and recorded" % name)
+            self.assertNotIn(index, reached, name)
+            # The only edges into it come from itself (its own __dict__ or inline attribute).
+            sources = [i for i in range(len(snap.columns["obj_type"])) for j, _k, _l in snap.edges(i) if j == index]
+            self.assertTrue(all(snap.type_name(i) in ("builtins.dict", snap.type_name(index)) for i in sources),
+                            [snap.type_name(i) for i in sources])
+
+    def test_sequence_counts_every_capture_and_recorder_state_is_the_agents_own(self):
+        first = leakbook.read_snapshot(leakbook.snapshot(self.dir))["header"]["meta"]["sequence"]
+        recorder = leakbook.start(self.dir, interval=None, at_exit=False)
+        recorder.capture()
+        leakbook.snapshot(self.dir, census=True)
+        recorder.capture()
+        ids = {"recorder": id(recorder), "paths": id(recorder.paths)}
+        del recorder
+        try:
+            path = leakbook.snapshot(self.dir)
+        finally:
+            leakbook._RECORDERS[-1].stop()
+        snap = Loaded(path)
+        sequences = [leakbook.read_snapshot(p)["header"]["meta"]["sequence"]
+                     for p in sorted(os.path.join(self.dir, f) for f in os.listdir(self.dir))]
+        self.assertEqual(sorted(sequences), list(range(first, first + 5)))
+        self.assertEqual(snap.header["meta"]["sequence"], first + 4)
+        # The Recorder and what it keeps are reached through the agent's module only: not through
+        # its thread (threading._active), nor any other root. Other modules may hold the module.
+        agent_roots = ("sys.modules['leakbook']", "sys.modules[%r]" % leakbook.__name__)
+        reached = {snap.index_of(leakbook), snap.index_of(vars(leakbook))}
+        stack = [r for r, label in zip(snap.columns["root_object"], snap.columns["root_label"])
+                 if snap.strings[label] not in agent_roots]
+        while stack:
+            i = stack.pop()
+            if i in reached:
+                continue
+            reached.add(i)
+            stack.extend(j for j, _kind, _label in snap.edges(i))
+        for name, address in ids.items():
+            index = snap.by_address.get(address)
+            self.assertIsNotNone(index, name)
+            self.assertFalse(index in reached, name)
+        self.assertIsNotNone(snap.path_expression(snap.by_address[ids["paths"]],
+                                                  lambda text, kind: text in agent_roots))
 
     def test_census_agrees_with_full_snapshot(self):
         full = self.capture()

@@ -96,6 +96,7 @@ export function makeSnapshot(spec: SnapshotSpec): Snapshot {
     strings,
     threads: [],
     lruCaches: [],
+    bounds: new Map(),
     allocSites: null,
     census: null,
   };
