@@ -94,7 +94,11 @@ export function clusterCandidates(ctx: Context, candidates: Candidate[]): Candid
 
   const judged = new Map<Cluster, ClusterJudgement>();
   for (const c of byHolder.values()) judged.set(c, judge(ctx, c));
-  const growing = (c: Cluster | undefined) => c !== undefined && judged.get(c)!.grows;
+  // Clusters that become findings: growing ones, and bounded or weak ones (which explain what looks like growth).
+  const reported = (c: Cluster) => {
+    const j = judged.get(c)!;
+    return j.grows || j.bounded || j.weak;
+  };
 
   // A mechanism explains a cluster only when what it holds is part of what the holder keeps (one of its new
   // objects, or an older entry it dominates) or, for the kinds that can, is the holder itself; a place (a growing container, a long-lived object) is about it when near the holder.
@@ -109,14 +113,14 @@ export function clusterCandidates(ctx: Context, candidates: Candidate[]): Candid
   const rest: Candidate[] = [];
   for (const cand of candidates) {
     const c = clusterOf(cand.object);
-    if (c && growing(c) && explains(cand, c)) (absorbed.get(c) ?? absorbed.set(c, []).get(c)!).push(cand);
+    if (c && reported(c) && explains(cand, c)) (absorbed.get(c) ?? absorbed.set(c, []).get(c)!).push(cand);
     else rest.push(cand);
   }
   const out: Candidate[] = [];
   // A registry spread over several containers of one owner (a mock's call lists) is one finding: its largest.
   const registries = new Set<string>();
   for (const [c, j] of judged) {
-    if (!(j.grows || j.bounded || j.weak)) continue;
+    if (!reported(c)) continue;
     if (j.entry && j.owner.object !== NONE) {
       const key = `${j.entry.id}|${j.owner.object}`;
       if (registries.has(key)) continue;
@@ -126,13 +130,14 @@ export function clusterCandidates(ctx: Context, candidates: Candidate[]): Candid
   }
 
   const explainsGrowth = out.some((c) => !c.severity);
+  const explainsAny = out.length > 0;
   const unheld = analysis.clusters.find((c) => c.holder < 0);
   const unheldFinding = unheld ? unheldCandidate(ctx, unheld) : null;
   for (const cand of rest) {
     if (cand.kind === "object-growth") {
       // A type's growth is the symptom the clusters explain (their members list it); it stays only when no
-      // cluster explains any growth.
-      if (!explainsGrowth && !unheldFinding) out.push(cand);
+      // cluster is reported at all.
+      if (!explainsAny && !unheldFinding) out.push(cand);
     } else if (explainsGrowth && MECHANISMS.includes(cand.kind) && !cand.severity) {
       out.push({ ...cand, severity: "low" });
     } else out.push(cand);
@@ -185,10 +190,9 @@ const isRising = (t: Trend) => t === "every" || t === "steady";
 /** How a cluster's holder grows, by what it keeps of its own (see keptTrend). */
 const clusterTrend = (c: Cluster): Trend => keptTrend(c.ownCounts, c.ownSizes);
 
-/** The recorded bound of a container (a deque's maxlen), or null. */
+/** The recorded bound of a container (a deque's maxlen, a queue's maxsize), or null. */
 function boundOf(snap: Snapshot, i: number): number | null {
-  const bounds = (snap as Snapshot & { bounds?: Map<number, number> }).bounds;
-  return bounds?.get(i) ?? null;
+  return snap.bounds.get(i) ?? null;
 }
 
 /** An attribute or key label as a name: `.loggerDict` -> "loggerDict", `['k']` -> "k"; null for other labels. */

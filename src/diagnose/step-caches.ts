@@ -43,6 +43,7 @@ export function cachesStep(ctx: Context): { step: StepResult; candidates: Candid
   const single = ctx.snaps.length === 1;
   const table = caches(ctx.snaps, { top: CACHE_ROWS });
   const candidates: Candidate[] = [];
+  const filledUp: string[] = [];
   let singleListed = 0;
   for (const r of table.objects() as CacheRow[]) {
     const object = objectAt(ctx, r.address);
@@ -52,8 +53,13 @@ export function cachesStep(ctx: Context): { step: StepResult; candidates: Candid
     const dLength = deltaOf(r.lengths);
     const dRetained = deltaOf(r.retained_sizes);
     const significant = dRetained >= MIN_GROWTH_BYTES || dLength >= MIN_GROWTH_ENTRIES;
-    const growing = trend === "every" || trend === "steady" || trend === "irregular";
     const lastLength = r.lengths[r.lengths.length - 1];
+    // A container at or below its recorded bound (a deque's maxlen, a queue's maxsize) cannot grow past it.
+    const bound = object >= 0 ? ctx.last.bounds.get(object) : undefined;
+    const bounded = bound !== undefined && lastLength !== null && lastLength <= bound;
+    if (!library && bounded) filledUp.push(`${r.path ?? r.type} (bounded at ${formatCount(bound)})`);
+    else if (!library && trend === "filled") filledUp.push(r.path ?? r.type);
+    const growing = !bounded && (trend === "every" || trend === "steady" || trend === "irregular");
     const evidence = {
       container: r.kind, lengths: r.lengths, retained_sizes: r.retained_sizes, delta_length: dLength,
       retained_growth_bytes: dRetained, retained_bytes: r.retained_bytes,
@@ -122,6 +128,9 @@ export function cachesStep(ctx: Context): { step: StepResult; candidates: Candid
     answer = `No user container grows steadily, but ${reported.length} need a look (standard-library growth, unbounded or oversized caches).`;
   } else {
     answer = "No module-level or class-level container grows, and no cache is unbounded and growing.";
+  }
+  if (!single && filledUp.length > 0) {
+    answer += ` Filled up, not growing: ${filledUp.slice(0, 3).join(", ")}${filledUp.length > 3 ? ` and ${filledUp.length - 3} more` : ""}.`;
   }
   return {
     step: { ...base, status, answer, evidence: { tables: { caches: table }, charts: { cacheLengths: cacheLengthsChart(table.slice(0, 10)) } } },

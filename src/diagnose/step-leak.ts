@@ -7,7 +7,7 @@ import { formatBytes, formatCount } from "../units.js";
 import type { Context } from "./context.js";
 import {
   MAX_PYTHON_SHARE_OF_RSS_GROWTH, MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, MIN_RSS_GROWTH_BYTES, MIN_RSS_GROWTH_SHARE,
-  deltaOf, signed, trendOf, type Candidate, type Trend,
+  FILLED_WORDS, deltaOf, signed, trendOf, type Candidate, type Trend,
 } from "./rules.js";
 import type { StepResult } from "./types.js";
 
@@ -60,6 +60,9 @@ export function leakStep(ctx: Context): { step: StepResult; candidates: Candidat
     answer = n === 2
       ? `Python ${which} between the two snapshots (${figures}); two snapshots cannot tell a leak from a warm-up, so capture a third.`
       : `Yes: Python ${which} over ${n} snapshots (${figures}).`;
+  } else if (objectTrend === "filled" || (objectTrend === "flat" && bytesTrend === "filled")) {
+    status = "ok";
+    answer = `No: Python objects ${FILLED_WORDS} (${figures}).`;
   } else if (objectTrend === "irregular" || bytesTrend === "irregular") {
     status = "warn";
     answer = `Python objects went up and down without steady growth over ${n} snapshots (${figures}).`;
@@ -78,9 +81,9 @@ export function leakStep(ctx: Context): { step: StepResult; candidates: Candidat
  */
 export function memoryStep(ctx: Context, pythonGrows: boolean): { step: StepResult; candidates: Candidate[] } {
   const table = memoryGap(ctx.snaps);
-  const rss = table.array("rss_bytes") as (number | null)[];
-  const python = table.array("python_bytes") as number[];
-  const arenas = table.array("arena_allocated_bytes") as (number | null)[];
+  const rssAll = table.array("rss_bytes") as (number | null)[];
+  const pythonAll = table.array("python_bytes") as number[];
+  const arenasAll = table.array("arena_allocated_bytes") as (number | null)[];
   const n = ctx.snaps.length;
   const base = {
     id: "memory", number: 0, title: "Sidebar: process memory against Python objects",
@@ -88,24 +91,31 @@ export function memoryStep(ctx: Context, pythonGrows: boolean): { step: StepResu
     evidence: { tables: { memoryGap: table }, charts: { memoryGap: memoryGapChart(table) } },
     query: "memoryGap(series)",
   };
-  const last = rss[n - 1];
-  if (rss.every((v) => v === null)) {
+  const last = rssAll[n - 1];
+  if (rssAll.every((v) => v === null)) {
     return { step: { ...base, status: "skipped", answer: "The snapshots carry no RSS figure, so process memory cannot be compared." }, candidates: [] };
   }
   if (n === 1) {
-    const share = last ? python[0] / last : 0;
+    const share = last ? pythonAll[0] / last : 0;
     return {
       step: {
         ...base, status: "info",
-        answer: `RSS is ${formatBytes(last ?? 0)} and Python objects hold ${formatBytes(python[0])} of it (${Math.round(share * 100)}%); ` +
+        answer: `RSS is ${formatBytes(last ?? 0)} and Python objects hold ${formatBytes(pythonAll[0])} of it (${Math.round(share * 100)}%); ` +
           "one snapshot cannot show which of them grows.",
       },
       candidates: [],
     };
   }
+  // The process's first capture moves its memory by itself (pymalloc arenas, RSS up a step): when the series
+  // starts with that step, compare like with like from the second snapshot on (three snapshots or more).
+  const firstStep = (rssAll[1] ?? 0) > (rssAll[0] ?? Infinity);
+  const from = n >= 3 && ctx.snaps[0].meta.sequence === 0 && firstStep ? 1 : 0;
+  const rss = rssAll.slice(from);
+  const python = pythonAll.slice(from);
+  const arenas = arenasAll.slice(from);
   const rssTrend = trendOf(rss);
   // tracemalloc's bookkeeping grows with every traced allocation and is native memory: leave it out of RSS growth.
-  const overhead = table.array("tracemalloc_overhead_bytes") as (number | null)[];
+  const overhead = (table.array("tracemalloc_overhead_bytes") as (number | null)[]).slice(from);
   const dOverhead = overhead.every((v) => v !== null) ? Math.max(0, deltaOf(overhead)) : 0;
   const traced = ctx.snaps.some((s) => s.memory.tracemalloc !== null);
   const dRss = deltaOf(rss) - dOverhead;
@@ -114,7 +124,8 @@ export function memoryStep(ctx: Context, pythonGrows: boolean): { step: StepResu
   const firstRss = rss.find((v) => v !== null) ?? 0;
   const rssGrows = rssTrend === "every" && dRss >= MIN_RSS_GROWTH_BYTES && dRss >= MIN_RSS_GROWTH_SHARE * firstRss;
   const pythonShare = dRss > 0 ? Math.max(0, dPython) / dRss : 0;
-  const figures = `RSS ${dRss >= 0 ? "+" : ""}${formatBytes(dRss)}` +
+  const figures = (from > 0 ? "from the second snapshot on, as the first capture of a process moves its memory: " : "") +
+    `RSS ${dRss >= 0 ? "+" : ""}${formatBytes(dRss)}` +
     (dOverhead > 0 ? ` after leaving out tracemalloc's own +${formatBytes(dOverhead)}` : "") +
     `, Python objects ${dPython >= 0 ? "+" : ""}${formatBytes(dPython)}`;
   // Under tracemalloc every allocation of the program and of each capture also costs native memory the snapshots do
