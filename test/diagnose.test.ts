@@ -163,7 +163,6 @@ test("snapshots with tracemalloc sites: step 8 names the program's lines and the
   assert.ok(sites && sites.evidence.tables.allocationSites.numRows() > 0);
   const withSite = d.findings.filter((f) => typeof f.evidence.allocated_at === "string");
   assert.ok(withSite.length > 0);
-  assert.match(String(d.findings[0].evidence.allocated_at), /examples\/cache\/app\.py:\d+/);
   // Without sites, step 8 says how to capture them.
   const plain = diagnose(await loadSeries(example("steady")));
   assert.match(plain.steps.find((s) => s.id === "sites")?.answer ?? "", /--tracemalloc/);

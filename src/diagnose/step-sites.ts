@@ -1,9 +1,27 @@
 // Step 8, "where were they allocated?": tracemalloc allocation sites of the live objects when the snapshots carry
-// them, attached to the type findings; otherwise how to capture with sites.
+// them, attached to the findings; otherwise how to capture with sites.
 import { allocationSites } from "../queries/alloc.js";
-import type { Context } from "./context.js";
+import { NONE } from "../snapshot.js";
+import { objectAt, type Context } from "./context.js";
 import type { Candidate } from "./rules.js";
 import type { StepResult } from "./types.js";
+
+const STDLIB_FILE = /[\\/]lib[\\/]python\d+(\.\d+)?[\\/](?!(site|dist)-packages[\\/])/;
+
+/**
+ * "file:line" where the finding's sample object was allocated, or null: the innermost frame outside the standard
+ * library (an lru_cache key is made in functools, at the program's call).
+ */
+function sampleSite(ctx: Context, c: Candidate): string | null {
+  const address = c.extra?.sample?.address;
+  const alloc = ctx.last.alloc;
+  if (!address || !alloc || !ctx.last.allocSites) return null;
+  const i = objectAt(ctx, parseInt(address, 16));
+  const frames = i >= 0 && alloc[i] !== NONE ? ctx.last.allocSites[alloc[i]] : undefined;
+  if (!frames || frames.length === 0) return null;
+  const frame = frames.find((f) => !STDLIB_FILE.test(f.file)) ?? frames[0];
+  return `${frame.file}:${frame.line}`;
+}
 
 export function sitesStep(ctx: Context, earlier: Candidate[]): { step: StepResult; candidates: Candidate[] } {
   const base = {
@@ -22,8 +40,14 @@ export function sitesStep(ctx: Context, earlier: Candidate[]): { step: StepResul
     };
   }
   const table = allocationSites(ctx.snaps, { top: 30 });
-  // The top site of each finding's type (a cluster's: its commonest new type) goes into its evidence.
+  // Each finding's evidence gets the site of its sample object (a new member of its cluster), else the top site of
+  // its type.
   for (const c of earlier) {
+    const own = sampleSite(ctx, c);
+    if (own) {
+      c.evidence = { ...c.evidence, allocated_at: own };
+      continue;
+    }
     if (!c.type || c.kind === "native-or-fragmentation") continue;
     const top = allocationSites(ctx.snaps, { type: c.type, top: 1 }).objects()[0] as { site: string; delta_count: number } | undefined;
     if (top) c.evidence = { ...c.evidence, allocated_at: top.site };
