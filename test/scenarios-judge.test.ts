@@ -10,9 +10,9 @@ function finding(kind: string, severity: string, path: string | null, type: stri
 
 test("parseHeader reads verdict, kinds, holder and the optional type alternatives", () => {
   const e = parseHeader('"""doc"""\n# verdict: leak\n# kinds: growing-container | library-leak\n# holder: .manager.loggerDict\n');
-  assert.deepEqual(e, { verdict: "leak", kinds: ["growing-container", "library-leak"], holder: ".manager.loggerDict", type: null });
+  assert.deepEqual(e, { verdict: "leak", kinds: ["growing-container", "library-leak"], holder: ".manager.loggerDict", type: null, known: null });
   assert.deepEqual(parseHeader("# verdict: leak\n# kinds: object-growth\n# type: Connection|builtins.method\n").type, ["Connection", "builtins.method"]);
-  assert.deepEqual(parseHeader("# verdict: no-leak\n"), { verdict: "no-leak", kinds: [], holder: null, type: null });
+  assert.deepEqual(parseHeader("# verdict: no-leak\n"), { verdict: "no-leak", kinds: [], holder: null, type: null, known: null });
   assert.throws(() => parseHeader("# kinds: cycle\n"), /verdict/);
   assert.throws(() => parseHeader("# verdict: leak\n"), /kinds/);
 });

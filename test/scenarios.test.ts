@@ -20,7 +20,7 @@ test("the scenario suite has leak programs and controls", { skip: filter.length 
 
 for (const j of results) {
   const what = j.expect.verdict === "leak" ? `leak, first finding ${describeExpectation(j.expect)}` : "no leak, nothing above low";
-  test(`scenario ${j.name}: ${what}`, () => {
+  test(`scenario ${j.name}: ${what}`, { todo: j.expect.known ?? false }, () => {
     assert.ok(j.pass, `scenario ${j.name}: ${j.reason}\n  verdict: ${j.verdict ?? "(none)"}\n  first findings:\n${describeTop(j)}`);
   });
 }

@@ -30,6 +30,11 @@ export interface Expectation {
   holder: string | null;
   /** Substrings of which the first finding's type must contain one (optional; "|"-separated in the header). */
   type: string[] | null;
+  /**
+   * A known weakness of the engine (`# known: why`): the scenario is still run and scored, and its test is
+   * reported as a to-do rather than a failure until the engine gets it right.
+   */
+  known: string | null;
 }
 
 export interface Scenario {
@@ -71,14 +76,17 @@ const SEVERITY_RANK: Record<string, number> = { info: 0, low: 1, medium: 2, high
 export function parseHeader(source: string, file = "scenario"): Expectation {
   const fields = new Map<string, string>();
   for (const line of source.split("\n").slice(0, 80)) {
-    const m = /^#\s*(verdict|kinds|holder|type):\s*(.*?)\s*$/.exec(line);
+    const m = /^#\s*(verdict|kinds|holder|type|known):\s*(.*?)\s*$/.exec(line);
     if (m && !fields.has(m[1])) fields.set(m[1], m[2]);
   }
   const verdict = fields.get("verdict");
   if (verdict !== "leak" && verdict !== "no-leak") throw new Error(`${file}: header '# verdict: leak|no-leak' missing`);
   const kinds = (fields.get("kinds") ?? "").split("|").map((k) => k.trim()).filter(Boolean);
   if (verdict === "leak" && kinds.length === 0) throw new Error(`${file}: a leak scenario needs '# kinds: ...'`);
-  return { verdict, kinds, holder: fields.get("holder") || null, type: fields.get("type")?.split("|").map((t) => t.trim()).filter(Boolean) || null };
+  return {
+    verdict, kinds, holder: fields.get("holder") || null,
+    type: fields.get("type")?.split("|").map((t) => t.trim()).filter(Boolean) || null, known: fields.get("known") || null,
+  };
 }
 
 /** The scenario programs, sorted by name; `filter` keeps those whose name contains any of the given strings. */
