@@ -80,6 +80,7 @@ ROOT_OTHER = 5
 ALLOC_FRAMES = 8
 KEY_REPR_LIMIT = 200
 NAME_LIMIT = 100           # longer strings are not tried as attribute names
+ADOPT_TRIES = 20           # 3.13+: instances tried as the owner of one unreached dict
 POOL_TRIES = 3             # instances per type searched with every name of the heap's code
 INT_VALUE_DIGITS = 40
 # The walk's columns grow in chunks of this many objects (and the edges of those objects): one
@@ -1411,20 +1412,42 @@ class _Graph(object):
         values becomes its `.__dict__` edge (the dict has edges to all of them), so that the dict
         is reached through its owner, not as an object of its own found by gc.get_objects()."""
         index = self.index
-        orphans = {}  # index of a dict's first value -> the unreached dicts starting with it
+        # The owner's inline values were labelled with names learned for its type: a dict whose
+        # first key is no such name (a type's namespace, say) is not tried, nor are other types.
+        learned = {}
+        for info in self.types.values():
+            if info.managed and info.generic and info.dict_get is not None:
+                for name, _sid in info.learned:
+                    learned.setdefault(name, set()).add(info.index)
+        if not learned:
+            return
+        owners = set()
+        # Index of one of a dict's values -> the unreached dicts holding it. The value is a
+        # GC-tracked one where there is one (a list, an instance: rarely shared by many objects),
+        # so that few instances are candidates.
+        orphans = {}
         for obj in tracked:
             if type(obj) is dict and id(obj) not in index:
+                keys = list(dict.keys(obj))
+                types_of = learned.get(keys[0]) if keys and type(keys[0]) is str else None
+                if types_of is None:
+                    continue
                 values = list(dict.values(obj))
                 if values:
-                    first = index.get(id(values[0]))
-                    if first is not None:
-                        orphans.setdefault(first, []).append(obj)
+                    pick = values[0]
+                    for v in values:
+                        if gc.is_tracked(v):
+                            pick = v
+                            break
+                    found = index.get(id(pick))
+                    if found is not None:
+                        orphans.setdefault(found, []).append(obj)
+                        owners.update(types_of)
         if not orphans:
             return
-        owners = set(info.index for info in self.types.values()
-                     if info.managed and info.generic and info.dict_get is not None)
         objs = self.objs
         isdisjoint = orphans.keys().isdisjoint
+        tries = {}
         for k, chunk in enumerate(self.type_col):
             starts, targets = self.edge_start[k], self.edge_target[k]
             base = starts[0] if len(starts) else 0
@@ -1442,11 +1465,15 @@ class _Graph(object):
                     for d in found:
                         if self.adopt(o, k * CHUNK + j, d, ids):
                             found.remove(d)
-                            if not found:
-                                del orphans[first]
                             break
                     else:
+                        # A value many instances hold (and no dict of theirs): stop trying it.
+                        tries[first] = tries.get(first, 0) + 1
+                        if tries[first] > ADOPT_TRIES:
+                            del orphans[first]
                         continue
+                    if not found:
+                        del orphans[first]
                     break  # an instance has one __dict__
                 if not orphans:
                     return
@@ -1455,8 +1482,10 @@ class _Graph(object):
         """Makes d instance o's (object i's) `.__dict__` when it is: all its values are o's
         referents and its str keys read back on o as those values."""
         info = self.types.get(id(type(o)))
+        if info is None or len(d) > len(ids):
+            return False
         items = _dict_items(d)
-        if info is None or not all(id(v) in ids for _k, v in items):
+        if not all(id(v) in ids for _k, v in items):
             return False
         checked = 0
         for key, value in items:
