@@ -947,8 +947,9 @@ class _Graph(object):
             if "__getattribute__" in d or "__getattr__" in d:
                 overrides = True
         info.generic = not overrides
-        if info.managed and info.generic:
+        if info.managed:
             info.unsafe = _descriptor_names(mro)
+        if info.managed and info.generic:
             info.candidates = self.attribute_candidates(mro, info.unsafe)
         for cls, size_name, container_name in self.bounded_classes:
             # Read with the generic getattr: only when no class in the MRO defines either name
@@ -1248,18 +1249,24 @@ class _Graph(object):
         if info.managed:
             # Reading __dict__ would materialise it: only call the getter on a dict proven to
             # be the instance's (its str keys read back as the same objects).
-            if not info.generic or len(dicts) != 1 or len(unlabelled) != 1:
+            if len(dicts) != 1 or len(unlabelled) != 1:
                 return
             # A key that the class also defines is read too when its class value is not a
             # descriptor: `timeout = 30` on the class and `self.timeout = 10` in __init__ is the
-            # common case, and generic getattr returns the instance's value without a call.
-            # Descriptors (properties, methods, slots) could run code and are skipped.
+            # common case, and the generic getattr returns the instance's value without a call.
+            # Descriptors (properties, methods, slots) could run code and are skipped. The
+            # generic getattr is object's own, so a class's __getattr__ or __getattribute__
+            # (unittest.mock's, a proxy's) never runs.
             unsafe = info.unsafe
             checked = 0
             for key, value in _dict_items(dicts[0]):
                 if type(key) is not str or key in unsafe:
                     continue
-                if getattr(o, key, _MISSING) is not value:
+                try:
+                    found = object.__getattribute__(o, key)
+                except Exception:
+                    return
+                if found is not value:
                     return
                 checked += 1
                 if checked == 3:
