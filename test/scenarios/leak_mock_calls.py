@@ -11,7 +11,6 @@ or call reset_mock().
 # verdict: leak
 # kinds: library-leak|growing-container
 # holder: ].metrics.
-# known: the Mock's instance __dict__ is not labelled by the agent (each Mock has a class of its own), so the path goes through gc.get_referents(metrics)
 from unittest import mock
 
 import rounds
