@@ -139,6 +139,12 @@ _MISSING = object()
 
 _LRU_TYPE = getattr(functools, "_lru_cache_wrapper", None)
 _PARTIAL_TYPE = functools.partial
+try:
+    import _contextvars
+    _CONTEXTVAR_TYPE = _contextvars.ContextVar
+    _CONTEXTVAR_GET = _contextvars.ContextVar.get  # C: a lookup by identity in the current context
+except ImportError:  # pragma: no cover - every CPython 3.7+ has it
+    _CONTEXTVAR_TYPE = _CONTEXTVAR_GET = None
 _DEQUE_MAXLEN = collections.deque.__dict__["maxlen"].__get__  # a C getter: None or an int
 
 # Bounded containers of the standard library, recorded in the header's `bounds`. Classes:
@@ -178,6 +184,8 @@ _BUILTIN_ATTRS = {
 }
 if _LRU_TYPE is not None:
     _BUILTIN_ATTRS[_LRU_TYPE] = ("__wrapped__",)
+if _CONTEXTVAR_TYPE is not None:
+    _BUILTIN_ATTRS[_CONTEXTVAR_TYPE] = ("name",)
 # Keep only attributes this interpreter has.
 _BUILTIN_ATTRS = {
     t: tuple(name for name in names if name in _TYPE_DICT(t) or name in getattr(t, "__dict__", {}))
@@ -1021,11 +1029,22 @@ class _Graph(object):
         refs = gc.get_referents(o)
         if t is _LRU_TYPE:
             self.lru_cache(o, refs, labels)
+        elif t is _CONTEXTVAR_TYPE:
+            self.context_value(o, refs, labels)
         elif t is types.FunctionType:
             self.function_dicts(o, refs, labels)
         else:
             self.dict_attribute(o, refs, labels, getattr(t, "__dict__", {}).get("__dict__"))
         return self.label_refs(refs, labels, [])
+
+    def context_value(self, o, refs, labels):
+        """A ContextVar's value in the capturing thread's context, as its `.get()` edge: the context
+        that holds it is reached only from the thread state (C), so this is the path a program
+        names it by. It evaluates to that object in the same thread (docs/snapshot-format.md)."""
+        value = _CONTEXTVAR_GET(o, _MISSING)
+        if value is not _MISSING and id(value) not in labels:
+            refs.append(value)
+            labels[id(value)] = self.sid(".get()")
 
     def dict_attribute(self, o, refs, labels, descriptor):
         """Label an unlabelled dict referent as `.__dict__` when it is the object's __dict__."""
@@ -2008,8 +2027,14 @@ def _capture_full(values, value_len, tracemalloc_on):
         done.acquire()
         job = [tracked, values, value_len, tracemalloc_on, done]
         tracked = None
+        # The walk runs in a copy of this thread's context, so a ContextVar's `.get()` edge is the
+        # value the program sees here (made after the object list, so the copy is not in it).
+        context = _contextvars.copy_context() if _CONTEXTVAR_TYPE is not None else None
         try:
-            _thread.start_new_thread(_capture_thread, (job,))
+            if context is None:
+                _thread.start_new_thread(_capture_thread, (job,))
+            else:
+                _thread.start_new_thread(context.run, (_capture_thread, job))
         except RuntimeError:  # 3.12+ at interpreter exit (atexit): no new threads; walk here
             _capture_thread(job)
         try:

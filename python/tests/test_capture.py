@@ -1,6 +1,7 @@
 """Capture agent tests on heaps built inside the test process (and scripts run by it)."""
 
 import collections
+import contextvars
 import enum
 import functools
 import gc
@@ -179,6 +180,7 @@ BARE = fill_bare(Bare())
 DEFAULTED = Defaulted()
 SHADOWING = (Shadowing(), Shadowing(materialise=True), ShadowingSlots())
 INTERCEPTING = Intercepting()
+CONTEXT_VARS = []
 ODD_KEYS = {None: ["none key"], 2.5: ["float key"], True: ["bool key"], b"raw": ["bytes key"],
             ("t", (1, None)): ["nested tuple key"], 1 + 2j: ["complex key"],
             Color.GREEN: ["enum key"], frozenset([1]): ["frozenset key"], float("nan"): ["nan key"]}
@@ -338,6 +340,20 @@ class CaptureTest(unittest.TestCase):
         records = object.__getattribute__(INTERCEPTING, "__dict__")["records"]
         expression = self.assert_evaluates(snap, records)
         self.assertRegex(expression, r"INTERCEPTING('\])?\.(records|__dict__\['records'\])$")
+
+    def test_a_context_variable_leads_to_its_value_in_the_capturing_thread(self):
+        var = contextvars.ContextVar("lbtest_context")
+        value = ["lbtest context value"]
+        token = var.set(value)
+        CONTEXT_VARS.append(var)
+        try:
+            snap = self.capture()
+            edges = {snap.label_text(kind, label): target for target, kind, label in snap.edges(snap.index_of(var))}
+            self.assertEqual(edges.get(".get()"), snap.index_of(value))
+            self.assertTrue(self.assert_evaluates(snap, value).endswith(".get()"))
+        finally:
+            CONTEXT_VARS.remove(var)
+            var.reset(token)
 
     def test_dict_keys_of_other_types(self):
         snap = self.capture()

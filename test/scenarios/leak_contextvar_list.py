@@ -9,7 +9,6 @@ a growing container, and says to set a fresh value per request (token = var.set(
 # verdict: leak
 # kinds: growing-container
 # holder: audit_trail
-# known: the list is the ContextVar's value inside a Context that only the thread state holds (from C); no path through `audit_trail.get()` is rendered yet
 import contextvars
 
 import rounds
