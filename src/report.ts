@@ -34,9 +34,29 @@ function findingHtml(f: Finding, rank: number): string {
 <h3><span class="badge s-${f.severity}">${f.severity}</span>${rank}. ${escapeHtml(f.kind)}: ${escapeHtml(f.title)}</h3>
 ${f.type ? `<div class="meta">type <code>${escapeHtml(f.type)}</code></div>` : ""}
 <div class="meta">path ${f.path ? `<code class="path">${escapeHtml(f.path)}</code>` : "(none)"}</div>
+${f.reason ? `<p class="meta">${escapeHtml(f.reason)}</p>` : ""}
+${f.catalogue ? `<p><strong>Library registry:</strong> ${escapeHtml(f.catalogue.registry)}, fed by ${escapeHtml(f.catalogue.fed_by)}.</p>` : ""}
+${clusterHtml(f)}
 <p><strong>Fix:</strong> ${escapeHtml(f.remedy)}</p>
 <details><summary>Evidence (from step ${escapeHtml(f.step)})</summary><pre>${escapeHtml(JSON.stringify(f.evidence, null, 1))}</pre></details>
 </div>`;
+}
+
+/** The new objects a finding's holder keeps: member types, a few entries, and one member to follow with `paths`. */
+function clusterHtml(f: Finding): string {
+  const parts: string[] = [];
+  if (f.cluster) {
+    const members = f.cluster.members.map((m) => `<li>${m.count.toLocaleString("en-US")} <code>${escapeHtml(m.type)}</code></li>`).join("");
+    parts.push(`<div class="meta">${f.cluster.new_objects.toLocaleString("en-US")} objects the first snapshot did not have:</div><ul>${members}</ul>`);
+    if (f.cluster.entries.length > 0) {
+      parts.push(`<div class="meta">new entries: ${f.cluster.entries.map((e) => `<code>${escapeHtml(e)}</code>`).join(" ")}</div>`);
+    }
+  }
+  if (f.sample) {
+    parts.push(`<div class="meta">e.g. <code>${escapeHtml(f.sample.address)}</code> <code>${escapeHtml(f.sample.type)}</code> at ` +
+      `${f.sample.path ? `<code class="path">${escapeHtml(f.sample.path)}</code>` : "(no path)"}</div>`);
+  }
+  return parts.join("\n");
 }
 
 async function chartHtml(name: string, spec: StepResult["evidence"]["charts"][string]): Promise<string> {

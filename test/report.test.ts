@@ -42,6 +42,9 @@ test("report: one self-contained file with the verdict, findings, paths, every s
   assert.match(html, /<code class="path">sys\.modules\[&#39;__main__&#39;\]\._profile_cache<\/code>/);
   assert.match(html, /<code class="path">sys\.modules\[&#39;__main__&#39;\]\.render_badge<\/code>/);
   assert.match(html, /maxsize/);
+  // Each holder's cluster: what it gained, its member types, one member to follow with `leakbook paths`.
+  assert.match(html, /objects the first snapshot did not have:<\/div><ul><li>[\d,]+ <code>__main__\.UserProfile<\/code>/);
+  assert.match(html, /e\.g\. <code>0x[0-9a-f]+<\/code> <code>[^<]+<\/code> at <code class="path">sys\.modules\[&#39;__main__&#39;\]\._profile_cache\[/);
 });
 
 // A program whose growing holder sits under attribute and key names that are HTML.

@@ -297,7 +297,7 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
   else title = `${grew}, ${perInterval}; new: ${memberText}`;
   if (j.bounded) title = `${grew} but stays within its bound (${j.entry ? j.entry.registry : `maxlen ${boundOf(last, h)}`}): not a leak`;
   if (j.weak) title = `weak ${holderWord} grows (${perInterval}): a symptom, its referents are kept elsewhere`;
-  const top = c.tops[c.tops.length - 1];
+  const top = c.sample >= 0 ? c.sample : undefined;
   const samplePath = top !== undefined ? pathOf(ctx, top) : null;
   const path = mechanism?.kind === "string-growth" ? mechanism.path : pathOf(ctx, h);
   const extra = {
@@ -366,7 +366,7 @@ function unheldCandidate(ctx: Context, c: Cluster): Candidate | null {
   const members = membersOf(ctx, c);
   const view: HolderView = { holderType: null, ownerType: null, ownerName: "", attribute: null, path: "", memberTypes: tops.map((t) => t.type) };
   const entry = recognise(view);
-  const top = c.tops[c.tops.length - 1];
+  const top = c.sample >= 0 ? c.sample : undefined;
   return {
     kind: "object-growth",
     title: `${formatCount(c.newObjects)} new objects that no visible holder keeps (${signed(deltaOf(counts))} unreachable from the roots ` +

@@ -20,12 +20,12 @@ export interface Cluster {
   /** New objects by type id of the last snapshot: [count, shallow bytes]. */
   memberTypes: Map<number, [number, number]>;
   /**
-   * The outermost new objects (no other new object dominates them: the holder keeps them directly), up to a few.
-   * For growth without a holder: the outermost new objects whose own holder is not visible.
+   * The outermost new objects (no other new object dominates them: the holder keeps them directly; for growth
+   * without a holder, those whose own holder is not visible), counted by type id.
    */
-  tops: number[];
-  /** Outermost new objects by type id: count. */
   topTypes: Map<number, number>;
+  /** The outermost new object that keeps the most (an entry rather than a key), to follow as an example; -1 if none. */
+  sample: number;
   /** The holder followed into every snapshot (by address and type, else by path), NONE where absent. */
   objects: number[];
   /** Retained bytes and retained object counts of the holder in every snapshot (null where absent). */
@@ -59,8 +59,6 @@ export interface ClusterOptions {
 
 const UNRESOLVED = -2;
 const NO_HOLDER = -1;
-/** How many outermost new objects a cluster keeps as samples. */
-const TOPS = 5;
 /** Dominator steps searched above a holder for an object of its own type (the head of a linked structure). */
 const SAME_TYPE_REACH = 3;
 
@@ -236,7 +234,7 @@ export function clusterSeries(input: SeriesInput, opts: ClusterOptions = {}): Cl
     let c = byHolder.get(h);
     if (!c) {
       c = {
-        holder: h, newObjects: 0, newBytes: 0, memberTypes: new Map(), tops: [], topTypes: new Map(), objects: [], retainedSizes: [],
+        holder: h, newObjects: 0, newBytes: 0, memberTypes: new Map(), topTypes: new Map(), sample: -1, objects: [], retainedSizes: [],
         retainedCounts: [], lengths: [], ownSizes: [], ownCounts: [],
       };
       byHolder.set(h, c);
@@ -251,7 +249,7 @@ export function clusterSeries(input: SeriesInput, opts: ClusterOptions = {}): Cl
     // Outermost: its dominator is old (or the virtual root), so no other new object holds it.
     const d = g.idom[i];
     if (d >= n || !fresh[d]) {
-      if (c.tops.length < TOPS) c.tops.push(i);
+      if (c.sample < 0 || g.retained[i] > g.retained[c.sample]) c.sample = i;
       c.topTypes.set(last.type[i], (c.topTypes.get(last.type[i]) ?? 0) + 1);
     }
   }
@@ -349,7 +347,7 @@ export function leakClusters(input: SeriesInput, opts: { top?: number } & Cluste
     retained_sizes: c.retainedSizes,
     retained_counts: c.retainedCounts,
     lengths: c.lengths,
-    sample_address: c.tops.length > 0 ? formatAddress(last.address[c.tops[c.tops.length - 1]]) : null,
+    sample_address: c.sample >= 0 ? formatAddress(last.address[c.sample]) : null,
     new: formatBytes(c.newBytes),
   }));
   return tableOf(
