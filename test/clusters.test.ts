@@ -5,7 +5,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { diagnose } from "../src/diagnose/index.js";
 import { keptTrend, trendOf } from "../src/diagnose/rules.js";
+import { caches } from "../src/queries/caches.js";
 import { leakClusters } from "../src/queries/clusters.js";
+import { holders } from "../src/queries/holders.js";
+import { largest } from "../src/queries/objects.js";
+import { survivors } from "../src/queries/survivors.js";
 import { loadSeries } from "../src/series.js";
 import { agentAvailable, runPythonJson, tempDir } from "./helpers/python.js";
 
@@ -100,4 +104,36 @@ test("leak clusters name each holder, and the diagnosis judges each as a leak, b
   const weak = d.findings.filter((f) => (f.path ?? "").includes(".SEEN"));
   assert.ok(weak.length > 0 && weak.every((f) => f.severity === "low" && /weak/i.test(f.reason ?? "")), JSON.stringify(weak));
   assert.equal(finding("sys.modules['__main__'].LIVE")?.severity, "high");
+});
+
+const RECORDER_PROGRAM = String.raw`
+import os, sys
+import leakbook
+
+OUT = sys.argv[1]
+recorder = leakbook.start(os.path.join(OUT, "background"), interval=3600)   # a Recorder thread waits the while
+CACHE = {}
+for r in range(3):
+    for k in range(200):
+        CACHE["k%d:%d" % (r, k)] = [r, k]
+    leakbook.snapshot(os.path.join(OUT, "s-%d.lbsnap" % r))
+print("{}")
+`;
+
+test("the capture agent's own state (its module, its Recorder thread) is in no table and no finding", { skip: !agentAvailable() && "python/leakbook.py not present", timeout: 180_000 }, async () => {
+  const dir = tempDir();
+  runPythonJson(RECORDER_PROGRAM, dir);
+  const series = await loadSeries(dir);
+  const last = series.snapshots[series.snapshots.length - 1];
+  const tables = [
+    caches(series, { top: 500 }), holders(last, undefined, { top: 10_000 }), survivors(series, { top: 500 }),
+    largest(last, { top: 500 }), leakClusters(series, { top: 500 }),
+  ];
+  for (const table of tables) {
+    const agentRows = (table.objects() as Record<string, unknown>[]).filter((r) => /leakbook/.test(JSON.stringify(r)));
+    assert.deepEqual(agentRows, []);
+  }
+  const d = diagnose(series);
+  assert.equal(d.findings[0].path, "sys.modules['__main__'].CACHE");
+  assert.ok(d.findings.every((f) => !/leakbook/.test(`${f.path} ${f.title} ${f.sample?.path ?? ""}`)), JSON.stringify(d.findings.map((f) => f.path)));
 });

@@ -7,7 +7,7 @@ import { edgeLabel, shortestPaths } from "../paths.js";
 import { followPath, matchSurvivors } from "../series.js";
 import { NONE, ROOT_MODULE, type Snapshot } from "../snapshot.js";
 import { formatBytes } from "../units.js";
-import { attribute, edgeSource, keepsModules, rootKinds, snapshotsOf, tableOf, type SeriesInput } from "./input.js";
+import { attribute, edgeSource, heldByAgentModule, keepsModules, rootKinds, snapshotsOf, tableOf, type SeriesInput } from "./input.js";
 import { fitLine, isSteadyGrowth } from "./types.js";
 
 /** Container kinds by qualified type name; weak containers hold their entries in a `data` attribute. */
@@ -41,9 +41,10 @@ export function heldContainers(g: HeapGraph, maxDepth = 8): number[] {
   const kind = kindOfType(snap);
   const roots = rootKinds(snap);
   const keeps = keepsModules(g);
+  const agent = heldByAgentModule(g);
   const found: number[] = [];
   for (let i = 0; i < snap.objectCount; i++) {
-    if (kind[snap.type[i]] < 0 || g.distance[i] > maxDepth || g.distance[i] === 0 || keeps[i]) continue;
+    if (kind[snap.type[i]] < 0 || g.distance[i] > maxDepth || g.distance[i] === 0 || keeps[i] || agent[i]) continue;
     if (reachedAsNamespace(snap, g, i)) continue;
     // Walk the breadth-first chain up to its root: every holder above must be a namespace or a plain object.
     let ok = true;

@@ -7,7 +7,7 @@ import type { HeapGraph } from "../graph.js";
 import { edgeLabel } from "../paths.js";
 import { EDGE_SUFFIX, NONE, ROOT_GARBAGE, ROOT_THREAD, type Snapshot } from "../snapshot.js";
 import { formatBytes } from "../units.js";
-import { lastOf, objectLength, objectName, pathExpr, requireFull, stringId, tableOf, type SeriesInput } from "./input.js";
+import { heldByAgentModule, lastOf, objectLength, objectName, pathExpr, requireFull, stringId, tableOf, type SeriesInput } from "./input.js";
 
 export const HOLDER_KINDS = [
   "traceback", "closure", "bound-method", "default-argument", "class-attribute", "thread-stack", "garbage",
@@ -170,7 +170,8 @@ export function holders(input: SeriesInput, kind?: HolderKind | HolderKind[], op
   const g = graphOf(snap);
   const kinds = new Set<HolderKind>(kind === undefined ? HOLDER_KINDS : Array.isArray(kind) ? kind : [kind]);
   for (const k of kinds) if (!HOLDER_KINDS.includes(k)) throw new Error(`unknown holder kind ${k}; one of ${HOLDER_KINDS.join(", ")}`);
-  const holds = collect(g, kinds);
+  const agent = heldByAgentModule(g);
+  const holds = collect(g, kinds).filter((h) => agent[h.holder] === 0 && agent[h.held] === 0);
   const threadName = new Map(snap.threads.filter((t) => t.frame !== null).map((t) => [t.frame as number, t.name]));
   const rows = HOLDER_KINDS.flatMap((k) =>
     holds.filter((h) => h.kind === k).sort((a, b) => g.retained[b.held] - g.retained[a.held]).slice(0, opts.top ?? 50),

@@ -260,6 +260,45 @@ export function keepsModules(g: HeapGraph): Uint8Array {
   return mask;
 }
 
+const agentMasks = new WeakMap<HeapGraph, Uint8Array>();
+
+/**
+ * Per object, 1 when its shortest path starts at the capture agent's module (`sys.modules['leakbook']`) or at the
+ * stack of one of its threads (named "leakbook-..."): the agent's own state (its lock, counters, Recorders) is not
+ * the program's memory, and no table lists it.
+ */
+export function heldByAgentModule(g: HeapGraph): Uint8Array {
+  let mask = agentMasks.get(g);
+  if (mask) return mask;
+  const snap = g.snap;
+  const n = snap.objectCount;
+  mask = new Uint8Array(n);
+  const agentRoots: number[] = [];
+  for (let r = 0; r < snap.rootObject.length; r++) {
+    if (snap.rootLabel[r] !== NONE && snap.strings.get(snap.rootLabel[r]) === "sys.modules['leakbook']") agentRoots.push(snap.rootObject[r]);
+  }
+  for (const t of snap.threads) if (t.frame !== null && t.name.startsWith("leakbook-")) agentRoots.push(t.frame);
+  if (agentRoots.length > 0) {
+    // 0 unknown, 1 agent, 2 not: each object resolved once by walking its breadth-first parents.
+    const state = new Uint8Array(n);
+    for (const r of agentRoots) state[r] = 1;
+    const stack: number[] = [];
+    for (let i = 0; i < n; i++) {
+      let cur = i;
+      while (state[cur] === 0 && g.bfsEdge[cur] !== NONE) {
+        stack.push(cur);
+        cur = edgeSource(snap, g.bfsEdge[cur]);
+      }
+      const found = state[cur] === 0 ? 2 : state[cur];
+      state[cur] = found;
+      while (stack.length > 0) state[stack.pop()!] = found;
+    }
+    for (let i = 0; i < n; i++) mask[i] = state[i] === 1 ? 1 : 0;
+  }
+  agentMasks.set(g, mask);
+  return mask;
+}
+
 /** Per object, the kind of root it is (ROOT_* from snapshot.ts, the lowest when several), or 255 for non-roots. */
 export function rootKinds(snap: Snapshot): Uint8Array {
   const kinds = new Uint8Array(snap.objectCount).fill(255);

@@ -4,7 +4,7 @@ import { graphOf } from "../analysis-cache.js";
 import type { Snapshot } from "../snapshot.js";
 import { formatBytes } from "../units.js";
 import {
-  keepsModules, lastOf, objectLength, objectName, pathExpr, requireFull, topIndices, typeMask, type SeriesInput,
+  heldByAgentModule, keepsModules, lastOf, objectLength, objectName, pathExpr, requireFull, topIndices, typeMask, type SeriesInput,
 } from "./input.js";
 
 /** Rows for a list of objects, in the given order; paths for the first `paths` rows only (they cost a search each). */
@@ -59,8 +59,10 @@ export function largest(
   const g = graphOf(snap);
   const mask = opts.type ? typeMask(snap, [opts.type]) : null;
   const skip = opts.includeModules ? null : keepsModules(g);
+  const agent = heldByAgentModule(g);
   const key = opts.by === "shallow" ? snap.size : g.retained;
-  const top = topIndices(snap.objectCount, key, opts.top ?? 20, (i) => (!mask || mask[snap.type[i]] === 1) && (!skip || skip[i] === 0));
+  const top = topIndices(snap.objectCount, key, opts.top ?? 20,
+    (i) => (!mask || mask[snap.type[i]] === 1) && (!skip || skip[i] === 0) && agent[i] === 0);
   return objectRows(snap, top, top.length);
 }
 

@@ -4,7 +4,7 @@ import { graphOf } from "../analysis-cache.js";
 import { matchSurvivors } from "../series.js";
 import { NONE } from "../snapshot.js";
 import { formatBytes } from "../units.js";
-import { keepsModules, objectName, pathExpr, snapshotsOf, tableOf, topIndices, type SeriesInput } from "./input.js";
+import { heldByAgentModule, keepsModules, objectName, pathExpr, snapshotsOf, tableOf, topIndices, type SeriesInput } from "./input.js";
 
 /**
  * survivors(series, { top = 30, by = "retained", includeModules = false }): objects of the last snapshot found in every
@@ -33,7 +33,8 @@ export function survivors(
   const inDegree = new Float64Array(n);
   for (let i = 0; i < n; i++) inDegree[i] = g.revStart[i + 1] - g.revStart[i];
   const key = opts.by === "referrers" ? inDegree : g.retained;
-  const top = topIndices(n, key, opts.top ?? 30, (i) => alive[i] === 1 && (!skip || skip[i] === 0));
+  const agent = heldByAgentModule(g);
+  const top = topIndices(n, key, opts.top ?? 30, (i) => alive[i] === 1 && (!skip || skip[i] === 0) && agent[i] === 0);
   const firstGraph = firstMatch ? graphOf(snaps[0]) : g;
   const rows = top.map((i) => {
     const j = firstMatch ? firstMatch[i] : i;
