@@ -180,6 +180,10 @@ test("every step carries its question, answer, query and evidence; the series st
   assert.deepEqual(charts("memory"), ["memoryGap"]);
   assert.deepEqual(charts("types").sort(), ["typeGrowth", "typeHistory"]);
   assert.deepEqual(charts("caches"), ["cacheLengths"]);
+  // Step 2 folds the growing types into the holders that keep their new objects.
+  const types = d.steps.find((s) => s.id === "types")!;
+  assert.match(types.answer, /kept by sys\.modules\['__main__'\]\._profile_cache \([\d,]+ new\)/);
+  assert.ok(types.evidence.tables.clusters.numRows() > 0);
   // Deterministic: the same snapshots give the same answer.
   const again = diagnose(await loadSeries(example("cache")));
   assert.deepEqual(again.findings, d.findings);

@@ -30,7 +30,7 @@ export function renderDiagnosisText(d: Diagnosis, source: string): string {
     if (f.catalogue) out.push(`      library registry: ${oneLine(f.catalogue.registry)}, fed by ${oneLine(f.catalogue.fed_by)}`);
     if (f.cluster) {
       const members = f.cluster.members.slice(0, 4).map((m) => `${m.count.toLocaleString("en-US")} ${oneLine(m.type)}`).join(", ");
-      out.push(`      new:  ${f.cluster.new_objects.toLocaleString("en-US")} objects in the last interval (${members})`);
+      out.push(`      new:  ${f.cluster.new_objects.toLocaleString("en-US")} objects since the first snapshot (${members})`);
       if (f.cluster.entries.length > 0) out.push(`      entries: ${f.cluster.entries.map(oneLine).join("  ")}`);
     }
     if (f.sample) out.push(`      e.g.: ${f.sample.address} ${oneLine(f.sample.type)} at ${f.sample.path ? oneLine(f.sample.path) : "(no path)"}`);

@@ -1,7 +1,8 @@
 // Step 2, "which types grow?": per-type counts in every snapshot, growth and how steady it is.
 import { typeGrowthChart, typeHistoryChart } from "../charts.js";
 import { typeCounts, typeGrowth, typeHistory } from "../queries/types.js";
-import { formatBytes } from "../units.js";
+import { leakClusters } from "../queries/clusters.js";
+import { formatBytes, formatCount } from "../units.js";
 import type { Context } from "./context.js";
 import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, signed, trendOf, type Candidate } from "./rules.js";
 import type { StepResult } from "./types.js";
@@ -55,14 +56,22 @@ export function typesStep(ctx: Context): { step: StepResult; candidates: Candida
   candidates.sort((a, b) => b.growthBytes - a.growthBytes);
   const kept = candidates.slice(0, MAX_TYPE_FINDINGS);
   const names = kept.slice(0, 3).map((c) => c.type).join(", ");
+  // Who keeps the new objects: the leak clusters (the findings judge which of them grow).
+  const clusters = ctx.full ? leakClusters(ctx.snaps, { top: 10 }) : null;
+  const holders = clusters
+    ? (clusters.objects() as { path: string | null; new_objects: number }[]).filter((r) => r.path !== null).slice(0, 3)
+    : [];
+  const heldBy = holders.length > 0
+    ? ` Their new objects are kept by ${holders.map((r) => `${r.path} (${formatCount(r.new_objects)} new)`).join(", ")}.`
+    : "";
   const step: StepResult = {
     ...base,
     status: kept.length > 0 ? "leak" : "ok",
     answer: kept.length > 0
-      ? `${candidates.length} type${candidates.length === 1 ? "" : "s"} grow steadily, most bytes first: ${names}.`
+      ? `${candidates.length} type${candidates.length === 1 ? "" : "s"} grow steadily, most bytes first: ${names}.${heldBy}`
       : "No type gains instances steadily beyond noise.",
     evidence: {
-      tables: { typeGrowth: growth, typeHistory: history },
+      tables: { typeGrowth: growth, typeHistory: history, ...(clusters ? { clusters } : {}) },
       charts: { typeGrowth: typeGrowthChart(growth), typeHistory: typeHistoryChart(history) },
     },
     query: "typeGrowth(series, { top: 20 })",

@@ -210,9 +210,23 @@ export function findClusters(input: SeriesInput, opts: ClusterOptions = {}): Clu
   return clusterSeries(input, opts).clusters;
 }
 
-/** findClusters, with the attribution of every object (for callers that map other findings onto clusters). */
+const analysisMemo = new WeakMap<Snapshot, { snaps: Snapshot[]; key: string; analysis: ClusterAnalysis }>();
+
+/**
+ * findClusters, with the attribution of every object (for callers that map other findings onto clusters);
+ * memoised for the last series and options asked about, as the diagnosis and its tables ask more than once.
+ */
 export function clusterSeries(input: SeriesInput, opts: ClusterOptions = {}): ClusterAnalysis {
   const snaps = snapshotsOf(input);
+  const key = `${opts.minObjects}|${opts.minBytes}`;
+  const memo = analysisMemo.get(snaps[snaps.length - 1]);
+  if (memo && memo.key === key && memo.snaps.length === snaps.length && memo.snaps.every((s, k) => s === snaps[k])) return memo.analysis;
+  const analysis = computeClusters(snaps, opts);
+  analysisMemo.set(snaps[snaps.length - 1], { snaps, key, analysis });
+  return analysis;
+}
+
+function computeClusters(snaps: Snapshot[], opts: ClusterOptions): ClusterAnalysis {
   if (snaps.length < 2) return { clusters: [], fresh: new Uint8Array(snaps[0].objectCount), holderOf: () => NO_HOLDER };
   const last = snaps[snaps.length - 1];
   const g = graphOf(last);
