@@ -375,7 +375,7 @@ export function referents(snap: Snapshot, object: number): { object: number; edg
 /** Children of every node of the dominator tree (CSR, the virtual root objectCount included), built on first use. */
 const dominatorChildren = new WeakMap<HeapGraph, { start: Uint32Array; list: Uint32Array }>();
 
-function childrenIndex(g: HeapGraph): { start: Uint32Array; list: Uint32Array } {
+export function childrenIndex(g: HeapGraph): { start: Uint32Array; list: Uint32Array } {
   let index = dominatorChildren.get(g);
   if (index) return index;
   const n = g.snap.objectCount;

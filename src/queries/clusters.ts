@@ -4,7 +4,7 @@
 import * as aq from "arquero";
 import { graphOf } from "../analysis-cache.js";
 import type { HeapGraph } from "../graph.js";
-import { edgeLabel, findObject, shortestPaths } from "../paths.js";
+import { childrenIndex, edgeLabel, findObject, shortestPaths } from "../paths.js";
 import { followPath, matchSurvivors } from "../series.js";
 import { NONE, type Snapshot } from "../snapshot.js";
 import { formatAddress, formatBytes } from "../units.js";
@@ -80,14 +80,9 @@ export function retainedCounts(g: HeapGraph): Uint32Array {
   let counts = countMemo.get(g);
   if (counts) return counts;
   const n = g.snap.objectCount;
-  // Children lists of the dominator tree (CSR, the virtual root n included), then a breadth-first order of it:
-  // every object comes after its dominator, so summing in reverse order adds each subtree once.
-  const start = new Uint32Array(n + 2);
-  for (let o = 0; o < n; o++) start[g.idom[o] + 1]++;
-  for (let i = 0; i <= n; i++) start[i + 1] += start[i];
-  const fill = start.slice(0, n + 1);
-  const children = new Uint32Array(n);
-  for (let o = 0; o < n; o++) children[fill[g.idom[o]]++] = o;
+  // A breadth-first order of the dominator tree: every object comes after its dominator, so summing in reverse
+  // order adds each subtree once.
+  const { start, list: children } = childrenIndex(g);
   const order = new Uint32Array(n);
   let tail = 0;
   for (let c = start[n]; c < start[n + 1]; c++) order[tail++] = children[c];
