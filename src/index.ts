@@ -25,6 +25,7 @@ export { instances, largest, sizeDistribution } from "./queries/objects.js";
 export { stringTotals, largestStrings, duplicateStrings, growingStrings } from "./queries/strings.js";
 export { caches } from "./queries/caches.js";
 export { survivors } from "./queries/survivors.js";
+export { leakClusters } from "./queries/clusters.js";
 export { cycles, bidirectionalLinks } from "./queries/cycles.js";
 export { holders, HOLDER_KINDS, type HolderKind } from "./queries/holders.js";
 export { referrers, referents, pathsToRoot, dominated } from "./queries/navigate.js";
