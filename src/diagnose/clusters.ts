@@ -9,7 +9,7 @@ import { objectName } from "../queries/input.js";
 import { NONE, type Snapshot } from "../snapshot.js";
 import { formatAddress, formatBytes, formatCount } from "../units.js";
 import { recognise, type CatalogueEntry, type HolderView } from "./catalogue.js";
-import { dominates, foreignModuleOf, heldByAgent, pathObjects, pathOf, rootModule, type Context } from "./context.js";
+import { dominates, foreignModuleOf, heldByAgent, pathNoteOf, pathObjects, pathOf, rootModule, type Context } from "./context.js";
 import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, deltaOf, keptTrend, signed, trendOf, type Candidate, type Trend } from "./rules.js";
 import type { ClusterSummary, FindingKind } from "./types.js";
 
@@ -306,7 +306,7 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
       new_objects: c.newObjects, new_bytes: c.newBytes, retained_sizes: c.retainedSizes, retained_counts: c.retainedCounts,
       members, entries: sampleEntries(last, h, fresh),
     },
-    reason: j.weak ? WEAK_REASON : undefined,
+    reason: j.weak ? WEAK_REASON : pathNoteOf(ctx, h) ?? undefined,
     catalogue: j.entry && !j.entry.bounded ? { id: j.entry.id, registry: j.entry.registry, fed_by: j.entry.fedBy } : undefined,
   };
   const best = mechanism ?? place;

@@ -2,7 +2,7 @@
 // "which object is at this address", "what path leads to it", and "does the standard library hold it".
 import { graphOf } from "../analysis-cache.js";
 import type { HeapGraph } from "../graph.js";
-import { findObject } from "../paths.js";
+import { findObject, shortestPaths } from "../paths.js";
 import { NONE, ROOT_MODULE, type Snapshot } from "../snapshot.js";
 import { attribute, edgeSource, objectName, pathExpr } from "../queries/input.js";
 
@@ -62,6 +62,11 @@ export function objectAt(ctx: Context, address: number | null | undefined): numb
 
 export function pathOf(ctx: Context, i: number): string | null {
   return ctx.graph && i >= 0 ? pathExpr(ctx.graph, i) : null;
+}
+
+/** What to know before evaluating the object's path (a thread's frame it needs, why no root reaches it), or null. */
+export function pathNoteOf(ctx: Context, i: number): string | null {
+  return ctx.graph && i >= 0 ? shortestPaths(ctx.graph, i, { k: 1 })[0]?.note ?? null : null;
 }
 
 /** The module whose root starts the object's shortest path, or null when a thread, gc.garbage or other root does. */
