@@ -262,6 +262,11 @@ test("a mutable default, a class attribute and a closure that grow are named by 
     if (container >= 0) assert.ok(container > at, `${kind} ranks above the bare container`);
   }
   assert.match(d.findings.find((f) => f.kind === "default-argument")!.remedy, /None/);
+  // Registry is never instantiated: no "move it into __init__" advice, one finding for its path.
+  const registry = d.findings.filter((f) => /\.Registry\./.test(f.path ?? ""));
+  assert.equal(registry.length, 1);
+  assert.match(registry[0].remedy, /registry \(it has no instances\)/);
+  assert.doesNotMatch(registry[0].remedy, /__init__/);
 
   // gc.garbage is decisive even in one snapshot.
   const one = diagnose(await loadSeries([planted.garbage]));
