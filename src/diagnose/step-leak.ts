@@ -107,9 +107,9 @@ export function memoryStep(ctx: Context, pythonGrows: boolean): { step: StepResu
     };
   }
   // The process's first capture moves its memory by itself (pymalloc arenas, RSS up a step): when the series
-  // starts with that step, compare like with like from the second snapshot on (three snapshots or more).
+  // starts with that step, compare like with like from the second snapshot on, if three intervals remain.
   const firstStep = (rssAll[1] ?? 0) > (rssAll[0] ?? Infinity);
-  const from = n >= 3 && ctx.snaps[0].meta.sequence === 0 && firstStep ? 1 : 0;
+  const from = n >= 5 && ctx.snaps[0].meta.sequence === 0 && firstStep ? 1 : 0;
   const rss = rssAll.slice(from);
   const python = pythonAll.slice(from);
   const arenas = arenasAll.slice(from);
@@ -122,7 +122,9 @@ export function memoryStep(ctx: Context, pythonGrows: boolean): { step: StepResu
   const dPython = deltaOf(python);
   const dArenas = deltaOf(arenas);
   const firstRss = rss.find((v) => v !== null) ?? 0;
-  const rssGrows = rssTrend === "every" && dRss >= MIN_RSS_GROWTH_BYTES && dRss >= MIN_RSS_GROWTH_SHARE * firstRss;
+  // Every interval must add MIN_RSS_GROWTH_BYTES: a capture itself moves RSS by a few MiB either way.
+  const everyIntervalGrows = rss.every((v, k) => k === 0 || (v !== null && rss[k - 1] !== null && v - (rss[k - 1] as number) >= MIN_RSS_GROWTH_BYTES));
+  const rssGrows = rssTrend === "every" && everyIntervalGrows && dRss >= MIN_RSS_GROWTH_SHARE * firstRss;
   const pythonShare = dRss > 0 ? Math.max(0, dPython) / dRss : 0;
   const figures = (from > 0 ? "from the second snapshot on, as the first capture of a process moves its memory: " : "") +
     `RSS ${dRss >= 0 ? "+" : ""}${formatBytes(dRss)}` +

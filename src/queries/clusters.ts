@@ -226,49 +226,83 @@ function computeClusters(snaps: Snapshot[], opts: ClusterOptions): ClusterAnalys
   const last = snaps[snaps.length - 1];
   const g = graphOf(last);
   const n = last.objectCount;
+  const t = last.types.length;
   const fresh = newObjects(snaps);
   const keeps = keepsModules(g);
   const anchor = anchors(g, fresh, keeps);
-  const reported = new Map<number, number>();
+  // Typed arrays, not maps, on the per-object passes: a leak can make a million new objects.
+  const reported = new Int32Array(n).fill(UNRESOLVED);
   const holderOf = (a: number): number => {
     if (a === NO_HOLDER) return NO_HOLDER;
-    let h = reported.get(a);
-    if (h === undefined) reported.set(a, (h = reportedHolder(g, keeps, fresh, a)));
-    return h;
+    if (reported[a] === UNRESOLVED) reported[a] = reportedHolder(g, keeps, fresh, a);
+    return reported[a];
   };
-  const byHolder = new Map<number, Cluster>();
+  // Pass 1: each new object's cluster (numbered by first appearance; the last number is "no holder").
+  const clusterOf = new Int32Array(n).fill(-1);
+  const numberOf = new Int32Array(n + 1).fill(-1);
+  const holders: number[] = [];
+  const counts: number[] = [];
+  const bytes: number[] = [];
   for (let i = 0; i < n; i++) {
     if (!fresh[i]) continue;
     const h = holderOf(anchor[i]);
-    let c = byHolder.get(h);
-    if (!c) {
-      c = {
-        holder: h, newObjects: 0, newBytes: 0, memberTypes: new Map(), topTypes: new Map(), sample: -1, objects: [], retainedSizes: [],
-        retainedCounts: [], lengths: [], ownSizes: [], ownCounts: [],
-      };
-      byHolder.set(h, c);
+    const slot = h < 0 ? n : h;
+    let k = numberOf[slot];
+    if (k < 0) {
+      numberOf[slot] = k = holders.length;
+      holders.push(h);
+      counts.push(0);
+      bytes.push(0);
     }
-    c.newObjects++;
-    c.newBytes += last.size[i];
-    const t = c.memberTypes.get(last.type[i]);
-    if (t) {
-      t[0]++;
-      t[1] += last.size[i];
-    } else c.memberTypes.set(last.type[i], [1, last.size[i]]);
-    // Outermost: its dominator is old (or the virtual root), so no other new object holds it.
-    const d = g.idom[i];
-    if (d >= n || !fresh[d]) {
-      if (c.sample < 0 || g.retained[i] > g.retained[c.sample]) c.sample = i;
-      c.topTypes.set(last.type[i], (c.topTypes.get(last.type[i]) ?? 0) + 1);
-    }
+    clusterOf[i] = k;
+    counts[k]++;
+    bytes[k] += last.size[i];
   }
   const minObjects = opts.minObjects ?? 50;
   const minBytes = opts.minBytes ?? 8 * 1024;
-  const kept = [...byHolder.values()].filter((c) => c.newObjects >= minObjects || c.newBytes >= minBytes);
+  const keptOf = new Int32Array(holders.length).fill(-1);
+  const kept: Cluster[] = [];
+  holders.forEach((h, k) => {
+    if (counts[k] < minObjects && bytes[k] < minBytes) return;
+    keptOf[k] = kept.length;
+    kept.push({
+      holder: h, newObjects: counts[k], newBytes: bytes[k], memberTypes: new Map(), topTypes: new Map(), sample: -1,
+      objects: [], retainedSizes: [], retainedCounts: [], lengths: [], ownSizes: [], ownCounts: [],
+    });
+  });
+  // Pass 2, over the kept clusters' objects: member types, outermost types and the sample.
+  const typeCount = new Float64Array(kept.length * t);
+  const typeBytes = new Float64Array(kept.length * t);
+  const topCount = new Float64Array(kept.length * t);
+  for (let i = 0; i < n; i++) {
+    if (clusterOf[i] < 0) continue;
+    const k = keptOf[clusterOf[i]];
+    if (k < 0) continue;
+    const at = k * t + last.type[i];
+    typeCount[at]++;
+    typeBytes[at] += last.size[i];
+    // Outermost: its dominator is old (or the virtual root), so no other new object holds it.
+    const d = g.idom[i];
+    if (d >= n || !fresh[d]) {
+      topCount[at]++;
+      const c = kept[k];
+      if (c.sample < 0 || g.retained[i] > g.retained[c.sample]) c.sample = i;
+    }
+  }
+  kept.forEach((c, k) => {
+    for (let type = 0; type < t; type++) {
+      const at = k * t + type;
+      if (typeCount[at] > 0) c.memberTypes.set(type, [typeCount[at], typeBytes[at]]);
+      if (topCount[at] > 0) c.topTypes.set(type, topCount[at]);
+    }
+  });
   for (const c of kept) followHolder(snaps, g, c);
   subtractNested(snaps, g, kept);
   kept.sort((a, b) => b.newBytes - a.newBytes || a.holder - b.holder);
-  return { clusters: kept, fresh, holderOf: (i) => (fresh[i] ? holderOf(anchor[i]) : reported.get(i) ?? i) };
+  return {
+    clusters: kept, fresh,
+    holderOf: (i) => (fresh[i] ? holderOf(anchor[i]) : reported[i] === UNRESOLVED ? i : reported[i]),
+  };
 }
 
 /** Fills in the holder's figures in every snapshot: the same object by address and type, else at the same path. */

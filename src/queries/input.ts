@@ -278,22 +278,18 @@ export function heldByAgentModule(g: HeapGraph): Uint8Array {
     if (snap.rootLabel[r] !== NONE && snap.strings.get(snap.rootLabel[r]) === "sys.modules['leakbook']") agentRoots.push(snap.rootObject[r]);
   }
   for (const t of snap.threads) if (t.frame !== null && t.name.startsWith("leakbook-")) agentRoots.push(t.frame);
-  if (agentRoots.length > 0) {
-    // 0 unknown, 1 agent, 2 not: each object resolved once by walking its breadth-first parents.
-    const state = new Uint8Array(n);
-    for (const r of agentRoots) state[r] = 1;
-    const stack: number[] = [];
-    for (let i = 0; i < n; i++) {
-      let cur = i;
-      while (state[cur] === 0 && g.bfsEdge[cur] !== NONE) {
-        stack.push(cur);
-        cur = edgeSource(snap, g.bfsEdge[cur]);
+  // Down the breadth-first tree from those roots: only the agent's own (small) part of the heap is visited.
+  const queue = [...new Set(agentRoots)];
+  for (const r of queue) mask[r] = 1;
+  for (let head = 0; head < queue.length; head++) {
+    const o = queue[head];
+    for (let e = snap.edgeStart[o]; e < snap.edgeStart[o + 1]; e++) {
+      const t = snap.edgeTarget[e];
+      if (g.bfsEdge[t] === e && mask[t] === 0) {
+        mask[t] = 1;
+        queue.push(t);
       }
-      const found = state[cur] === 0 ? 2 : state[cur];
-      state[cur] = found;
-      while (stack.length > 0) state[stack.pop()!] = found;
     }
-    for (let i = 0; i < n; i++) mask[i] = state[i] === 1 ? 1 : 0;
   }
   agentMasks.set(g, mask);
   return mask;
