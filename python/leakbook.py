@@ -701,10 +701,11 @@ class _Graph(object):
         "namespaces", "key_labels", "threads", "lru", "alloc_sites", "alloc_site_ids",
         "trace", "held", "sid_referent", "sid_dict_key", "sid_set_member", "sid_class",
         "sid_dict", "sid_lru", "opaque", "enum_texts", "code_names", "unnamed", "value_list",
-        "key_label_sids", "bounds", "bounded_classes",
+        "key_label_sids", "bounds", "bounded_classes", "named_types",
     )
 
     def __init__(self, values, value_len, trace):
+        self.named_types = _named_types()
         self.values = values
         self.value_len = value_len
         self.objs = []
@@ -897,8 +898,8 @@ class _Graph(object):
             info.name_kind = _N_STR
         elif self.values != "none" and id(t) in _VALUE_NAMES:
             info.name_kind, info.name = _N_CALL, _VALUE_NAMES[id(t)]
-        elif id(t) in _NAMED_TYPES:
-            info.name_kind, info.name = _N_CALL, _NAMED_TYPES[id(t)]
+        elif id(t) in self.named_types:
+            info.name_kind, info.name = _N_CALL, self.named_types[id(t)]
         elif issubclass(t, type):
             info.name_kind, info.name = _N_CALL, _type_object_name
         elif issubclass(t, str) and self.values != "none":
@@ -1855,6 +1856,16 @@ def _lru_name(o, limit):
     return None, False, False
 
 
+_REF_TARGET = _weakref.ReferenceType.__call__  # C: the referent or None, whatever a subclass overrides
+
+
+def _weakref_name(o, limit):
+    """The referent's address (a weak reference has no edge to it: it keeps nothing alive), so a reader can
+    tell whose objects a weak container tracks; no text of the program's."""
+    target = _REF_TARGET(o)
+    return (None if target is None else "0x%x" % id(target)), False, False
+
+
 def _type_object_name(o, limit):
     return _type_name(o), False, False
 
@@ -1872,6 +1883,21 @@ _NAMED_TYPES = {
 }
 if _LRU_TYPE is not None:
     _NAMED_TYPES[id(_LRU_TYPE)] = _lru_name
+_NAMED_TYPES[id(_weakref.ReferenceType)] = _weakref_name
+
+
+def _named_types():
+    """_NAMED_TYPES plus the weak reference classes of weakref.py (KeyedRef of WeakValueDictionary,
+    WeakMethod), when the program has imported it: read from the module's dict, never imported here."""
+    named = dict(_NAMED_TYPES)
+    module = sys.modules.get("weakref")
+    if type(module) is types.ModuleType:
+        namespace = _MODULE_DICT(module)
+        for name in ("KeyedRef", "WeakMethod"):
+            cls = dict.get(namespace, name)
+            if type(cls) is type and issubclass(cls, _weakref.ReferenceType):
+                named[id(cls)] = _weakref_name
+    return named
 
 
 # ----------------------------------------------------------------------------------------------

@@ -103,6 +103,8 @@ test("leak clusters name each holder, and the diagnosis judges each as a leak, b
   // The weak set only shows that its referents live elsewhere: a low symptom that says so; LIVE is the holder.
   const weak = d.findings.filter((f) => (f.path ?? "").includes(".SEEN"));
   assert.ok(weak.length > 0 && weak.every((f) => f.severity === "low" && /weak/i.test(f.reason ?? "")), JSON.stringify(weak));
+  // The capture records each weak reference's referent address, so the symptom names the strong holder.
+  assert.match(weak[0].reason ?? "", /kept by a strong holder \(sys\.modules\['__main__'\]\.LIVE\)/);
   assert.equal(finding("sys.modules['__main__'].LIVE")?.severity, "high");
 });
 

@@ -474,6 +474,7 @@ class CaptureTest(unittest.TestCase):
             WEAKLY_HELD[:] = [held]
             ids = {"target": id(target), "key": id(key)}
             keyed_key = held["values"].data["lbtest-weak"].key  # a KeyedRef holds its key strongly
+            refs = [held["ref"], held["method"], held["values"].data["lbtest-weak"]] + list(held["set"].data)
             del target, key
             snap = self.capture()
         finally:
@@ -502,6 +503,10 @@ class CaptureTest(unittest.TestCase):
             sources = [i for i in range(len(snap.columns["obj_type"])) for j, _k, _l in snap.edges(i) if j == index]
             self.assertTrue(all(snap.type_name(i) in ("builtins.dict", snap.type_name(index)) for i in sources),
                             [snap.type_name(i) for i in sources])
+        # Each weak reference names its referent by address instead: the reader finds who else keeps it.
+        target_address = "0x%x" % ids["target"]
+        for ref in refs:
+            self.assertEqual(snap.value(snap.index_of(ref)), target_address, type(ref).__name__)
 
     def test_sequence_counts_every_capture_and_recorder_state_is_the_agents_own(self):
         first = leakbook.read_snapshot(leakbook.snapshot(self.dir))["header"]["meta"]["sequence"]

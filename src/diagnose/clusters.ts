@@ -3,7 +3,7 @@
 // names the cause only when what it holds is part of the growth; otherwise it is a side note. Rules:
 // docs/diagnosis.md "Leak clusters".
 import { graphOf } from "../analysis-cache.js";
-import { edgeLabel } from "../paths.js";
+import { edgeLabel, findObject } from "../paths.js";
 import { clusterSeries, sampleEntries, type Cluster } from "../queries/clusters.js";
 import { objectName } from "../queries/input.js";
 import { NONE, type Snapshot } from "../snapshot.js";
@@ -30,7 +30,12 @@ const CONTAINER_TYPES = new Set([
   "collections.defaultdict", "collections.Counter", "builtins.tuple",
 ]);
 const WEAK_OWNERS = new Set(["_weakrefset.WeakSet", "weakref.WeakValueDictionary", "weakref.WeakKeyDictionary"]);
-const WEAKREF_TYPES = new Set(["builtins.weakref", "weakref.KeyedRef", "builtins.weakproxy", "weakref.WeakMethod", "builtins.weakcallableproxy"]);
+const WEAKREF_TYPES = new Set([
+  "weakref.ReferenceType", "builtins.weakref", "weakref.KeyedRef", "weakref.WeakMethod", "weakref.ProxyType",
+  "weakref.CallableProxyType", "builtins.weakproxy", "builtins.weakcallableproxy",
+]);
+/** Weak references of a weak container read to find who keeps its referents. */
+const WEAK_SAMPLE = 200;
 /**
  * Types whose instances hold the program's data for it (containers, caches, thread-locals, contexts): whose the
  * data is is decided further up.
@@ -45,9 +50,9 @@ const GENERIC_OWNERS = new Set([
 const NO_HOLDER_REASON =
   "No object the capture sees keeps these: they are held from C code (atexit callbacks, a C extension, a signal " +
   "handler) or by an object CPython does not traverse (such as the buffer inside io.StringIO).";
-const WEAK_REASON =
-  "A weak container keeps nothing alive: it grows because its referents are kept by a strong holder elsewhere " +
-  "(see the findings above); fix that holder, not this.";
+const weakReason = (strong: string | null) =>
+  "A weak container keeps nothing alive: it grows because its referents are kept by a strong holder " +
+  (strong ? `(${strong}); fix that holder, not this.` : "elsewhere (see the findings above); fix that holder, not this.");
 
 interface Owner {
   /** The object whose attribute or slot the holder is (a module, class or instance), or NONE. */
@@ -126,7 +131,14 @@ export function clusterCandidates(ctx: Context, candidates: Candidate[]): Candid
       if (registries.has(key)) continue;
       registries.add(key);
     }
-    out.push(clusterCandidate(ctx, c, j, absorbed.get(c) ?? [], analysis.fresh));
+    const strong = j.weak ? referentsHolder(ctx, c.holder, (o) => {
+      for (let cur = o, k = 0; k < 64 && cur < n; k++, cur = g.idom[cur]) {
+        const held = byHolder.get(analysis.holderOf(cur));
+        if (held && held !== c && judged.get(held)!.grows) return held.holder;
+      }
+      return NONE;
+    }) : null;
+    out.push(clusterCandidate(ctx, c, j, absorbed.get(c) ?? [], analysis.fresh, strong));
   }
 
   const explainsGrowth = out.some((c) => !c.severity);
@@ -270,7 +282,34 @@ function membersOf(ctx: Context, c: Cluster): ClusterSummary["members"] {
   return rows.slice(0, 6);
 }
 
-function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged: Candidate[], fresh: Uint8Array): Candidate {
+/**
+ * The strong holder of a weak container's referents: the capture records each weak reference's referent address
+ * (it has no edge to it), so a sample of them is looked up and the commonest growing holder above them is named.
+ */
+function referentsHolder(ctx: Context, h: number, holderAbove: (o: number) => number): string | null {
+  const snap = ctx.last;
+  const votes = new Map<number, number>();
+  let read = 0;
+  const scan = (o: number) => {
+    for (let e = snap.edgeStart[o]; e < snap.edgeStart[o + 1] && read < WEAK_SAMPLE; e++) {
+      const w = snap.edgeTarget[e];
+      if (!WEAKREF_TYPES.has(snap.types[snap.type[w]])) continue;
+      const text = objectName(snap, w);
+      if (!/^0x[0-9a-f]+$/.test(text)) continue;
+      read++;
+      const referent = findObject(snap, parseInt(text, 16));
+      const holder = referent >= 0 ? holderAbove(referent) : NONE;
+      if (holder !== NONE) votes.set(holder, (votes.get(holder) ?? 0) + 1);
+    }
+  };
+  scan(h);
+  // A WeakSet or weak dictionary keeps its references in `.data`.
+  for (let e = snap.edgeStart[h]; e < snap.edgeStart[h + 1]; e++) if (edgeLabel(snap, e) === ".data") scan(snap.edgeTarget[e]);
+  const best = [...votes.entries()].sort((a, b) => b[1] - a[1])[0];
+  return best ? pathOf(ctx, best[0]) : null;
+}
+
+function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged: Candidate[], fresh: Uint8Array, strong: string | null): Candidate {
   const last = ctx.last;
   const h = c.holder;
   const holderType = last.types[last.type[h]];
@@ -296,7 +335,7 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
   else if (mechanism) title = `${mechanism.title}; the holder gains ${perInterval}`;
   else title = `${grew}, ${perInterval}; new: ${memberText}`;
   if (j.bounded) title = `${grew} but stays within its bound (${j.entry ? j.entry.registry : `maxlen ${boundOf(last, h)}`}): not a leak`;
-  if (j.weak) title = `weak ${holderWord} grows (${perInterval}): a symptom, its referents are kept elsewhere`;
+  if (j.weak) title = `weak ${holderWord} grows (${perInterval}): a symptom, its referents are kept ${strong ? `by ${strong}` : "elsewhere"}`;
   const top = c.sample >= 0 ? c.sample : undefined;
   const samplePath = top !== undefined ? pathOf(ctx, top) : null;
   const path = mechanism?.kind === "string-growth" ? mechanism.path : pathOf(ctx, h);
@@ -306,7 +345,7 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
       new_objects: c.newObjects, new_bytes: c.newBytes, retained_sizes: c.retainedSizes, retained_counts: c.retainedCounts,
       members, entries: sampleEntries(last, h, fresh),
     },
-    reason: j.weak ? WEAK_REASON : pathNoteOf(ctx, h) ?? undefined,
+    reason: j.weak ? weakReason(strong) : pathNoteOf(ctx, h) ?? undefined,
     catalogue: j.entry && !j.entry.bounded ? { id: j.entry.id, registry: j.entry.registry, fed_by: j.entry.fedBy } : undefined,
   };
   const best = mechanism ?? place;
