@@ -2415,9 +2415,10 @@ class Recorder(object):
         if not self._stopped:
             self._stopped = True
             self._wake.set()
+            elapsed = time.monotonic() - self.started
             self.capture()
             if self._advice:
-                _run_advice(self, time.monotonic() - self.started)
+                _run_advice(self, elapsed)
 
     def stop(self):
         """Stop the background thread, restore the signal handler, cancel the exit snapshot."""
