@@ -2022,6 +2022,39 @@ def _exists_error(path):
     return FileExistsError(errno.EEXIST, "a file of that name exists; not replacing it", path)
 
 
+def _check_target(path):
+    """Every check that can fail before the file is written, run before any work: an existing
+    file or .partial of that name, a directory that is missing or not writable."""
+    for name in (path, path + ".partial"):
+        if os.path.lexists(name):
+            raise _exists_error(name)
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(errno.ENOENT, "no such directory", directory)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, "directory not writable", directory)
+
+
+def _is_directory_path(path):
+    seps = (os.sep, os.altsep) if os.altsep else (os.sep,)
+    return path.endswith(seps) or os.path.isdir(path)
+
+
+def _resolve_path(path, kind):
+    """The file a snapshot goes to. A path that ends in a separator or names a directory is a
+    directory (created with its parents when missing) that gets a default name; a file name
+    without an extension gets .lbsnap."""
+    if path is None:
+        return _default_name(kind)
+    path = os.fspath(path)
+    if _is_directory_path(path):
+        os.makedirs(path, exist_ok=True)
+        return os.path.join(path, _default_name(kind))
+    if not os.path.splitext(path)[1]:
+        path += EXTENSION
+    return path
+
+
 def _publish(tmp, path):
     """Gives the finished file its name, never replacing a file that is already there."""
     try:
@@ -2210,8 +2243,10 @@ def _default_name(kind):
 def snapshot(path=None, *, census=False, values="prefix", value_len=64):
     """Write one snapshot of this process and return the file's path.
 
-    path: a file name, a directory (a default name is made inside), or None for the current
-    directory. census=True writes per-type counts only. values="none" stores no string, bytes
+    path: a file name (.lbsnap is added when it has no extension), a directory (a path that
+    ends in a separator or names an existing directory; created when missing, a default name is
+    made inside), or None for the current directory. A path that cannot be written raises
+    before any work. census=True writes per-type counts only. values="none" stores no string, bytes
     or number contents."""
     if values not in ("prefix", "none"):
         raise ValueError("values must be 'prefix' or 'none'")
@@ -2219,14 +2254,8 @@ def snapshot(path=None, *, census=False, values="prefix", value_len=64):
         raise ValueError("value_len must be a non-negative int")
     with _LOCK:
         kind = "census" if census else "full"
-        if path is None:
-            path = _default_name(kind)
-        else:
-            path = os.fspath(path)
-            if os.path.isdir(path):
-                path = os.path.join(path, _default_name(kind))
-        if os.path.lexists(path):
-            raise _exists_error(path)
+        path = _resolve_path(path, kind)
+        _check_target(path)
         sequence = _SEQUENCE[0]
         _SEQUENCE[0] += 1
         tracing = _tracing()
@@ -2277,14 +2306,47 @@ def _report(message):
         pass
 
 
+# How often a Recorder with an rss_limit reads the process's RSS (one read of /proc/self/statm).
+RSS_POLL_INTERVAL = 1.0
+
+
+def _current_rss():
+    """Resident set size in bytes now, cheaply: /proc/self/statm; the peak elsewhere (getrusage)."""
+    try:
+        fd = os.open("/proc/self/statm", os.O_RDONLY)
+        try:
+            return int(os.read(fd, 200).split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        finally:
+            os.close(fd)
+    except Exception:
+        rss, peak, _ = _rss()
+        return rss if rss is not None else peak
+
+
 class Recorder(object):
-    """Background snapshots: every `interval` seconds, on a signal, and at interpreter exit."""
+    """Background snapshots: every `interval` seconds, on a signal, at interpreter exit, and
+    when RSS crosses `rss_limit` and each further `rss_step` of growth."""
 
     def __init__(self, directory, interval=60.0, signal=None, at_exit=True,
-                 values="prefix", value_len=64):
+                 values="prefix", value_len=64, rss_limit=None, rss_step=0.25):
+        if rss_limit is not None and (type(rss_limit) is not int or rss_limit <= 0):
+            raise ValueError("rss_limit must be a positive int (bytes)")
+        if not isinstance(rss_step, (int, float)) or not rss_step > 0:
+            raise ValueError("rss_step must be a positive number (0.25: 25% more)")
+        if interval is not None and not interval > 0:
+            raise ValueError("interval must be positive or None")
         self.directory = os.path.abspath(os.fspath(directory))
         os.makedirs(self.directory, exist_ok=True)
+        if not os.access(self.directory, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, "directory not writable", self.directory)
         self.interval = interval
+        self.rss_limit = rss_limit
+        self.rss_step = rss_step
+        # The RSS that triggers the next snapshot, and the RSS at each snapshot RSS triggered.
+        self.rss_threshold = rss_limit
+        self.rss_triggers = []
+        self.started = time.monotonic()
+        self._advice = False
         self.values = values
         self.value_len = value_len
         self.paths = []
@@ -2311,12 +2373,31 @@ class Recorder(object):
         self._wake.set()
 
     def _loop(self):
+        deadline = None if self.interval is None else time.monotonic() + self.interval
         while not self._stopped:
-            self._wake.wait(self.interval)
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if self.rss_limit is not None:
+                timeout = RSS_POLL_INTERVAL if timeout is None else min(timeout, RSS_POLL_INTERVAL)
+            woken = self._wake.wait(timeout)
             self._wake.clear()
             if self._stopped:
                 break
-            self.capture()
+            if woken or (deadline is not None and time.monotonic() >= deadline):
+                self.capture()  # a signal, or the interval is over: the next one counts from now
+                if self.interval is not None:
+                    deadline = time.monotonic() + self.interval
+            if self.rss_limit is not None:
+                self._check_rss()
+
+    def _check_rss(self):
+        rss = _current_rss()
+        if rss is None or rss < self.rss_threshold:
+            return
+        # The next threshold counts from the RSS that triggered, whether the capture works or
+        # not (a failing capture is not retried every poll).
+        self.rss_threshold = int(rss * (1 + self.rss_step))
+        self.rss_triggers.append(rss)
+        self.capture()
 
     def capture(self):
         """Take one snapshot now; failures are counted and reported, never raised."""
@@ -2334,7 +2415,10 @@ class Recorder(object):
         if not self._stopped:
             self._stopped = True
             self._wake.set()
+            elapsed = time.monotonic() - self.started
             self.capture()
+            if self._advice:
+                _run_advice(self, elapsed)
 
     def stop(self):
         """Stop the background thread, restore the signal handler, cancel the exit snapshot."""
@@ -2368,11 +2452,41 @@ def _recorder_exit(own):
         recorder._exit_snapshot()
 
 
-def start(directory, interval=60.0, *, signal=None, at_exit=True, values="prefix", value_len=64):
-    """Take snapshots into `directory` every `interval` seconds (None: never), on `signal`
-    (e.g. signal.SIGUSR2) and at interpreter exit. Returns the Recorder; call .stop()."""
+def start(directory, interval=60.0, *, signal=None, at_exit=True, values="prefix", value_len=64,
+          rss_limit=None, rss_step=0.25):
+    """Take snapshots into `directory` (created when missing) every `interval` seconds (None:
+    never), on `signal` (e.g. signal.SIGUSR2), at interpreter exit, and, with rss_limit (bytes),
+    when RSS first reaches rss_limit and again each time it grows by a further rss_step (0.25:
+    25%) over the RSS of the last such snapshot, checked every RSS_POLL_INTERVAL seconds.
+    Returns the Recorder; call .stop()."""
     return Recorder(directory, interval=interval, signal=signal, at_exit=at_exit,
-                    values=values, value_len=value_len)
+                    values=values, value_len=value_len, rss_limit=rss_limit, rss_step=rss_step)
+
+
+def _nice_interval(seconds):
+    """Two significant digits, rounded down: 5.5 -> 5, 0.37 -> 0.37, 137 -> 130."""
+    if seconds >= 10:
+        scale = 10 ** (len(str(int(seconds))) - 2)
+        return "%d" % (int(seconds // scale) * scale)
+    if seconds >= 1:
+        return "%d" % int(seconds)
+    return "%.2g" % max(seconds, 0.01)
+
+
+def _run_advice(recorder, elapsed):
+    """`run` at exit: fewer than three snapshots cannot show growth; suggest an interval."""
+    count = len(recorder.paths)
+    if count >= 3:
+        return
+    try:
+        every = "--interval %g" % recorder.interval if recorder.interval is not None else "no --interval"
+        sys.stderr.write(
+            "leakbook: the program ran %.1f s and left %d snapshot%s (%s); a diagnosis needs at least 3: "
+            "try --interval %s for about 4\n"
+            % (elapsed, count, "" if count == 1 else "s", every, _nice_interval(elapsed / 4)))
+        sys.stderr.flush()
+    except Exception:
+        pass
 
 
 # ----------------------------------------------------------------------------------------------
@@ -2530,27 +2644,74 @@ def _mib(value):
 # Command line
 
 _USAGE = """usage:
-  python3 -m leakbook run [--out DIR] [--interval S] [--tracemalloc] script.py [args...]
+  python3 -m leakbook run [--out DIR] [--interval S] [--rss-limit SIZE [--rss-step F]] [--tracemalloc]
+                          script.py [args...]
   python3 -m leakbook attach PID [--out DIR]
-  python3 -m leakbook info FILE [--json]"""
+  python3 -m leakbook info FILE [--json]
+python3 -m leakbook COMMAND --help describes a command."""
+
+_COMMAND_USAGE = {
+    "run": """usage: python3 -m leakbook run [options] script.py [args...]
+
+Runs script.py as `python3 script.py args...` would, taking snapshots into DIR.
+  --out DIR        where the snapshots go (default: .; created when missing)
+  --interval S     a snapshot every S seconds (default 60), and one at exit
+  --rss-limit SIZE a snapshot when RSS first reaches SIZE (bytes, or with K, M, G: 512M)
+                   and again each time it grows by a further --rss-step (checked every second)
+  --rss-step F     growth over the last RSS-triggered snapshot's RSS (default 0.25: 25%)
+  --tracemalloc    record allocation sites (captures 10-30x slower, every allocation costs more)""",
+    "attach": """usage: python3 -m leakbook attach PID [--out DIR]
+
+Asks process PID (Python 3.14+, sys.remote_exec) to write one snapshot into DIR (default: .).""",
+    "info": """usage: python3 -m leakbook info FILE [--json]
+
+Prints a snapshot's header, counts, memory figures and biggest types (--json: for machines).""",
+}
+
+_TRACEMALLOC_COST = ("leakbook: --tracemalloc: allocation sites are recorded; captures are 10-30x slower "
+                     "and every allocation the program makes costs more\n")
 
 
 class _UsageError(Exception):
     pass
 
 
+def _size(text):
+    """Bytes from 1000000, 512K, 300M, 2G (powers of 1024)."""
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(text[-1:].upper())
+    try:
+        value = float(text[:-1] if scale else text) * (scale or 1)
+    except ValueError:
+        raise _UsageError("--rss-limit needs a size in bytes (or 512M, 2G), got %r" % text)
+    if not value >= 1:
+        raise _UsageError("--rss-limit must be positive")
+    return int(value)
+
+
 def _run(args):
-    out, interval, trace = ".", 60.0, False
-    while args and args[0].startswith("--"):
+    out, interval, trace, rss_limit, rss_step = ".", 60.0, False, None, 0.25
+    while args and args[0].startswith("-"):
         option = args.pop(0)
+        if option in ("-h", "--help"):
+            sys.stdout.write(_COMMAND_USAGE["run"] + "\n")
+            return 0
         if option == "--tracemalloc":
             trace = True
-        elif option in ("--out", "--interval"):
+        elif option in ("--out", "--interval", "--rss-limit", "--rss-step"):
             if not args:
                 raise _UsageError("%s needs a value" % option)
             value = args.pop(0)
             if option == "--out":
                 out = value
+            elif option == "--rss-limit":
+                rss_limit = _size(value)
+            elif option == "--rss-step":
+                try:
+                    rss_step = float(value)
+                except ValueError:
+                    raise _UsageError("--rss-step needs a number (0.25: 25%)")
+                if not rss_step > 0:
+                    raise _UsageError("--rss-step must be positive")
             else:
                 try:
                     interval = float(value)
@@ -2575,6 +2736,8 @@ def _run(args):
     except SyntaxError as error:
         raise _UsageError("%s: syntax error: %s" % (script, error))
     if trace and _tracemalloc is not None:
+        sys.stderr.write(_TRACEMALLOC_COST)
+        sys.stderr.flush()
         _tracemalloc.start(ALLOC_FRAMES)
     sys.argv = list(args)
     sys.path[0] = os.path.dirname(os.path.abspath(script))
@@ -2584,7 +2747,12 @@ def _run(args):
     module.__cached__ = None
     module.__spec__ = None
     sys.modules["__main__"] = module
-    start(out, interval=interval)
+    try:
+        recorder = start(out, interval=interval, rss_limit=rss_limit, rss_step=rss_step)
+    except OSError as error:
+        raise _UsageError("cannot write snapshots into %s: %s" % (out, error.strerror or error))
+    recorder._advice = True
+    del recorder
     exec(code, module.__dict__)
     return 0
 
@@ -2613,6 +2781,9 @@ def _attach(args):
     pid = None
     while args:
         item = args.pop(0)
+        if item in ("-h", "--help"):
+            sys.stdout.write(_COMMAND_USAGE["attach"] + "\n")
+            return 0
         if item == "--out":
             if not args:
                 raise _UsageError("--out needs a value")
@@ -2664,6 +2835,9 @@ def main(argv=None):
         if command == "attach":
             return _attach(args)
         if command == "info":
+            if "-h" in args or "--help" in args:
+                sys.stdout.write(_COMMAND_USAGE["info"] + "\n")
+                return 0
             as_json = "--json" in args
             files = [a for a in args if a != "--json"]
             if len(files) != 1:

@@ -25,9 +25,50 @@ export interface SeriesOptions {
 
 const EXTENSION = ".lbsnap";
 
-/** The .lbsnap files of a directory, by name; a SnapshotError when there are none. */
+const MAGIC = "LEAKBOOK";
+/** Files already reported as read without the extension: each is named on stderr once per process. */
+const reportedUnnamed = new Set<string>();
+
+/** Whether a file starts with the lbsnap magic (8 bytes read; false for anything unreadable). */
+async function hasSnapshotMagic(path: string): Promise<boolean> {
+  let file;
+  try {
+    file = await open(path, "r");
+  } catch {
+    return false;
+  }
+  try {
+    const head = new Uint8Array(MAGIC.length);
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    return bytesRead === head.length && new TextDecoder().decode(head) === MAGIC;
+  } catch {
+    return false;
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * A directory's snapshot files, by name: its .lbsnap files and any other regular file that starts with the lbsnap
+ * magic (a snapshot saved under another name; said once on stderr). `.partial` files (captures being written) are
+ * left out. A SnapshotError when there are none.
+ */
 export async function snapshotFiles(directory: string): Promise<string[]> {
-  const names = (await readdir(directory)).filter((n) => n.endsWith(EXTENSION)).sort();
+  const entries = await readdir(directory, { withFileTypes: true });
+  const names: string[] = [];
+  for (const entry of entries) {
+    const name = entry.name;
+    if (name.endsWith(EXTENSION)) names.push(name);
+    else if (entry.isFile() && !name.endsWith(".partial") && await hasSnapshotMagic(join(directory, name))) {
+      const path = join(directory, name);
+      if (!reportedUnnamed.has(path)) {
+        reportedUnnamed.add(path);
+        process.stderr.write(`leakbook: ${path} has no ${EXTENSION} extension; read as a snapshot\n`);
+      }
+      names.push(name);
+    }
+  }
+  names.sort();
   if (names.length === 0) throw new SnapshotError(`${directory}: empty directory (no ${EXTENSION} files)`);
   return names.map((n) => join(directory, n));
 }

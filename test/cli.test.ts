@@ -5,7 +5,7 @@ import { constants } from "node:buffer";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { synthesize, writeLbsnap } from "../bench/synth.js";
-import { agentAvailable, CLI, runPythonJson, startPython, tempDir } from "./helpers/python.js";
+import { agentAvailable, CLI, REPO, runPythonJson, startPython, tempDir } from "./helpers/python.js";
 import { damagedVariants } from "./helpers/damage.js";
 import { captureProcesses, copyAsReusedPid, type CapturedProcess } from "./helpers/processes.js";
 
@@ -39,6 +39,20 @@ path = os.path.join(sys.argv[1], 'real.lbsnap')
 leakbook.snapshot(path)
 print(json.dumps({'path': path, 'list': id(DATA['key'])}))
 `;
+
+test("diagnose DIR reads a snapshot renamed without its extension, and says so once", () => {
+  const dir = tempDir();
+  const source = join(REPO, "examples", "cache", "snapshots");
+  for (const name of ["cache-0.lbsnap", "cache-1.lbsnap", "cache-2.lbsnap", "cache-3.lbsnap"]) {
+    copyFileSync(join(source, name), join(dir, name === "cache-3.lbsnap" ? "cache-3" : name));
+  }
+  const renamed = leakbook("diagnose", dir, "--json");
+  const original = leakbook("diagnose", source, "--json");
+  assert.equal(renamed.status, original.status, renamed.stderr);
+  assert.equal(renamed.stderr, `leakbook: ${join(dir, "cache-3")} has no .lbsnap extension; read as a snapshot\n`);
+  assert.equal(JSON.parse(renamed.stdout).verdict, "leak");
+  assert.deepEqual(JSON.parse(renamed.stdout).findings.length, JSON.parse(original.stdout).findings.length);
+});
 
 test("the bin runs by itself, as `npx leakbook` runs it (executable, with its shebang)", () => {
   const result = spawnSync(CLI, ["--help"], { encoding: "utf8", timeout: 60_000 });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadSeries, matchSurvivors, typeSeries, followPath, ProcessSelectionError, seriesProcesses } from "../src/series.js";
 import { SnapshotError } from "../src/errors.js";
@@ -64,6 +64,30 @@ test("snapshots of two real processes in one folder: refused, listed, and one pi
     e.kind === "mixed-processes" && e.processes.length === 2 && e.processes.every((p) => p.pid === b.pid) &&
     /name one process's files/.test(e.message));
   assert.equal((await loadSeries([reused])).snapshots[0].objectCount, picked.snapshots[2].objectCount);
+});
+
+test("a snapshot saved without the .lbsnap extension is found in its directory by its magic; meliae dumps and .partial files are not", async () => {
+  const dir = tempDir();
+  const t = 1_700_000_000;
+  write(dir, "a.lbsnap", { ...synthesize(2_000, 5_000, 1), meta: { time_unix: t + 10, pid: 10, process_start: t } });
+  write(dir, "b.lbsnap", { ...synthesize(3_000, 7_000, 2), meta: { time_unix: t + 20, pid: 10, process_start: t } });
+  renameSync(join(dir, "b.lbsnap"), join(dir, "snap1"));
+  write(dir, "c.lbsnap", { ...synthesize(4_000, 9_000, 3), meta: { time_unix: t + 30, pid: 10, process_start: t } });
+  renameSync(join(dir, "c.lbsnap"), join(dir, "c.lbsnap.partial"));
+  writeFileSync(join(dir, "dump"), '{"address": 1, "type": "dict", "size": 100, "refs": []}\n');
+  writeFileSync(join(dir, "notes.txt"), "LEAK");
+  mkdirSync(join(dir, "sub"));
+  const written: string[] = [];
+  const original = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => { written.push(String(chunk)); return true; }) as typeof process.stderr.write;
+  try {
+    const series = await loadSeries(dir);
+    assert.deepEqual(series.snapshots.map((s) => s.objectCount), [2_000, 3_000]);
+    await loadSeries(dir);
+  } finally {
+    process.stderr.write = original;
+  }
+  assert.deepEqual(written, [`leakbook: ${join(dir, "snap1")} has no .lbsnap extension; read as a snapshot\n`]);
 });
 
 test("typeSeries counts objects and bytes per type in each snapshot", async () => {
