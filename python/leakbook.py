@@ -2209,6 +2209,7 @@ def _capture_full(values, value_len, tracemalloc_on):
                 _thread.start_new_thread(context.run, (_capture_thread, job))
         except RuntimeError:  # 3.12+ at interpreter exit (atexit): no new threads; walk here
             _capture_thread(job)
+        context = None
         try:
             done.acquire()
         except BaseException:  # a signal handler raised in this thread: let the walk finish first
@@ -2218,9 +2219,31 @@ def _capture_full(values, value_len, tracemalloc_on):
         if was_enabled:
             gc.enable()
     if len(job) != 2:
-        raise job[0]
+        # The error leaves no reference to the heap behind: the walk's frames were cleared, and
+        # neither job nor this frame holds the error once it is raised (no job/traceback cycle).
+        error = job.pop()
+        try:
+            raise error
+        finally:
+            error = None
     header, sections = job
     return header, sections, started, clock
+
+
+def _clear_traceback(error):
+    """Clears the locals of the finished frames in the tracebacks of error and of the exceptions
+    chained to it (the walk's frames hold heap objects: `o`, the object list)."""
+    seen = []
+    while error is not None and not any(error is e for e in seen):
+        seen.append(error)
+        tb = error.__traceback__
+        while tb is not None:
+            try:
+                tb.tb_frame.clear()
+            except RuntimeError:  # a frame still running: the caller's own
+                pass
+            tb = tb.tb_next
+        error = error.__cause__ or error.__context__
 
 
 def _capture_thread(job):
@@ -2237,9 +2260,12 @@ def _capture_thread(job):
             graph.widen_sizes()
             job.extend(_full_layout(graph))
         finally:
+            if tracked is not None:
+                del tracked[:]
             graph.release()
             del graph.value_list[:], graph.strings[:]
     except BaseException as error:
+        _clear_traceback(error)
         job[:] = [error]
     finally:
         done.release()
@@ -2318,11 +2344,23 @@ def _census():
         type_ids = list(map(id, map(type, objs)))
         by_id = dict(zip(type_ids, map(type, objs)))
         sizers = {tid: _size_function(t) for tid, t in by_id.items()}
-        if all(s is sys.getsizeof for s in sizers.values()):
-            sizes = map(sys.getsizeof, objs)
-        else:  # some class overrides __sizeof__ in Python: never call it
-            sizes = [sizers[tid](o) for tid, o in zip(type_ids, objs)]
-        pairs = collections.Counter(zip(type_ids, sizes))
+        failed = [0]
+        try:
+            if all(s is sys.getsizeof for s in sizers.values()):
+                sizes = map(sys.getsizeof, objs)
+            else:  # some class overrides __sizeof__: never call it
+                sizes = [sizers[tid](o) for tid, o in zip(type_ids, objs)]
+            pairs = collections.Counter(zip(type_ids, sizes))
+        except Exception:  # one object's size failed: counted, with size 0
+            def safe(tid, o):
+                try:
+                    return sizers[tid](o)
+                except Exception:
+                    failed[0] += 1
+                    return 0
+            pairs = collections.Counter(zip(type_ids, map(safe, type_ids, objs)))
+            safe = None
+        sizes = None
         result = {}
         total = 0
         for (tid, size), count in pairs.items():
@@ -2333,7 +2371,8 @@ def _census():
             entry[0] += count
             entry[1] += size * count
             total += size * count
-        return {"tracked_only": True, "types": result, "objects": len(objs), "bytes": total}
+        return {"tracked_only": True, "types": result, "objects": len(objs), "bytes": total,
+                "failed_objects": failed[0]}
     finally:
         del objs[:]
 
@@ -2441,6 +2480,7 @@ class Recorder(object):
         self.paths = []
         self.failures = 0
         self.last_error = None
+        self._failing = False  # the last capture failed (and was reported)
         self._stopped = False
         self._wake = threading.Event()
         self._signal = signal
@@ -2470,15 +2510,21 @@ class Recorder(object):
             self.capture()
 
     def capture(self):
-        """Take one snapshot now; failures are counted and reported, never raised."""
+        """Take one snapshot now; failures are counted and reported, never raised. A run of
+        failed captures is reported once (one RuntimeWarning), the next success ends the run."""
         try:
             path = snapshot(self.directory, values=self.values, value_len=self.value_len)
             self.paths.append(path)
+            self._failing = False
             return path
         except Exception as error:
             self.failures += 1
             self.last_error = "%s: %s" % (type(error).__name__, error)
-            _report("snapshot failed: " + self.last_error)
+            error = None
+            if not self._failing:
+                self._failing = True
+                _report("snapshot failed (reported once until a capture succeeds; Recorder.failures "
+                        "counts them): " + self.last_error)
             return None
 
     def _exit_snapshot(self):
