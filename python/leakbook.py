@@ -1779,14 +1779,14 @@ class _Graph(object):
             name = _type_name(t)
         except Exception:
             pass
-        key = (name, type(error).__name__)
+        key = (name, error.args[0] if type(error) is _Unreadable else type(error).__name__)
         self.failed_kinds[key] = self.failed_kinds.get(key, 0) + 1
         types_col, sizes, lengths = self.type_col[-1], self.size[-1], self.length[-1]
         flags, names, starts = self.flags[-1], self.name[-1], self.edge_start[-1]
         # A name is kept only together with the flags that say whether it is a value.
         keep_name = len(flags) > pos and len(names) > pos
         if len(types_col) <= pos:
-            types_col.append(self.fallback_type(t, name))
+            types_col.append(self.fallback_type(t, name, key[1]))
         # An edge whose target was appended but not its kind or label is dropped.
         edges = (self.edge_target[-1], self.edge_kind[-1], self.edge_label[-1])
         count = min(map(len, edges))
@@ -1818,7 +1818,7 @@ class _Graph(object):
         if self.alloc is not None:
             del self.alloc[-1][pos + 1:]
 
-    def fallback_type(self, t, name):
+    def fallback_type(self, t, name, error_name):
         """A type index for an object whose type information could not be computed. The type
         is remembered with a size function that fails, so that its other instances are
         recorded the same way without computing its information again."""
@@ -1828,7 +1828,7 @@ class _Graph(object):
         info = _TypeInfo()
         info.index = len(self.type_names)
         self.type_names.append(name if type(name) is str else "<unknown type>")
-        info.size = _unreadable
+        info.size = _unreadable_size(error_name)
         self.remember(t, info)
         return info.index
 
@@ -1908,8 +1908,14 @@ class _Graph(object):
             sizes[i // CHUNK][i % CHUNK] = size
 
 
-def _unreadable(obj):
-    raise TypeError("the type's information could not be read")
+class _Unreadable(Exception):
+    """Raised for the instances of a type whose information failed; args[0] names that error."""
+
+
+def _unreadable_size(error_name):
+    def size(obj):
+        raise _Unreadable(error_name)
+    return size
 
 
 # Names and values for the obj_name column: each returns (text, is_value, truncated).
