@@ -2440,6 +2440,7 @@ def snapshot(path=None, *, census=False, values="prefix", value_len=64):
                 "alloc_sites": None, "census": _census(),
             }
             header["counts"]["objects"] = header["census"]["objects"]
+            header["meta"] = {"failed_objects": header["census"]["failed_objects"]}
             sections = []
         else:
             header, sections, started, clock = _capture_full(values, value_len, tracing)
