@@ -307,6 +307,21 @@ class IsolationTest(unittest.TestCase):
             entry = census["types"][__name__ + "." + type(obj).__name__]
             self.assertEqual(entry, [1, sys.getsizeof(Plain())])
 
+    def test_census_counts_objects_whose_size_fails(self):
+        unreadable = [Unreadable(i) for i in range(3)]
+        sizer = leakbook._size_function
+
+        def failing_sizer(t):
+            if t is Unreadable:
+                return fail
+            return sizer(t)
+        self.patch(leakbook, "_size_function", failing_sizer)
+        header = leakbook.read_snapshot(leakbook.snapshot(self.dir, census=True))["header"]
+        self.assertEqual(header["census"]["failed_objects"], len(unreadable))
+        self.assertEqual(header["meta"]["failed_objects"], len(unreadable))
+        self.assertEqual(header["census"]["types"][__name__ + ".Unreadable"], [3, 0])
+        self.assertGreater(header["census"]["types"]["builtins.list"][0], 0)
+
     def assert_freed_after_a_failed_capture(self, owner, name):
         self.patch(owner, name, fail)
         was_enabled = gc.isenabled()
