@@ -1606,8 +1606,11 @@ class _Graph(object):
         batch = self.batch()
         while batch:
             visit, room = batch
-            for o in itertools.islice(pending, room):
-                visit(o)
+            try:
+                for o in itertools.islice(pending, room):
+                    visit(o)
+            except Exception as error:  # reading o failed: recorded incomplete, the walk goes on
+                self.incomplete(o, error)
             batch = self.batch()
 
     def recorded(self):
@@ -1720,58 +1723,54 @@ class _Graph(object):
                     label_append(label)
 
         def visit(o):
+            t = type(o)
+            info = types_get(id(t))
+            if info is None:
+                info = type_info(t)
+            type_append(info.index)
+            start_append(edge_base + len(edge_target))
+            size = info.size(o)
             try:
-                t = type(o)
-                info = types_get(id(t))
-                if info is None:
-                    info = type_info(t)
-                type_append(info.index)
-                start_append(edge_base + len(edge_target))
-                size = info.size(o)
-                try:
-                    size_append(size)
-                except OverflowError:
-                    big_sizes[first + len(size_chunk)] = size
-                    size_append(0)
-                if info.length is None:
-                    length_append(NONE)
+                size_append(size)
+            except OverflowError:
+                big_sizes[first + len(size_chunk)] = size
+                size_append(0)
+            if info.length is None:
+                length_append(NONE)
+            else:
+                n = info.length(o)
+                length_append(n if n <= MAX_LENGTH else MAX_LENGTH)
+            kind = info.kind
+            flag = 0 if kind == _K_LEAF else is_tracked(o)
+            if info.name_kind == _N_NONE:
+                name_append(NONE)
+            else:
+                flag |= name_and_flags(o, info)
+            flags_append(flag)
+            if alloc_append is not None:
+                # Allocation sites of containers, instances and str/bytes data: the objects a
+                # leak is made of. Small atoms (int, float, untracked tuples) are skipped.
+                if flag & FLAG_TRACKED or t is str or t is bytes or t is bytearray:
+                    alloc_append(alloc_site(o))
                 else:
-                    n = info.length(o)
-                    length_append(n if n <= MAX_LENGTH else MAX_LENGTH)
-                kind = info.kind
-                flag = 0 if kind == _K_LEAF else is_tracked(o)
-                if info.name_kind == _N_NONE:
-                    name_append(NONE)
-                else:
-                    flag |= name_and_flags(o, info)
-                flags_append(flag)
-                if alloc_append is not None:
-                    # Allocation sites of containers, instances and str/bytes data: the objects a
-                    # leak is made of. Small atoms (int, float, untracked tuples) are skipped.
-                    if flag & FLAG_TRACKED or t is str or t is bytes or t is bytearray:
-                        alloc_append(alloc_site(o))
-                    else:
-                        alloc_append(NONE)
-                if kind == _K_LEAF:
-                    return
-                if kind == _K_SEQ:
-                    sequence(o, t)
-                elif kind == _K_DICT:
-                    mapping(o)
-                else:
-                    other(o, t, info)
-            except Exception as error:
-                incomplete(o, first, error)
+                    alloc_append(NONE)
+            if kind == _K_LEAF:
+                return
+            if kind == _K_SEQ:
+                sequence(o, t)
+            elif kind == _K_DICT:
+                mapping(o)
+            else:
+                other(o, t, info)
 
-        incomplete = self.incomplete
         return visit
 
-    def incomplete(self, o, first, error):
+    def incomplete(self, o, error):
         """Reading o failed part-way: its columns get what was recorded before the failure
         (type, size, length, edges found so far) and defaults for the rest (size 0, no length,
         no name), with FLAG_INCOMPLETE. One odd object never ends the capture."""
         i = self.index[id(o)]
-        pos = i - first
+        pos = i - (len(self.size) - 1) * CHUNK  # visit() never leaves the current chunk
         self.failed += 1
         t = type(o)
         name = None
