@@ -1828,6 +1828,11 @@ class _Graph(object):
         info.index = len(self.type_names)
         self.type_names.append(name if type(name) is str else "<unknown type>")
         info.size = _unreadable_size(error_name)
+        # The fields other passes read (an instance type with nothing known about it).
+        info.kind, info.length, info.name_kind, info.name, info.handler = _K_LEAF, None, _N_NONE, None, None
+        info.slots, info.dict_get, info.managed, info.generic = (), None, False, False
+        info.learned, info.candidates, info.attrs, info.misses = [], [], (), 0
+        info.unsafe, info.pool_tries, info.bound = frozenset(), 0, None
         self.remember(t, info)
         return info.index
 
