@@ -67,6 +67,7 @@ MAX_LENGTH = 0xFFFFFFFE
 FLAG_TRACKED = 1
 FLAG_TRUNCATED = 2
 FLAG_VALUE = 4
+FLAG_INCOMPLETE = 8       # reading the object failed: size 0, length or name unknown
 EDGE_SUFFIX = 0
 EDGE_INDEX = 1
 EDGE_OPAQUE = 2
@@ -124,6 +125,8 @@ _HEAPTYPE = 1 << 9
 _HAVE_GC = 1 << 14
 _MANAGED_DICT = 1 << 4  # Py_TPFLAGS_MANAGED_DICT, 3.11+
 _GC_HEADER = sys.getsizeof([]) - [].__sizeof__()
+_PRE_HEADER = 2 * struct.calcsize("P")
+_PRE_HEADER_FLAGS = 0 if not _PY311 else _MANAGED_DICT | (1 << 3 if sys.version_info >= (3, 12) else 0)
 
 _C_CALLABLES = (
     types.BuiltinFunctionType,
@@ -138,6 +141,33 @@ _SIZED = (
 _MISSING = object()
 
 _LRU_TYPE = getattr(functools, "_lru_cache_wrapper", None)
+_FUNC_CODE = types.FunctionType.__dict__["__code__"].__get__
+_FUNC_CLOSURE = types.FunctionType.__dict__["__closure__"].__get__
+_CELL_CONTENTS = types.CellType.__dict__["cell_contents"].__get__
+_CODE_FREEVARS = types.CodeType.__dict__["co_freevars"].__get__
+
+
+def _lru_parameter_codes():
+    """The code objects of functools.lru_cache's `cache_parameters` lambdas (3.9+), whose
+    closure holds `maxsize` and `typed`: read from the cells, never called."""
+    found = []
+    pending = [functools.__dict__.get("lru_cache")]
+    pending = [_FUNC_CODE(pending[0])] if type(pending[0]) is types.FunctionType else []
+    while pending:
+        code = pending.pop()
+        for const in code.co_consts:
+            if type(const) is types.CodeType:
+                if const.co_name == "<lambda>" and "typed" in const.co_freevars:
+                    found.append(const)
+                pending.append(const)
+    return tuple(found)
+
+
+if _LRU_TYPE is not None:
+    # The C wrapper's own methods, called on the wrapper: an instance attribute of the same
+    # name (the wrapper has a __dict__) is never looked at.
+    _LRU_CACHE_INFO = _LRU_TYPE.__dict__["cache_info"]
+    _LRU_PARAMETER_CODES = _lru_parameter_codes()
 _PARTIAL_TYPE = functools.partial
 try:
     import _contextvars
@@ -394,19 +424,46 @@ def _memoryview_len(view):
         return 0
 
 
+_METHOD_OBJCLASS = types.MethodDescriptorType.__dict__["__objclass__"].__get__
+
+
+def _own_c_sizeof(c):
+    """c's own C-level __sizeof__ (a method descriptor made for c itself), or None."""
+    found = _class_dict(c).get("__sizeof__")
+    if type(found) is types.MethodDescriptorType and _METHOD_OBJCLASS(found) is c:
+        return found
+    return None
+
+
 def _size_function(t):
-    """sys.getsizeof unless __sizeof__ is Python code; then the builtin base's __sizeof__."""
+    """sys.getsizeof when the __sizeof__ it would call is the C slot of a class in t's MRO;
+    otherwise (a Python function, `__sizeof__ = print`, another type's method) the C __sizeof__
+    of the nearest class in the MRO that defines its own, which reads the layout only:
+    tp_basicsize plus tp_itemsize times the item count (plus inline values on 3.12+),
+    as sys.getsizeof would report had the class not overridden it."""
+    mro = _mro(t)
     found = _mro_lookup(t, "__sizeof__")
-    if _one_of(type(found), _C_CALLABLES):
-        return sys.getsizeof
-    for c in _mro(t):
-        if not _TYPE_FLAGS(c) & _HEAPTYPE:
-            base = _class_dict(c).get("__sizeof__")
-            if _one_of(type(base), _C_CALLABLES):
-                def size(obj, base=base):
-                    return base(obj) + (_GC_HEADER if gc.is_tracked(obj) else 0)
-                return size
-    return lambda obj: object.__sizeof__(obj) + (_GC_HEADER if gc.is_tracked(obj) else 0)
+    if type(found) is types.MethodDescriptorType:
+        owner = _METHOD_OBJCLASS(found)
+        for c in mro:
+            if c is owner:
+                if _class_dict(c).get("__sizeof__") is found:
+                    return sys.getsizeof
+                break
+    base = object.__sizeof__
+    for c in mro:
+        own = _own_c_sizeof(c)
+        if own is not None:
+            base = own
+            break
+    # What sys.getsizeof adds to __sizeof__: the GC header of a GC type and, since 3.11, the
+    # two pre-header words of a managed dict (3.12+: or managed weak reference list).
+    flags = _TYPE_FLAGS(t)
+    extra = (_GC_HEADER if flags & _HAVE_GC else 0) + (_PRE_HEADER if flags & _PRE_HEADER_FLAGS else 0)
+
+    def size(obj, base=base, extra=extra):
+        return base(obj) + extra
+    return size
 
 
 def _code_strings(code):
@@ -702,10 +759,13 @@ class _Graph(object):
         "trace", "held", "sid_referent", "sid_dict_key", "sid_set_member", "sid_class",
         "sid_dict", "sid_lru", "opaque", "enum_texts", "code_names", "unnamed", "value_list",
         "key_label_sids", "bounds", "bounded_classes", "named_types",
+        "failed", "failed_kinds",
     )
 
     def __init__(self, values, value_len, trace):
         self.named_types = _named_types()
+        self.failed = 0            # objects recorded with FLAG_INCOMPLETE
+        self.failed_kinds = {}     # (type name, exception name) -> count
         self.values = values
         self.value_len = value_len
         self.objs = []
@@ -1139,20 +1199,13 @@ class _Graph(object):
         except Exception:
             pass
         try:
-            hits, misses, maxsize, currsize = tuple(o.cache_info())
+            hits, misses, maxsize, currsize = tuple.__iter__(_LRU_CACHE_INFO(o))
             entry.update(hits=hits, misses=misses, maxsize=maxsize, currsize=currsize)
             if storage is not None and type(maxsize) is int:
                 self.set_bound(storage, maxsize)
         except Exception:
             pass
-        entry["typed"] = None
-        try:
-            params = _dict_items(o.__dict__)
-            for key, value in params:
-                if type(key) is str and key == "cache_parameters" and type(value) is types.FunctionType:
-                    entry["typed"] = bool(value().get("typed"))
-        except Exception:
-            pass
+        entry["typed"] = _lru_typed(o)
         self.lru.append(entry)
 
     def set_edges(self, o, t, info):
@@ -1553,8 +1606,11 @@ class _Graph(object):
         batch = self.batch()
         while batch:
             visit, room = batch
-            for o in itertools.islice(pending, room):
-                visit(o)
+            try:
+                for o in itertools.islice(pending, room):
+                    visit(o)
+            except Exception as error:  # reading o failed: recorded incomplete, the walk goes on
+                self.incomplete(o, error)
             batch = self.batch()
 
     def recorded(self):
@@ -1709,6 +1765,77 @@ class _Graph(object):
 
         return visit
 
+    def incomplete(self, o, error):
+        """Reading o failed part-way: its columns get what was recorded before the failure
+        (type, size, length, edges found so far) and defaults for the rest (size 0, no length,
+        no name), with FLAG_INCOMPLETE. One odd object never ends the capture."""
+        i = self.index[id(o)]
+        pos = i - (len(self.size) - 1) * CHUNK  # visit() never leaves the current chunk
+        self.failed += 1
+        t = type(o)
+        name = None
+        try:
+            name = _type_name(t)
+        except Exception:
+            pass
+        key = (name, error.args[0] if type(error) is _Unreadable else type(error).__name__)
+        self.failed_kinds[key] = self.failed_kinds.get(key, 0) + 1
+        types_col, sizes, lengths = self.type_col[-1], self.size[-1], self.length[-1]
+        flags, names, starts = self.flags[-1], self.name[-1], self.edge_start[-1]
+        # A name is kept only together with the flags that say whether it is a value.
+        keep_name = len(flags) > pos and len(names) > pos
+        if len(types_col) <= pos:
+            types_col.append(self.fallback_type(t, name, key[1]))
+        # An edge whose target was appended but not its kind or label is dropped.
+        edges = (self.edge_target[-1], self.edge_kind[-1], self.edge_label[-1])
+        count = min(map(len, edges))
+        for column in edges:
+            del column[count:]
+        if len(starts) <= pos:
+            starts.append(self.edge_count())
+        if len(sizes) <= pos:
+            sizes.append(0)
+            self.big_sizes.pop(i, None)
+        if len(lengths) <= pos:
+            lengths.append(NONE)
+        if len(flags) <= pos:
+            flag = 0
+            try:
+                flag = FLAG_TRACKED if gc.is_tracked(o) else 0
+            except Exception:
+                pass
+            flags.append(flag)
+        flags[pos] |= FLAG_INCOMPLETE
+        if not keep_name:
+            flags[pos] &= ~(FLAG_VALUE | FLAG_TRUNCATED)
+            del names[pos:]
+            names.append(NONE)
+        if self.alloc is not None and len(self.alloc[-1]) <= pos:
+            self.alloc[-1].append(NONE)
+        for column in (types_col, sizes, lengths, flags, names, starts):
+            del column[pos + 1:]
+        if self.alloc is not None:
+            del self.alloc[-1][pos + 1:]
+
+    def fallback_type(self, t, name, error_name):
+        """A type index for an object whose type information could not be computed. The type
+        is remembered with a size function that fails, so that its other instances are
+        recorded the same way without computing its information again."""
+        info = self.types.get(id(t))
+        if info is not None:
+            return info.index
+        info = _TypeInfo()
+        info.index = len(self.type_names)
+        self.type_names.append(name if type(name) is str else "<unknown type>")
+        info.size = _unreadable_size(error_name)
+        # The fields other passes read (an instance type with nothing known about it).
+        info.kind, info.length, info.name_kind, info.name, info.handler = _K_LEAF, None, _N_NONE, None, None
+        info.slots, info.dict_get, info.managed, info.generic = (), None, False, False
+        info.learned, info.candidates, info.attrs, info.misses = [], [], (), 0
+        info.unsafe, info.pool_tries, info.bound = frozenset(), 0, None
+        self.remember(t, info)
+        return info.index
+
     def name_and_flags(self, o, info):
         """Appends o's name or value to the name column; returns its FLAG_VALUE/TRUNCATED bits.
         A value's entry indexes value_list."""
@@ -1785,6 +1912,16 @@ class _Graph(object):
             sizes[i // CHUNK][i % CHUNK] = size
 
 
+class _Unreadable(Exception):
+    """Raised for the instances of a type whose information failed; args[0] names that error."""
+
+
+def _unreadable_size(error_name):
+    def size(obj):
+        raise _Unreadable(error_name)
+    return size
+
+
 # Names and values for the obj_name column: each returns (text, is_value, truncated).
 
 def _bytes_value(o, limit):
@@ -1847,6 +1984,25 @@ def _code_name(o, limit):
 def _frame_name(o, limit):
     code = o.f_code
     return "%s %s:%d" % (code.co_name, code.co_filename, o.f_lineno or 0), False, False
+
+
+def _lru_typed(o):
+    """`typed` of an lru_cache wrapper, from the closure of the `cache_parameters` lambda that
+    functools.lru_cache set on it (recognised by its code object); None if it was replaced."""
+    try:
+        for key, value in _dict_items(_LRU_TYPE.__dict__["__dict__"].__get__(o)):
+            if type(key) is str and key == "cache_parameters" and type(value) is types.FunctionType:
+                code = _FUNC_CODE(value)
+                if not _one_of(code, _LRU_PARAMETER_CODES):
+                    return None
+                cells = _FUNC_CLOSURE(value)
+                for name, cell in zip(_CODE_FREEVARS(code), cells):
+                    if name == "typed":
+                        typed = _CELL_CONTENTS(cell)
+                        return typed if type(typed) is bool else None
+    except Exception:
+        pass
+    return None
 
 
 def _lru_name(o, limit):
@@ -2096,6 +2252,7 @@ def _capture_full(values, value_len, tracemalloc_on):
                 _thread.start_new_thread(context.run, (_capture_thread, job))
         except RuntimeError:  # 3.12+ at interpreter exit (atexit): no new threads; walk here
             _capture_thread(job)
+        context = None
         try:
             done.acquire()
         except BaseException:  # a signal handler raised in this thread: let the walk finish first
@@ -2105,9 +2262,31 @@ def _capture_full(values, value_len, tracemalloc_on):
         if was_enabled:
             gc.enable()
     if len(job) != 2:
-        raise job[0]
+        # The error leaves no reference to the heap behind: the walk's frames were cleared, and
+        # neither job nor this frame holds the error once it is raised (no job/traceback cycle).
+        error = job.pop()
+        try:
+            raise error
+        finally:
+            error = None
     header, sections = job
     return header, sections, started, clock
+
+
+def _clear_traceback(error):
+    """Clears the locals of the finished frames in the tracebacks of error and of the exceptions
+    chained to it (the walk's frames hold heap objects: `o`, the object list)."""
+    seen = []
+    while error is not None and not any(error is e for e in seen):
+        seen.append(error)
+        tb = error.__traceback__
+        while tb is not None:
+            try:
+                tb.tb_frame.clear()
+            except RuntimeError:  # a frame still running: the caller's own
+                pass
+            tb = tb.tb_next
+        error = error.__cause__ or error.__context__
 
 
 def _capture_thread(job):
@@ -2124,9 +2303,12 @@ def _capture_thread(job):
             graph.widen_sizes()
             job.extend(_full_layout(graph))
         finally:
+            if tracked is not None:
+                del tracked[:]
             graph.release()
             del graph.value_list[:], graph.strings[:]
     except BaseException as error:
+        _clear_traceback(error)
         job[:] = [error]
     finally:
         done.release()
@@ -2156,7 +2338,11 @@ def _full_layout(graph):
         "version": FORMAT_VERSION,
         "kind": "full",
         "agent_version": AGENT_VERSION,
-        "meta": None,
+        # Completed by snapshot(); the walk contributes what failed (objects with FLAG_INCOMPLETE).
+        "meta": {"failed_objects": graph.failed,
+                 "failed_kinds": [{"type": name, "error": error, "count": count}
+                                  for (name, error), count in sorted(graph.failed_kinds.items(),
+                                                                     key=lambda item: -item[1])]},
         "memory": None,
         "counts": {"objects": n, "edges": e, "roots": r, "strings": len(graph.strings),
                    "types": len(graph.type_names)},
@@ -2201,11 +2387,23 @@ def _census():
         type_ids = list(map(id, map(type, objs)))
         by_id = dict(zip(type_ids, map(type, objs)))
         sizers = {tid: _size_function(t) for tid, t in by_id.items()}
-        if all(s is sys.getsizeof for s in sizers.values()):
-            sizes = map(sys.getsizeof, objs)
-        else:  # some class overrides __sizeof__ in Python: never call it
-            sizes = [sizers[tid](o) for tid, o in zip(type_ids, objs)]
-        pairs = collections.Counter(zip(type_ids, sizes))
+        failed = [0]
+        try:
+            if all(s is sys.getsizeof for s in sizers.values()):
+                sizes = map(sys.getsizeof, objs)
+            else:  # some class overrides __sizeof__: never call it
+                sizes = [sizers[tid](o) for tid, o in zip(type_ids, objs)]
+            pairs = collections.Counter(zip(type_ids, sizes))
+        except Exception:  # one object's size failed: counted, with size 0
+            def safe(tid, o):
+                try:
+                    return sizers[tid](o)
+                except Exception:
+                    failed[0] += 1
+                    return 0
+            pairs = collections.Counter(zip(type_ids, map(safe, type_ids, objs)))
+            safe = None
+        sizes = None
         result = {}
         total = 0
         for (tid, size), count in pairs.items():
@@ -2216,7 +2414,8 @@ def _census():
             entry[0] += count
             entry[1] += size * count
             total += size * count
-        return {"tracked_only": True, "types": result, "objects": len(objs), "bytes": total}
+        return {"tracked_only": True, "types": result, "objects": len(objs), "bytes": total,
+                "failed_objects": failed[0]}
     finally:
         del objs[:]
 
@@ -2274,11 +2473,13 @@ def snapshot(path=None, *, census=False, values="prefix", value_len=64):
                 "alloc_sites": None, "census": _census(),
             }
             header["counts"]["objects"] = header["census"]["objects"]
+            header["meta"] = {"failed_objects": header["census"]["failed_objects"]}
             sections = []
         else:
             header, sections, started, clock = _capture_full(values, value_len, tracing)
         header["memory"] = memory
         meta = _meta(started, options, values)
+        meta.update(header["meta"] or {})
         meta["sequence"] = sequence
         meta["duration_s"] = time.perf_counter() - clock
         header["meta"] = meta
@@ -2352,6 +2553,7 @@ class Recorder(object):
         self.paths = []
         self.failures = 0
         self.last_error = None
+        self._failing = False  # the last capture failed (and was reported)
         self._stopped = False
         self._wake = threading.Event()
         self._signal = signal
@@ -2400,15 +2602,21 @@ class Recorder(object):
         self.capture()
 
     def capture(self):
-        """Take one snapshot now; failures are counted and reported, never raised."""
+        """Take one snapshot now; failures are counted and reported, never raised. A run of
+        failed captures is reported once (one RuntimeWarning), the next success ends the run."""
         try:
             path = snapshot(self.directory, values=self.values, value_len=self.value_len)
             self.paths.append(path)
+            self._failing = False
             return path
         except Exception as error:
             self.failures += 1
             self.last_error = "%s: %s" % (type(error).__name__, error)
-            _report("snapshot failed: " + self.last_error)
+            error = None
+            if not self._failing:
+                self._failing = True
+                _report("snapshot failed (reported once until a capture succeeds; Recorder.failures "
+                        "counts them): " + self.last_error)
             return None
 
     def _exit_snapshot(self):

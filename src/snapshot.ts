@@ -7,6 +7,8 @@ export const NONE = 0xffffffff;
 export const FLAG_TRACKED = 1;
 export const FLAG_TRUNCATED = 2;
 export const FLAG_VALUE = 4;
+/** The agent failed to read this object (size 0; length or name may be missing): see docs/snapshot-format.md. */
+export const FLAG_INCOMPLETE = 8;
 
 export const EDGE_SUFFIX = 0;
 export const EDGE_INDEX = 1;
