@@ -761,6 +761,7 @@ class _Graph(object):
         self.opaque = {self.sid_referent, self.sid_dict_key, self.sid_set_member, self.sid_lru}
         # The bookkeeping itself (its containers and columns) never enters the snapshot.
         self.exclude(self)
+        self.exclude(_SLOT)  # the capture lock's context manager (an instance of an agent class)
         for name in _Graph.__slots__:
             own = getattr(self, name)
             if type(own) in (list, dict, set, array.array):

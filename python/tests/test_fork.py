@@ -5,6 +5,7 @@ program of its own, started with subprocess, so that a hang is a timeout, not a 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -230,11 +231,23 @@ class ForkTest(unittest.TestCase):
             f.write(source)
         env = dict(os.environ, PYTHONPATH=AGENT_DIR)
         # -W ignore: 3.12+ warns about fork() with threads running, which is what is tested here.
-        result = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", script, self.dir]
-                                + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=env, timeout=timeout)
-        self.assertEqual(result.returncode, 0, result.stderr.decode())
-        return json.loads(result.stdout.decode().strip().splitlines()[-1]), result.stderr.decode()
+        # A session of its own: on a timeout the whole group goes, hung forked children included.
+        program = subprocess.Popen([sys.executable, "-W", "ignore::DeprecationWarning", script, self.dir]
+                                   + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=env, start_new_session=True)
+        try:
+            stdout, stderr = program.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(program.pid, signal.SIGKILL)
+            program.communicate()
+            self.fail("the program did not finish within %d s" % timeout)
+        finally:
+            try:
+                os.killpg(program.pid, signal.SIGKILL)  # whatever it left behind
+            except OSError:
+                pass
+        self.assertEqual(program.returncode, 0, stderr.decode())
+        return json.loads(stdout.decode().strip().splitlines()[-1]), stderr.decode()
 
     def files_of(self, pid):
         prefix = "leakbook-%d-" % pid
@@ -295,7 +308,7 @@ class ForkTest(unittest.TestCase):
         self.assertNotIn("Traceback", stderr)
 
 
-@unittest.skipUnless(hasattr(os, "kill") and hasattr(__import__("signal"), "SIGUSR1"), "POSIX signals")
+@unittest.skipUnless(hasattr(signal, "SIGUSR1"), "POSIX signals")
 class ReentrantTest(unittest.TestCase):
 
     def setUp(self):
