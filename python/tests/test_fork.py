@@ -81,6 +81,43 @@ capture.join()
 print(json.dumps({"status": status, "mid_capture": mid_capture, "parent_gc": gc.isenabled()}))
 """
 
+# The main thread captures; its SIGUSR1 handler forks in the middle of that snapshot() call.
+FORK_IN_A_SIGNAL_HANDLER = COMMON + r"""
+import gc
+import threading
+import leakbook
+
+out = sys.argv[1]
+HEAP = [{"key": str(i), "pair": [i, i + 1]} for i in range(150000)]
+forked = []
+
+def handler(signum, frame):
+    forked.append(os.fork())
+
+signal.signal(signal.SIGUSR1, handler)
+
+def interrupt():
+    wait_for_capture()
+    os.kill(os.getpid(), signal.SIGUSR1)
+
+threading.Thread(target=interrupt).start()
+try:
+    path = leakbook.snapshot(out + "/parent.lbsnap")
+    error = None
+except RuntimeError as caught:
+    path, error = None, str(caught)
+if forked == [0]:
+    facts = {"path": path, "error": error, "gc": gc.isenabled()}
+    started = time.time()
+    facts["again"] = leakbook.snapshot(out + "/child.lbsnap")
+    facts["seconds"] = time.time() - started
+    with open(out + "/child.json", "w") as f:
+        json.dump(facts, f)
+    sys.exit(0)
+status = reap(forked[0], 60)
+print(json.dumps({"status": status, "path": path, "error": error, "gc": gc.isenabled()}))
+"""
+
 # multiprocessing with the fork start method and a Recorder started before the children.
 MULTIPROCESSING = COMMON + r"""
 import multiprocessing
@@ -273,6 +310,22 @@ class ForkTest(unittest.TestCase):
 
     def test_fork_during_a_capture_collector_disabled_by_the_application(self):
         self.assert_fork_during_capture("off")
+
+    def test_fork_in_a_signal_handler_during_the_handlers_own_capture(self):
+        facts, stderr = self.run_program(FORK_IN_A_SIGNAL_HANDLER)
+        self.assertEqual(facts["status"], 0, stderr)
+        self.assertEqual((facts["path"], facts["error"], facts["gc"]),
+                         (os.path.join(self.dir, "parent.lbsnap"), None, True))
+        with open(os.path.join(self.dir, "child.json")) as f:
+            child = json.load(f)
+        # The walk's thread does not exist in the child: the interrupted call fails, it does not hang.
+        self.assertIsNone(child["path"])
+        self.assertIn("forked during this capture", child["error"])
+        self.assertTrue(child["gc"])
+        self.assertEqual(child["again"], os.path.join(self.dir, "child.lbsnap"))
+        self.assertLess(child["seconds"], 30)
+        for name in ("child.lbsnap", "parent.lbsnap"):
+            leakbook.read_snapshot(os.path.join(self.dir, name))
 
     def test_multiprocessing_children_record_only_when_asked(self):
         for in_children in ("1", "0"):
