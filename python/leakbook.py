@@ -2396,6 +2396,11 @@ class Recorder(object):
         if not self._stopped:
             self._stopped = True
             self._wake.set()
+            # A capture running on another thread (this Recorder's periodic one) would be skipped by
+            # the exit snapshot and then cut off when the interpreter finalizes: wait for it first.
+            me = _thread.get_ident()
+            while _LOCK.locked() and _OWNER[0] != me:
+                time.sleep(0.01)
             self.capture()
 
     def stop(self):

@@ -361,6 +361,24 @@ class ForkTest(unittest.TestCase):
         self.assertNotIn("Traceback", stderr)
 
 
+# The program ends while the Recorder's periodic capture runs: the exit snapshot waits for it.
+EXIT_DURING_A_CAPTURE = COMMON + r"""
+import atexit
+import leakbook
+
+out = sys.argv[1]
+HEAP = [{"key": str(i), "pair": [i, i + 1]} for i in range(150000)]
+
+def report():  # registered first, so it runs after the Recorder's exit hook
+    print(json.dumps({"paths": recorder.paths, "skipped": recorder.skipped,
+                      "counter": leakbook.skipped_captures()}))
+
+atexit.register(report)
+recorder = leakbook.start(out, interval=0.01)
+wait_for_capture()
+"""
+
+
 @unittest.skipUnless(hasattr(signal, "SIGUSR1"), "POSIX signals")
 class ReentrantTest(unittest.TestCase):
 
@@ -371,6 +389,15 @@ class ReentrantTest(unittest.TestCase):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     run_program = ForkTest.run_program
+
+    def test_the_exit_snapshot_waits_for_a_running_capture(self):
+        facts, stderr = self.run_program(EXIT_DURING_A_CAPTURE)
+        self.assertEqual((facts["skipped"], facts["counter"]), (0, 0), stderr)
+        self.assertGreaterEqual(len(facts["paths"]), 2)  # the periodic capture, then the exit one
+        self.assertEqual(sorted(facts["paths"]), sorted(
+            os.path.join(self.dir, f) for f in os.listdir(self.dir) if f.endswith(leakbook.EXTENSION)))
+        for path in facts["paths"]:
+            leakbook.read_snapshot(path)
 
     def test_snapshot_from_a_signal_handler_during_a_capture_is_skipped(self):
         facts, stderr = self.run_program(REENTRANT)
