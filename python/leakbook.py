@@ -821,6 +821,7 @@ class _Graph(object):
         self.opaque = {self.sid_referent, self.sid_dict_key, self.sid_set_member, self.sid_lru}
         # The bookkeeping itself (its containers and columns) never enters the snapshot.
         self.exclude(self)
+        self.exclude(_SLOT)  # the capture lock's context manager (an instance of an agent class)
         for name in _Graph.__slots__:
             own = getattr(self, name)
             if type(own) in (list, dict, set, array.array):
@@ -2235,6 +2236,7 @@ def _capture_full(values, value_len, tracemalloc_on):
     clock = time.perf_counter()
     was_enabled = gc.isenabled()
     gc.disable()  # a collection mid-walk would only cost time and run finalizers
+    _CAPTURE_GC[0] = was_enabled  # what a child forked mid-capture restores
     try:
         # Listed before the job's own objects exist, so that none of them is in the list.
         tracked = gc.get_objects()
@@ -2242,6 +2244,7 @@ def _capture_full(values, value_len, tracemalloc_on):
         done.acquire()
         job = [tracked, values, value_len, tracemalloc_on, done]
         tracked = None
+        _CAPTURE_JOB[:] = [job, done]
         # The walk runs in a copy of this thread's context, so a ContextVar's `.get()` edge is the
         # value the program sees here (made after the object list, so the copy is not in it).
         context = _contextvars.copy_context() if _CONTEXTVAR_TYPE is not None else None
@@ -2259,6 +2262,8 @@ def _capture_full(values, value_len, tracemalloc_on):
             done.acquire()
             raise
     finally:
+        del _CAPTURE_JOB[:]
+        _CAPTURE_GC[0] = None
         if was_enabled:
             gc.enable()
     if len(job) != 2:
@@ -2423,7 +2428,17 @@ def _census():
 # ----------------------------------------------------------------------------------------------
 # Public API
 
-_LOCK = threading.RLock()
+_LOCK = threading.Lock()
+# The thread holding _LOCK and how many snapshot() calls are nested in it (a signal handler of
+# the application calling snapshot() while that thread captures): [thread ident or None, depth].
+_OWNER = [None, 0]
+# snapshot() calls that returned None because a capture was running (skipped_captures()).
+_SKIPPED = [0]
+# While a full capture runs: the application's gc.isenabled() before the capture disabled the
+# collector, and [job, done lock] of the walk. A child forked meanwhile restores the first and
+# ends the wait for a walk whose thread does not exist in the child.
+_CAPTURE_GC = [None]
+_CAPTURE_JOB = []
 # Captures (full or census) this process has started, failed ones included: the next capture's
 # meta.sequence. A forked child continues its parent's count (it inherits the agent's state).
 _SEQUENCE = [0]
@@ -2439,6 +2454,43 @@ def _default_name(kind):
     return "leakbook-%d-%sZ-%03d%s%s" % (os.getpid(), stamp, _SEQUENCE[0], suffix, EXTENSION)
 
 
+class _CaptureSlot(object):
+    """`with _SLOT as held:` takes the capture lock when it is free and never waits; `held` says
+    whether this call has it. A call that finds it taken (by another thread, or nested in the
+    holder's own thread by a signal handler) leaves it as it is. No instance state (no __dict__,
+    not GC-tracked): one module-level instance serves every call."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        me = _thread.get_ident()
+        if _LOCK.acquire(False):
+            _OWNER[0] = me
+            _OWNER[1] = 0
+            return True
+        if _OWNER[0] == me:
+            _OWNER[1] += 1
+        return False
+
+    def __exit__(self, *exc_info):
+        if _OWNER[0] == _thread.get_ident():
+            if _OWNER[1]:
+                _OWNER[1] -= 1
+            else:
+                _OWNER[0] = None
+                _LOCK.release()
+        return False
+
+
+_SLOT = _CaptureSlot()
+
+
+def skipped_captures():
+    """How many snapshot() calls this process skipped (returned None) because a capture was
+    already running in it. A forked child starts from its parent's count."""
+    return _SKIPPED[0]
+
+
 def snapshot(path=None, *, census=False, values="prefix", value_len=64):
     """Write one snapshot of this process and return the file's path.
 
@@ -2446,12 +2498,17 @@ def snapshot(path=None, *, census=False, values="prefix", value_len=64):
     ends in a separator or names an existing directory; created when missing, a default name is
     made inside), or None for the current directory. A path that cannot be written raises
     before any work. census=True writes per-type counts only. values="none" stores no string, bytes
-    or number contents."""
+    or number contents. Returns None, without waiting, when a capture is already running in
+    this process (another thread's, or the one a signal handler interrupted): see
+    skipped_captures()."""
     if values not in ("prefix", "none"):
         raise ValueError("values must be 'prefix' or 'none'")
     if type(value_len) is not int or value_len < 0:
         raise ValueError("value_len must be a non-negative int")
-    with _LOCK:
+    with _SLOT as held:
+        if not held:  # a capture is running (another thread, or this one's signal handler)
+            _SKIPPED[0] += 1
+            return None
         kind = "census" if census else "full"
         path = _resolve_path(path, kind)
         _check_target(path)
@@ -2529,7 +2586,7 @@ class Recorder(object):
     when RSS crosses `rss_limit` and each further `rss_step` of growth."""
 
     def __init__(self, directory, interval=60.0, signal=None, at_exit=True,
-                 values="prefix", value_len=64, rss_limit=None, rss_step=0.25):
+                 values="prefix", value_len=64, rss_limit=None, rss_step=0.25, in_children=False):
         if rss_limit is not None and (type(rss_limit) is not int or rss_limit <= 0):
             raise ValueError("rss_limit must be a positive int (bytes)")
         if not isinstance(rss_step, (int, float)) or not rss_step > 0:
@@ -2554,6 +2611,8 @@ class Recorder(object):
         self.failures = 0
         self.last_error = None
         self._failing = False  # the last capture failed (and was reported)
+        self.skipped = 0
+        self.in_children = bool(in_children)
         self._stopped = False
         self._wake = threading.Event()
         self._signal = signal
@@ -2606,7 +2665,10 @@ class Recorder(object):
         failed captures is reported once (one RuntimeWarning), the next success ends the run."""
         try:
             path = snapshot(self.directory, values=self.values, value_len=self.value_len)
-            self.paths.append(path)
+            if path is None:  # another capture was running
+                self.skipped += 1
+            else:
+                self.paths.append(path)
             self._failing = False
             return path
         except Exception as error:
@@ -2624,6 +2686,11 @@ class Recorder(object):
             self._stopped = True
             self._wake.set()
             elapsed = time.monotonic() - self.started
+            # A capture running on another thread (this Recorder's periodic one) would be skipped by
+            # the exit snapshot and then cut off when the interpreter finalizes: wait for it first.
+            me = _thread.get_ident()
+            while _LOCK.locked() and _OWNER[0] != me:
+                time.sleep(0.01)
             self.capture()
             if self._advice:
                 _run_advice(self, elapsed)
@@ -2648,6 +2715,61 @@ class Recorder(object):
                 break
 
 
+    def _forked(self):
+        """In a forked child (its thread is gone, its Event's lock may be held): a new Event, and
+        a new thread when in_children, with its own paths and counts; otherwise stopped, so that
+        its exit hook does nothing."""
+        self._wake = threading.Event()
+        if not self.in_children or self._stopped:
+            self._stopped = True
+            return False
+        self.paths = []
+        self.failures = 0
+        self.skipped = 0
+        self.last_error = None
+        self._thread = threading.Thread(target=_recorder_loop, args=(_weakref.ref(self),),
+                                        name="leakbook-recorder", daemon=True)
+        self._thread.start()
+        return True
+
+
+def _after_fork_in_child():
+    """os.register_at_fork(after_in_child=...): the child has only the thread that forked. Any
+    capture thread or Recorder thread of the parent is gone, possibly holding _LOCK."""
+    global _LOCK
+    try:
+        if _OWNER[0] != _thread.get_ident():
+            # Held by a thread that does not exist here (or free): a new lock. If the forking
+            # thread itself holds it (fork from a signal handler mid-capture), its snapshot()
+            # call unwinds and releases it.
+            _LOCK = threading.Lock()
+            _OWNER[0] = None
+            _OWNER[1] = 0
+        if _CAPTURE_JOB:
+            # A walk was running on a thread the child does not have: whoever waits for it in the
+            # child (only the forking thread could) gets an error instead of waiting forever.
+            job, done = _CAPTURE_JOB
+            del _CAPTURE_JOB[:]
+            if done.locked():
+                job[:] = [RuntimeError("leakbook: the process forked during this capture")]
+                done.release()
+        if _CAPTURE_GC[0] is not None:
+            # The capture disabled the collector; in the child it never restores it.
+            if _CAPTURE_GC[0]:
+                gc.enable()
+            else:
+                gc.disable()
+            _CAPTURE_GC[0] = None
+        kept = [recorder for recorder in _RECORDERS if recorder._forked()]
+        _RECORDERS[:] = kept
+    except Exception as error:
+        _report("after fork: %s: %s" % (type(error).__name__, error))
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _recorder_loop(own):
     recorder = own()
     if recorder is not None:
@@ -2661,14 +2783,17 @@ def _recorder_exit(own):
 
 
 def start(directory, interval=60.0, *, signal=None, at_exit=True, values="prefix", value_len=64,
-          rss_limit=None, rss_step=0.25):
+          rss_limit=None, rss_step=0.25, in_children=False):
     """Take snapshots into `directory` (created when missing) every `interval` seconds (None:
     never), on `signal` (e.g. signal.SIGUSR2), at interpreter exit, and, with rss_limit (bytes),
     when RSS first reaches rss_limit and again each time it grows by a further rss_step (0.25:
     25%) over the RSS of the last such snapshot, checked every RSS_POLL_INTERVAL seconds.
-    Returns the Recorder; call .stop()."""
+    Returns the Recorder; call .stop(). in_children=True: a process forked later records too (a
+    Recorder thread of its own, files named with its pid); by default a forked child records
+    nothing."""
     return Recorder(directory, interval=interval, signal=signal, at_exit=at_exit,
-                    values=values, value_len=value_len, rss_limit=rss_limit, rss_step=rss_step)
+                    values=values, value_len=value_len, rss_limit=rss_limit, rss_step=rss_step,
+                    in_children=in_children)
 
 
 def _nice_interval(seconds):
