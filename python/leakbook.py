@@ -1834,7 +1834,7 @@ def _short_int_value(limit):
     """_int_value for value_len <= 40: an int whose decimal text is longer than `limit` gives its
     first `limit` characters, flagged as cut (made in the walk: rare), or nothing past 40 digits."""
     high = 10 ** limit if limit > 0 else 0        # 0 <= o < high: at most limit digits
-    low = -10 ** (limit - 1) if limit > 1 else 0  # low < o < 0: at most limit characters with '-'
+    low = -10 ** (limit - 1) if limit > 1 else -limit  # low < o < 0: at most limit characters with '-'
 
     def value(o, limit):
         if low < o < high:
