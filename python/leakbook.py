@@ -324,9 +324,10 @@ def _attribute_label(name, other=".__dict__[%r]"):
     return other % name
 
 
-def _enum_key_repr(key):
+def _enum_key_repr(key, limit):
     """`sys.modules['m'].Color['RED']` for an enum member whose class is reachable by its module
-    and qualified name, else None. Only dicts are read, no attribute lookup runs."""
+    and qualified name, else None. Only dicts are read, no attribute lookup runs. A member name
+    that is not an identifier is program text: kept only when it has at most `limit` characters."""
     enum_module = sys.modules.get("enum")
     if enum_module is None or type(enum_module) is not types.ModuleType:
         return None
@@ -349,6 +350,8 @@ def _enum_key_repr(key):
         return None
     if type(module_name) is not str or type(qualname) is not str or name is None:
         return None
+    if len(name) > limit and not name.isidentifier():
+        return None
     module = sys.modules.get(module_name)
     if type(module) is not types.ModuleType:
         return None
@@ -364,35 +367,42 @@ def _enum_key_repr(key):
     return "sys.modules[%r].%s[%r]" % (module_name, qualname, name)
 
 
-def _key_repr(key, enum_texts):
+def _key_repr(key, enum_texts, limit):
     """An expression for a dict key: repr() of an exact builtin atom type (or a tuple of them),
-    an enum member by its class (enum_texts caches those by id), else None."""
+    an enum member by its class (enum_texts caches those by id), else None. A str or bytes key
+    longer than `limit`, and a number whose text is, give None (-1: no program text at all)."""
     t = type(key)
     if t is str or t is bytes:
-        if len(key) > KEY_REPR_LIMIT:
+        if len(key) > limit or len(key) > KEY_REPR_LIMIT:
             return None
         text = repr(key)
     elif t is int:
         if key.bit_length() > 600:
             return None
         text = _INT_REPR(key)
+        if len(text) > limit:
+            return None
     elif t is bool or key is None:
         text = repr(key)
     elif t is float:
         if key != key or key in (float("inf"), float("-inf")):
             return None
         text = _FLOAT_REPR(key)
+        if len(text) > limit:
+            return None
     elif t is complex:
         if any(part != part or part in (float("inf"), float("-inf"))
                for part in (key.real, key.imag)):
             return None
         text = complex.__repr__(key)
+        if len(text) > limit:
+            return None
     elif t is tuple:
         if len(key) > KEY_REPR_LIMIT:
             return None
         parts = []
         for item in key:
-            part = _key_repr(item, enum_texts)
+            part = _key_repr(item, enum_texts, limit)
             if part is None:
                 return None
             parts.append(part)
@@ -400,7 +410,7 @@ def _key_repr(key, enum_texts):
     else:
         found = enum_texts.get(id(key))
         if found is None or found[0] is not key:  # the member is held: its id stays its own
-            found = enum_texts[id(key)] = (key, _enum_key_repr(key))
+            found = enum_texts[id(key)] = (key, _enum_key_repr(key, limit))
         text = found[1]
         if text is None:
             return None
@@ -732,8 +742,9 @@ def _meta(started, options, values):
         "hostname": _HOSTNAME,
         "options": options,
     }
-    if values != "none":  # argv may hold secrets
-        meta["argv"] = [a if type(a) is str else str(a) for a in sys.argv]
+    if values != "none":  # argv may hold secrets: prefixes only
+        limit = options["value_len"]
+        meta["argv"] = [(a if type(a) is str else str(a))[:limit] for a in sys.argv]
     return meta
 
 
@@ -758,8 +769,8 @@ class _Graph(object):
         "namespaces", "key_labels", "threads", "lru", "alloc_sites", "alloc_site_ids",
         "trace", "held", "sid_referent", "sid_dict_key", "sid_set_member", "sid_class",
         "sid_dict", "sid_lru", "opaque", "enum_texts", "code_names", "unnamed", "value_list",
-        "key_label_sids", "bounds", "bounded_classes", "named_types",
-        "failed", "failed_kinds",
+        "key_label_sids", "bounds", "bounded_classes", "named_types", "key_len", "name_labels",
+        "hidden_names", "failed", "failed_kinds",
     )
 
     def __init__(self, values, value_len, trace):
@@ -768,6 +779,9 @@ class _Graph(object):
         self.failed_kinds = {}     # (type name, exception name) -> count
         self.values = values
         self.value_len = value_len
+        # Program text (dict keys, attribute names that are not identifiers) is written only up
+        # to this many characters: the value prefix length, none at all with values="none".
+        self.key_len = min(value_len, KEY_REPR_LIMIT) if values != "none" else -1
         self.objs = []
         self.index = {}          # id(obj) -> object index, in walk order
         self.excluded = set()    # ids of the agent's own bookkeeping
@@ -779,7 +793,9 @@ class _Graph(object):
         # written: no str per number while the walk holds everything); obj_name indexes this
         # list until the layout appends them, deduplicated, to the string table.
         self.value_list = []
-        self.key_labels = {}     # str dict key -> label string index
+        self.key_labels = {}     # str dict key of at most key_len characters -> label string index
+        self.name_labels = {}    # longer identifier key of a namespace -> label string index
+        self.hidden_names = {}   # (kind, name too long to write) -> string index of `<kind #N>`
         self.key_label_sids = array.array("I")  # string indices that hold a key, not its label
         self.bounds = {}         # object index -> the most items it can hold (header `bounds`)
         self.bounded_classes = _bounded_classes()
@@ -878,7 +894,7 @@ class _Graph(object):
         for name, module in _dict_items(sys.modules):
             if type(name) is str and module is not None:
                 self.add_root(module, ROOT_MODULE, "sys.modules[%r]" % name)
-                if self.values == "none" and isinstance(module, types.ModuleType):
+                if isinstance(module, types.ModuleType):
                     self.namespaces.add(id(_MODULE_DICT(module)))
         self.add_thread_roots()
         for i, item in enumerate(list(gc.garbage)):
@@ -926,7 +942,8 @@ class _Graph(object):
             info = {"ident": ident, "name": None, "daemon": None, "frame": index}
             if thread is not None:
                 try:
-                    info["name"] = str(object.__getattribute__(thread, "_name"))
+                    name = str(object.__getattribute__(thread, "_name"))
+                    info["name"] = name[:self.value_len] if self.values != "none" else None
                     info["daemon"] = bool(object.__getattribute__(thread, "_daemonic"))
                 except Exception:
                     pass
@@ -958,7 +975,7 @@ class _Graph(object):
         if t is str:
             info.name_kind = _N_STR
         elif self.values != "none" and id(t) in _VALUE_NAMES:
-            info.name_kind, info.name = _N_CALL, _VALUE_NAMES[id(t)]
+            info.name_kind, info.name = _N_CALL, _value_function(t, self.value_len)
         elif id(t) in self.named_types:
             info.name_kind, info.name = _N_CALL, self.named_types[id(t)]
         elif issubclass(t, type):
@@ -1062,11 +1079,24 @@ class _Graph(object):
         for known, sid in info.learned:
             if name == known:
                 return sid
-        sid = self.sid(_attribute_label(name))
+        if name.isidentifier() or len(name) <= self.key_len:
+            sid = self.sid(_attribute_label(name))
+        else:
+            sid = self.hidden_name("attribute", name)
         info.learned.append((name, sid))
         if name in info.candidates:
             info.candidates.remove(name)
         return sid
+
+    def hidden_name(self, kind, name):
+        """The string index of the opaque label `<attribute #N>` (kind attribute) standing for a
+        name that is not written: one number per distinct name and kind in the snapshot."""
+        found = self.hidden_names.get((kind, name))
+        if found is None:
+            found = self.hidden_names[(kind, name)] = self.sid(
+                "<%s #%d>" % (kind, len(self.hidden_names)))
+            self.opaque.add(found)
+        return found
 
     # -- edge handlers: each returns a list of (target, kind, label) -------------------------
 
@@ -1118,8 +1148,7 @@ class _Graph(object):
             except Exception:
                 return
             labels.setdefault(id(d), self.sid_dict)
-            if self.values == "none":
-                self.namespaces.add(id(d))
+            self.namespaces.add(id(d))
 
     def function_dicts(self, o, refs, labels):
         """Label a function's __dict__ and __annotations__ among its unlabelled dict referents
@@ -1139,8 +1168,7 @@ class _Graph(object):
                 dicts.insert(0, None)
         if dicts[0] is not None:
             labels[id(dicts[0])] = self.sid_dict
-            if self.values == "none":
-                self.namespaces.add(id(dicts[0]))
+            self.namespaces.add(id(dicts[0]))
         if len(dicts) > 1:
             labels.setdefault(id(dicts[1]), self.sid(".__annotations__"))
 
@@ -1217,8 +1245,7 @@ class _Graph(object):
         labels = {}
         d = _MODULE_DICT(o)
         labels[id(d)] = self.sid_dict
-        if self.values == "none":
-            self.namespaces.add(id(d))
+        self.namespaces.add(id(d))
         return self.label_refs(gc.get_referents(o), labels, [])
 
     def type_edges(self, o, t, info):
@@ -1227,8 +1254,7 @@ class _Graph(object):
             real = gc.get_referents(_TYPE_DICT(o))
             if real:
                 labels[id(real[0])] = self.sid_dict
-                if self.values == "none":
-                    self.namespaces.add(id(real[0]))
+                self.namespaces.add(id(real[0]))
         except Exception:
             pass
         for get, label in ((_TYPE_MRO, ".__mro__"), (_TYPE_BASES, ".__bases__"),
@@ -1266,9 +1292,13 @@ class _Graph(object):
             if local is not o.f_globals:
                 items = _dict_items(local) if type(local) is dict else list(local.items())
                 for key, value in items:
-                    if type(key) is str:
+                    if type(key) is not str:
+                        continue
+                    if key.isidentifier() or len(key) <= self.key_len:
                         out.append((value, EDGE_SUFFIX, self.sid(".f_locals[%r]" % key)))
-                        seen.add(id(value))
+                    else:
+                        out.append((value, EDGE_OPAQUE, self.hidden_name("local", key)))
+                    seen.add(id(value))
         except Exception:
             pass
         referent = self.sid_referent
@@ -1353,8 +1383,7 @@ class _Graph(object):
             return
         if type(d) is dict and any(d is r for r in dicts):
             labels[id(d)] = self.sid_dict
-            if self.values == "none":
-                self.namespaces.add(id(d))
+            self.namespaces.add(id(d))
             if info.managed:
                 for key in list(dict.keys(d)):
                     if type(key) is str and len(key) <= NAME_LIMIT and key not in info.unsafe:
@@ -1430,7 +1459,7 @@ class _Graph(object):
                 continue
             for target, sid in labels.items():
                 for e in edges[target]:
-                    kinds[e] = EDGE_SUFFIX
+                    kinds[e] = EDGE_OPAQUE if sid in self.opaque else EDGE_SUFFIX
                     chunk_labels[e] = sid
 
     def dict_edges(self, d, out):
@@ -1445,29 +1474,28 @@ class _Graph(object):
         return covered
 
     def value_label(self, d, key):
+        """A str key is written when it has at most key_len characters (labels of those are valid
+        in any dict: the hot loop looks them up in key_labels), or when it is an identifier of a
+        module, class or instance namespace (a name of the code, kept in both modes)."""
         if type(key) is str:
-            found = self.key_labels.get(key)
-            if found is not None and (self.values != "none" or id(d) in self.namespaces):
-                return EDGE_SUFFIX, found
-        if self.values == "none":
-            if id(d) in self.namespaces and type(key) is str and key.isidentifier():
-                text = "[%r]" % key
+            if len(key) <= self.key_len:
+                labels = self.key_labels
+            elif id(d) in self.namespaces and len(key) <= KEY_REPR_LIMIT and key.isidentifier():
+                labels = self.name_labels
             else:
-                text = None
-        else:
-            text = _key_repr(key, self.enum_texts)
-            if text is not None:
-                text = "[" + text + "]"
+                return EDGE_OPAQUE, self.sid("<value of key #%d>" % self.add(key))
+            found = labels.get(key)
+            if found is None:
+                # The walk keeps the key itself (a heap object it holds anyway) in the string
+                # table instead of a new str per distinct key; the layout turns it into `['key']`.
+                found = labels[key] = len(self.strings)
+                self.strings.append(key)
+                self.key_label_sids.append(found)
+            return EDGE_SUFFIX, found
+        text = _key_repr(key, self.enum_texts, self.key_len)
         if text is None:
             return EDGE_OPAQUE, self.sid("<value of key #%d>" % self.add(key))
-        if type(key) is str:
-            # The walk keeps the key itself (a heap object it holds anyway) in the string table
-            # instead of a new str per distinct key; the layout turns it into `['key']`.
-            sid = self.key_labels[key] = len(self.strings)
-            self.strings.append(key)
-            self.key_label_sids.append(sid)
-            return EDGE_SUFFIX, sid
-        return EDGE_SUFFIX, self.sid(text)
+        return EDGE_SUFFIX, self.sid("[" + text + "]")
 
     # -- the walk -------------------------------------------------------------------------------
 
@@ -1591,8 +1619,7 @@ class _Graph(object):
                 targets[e] = self.add(d)
                 self.edge_kind[k][e] = EDGE_SUFFIX
                 self.edge_label[k][e] = self.sid_dict
-                if self.values == "none":
-                    self.namespaces.add(id(d))
+                self.namespaces.add(id(d))
                 return True
         return False
 
@@ -1891,6 +1918,8 @@ class _Graph(object):
         self.types.clear()
         del self.held[:]
         self.key_labels.clear()
+        self.name_labels.clear()
+        self.hidden_names.clear()
         self.enum_texts.clear()
         self.code_names.clear()
         del self.unnamed[:]
@@ -1936,6 +1965,39 @@ _INT_VALUE_LIMIT = 10 ** INT_VALUE_DIGITS
 def _int_value(o, limit):
     """The int itself (written as decimal text with the file) when it has at most 40 digits."""
     return (o if -_INT_VALUE_LIMIT < o < _INT_VALUE_LIMIT else None), True, False
+
+
+def _short_int_value(limit):
+    """_int_value for value_len <= 40: an int whose decimal text is longer than `limit` gives its
+    first `limit` characters, flagged as cut (made in the walk: rare), or nothing past 40 digits."""
+    high = 10 ** limit if limit > 0 else 0        # 0 <= o < high: at most limit digits
+    low = -10 ** (limit - 1) if limit > 1 else -limit  # low < o < 0: at most limit characters with '-'
+
+    def value(o, limit):
+        if low < o < high:
+            return o, True, False
+        if -_INT_VALUE_LIMIT < o < _INT_VALUE_LIMIT:
+            return _INT_REPR(o)[:limit], True, True
+        return None, True, False
+    return value
+
+
+_FLOAT_TEXT_MAX = 24  # the longest repr() of a float: '-2.2250738585072014e-308'
+
+
+def _short_float_value(o, limit):
+    """_float_value for value_len < 24: the repr's first `limit` characters."""
+    text = _FLOAT_REPR(o)
+    return text[:limit], True, len(text) > limit
+
+
+def _value_function(t, limit):
+    """The value function of an exact int, bool, float, bytes or bytearray for value_len `limit`."""
+    if t is int and limit <= INT_VALUE_DIGITS:
+        return _short_int_value(limit)
+    if t is float and limit < _FLOAT_TEXT_MAX:
+        return _short_float_value
+    return _VALUE_NAMES[id(t)]
 
 
 def _bool_value(o, limit):

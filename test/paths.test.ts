@@ -367,6 +367,33 @@ test("expressions evaluate to the very object in the live process that captured 
   }
 });
 
+for (const [mode, options] of [["prefix", "values='prefix', value_len=4"], ["none", "values='none'"]]) {
+  test(`values=${mode}: hidden keys and names are opaque lookups that still evaluate to the object`, { skip: !agentAvailable() && "python/leakbook.py not present", timeout: 120_000 }, async () => {
+    const script = LIVE_SCRIPT.replace("'paths.lbsnap'))", `'paths.lbsnap'), ${options})`);
+    const live = startPython(script, tempDir());
+    try {
+      const { path, ids } = await live.nextMessage<{ path: string; ids: Record<string, number> }>();
+      const snap = await loadSnapshot(path);
+      const g = analyze(snap);
+      const request: [string, string, string[]][] = [];
+      for (const [name, address] of Object.entries(ids)) {
+        const object = findObject(snap, address);
+        assert.ok(object >= 0, `${name} is in the snapshot`);
+        for (const p of shortestPaths(g, object, { k: 3 })) request.push([name, p.expr, p.imports]);
+      }
+      const exprs = request.map((r) => r[1]);
+      assert.ok(exprs.every((e) => !e.includes("user:42")), "a key longer than value_len is never written");
+      assert.ok(exprs.some((e) => e.startsWith("sys.modules['app'].SHARED")), "module globals keep their names");
+      live.send(request);
+      const results = await live.nextMessage<(boolean | string)[]>();
+      request.forEach(([name, expr], i) => assert.equal(results[i], true, `${name}: ${expr} -> ${results[i]}`));
+    } finally {
+      const code = await live.finish();
+      if (code !== 0) process.stderr.write(live.stderr());
+    }
+  });
+}
+
 const MODULES_SCRIPT = `
 import _thread, asyncio, atexit, builtins, importlib, json, os, sys, threading
 import leakbook

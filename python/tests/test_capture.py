@@ -693,6 +693,173 @@ class CaptureTest(unittest.TestCase):
         self.assertNotIn("argv", snap.header["meta"])
 
 
+    def test_prefix_mode_cuts_every_text(self):
+        holder = Secretive()
+        setattr(holder, "pw=hunter2", ["non-identifier attribute"])
+        holder.visible_name = {"ab": ["short key"], "abcdefgh": ["long key"], 123456: ["int key"],
+                               12: ["small int key"], "num": [int("9876543"), float("0.123456")]}
+        SECRET_HOLDER[:] = [holder]
+        try:
+            snap = self.capture(value_len=4)
+            table = holder.visible_name
+            expression = self.assert_evaluates(snap, table["ab"], must_contain="visible_name")
+            self.assertTrue(expression.endswith("['ab']"), expression)
+            self.assert_evaluates(snap, table[12], must_contain="[12]")
+            for key in ("abcdefgh", 123456):
+                edges = [(kind, snap.label_text(kind, label)) for target, kind, label
+                         in snap.edges(snap.index_of(table)) if target == snap.index_of(table[key])]
+                self.assertEqual(edges, [(leakbook.EDGE_OPAQUE,
+                                          "<value of key #%d>" % snap.index_of(key))])
+            number, ratio = table["num"]
+            for obj, text in ((number, "9876"), (ratio, "0.12")):
+                i = snap.index_of(obj)
+                self.assertEqual(snap.value(i), text)
+                self.assertTrue(snap.columns["obj_flags"][i] & leakbook.FLAG_TRUNCATED)
+            self.assert_no_edge_names(snap, getattr(holder, "pw=hunter2"), "hunter2")
+            self.assertFalse(any("hunter2" in text for text in snap.strings))
+            self.assertTrue(all(len(a) <= 4 for a in snap.header["meta"]["argv"]))
+            self.assertTrue(all(len(t["name"]) <= 4 for t in snap.header["threads"] if t["name"]))
+        finally:
+            del SECRET_HOLDER[:]
+
+    def assert_no_edge_names(self, snap, obj, text):
+        """Every edge to obj is opaque, and none names it with text."""
+        target = snap.index_of(obj)
+        self.assertIsNotNone(target)
+        found = [(kind, snap.label_text(kind, label)) for i in range(len(snap.columns["obj_type"]))
+                 for j, kind, label in snap.edges(i) if j == target]
+        self.assertTrue(found)
+        for kind, label in found:
+            self.assertEqual(kind, leakbook.EDGE_OPAQUE, label)
+            self.assertNotIn(text, label)
+
+    def test_none_mode_keeps_code_names_only(self):
+        holder = Secretive()
+        setattr(holder, "pw=hunter2", ["non-identifier attribute"])
+        holder.visible_name = {"ab": ["short key"], None: ["None key"]}
+        SECRET_HOLDER[:] = [holder]
+        try:
+            snap = self.capture(values="none")
+            expression = self.assert_evaluates(snap, holder.visible_name[None], must_contain="visible_name")
+            self.assertTrue(expression.endswith("[None]"), expression)
+            self.assert_evaluates(snap, ODD_KEYS[Color.GREEN],
+                                  must_contain="['ODD_KEYS'][sys.modules[%r].Color['GREEN']]" % MODULE)
+            self.assert_no_edge_names(snap, holder.visible_name["ab"], "ab")
+            self.assert_no_edge_names(snap, getattr(holder, "pw=hunter2"), "hunter2")
+            self.assertFalse(any("hunter2" in text for text in snap.strings))
+            self.assertTrue(all(t["name"] is None for t in snap.header["threads"]))
+        finally:
+            del SECRET_HOLDER[:]
+
+    def test_planted_markers_reach_no_file(self):
+        """A program plants markers wherever it keeps text; each mode's file, as raw bytes (the
+        format has no compression), holds only the ones that are names of the code."""
+        script = os.path.join(self.dir, "planted.py")
+        with open(script, "w") as f:
+            f.write(PLANTED)
+        env = dict(os.environ, PYTHONPATH=AGENT_DIR, lbsecret11="lbsecret12")
+        subprocess.run([sys.executable, script, self.dir, "lbsecret09", "--token=lbsecret10"],
+                       env=env, check=True, timeout=300)
+        markers = {"lbsecret%02d" % i: i for i in range(40)}
+        markers[str(PLANTED_CARD)] = "card"
+        for mode in ("none", "prefix"):
+            with open(os.path.join(self.dir, mode + ".lbsnap"), "rb") as f:
+                data = f.read()
+            present = {m for m in markers if m.encode() in data}
+            self.assertEqual(sorted(markers[m] for m in present - PLANTED_CODE_NAMES), [], mode)
+            self.assertEqual(present & PLANTED_CODE_NAMES, PLANTED_CODE_NAMES, mode)
+
+
+class Secretive(object):
+    """Its attributes are set by the tests of values modes."""
+
+
+SECRET_HOLDER = []
+# Markers of the planted program that are names of its code, written in both modes: an identifier
+# attribute name set on an instance (05, also in a materialised __dict__: 06), an enum member's
+# identifier name (13), a class name (19), a function name (20), a module name (21), a local variable
+# name (24), a class attribute (26), a module global (29 and the long one 38), a slot (37).
+PLANTED_CODE_NAMES = {"lbsecret%02d" % i for i in (5, 6, 13, 19, 20, 21, 24, 26, 29, 37, 38)}
+PLANTED_CARD = 4111222233334444
+PLANTED = r"""
+import enum, functools, os, sys, threading, types
+import leakbook
+
+M = ["lbsecret%02d" % i for i in range(40)]
+CARD = 4111222233334444
+
+class Plain(object):
+    def __init__(self):
+        self.normal = 1
+
+class Slotted(object):
+    __slots__ = ("lbsecret37",)
+
+class Spaced(object):
+    pass
+
+class E(enum.Enum):
+    lbsecret13 = "lbsecret14"
+
+E2 = enum.Enum("E2", [("x-lbsecret15", 1)])
+
+@functools.lru_cache(maxsize=None)
+def cached(*args, **kwargs):
+    return len(args)
+
+def lbsecret20():
+    return 1
+
+inline = Plain()
+setattr(inline, "pw=lbsecret04", ["v4"])
+inline.lbsecret05 = ["v5"]
+mat = Plain()
+vars(mat)["lbsecret06"] = ["v6"]
+vars(mat)["x-lbsecret07"] = ["v7"]
+slotted = Slotted()
+slotted.lbsecret37 = ["v37"]
+setattr(Spaced, "a-lbsecret27", ["v27"])
+Spaced.lbsecret26 = ["v26"]
+globals()["g-lbsecret28"] = ["v28"]
+lbsecret29 = ["v29"]
+globals()["lbsecret38_" + "a" * 100] = ["v38"]
+HOLD = {
+    "s": ["pre " + M[0]],
+    "b": [M[1].encode()],
+    M[2]: ["v2"],
+    M[3] + "x" * 150: ["v3"],
+    "n": ["x" + M[23]],
+    (M[30], 1): ["v30"],
+    M[33].encode(): ["v33"],
+    "ba": bytearray(M[34].encode()),
+    "exc": ValueError(M[35]),
+    "nested": {"inner": {M[36]: [M[31]]}},
+    CARD: ["card key"],
+    "cardint": [CARD * 1, CARD + 1],
+    "cardfloat": [float(CARD)],
+    E.lbsecret13: ["enum key"],
+    E2["x-lbsecret15"]: ["enum2 key"],
+    "cls": type("lbsecret19", (), {}),
+    "str-sub": type("S", (str,), {})(M[32]),
+    "weird-keys": {M[22] + "=1": 1, "k": M[25]},
+}
+sys.modules["lbsecret21"] = types.ModuleType("lbsecret21")
+cached(M[16]); cached(M[17], 2); cached(key=M[18])
+
+stop = threading.Event()
+def worker():
+    lbsecret24 = ["v24"]
+    stop.wait()
+t = threading.Thread(target=worker, name=M[8], daemon=True)
+t.start()
+threading.current_thread().name = M[39]
+for mode in ("none", "prefix"):
+    leakbook.snapshot(os.path.join(sys.argv[1], mode + ".lbsnap"), values=mode, value_len=4)
+stop.set()
+t.join()
+"""
+
+
 class FileCheckTest(unittest.TestCase):
     """The reader behind `info` rejects damaged files with one line on stderr and exit 2."""
 
