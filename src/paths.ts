@@ -302,6 +302,14 @@ const UNWRAPPED_BY_GETATTR = new Set(["builtins.staticmethod", "builtins.classme
 const NOT_FROM_NAMESPACE = new Set(["__dict__", "__class__"]);
 const IMPORTABLE = new Set(["sys", "gc", "builtins"]);
 
+/** The object is a class: it has a `.__mro__` reference. */
+function isClassObject(snap: Snapshot, o: number): boolean {
+  for (let e = snap.edgeStart[o]; e < snap.edgeStart[o + 1]; e++) {
+    if (snap.edgeKind[e] === EDGE_SUFFIX && snap.edgeLabel[e] !== NONE && snap.strings.get(snap.edgeLabel[e]) === ".__mro__") return true;
+  }
+  return false;
+}
+
 /**
  * Renders a path as steps and as one Python expression: the root expression, then each edge's label appended;
  * opaque edges (set members, dict keys, other referents) become a lookup by id() over the container or its
@@ -333,7 +341,10 @@ export function renderPath(
     if (opaque && (label === "<set member>" || label === "<dict key>")) {
       expr = `next(x for x in ${expr} if id(x) == ${address})`;
     } else if (opaque) {
-      expr = `next(x for x in gc.get_referents(${expr}) if id(x) == ${address})`;
+      // A class's `.__dict__` is a mappingproxy in the live process: its one referent is the namespace dict.
+      const owner = steps.length >= 2 ? steps[steps.length - 2].object : -1;
+      const namespace = beforeDict >= 0 && owner >= 0 && isClassObject(snap, owner) ? `gc.get_referents(${expr})[0]` : expr;
+      expr = `next(x for x in gc.get_referents(${namespace}) if id(x) == ${address})`;
       imports.add("gc");
     } else if (
       beforeDict >= 0 && attribute !== null && !PYTHON_KEYWORDS.has(attribute[1]) && !NOT_FROM_NAMESPACE.has(attribute[1]) &&

@@ -303,8 +303,10 @@ app.SHARED = Node()
 app.A = [app.SHARED]
 app.B = {'shared': app.SHARED}
 app.Helpers = Helpers
+setattr(Helpers, 'not-an-identifier', Node())  # hidden (opaque) in values='none': a class's __dict__ is a mappingproxy
 
 targets = {
+    'hidden class attribute': getattr(Helpers, 'not-an-identifier'),
     'attribute': app.CACHE['user:42'].parent,
     'keyword attribute': getattr(app.CACHE['user:42'], 'class'),
     'tuple key list item': app.CACHE[('tuple', 1)][1],
