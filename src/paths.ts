@@ -303,7 +303,7 @@ const NOT_FROM_NAMESPACE = new Set(["__dict__", "__class__"]);
 const IMPORTABLE = new Set(["sys", "gc", "builtins"]);
 
 /** The object is a class: it has a `.__mro__` reference. */
-function isClassObject(snap: Snapshot, o: number): boolean {
+export function isClassObject(snap: Snapshot, o: number): boolean {
   for (let e = snap.edgeStart[o]; e < snap.edgeStart[o + 1]; e++) {
     if (snap.edgeKind[e] === EDGE_SUFFIX && snap.edgeLabel[e] !== NONE && snap.strings.get(snap.edgeLabel[e]) === ".__mro__") return true;
   }

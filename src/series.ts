@@ -341,11 +341,22 @@ export function typeSeries(series: Series): TypeSeries {
   return { times: series.snapshots.map((s) => s.meta.time_unix), types: [...byName.values()] };
 }
 
+const survivorMatches = new WeakMap<Snapshot, WeakMap<Snapshot, Uint32Array>>();
+
 /**
  * For each object of `a`, the index of the object of `b` with the same address and the same type name, or NONE.
- * One lookup per object in `b`'s address table (built once per snapshot and shared with findObject).
+ * One lookup per object in `b`'s address table (built once per snapshot and shared with findObject); memoised per
+ * pair, as several steps of a diagnosis ask for the same one. The result is shared: read it, do not change it.
  */
 export function matchSurvivors(a: Snapshot, b: Snapshot): Uint32Array {
+  let byB = survivorMatches.get(a);
+  if (!byB) survivorMatches.set(a, (byB = new WeakMap()));
+  let match = byB.get(b);
+  if (!match) byB.set(b, (match = computeMatch(a, b)));
+  return match;
+}
+
+function computeMatch(a: Snapshot, b: Snapshot): Uint32Array {
   const typeInB = new Map(b.types.map((name, t) => [name, t]));
   const typeMap = Uint32Array.from(a.types, (name) => typeInB.get(name) ?? NONE);
   const match = new Uint32Array(a.objectCount).fill(NONE);

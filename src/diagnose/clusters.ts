@@ -1,17 +1,17 @@
-// Findings from leak clusters: one per holder that keeps the growth of the last interval, with the findings of the
-// other steps merged into the cluster they explain. A mechanism (a traceback, a bound method, a default argument)
+// Findings from leak clusters: one per holder that keeps what the series gained, with the findings of the other
+// steps merged into the cluster they explain. A mechanism (a traceback, a bound method, a default argument)
 // names the cause only when what it holds is part of the growth; otherwise it is a side note. Rules:
 // docs/diagnosis.md "Leak clusters".
 import { graphOf } from "../analysis-cache.js";
-import { edgeLabel, findObject } from "../paths.js";
+import { edgeLabel, findObject, isClassObject } from "../paths.js";
 import { clusterSeries, sampleEntries, type Cluster } from "../queries/clusters.js";
 import { objectName } from "../queries/input.js";
 import { NONE, type Snapshot } from "../snapshot.js";
 import { formatAddress, formatBytes, formatCount } from "../units.js";
 import { recognise, type CatalogueEntry, type HolderView } from "./catalogue.js";
 import { dominates, foreignModuleOf, heldByAgent, pathNoteOf, pathObjects, pathOf, rootModule, type Context } from "./context.js";
-import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, deltaOf, keptTrend, signed, trendOf, type Candidate, type Trend } from "./rules.js";
-import type { ClusterSummary, FindingKind } from "./types.js";
+import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, deltaOf, isRising, keptTrend, signed, trendOf, type Candidate, type Trend } from "./rules.js";
+import type { ClusterSummary, Finding, FindingKind } from "./types.js";
 
 /** Kinds that say why a holder keeps its growth, most specific first; they name a cluster when they explain it. */
 const MECHANISMS: FindingKind[] = [
@@ -78,7 +78,6 @@ export function clusterCandidates(ctx: Context, candidates: Candidate[]): Candid
   const byHolder = new Map<number, Cluster>();
   for (const c of analysis.clusters) if (c.holder >= 0 && !heldByAgent(ctx, c.holder)) byHolder.set(c.holder, c);
   // A finding is about a cluster when its object is one of the new objects, the holder, or within REACH dominator
-  // steps above or below the holder.
   // steps above or below the holder (the nearest holder below it first: an lru_cache wrapper above its storage).
   const above = new Map<number, { cluster: Cluster; steps: number }>();
   for (const c of byHolder.values()) {
@@ -106,7 +105,8 @@ export function clusterCandidates(ctx: Context, candidates: Candidate[]): Candid
   };
 
   // A mechanism explains a cluster only when what it holds is part of what the holder keeps (one of its new
-  // objects, or an older entry it dominates) or, for the kinds that can, is the holder itself; a place (a growing container, a long-lived object) is about it when near the holder.
+  // objects, or an older entry it dominates) or, for the kinds that can, is the holder itself; a place (a growing
+  // container, a long-lived object) is about it when near the holder.
   const explains = (cand: Candidate, c: Cluster): boolean => {
     if (PLACES.includes(cand.kind)) return true;
     if (!MECHANISMS.includes(cand.kind)) return false;
@@ -168,7 +168,8 @@ interface ClusterJudgement {
   /** Library internals the program does not own. */
   internal: boolean;
   entry: CatalogueEntry | null;
-  view: HolderView;
+  /** The cluster's new objects by type, the program's own classes first. */
+  members: ClusterSummary["members"];
 }
 
 function judge(ctx: Context, c: Cluster): ClusterJudgement {
@@ -176,10 +177,10 @@ function judge(ctx: Context, c: Cluster): ClusterJudgement {
   const h = c.holder;
   const holderType = last.types[last.type[h]];
   const owner = ownerOf(ctx, h);
-  const path = pathOf(ctx, h) ?? "";
+  const members = membersOf(ctx, c);
   const view: HolderView = {
-    holderType, ownerType: owner.type, ownerName: owner.name, attribute: owner.attribute, path,
-    memberTypes: membersOf(ctx, c).map((m) => m.type),
+    holderType, ownerType: owner.type, ownerName: owner.name, attribute: owner.attribute, path: pathOf(ctx, h) ?? "",
+    memberTypes: members.map((m) => m.type),
   };
   const entry = recognise(view);
   const dBytes = deltaOf(c.ownSizes);
@@ -193,11 +194,9 @@ function judge(ctx: Context, c: Cluster): ClusterJudgement {
     view.memberTypes.length > 0 && WEAKREF_TYPES.has(view.memberTypes[0]);
   return {
     grows: rising && significant && !bounded && !weak, bounded: bounded && significant, weak: weak && rising && significant,
-    owner, internal: isInternal(ctx, h, owner), entry, view,
+    owner, internal: isInternal(ctx, h, owner), entry, members,
   };
 }
-
-const isRising = (t: Trend) => t === "every" || t === "steady";
 
 /** How a cluster's holder grows, by what it keeps of its own (see keptTrend). */
 const clusterTrend = (c: Cluster): Trend => keptTrend(c.ownCounts, c.ownSizes);
@@ -227,7 +226,7 @@ function ownerOf(ctx: Context, h: number): Owner {
     const type = snap.types[snap.type[o]];
     const reachedAsNamespace = g.bfsEdge[o] !== NONE && edgeLabel(snap, g.bfsEdge[o]) === ".__dict__";
     if (type === "builtins.module") return { object: o, type, name: objectName(snap, o), attribute };
-    if (isClass(snap, o)) return { object: o, type: objectName(snap, o) || type, name: objectName(snap, o), attribute };
+    if (isClassObject(snap, o)) return { object: o, type: objectName(snap, o) || type, name: objectName(snap, o), attribute };
     if (!reachedAsNamespace && !CONTAINER_TYPES.has(type)) {
       const named = type === "functools._lru_cache_wrapper" || type === "builtins.function";
       return { object: o, type, name: named ? objectName(snap, o) : "", attribute };
@@ -237,11 +236,6 @@ function ownerOf(ctx: Context, h: number): Owner {
     if (!reachedAsNamespace && name !== null) attribute = name;
   }
   return { object: NONE, type: null, name: "", attribute };
-}
-
-function isClass(snap: Snapshot, o: number): boolean {
-  for (let e = snap.edgeStart[o]; e < snap.edgeStart[o + 1]; e++) if (edgeLabel(snap, e) === ".__mro__") return true;
-  return false;
 }
 
 /**
@@ -256,7 +250,7 @@ function isInternal(ctx: Context, h: number, owner: Owner): boolean {
     const o = chain[k];
     const type = snap.types[snap.type[o]];
     if (type === "builtins.module") return isLibraryModule(ctx, objectName(snap, o));
-    if (isClass(snap, o)) return isLibraryName(ctx, objectName(snap, o));
+    if (isClassObject(snap, o)) return isLibraryName(ctx, objectName(snap, o));
     if (type.startsWith("builtins.") || GENERIC_OWNERS.has(type)) continue;
     return isLibraryName(ctx, type);
   }
@@ -315,10 +309,10 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
   const holderType = last.types[last.type[h]];
   const mechanism = MECHANISMS.map((k) => merged.find((m) => m.kind === k)).find((m) => m !== undefined);
   const place = PLACES.map((k) => merged.find((m) => m.kind === k)).find((m) => m !== undefined);
+  const { members } = j;
   const libraryLeak = j.entry !== null && !j.entry.bounded && j.internal;
   const structural: FindingKind = CONTAINER_TYPES.has(holderType) || last.length[h] !== NONE ? "growing-container" : "long-lived-large";
   const kind: FindingKind = libraryLeak ? "library-leak" : mechanism?.kind ?? structural;
-  const members = membersOf(ctx, c);
   const dBytes = deltaOf(c.ownSizes);
   const dCount = deltaOf(c.ownCounts);
   const intervals = c.retainedSizes.length - 1;
@@ -336,18 +330,9 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
   else title = `${grew}, ${perInterval}; new: ${memberText}`;
   if (j.bounded) title = `${grew} but stays within its bound (${j.entry ? j.entry.registry : `maxlen ${boundOf(last, h)}`}): not a leak`;
   if (j.weak) title = `weak ${holderWord} grows (${perInterval}): a symptom, its referents are kept ${strong ? `by ${strong}` : "elsewhere"}`;
-  const top = c.sample >= 0 ? c.sample : undefined;
-  const samplePath = top !== undefined ? pathOf(ctx, top) : null;
   const path = mechanism?.kind === "string-growth" ? mechanism.path : pathOf(ctx, h);
-  const extra = {
-    sample: top !== undefined ? { address: formatAddress(last.address[top]), type: last.types[last.type[top]], path: samplePath } : null,
-    cluster: {
-      new_objects: c.newObjects, new_bytes: c.newBytes, retained_sizes: c.retainedSizes, retained_counts: c.retainedCounts,
-      members, entries: sampleEntries(last, h, fresh),
-    },
-    reason: j.weak ? weakReason(strong) : pathNoteOf(ctx, h) ?? undefined,
-    catalogue: j.entry && !j.entry.bounded ? { id: j.entry.id, registry: j.entry.registry, fed_by: j.entry.fedBy } : undefined,
-  };
+  const reason = j.weak ? weakReason(strong) : pathNoteOf(ctx, h);
+  const catalogued = j.entry !== null && !j.entry.bounded ? j.entry : null;
   const best = mechanism ?? place;
   return {
     kind,
@@ -368,12 +353,23 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
     internal: j.internal && !libraryLeak,
     severity: j.bounded ? "info" : j.weak ? "low" : undefined,
     extra: {
-      sample: extra.sample, cluster: extra.cluster,
-      ...(extra.reason ? { reason: extra.reason } : {}),
-      ...(extra.catalogue ? { catalogue: extra.catalogue } : {}),
+      sample: sampleOf(ctx, c),
+      cluster: {
+        new_objects: c.newObjects, new_bytes: c.newBytes, retained_sizes: c.retainedSizes, retained_counts: c.retainedCounts,
+        members, entries: sampleEntries(last, h, fresh),
+      },
+      ...(reason ? { reason } : {}),
+      ...(catalogued ? { catalogue: { id: catalogued.id, registry: catalogued.registry, fed_by: catalogued.fedBy } } : {}),
     },
-    remedy: j.entry && !j.entry.bounded ? j.entry.remedy : kind === "class-attribute" && neverInstantiated(ctx, j.owner) ? CLASS_REGISTRY_REMEDY : undefined,
+    remedy: catalogued ? catalogued.remedy : kind === "class-attribute" && neverInstantiated(ctx, j.owner) ? CLASS_REGISTRY_REMEDY : undefined,
   };
+}
+
+/** The cluster's sample member, to follow with `leakbook paths`: its address, type and path. */
+function sampleOf(ctx: Context, c: Cluster): Finding["sample"] {
+  if (c.sample < 0) return null;
+  const last = ctx.last;
+  return { address: formatAddress(last.address[c.sample]), type: last.types[last.type[c.sample]], path: pathOf(ctx, c.sample) };
 }
 
 const CLASS_REGISTRY_REMEDY =
@@ -382,7 +378,7 @@ const CLASS_REGISTRY_REMEDY =
 
 /** The owner is a class none of whose instances is in the snapshot. */
 function neverInstantiated(ctx: Context, owner: Owner): boolean {
-  return owner.object !== NONE && isClass(ctx.last, owner.object) && owner.type !== null && !ctx.last.types.includes(owner.type);
+  return owner.object !== NONE && isClassObject(ctx.last, owner.object) && owner.type !== null && !ctx.last.types.includes(owner.type);
 }
 
 /**
@@ -399,13 +395,12 @@ function unheldCandidate(ctx: Context, c: Cluster): Candidate | null {
   });
   const trend = trendOf(counts);
   const significant = deltaOf(counts) >= MIN_GROWTH_OBJECTS || deltaOf(bytes) >= MIN_GROWTH_BYTES;
-  if (!(trend === "every" || trend === "steady") || !significant) return null;
+  if (!isRising(trend) || !significant) return null;
   const last = ctx.last;
   const tops = [...c.topTypes.entries()].sort((a, b) => b[1] - a[1]).map(([t, count]) => ({ type: last.types[t], count }));
   const members = membersOf(ctx, c);
   const view: HolderView = { holderType: null, ownerType: null, ownerName: "", attribute: null, path: "", memberTypes: tops.map((t) => t.type) };
   const entry = recognise(view);
-  const top = c.sample >= 0 ? c.sample : undefined;
   return {
     kind: "object-growth",
     title: `${formatCount(c.newObjects)} new objects that no visible holder keeps (${signed(deltaOf(counts))} unreachable from the roots ` +
@@ -420,7 +415,7 @@ function unheldCandidate(ctx: Context, c: Cluster): Candidate | null {
     significant: true,
     library: false,
     extra: {
-      sample: top !== undefined ? { address: formatAddress(last.address[top]), type: last.types[last.type[top]], path: pathOf(ctx, top) } : null,
+      sample: sampleOf(ctx, c),
       cluster: { new_objects: c.newObjects, new_bytes: c.newBytes, retained_sizes: bytes, retained_counts: counts, members, entries: [] },
       reason: NO_HOLDER_REASON,
       ...(entry ? { catalogue: { id: entry.id, registry: entry.registry, fed_by: entry.fedBy } } : {}),

@@ -4,7 +4,7 @@ import { graphOf } from "../analysis-cache.js";
 import type { HeapGraph } from "../graph.js";
 import { findObject, shortestPaths } from "../paths.js";
 import { NONE, ROOT_MODULE, type Snapshot } from "../snapshot.js";
-import { attribute, edgeSource, objectName, pathExpr } from "../queries/input.js";
+import { attribute, edgeSource, heldByAgentModule, objectName, pathExpr } from "../queries/input.js";
 
 export interface Context {
   snaps: Snapshot[];
@@ -24,6 +24,13 @@ export function makeContext(snaps: Snapshot[]): Context {
   const full = snaps.every((s) => s.kind === "full");
   const modules = full ? moduleKinds(last) : { library: new Set<string>(), thirdParty: new Set<string>() };
   return { snaps, last, full, graph: full ? graphOf(last) : null, libraryModules: modules.library, thirdPartyModules: modules.thirdParty };
+}
+
+const INSTALLED_FILE = /[\\/](site|dist)-packages[\\/]/;
+
+/** A file of Python's own standard library: under `lib/pythonX.Y/`, outside site-packages and dist-packages. */
+export function isStandardLibraryFile(path: string): boolean {
+  return /[\\/]lib[\\/]python\d+(\.\d+)?[\\/]/i.test(path) && !INSTALLED_FILE.test(path);
 }
 
 /** The capture agent's own module (`python/leakbook.py`, imported as `leakbook`). */
@@ -46,10 +53,8 @@ function moduleKinds(snap: Snapshot): { library: Set<string>; thirdParty: Set<st
     if (name === "__main__") continue;
     const file = attribute(snap, i, "__file__");
     const path = file === NONE ? "" : objectName(snap, file);
-    const installed = /[\\/](site|dist)-packages[\\/]/.test(path);
-    const stdlib = /[\\/]lib[\\/]python\d+(\.\d+)?[\\/]/i.test(path) && !installed;
-    if (file === NONE || stdlib || isAgentModule(name)) library.add(name);
-    else if (installed) thirdParty.add(name);
+    if (file === NONE || isStandardLibraryFile(path) || isAgentModule(name)) library.add(name);
+    else if (INSTALLED_FILE.test(path)) thirdParty.add(name);
   }
   return { library, thirdParty };
 }
@@ -92,12 +97,11 @@ export function heldByLibrary(ctx: Context, i: number): boolean {
 }
 
 /**
- * The object is held (along its shortest path) by the capture agent's own module: the agent's state, such as the
- * namespace it keeps when run as `python3 -m leakbook`, is not the program's memory.
+ * The object is held (along its shortest path) by the capture agent's own module or threads: the agent's state,
+ * such as the namespace it keeps when run as `python3 -m leakbook`, is not the program's memory.
  */
 export function heldByAgent(ctx: Context, i: number): boolean {
-  const module = rootModule(ctx, i);
-  return module !== null && isAgentModule(module);
+  return ctx.graph !== null && i >= 0 && heldByAgentModule(ctx.graph)[i] === 1;
 }
 
 /** A type defined by a standard-library module or a built-in type ("builtins.dict", "enum.EnumType"). */

@@ -52,7 +52,8 @@ function isFilled(ys: readonly number[]): boolean {
 /** Words for a trend in step answers. */
 export const FILLED_WORDS = "rose and then held still (filled up, as a warm-up or a full cache does), which is not a leak";
 
-const rises = (t: Trend) => t === "every" || t === "steady";
+/** The trend is growth: in every interval, or steadily. */
+export const isRising = (t: Trend): boolean => t === "every" || t === "steady";
 
 /**
  * How what an object keeps grows: by the number of objects it keeps, or, when their number holds still (and is
@@ -61,9 +62,9 @@ const rises = (t: Trend) => t === "every" || t === "steady";
  */
 export function keptTrend(counts: readonly (number | null)[], bytes: readonly (number | null)[]): Trend {
   const byCount = trendOf(counts);
-  if (rises(byCount) || byCount === "filled") return byCount;
+  if (isRising(byCount) || byCount === "filled") return byCount;
   const byBytes = trendOf(bytes);
-  return rises(byBytes) ? byBytes : byCount;
+  return isRising(byBytes) ? byBytes : byCount;
 }
 
 /** Last minus first of the known values (0 when fewer than two are known). */

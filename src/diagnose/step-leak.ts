@@ -124,7 +124,7 @@ export function memoryStep(ctx: Context, pythonGrows: boolean): { step: StepResu
   const firstRss = rss.find((v) => v !== null) ?? 0;
   // Every interval must add MIN_RSS_GROWTH_BYTES: a capture itself moves RSS by a few MiB either way.
   const everyIntervalGrows = rss.every((v, k) => k === 0 || (v !== null && rss[k - 1] !== null && v - (rss[k - 1] as number) >= MIN_RSS_GROWTH_BYTES));
-  const rssGrows = rssTrend === "every" && everyIntervalGrows && dRss >= MIN_RSS_GROWTH_SHARE * firstRss;
+  const rssGrows = everyIntervalGrows && dRss >= MIN_RSS_GROWTH_SHARE * firstRss;
   const pythonShare = dRss > 0 ? Math.max(0, dPython) / dRss : 0;
   const figures = (from > 0 ? "from the second snapshot on, as the first capture of a process moves its memory: " : "") +
     `RSS ${dRss >= 0 ? "+" : ""}${formatBytes(dRss)}` +

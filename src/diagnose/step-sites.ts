@@ -2,11 +2,9 @@
 // them, attached to the findings; otherwise how to capture with sites.
 import { allocationSites } from "../queries/alloc.js";
 import { NONE } from "../snapshot.js";
-import { objectAt, type Context } from "./context.js";
+import { isStandardLibraryFile, objectAt, type Context } from "./context.js";
 import type { Candidate } from "./rules.js";
 import type { StepResult } from "./types.js";
-
-const STDLIB_FILE = /[\\/]lib[\\/]python\d+(\.\d+)?[\\/](?!(site|dist)-packages[\\/])/;
 
 /**
  * "file:line" where the finding's sample object was allocated, or null: the innermost frame outside the standard
@@ -19,7 +17,7 @@ function sampleSite(ctx: Context, c: Candidate): string | null {
   const i = objectAt(ctx, parseInt(address, 16));
   const frames = i >= 0 && alloc[i] !== NONE ? ctx.last.allocSites[alloc[i]] : undefined;
   if (!frames || frames.length === 0) return null;
-  const frame = frames.find((f) => !STDLIB_FILE.test(f.file)) ?? frames[0];
+  const frame = frames.find((f) => !isStandardLibraryFile(f.file)) ?? frames[0];
   return `${frame.file}:${frame.line}`;
 }
 

@@ -9,7 +9,7 @@ import { NONE, type Snapshot } from "../snapshot.js";
 import { formatBytes } from "../units.js";
 import { dominates, heldByLibrary, type Context } from "./context.js";
 import { retainedCounts } from "../queries/clusters.js";
-import { MIN_GROWTH_BYTES, deltaOf, keptTrend, type Candidate } from "./rules.js";
+import { MIN_GROWTH_BYTES, deltaOf, isRising, keptTrend, type Candidate } from "./rules.js";
 import type { StepResult } from "./types.js";
 
 const SURVIVOR_ROWS = 30;
@@ -54,7 +54,7 @@ export function survivorsStep(ctx: Context, explained: number[]): { step: StepRe
     const counts = matched.map((j, k) => (j === NONE ? null : retainedCounts(graphOf(ctx.snaps[k]))[j]));
     const trend = keptTrend(counts, sizes);
     const growth = deltaOf(sizes);
-    if (!(trend === "every" || trend === "steady") || growth < MIN_GROWTH_BYTES) continue;
+    if (!isRising(trend) || growth < MIN_GROWTH_BYTES) continue;
     candidates.push({
       kind: "long-lived-large",
       title: `${r.type} alive in every snapshot keeps ${formatBytes(r.retained_bytes)} (+${formatBytes(growth)} over the series)`,

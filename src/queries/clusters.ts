@@ -1,6 +1,6 @@
-// Leak clusters: the objects of the last snapshot of a series that the first did not have, each attributed to the long-lived
-// object that keeps it (its holder), as heap analysers accumulate growth on the dominator tree. One cluster per
-// holder, with the holder followed into every snapshot so its growth can be judged.
+// Leak clusters: the objects of the last snapshot of a series that the first did not have, each attributed to the
+// long-lived object that keeps it (its holder), as heap analysers accumulate growth on the dominator tree. One
+// cluster per holder, with the holder followed into every snapshot so its growth can be judged.
 import * as aq from "arquero";
 import { graphOf } from "../analysis-cache.js";
 import type { HeapGraph } from "../graph.js";
@@ -62,17 +62,6 @@ const NO_HOLDER = -1;
 /** Dominator steps searched above a holder for an object of its own type (the head of a linked structure). */
 const SAME_TYPE_REACH = 3;
 
-const matchMemo = new WeakMap<Snapshot, WeakMap<Snapshot, Uint32Array>>();
-
-/** matchSurvivors(a, b), memoised per pair: several steps ask for the same pair. */
-export function survivorMatch(a: Snapshot, b: Snapshot): Uint32Array {
-  let byB = matchMemo.get(a);
-  if (!byB) matchMemo.set(a, (byB = new WeakMap()));
-  let match = byB.get(b);
-  if (!match) byB.set(b, (match = matchSurvivors(a, b)));
-  return match;
-}
-
 const countMemo = new WeakMap<HeapGraph, Uint32Array>();
 
 /** Per object, how many objects it keeps alive (itself and everything it dominates). */
@@ -109,7 +98,7 @@ export function newObjects(snaps: readonly Snapshot[]): Uint8Array {
   const last = snaps[snaps.length - 1];
   const fresh = new Uint8Array(last.objectCount);
   if (snaps.length < 2) return fresh;
-  const match = survivorMatch(last, snaps[0]);
+  const match = matchSurvivors(last, snaps[0]);
   for (let i = 0; i < last.objectCount; i++) fresh[i] = match[i] === NONE ? 1 : 0;
   return fresh;
 }

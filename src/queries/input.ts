@@ -4,7 +4,7 @@ import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
 import type { HeapGraph } from "../graph.js";
 import { edgeLabel, findObject, shortestPaths } from "../paths.js";
-import { NONE, type Snapshot } from "../snapshot.js";
+import { NONE, ROOT_MODULE, type Snapshot } from "../snapshot.js";
 import { formatAddress } from "../units.js";
 
 /** A series as loadSeries returns it, a plain list of snapshots, or one snapshot (a series of one). */
@@ -261,11 +261,12 @@ export function keepsModules(g: HeapGraph): Uint8Array {
 }
 
 const agentMasks = new WeakMap<HeapGraph, Uint8Array>();
+const AGENT_ROOT = /^sys\.modules\['leakbook(\.[^']*)?'\]$/;
 
 /**
- * Per object, 1 when its shortest path starts at the capture agent's module (`sys.modules['leakbook']`) or at the
- * stack of one of its threads (named "leakbook-..."): the agent's own state (its lock, counters, Recorders) is not
- * the program's memory, and no table lists it.
+ * Per object, 1 when its shortest path starts at the capture agent's module (`sys.modules['leakbook']`, or a
+ * `leakbook.*` submodule) or at the stack of one of its threads (named "leakbook-..."): the agent's own state (its
+ * lock, counters, Recorders) is not the program's memory, and no table or finding lists it.
  */
 export function heldByAgentModule(g: HeapGraph): Uint8Array {
   let mask = agentMasks.get(g);
@@ -275,7 +276,9 @@ export function heldByAgentModule(g: HeapGraph): Uint8Array {
   mask = new Uint8Array(n);
   const agentRoots: number[] = [];
   for (let r = 0; r < snap.rootObject.length; r++) {
-    if (snap.rootLabel[r] !== NONE && snap.strings.get(snap.rootLabel[r]) === "sys.modules['leakbook']") agentRoots.push(snap.rootObject[r]);
+    if (snap.rootKind[r] === ROOT_MODULE && snap.rootLabel[r] !== NONE && AGENT_ROOT.test(snap.strings.get(snap.rootLabel[r]))) {
+      agentRoots.push(snap.rootObject[r]);
+    }
   }
   for (const t of snap.threads) if (t.frame !== null && t.name.startsWith("leakbook-")) agentRoots.push(t.frame);
   // Down the breadth-first tree from those roots: only the agent's own (small) part of the heap is visited.
