@@ -5,7 +5,6 @@ import {
   type Snapshot,
 } from "./snapshot.js";
 import { rootRank, type HeapGraph } from "./graph.js";
-import type { BreadthFirstTree } from "./edge-passes.js";
 import { pathAnchors, type PathAnchors } from "./path-anchors.js";
 
 export interface PathStep {
@@ -81,7 +80,7 @@ export function shortestPaths(g: HeapGraph, object: number, opts: PathOptions = 
   if (!(object >= 0 && object < snap.objectCount)) throw new RangeError(`no object with index ${object}`);
   const k = opts.k ?? 1;
   const anchors = pathAnchors(g);
-  const first = rebase(anchors, snap, breadthFirstPath(snap, g, object));
+  const first = rebase(anchors, snap, breadthFirstPath(g, object));
   const seen = new Set<string>([first.join(",")]);
   const out = pathsFrom(g, first);
 
@@ -172,13 +171,13 @@ function* searchPaths(
   }
 }
 
-/** [root object, edge, edge, ...] along a breadth-first tree. */
-function breadthFirstPath(snap: Snapshot, tree: BreadthFirstTree, object: number): number[] {
+/** [root object, edge, edge, ...] along the breadth-first tree. */
+function breadthFirstPath(g: HeapGraph, object: number): number[] {
   const edges: number[] = [];
   let o = object;
-  while (tree.bfsEdge[o] !== NONE) {
-    edges.push(tree.bfsEdge[o]);
-    o = edgeSource(snap, tree.bfsEdge[o]);
+  while (g.bfsEdge[o] !== NONE) {
+    edges.push(g.bfsEdge[o]);
+    o = edgeSource(g.snap, g.bfsEdge[o]);
   }
   return [o, ...edges.reverse()];
 }
