@@ -8,7 +8,7 @@ import { childrenIndex, edgeLabel, findObject, shortestPaths } from "../paths.js
 import { followPath, matchSurvivors } from "../series.js";
 import { NONE, type Snapshot } from "../snapshot.js";
 import { formatAddress, formatBytes } from "../units.js";
-import { edgeSource, keepsModules, objectLength, objectName, snapshotsOf, tableOf, type SeriesInput } from "./input.js";
+import { edgeSource, keepsModules, objectLength, objectName, snapshotsOf, stringId, tableOf, type SeriesInput } from "./input.js";
 
 /** New objects attributed to one holder in the last snapshot. */
 export interface Cluster {
@@ -24,7 +24,7 @@ export interface Cluster {
    * without a holder, those whose own holder is not visible), counted by type id.
    */
   topTypes: Map<number, number>;
-  /** The outermost new object that keeps the most (an entry rather than a key), to follow as an example; -1 if none. */
+  /** The outermost new object to follow as an example: an entry rather than a dict key, keeping the most; -1 if none. */
   sample: number;
   /** The holder followed into every snapshot (by address and type, else by path), NONE where absent. */
   objects: number[];
@@ -260,6 +260,8 @@ function computeClusters(snaps: Snapshot[], opts: ClusterOptions): ClusterAnalys
     });
   });
   // Pass 2, over the kept clusters' objects: member types, outermost types and the sample.
+  const keyLabel = stringId(last, "<dict key>");
+  const isKey = (i: number) => g.bfsEdge[i] !== NONE && keyLabel !== NONE && last.edgeLabel[g.bfsEdge[i]] === keyLabel;
   const typeCount = new Float64Array(kept.length * t);
   const typeBytes = new Float64Array(kept.length * t);
   const topCount = new Float64Array(kept.length * t);
@@ -275,7 +277,10 @@ function computeClusters(snaps: Snapshot[], opts: ClusterOptions): ClusterAnalys
     if (d >= n || !fresh[d]) {
       topCount[at]++;
       const c = kept[k];
-      if (c.sample < 0 || g.retained[i] > g.retained[c.sample]) c.sample = i;
+      // An entry rather than a dict key, then the one that keeps the most.
+      const better = c.sample < 0 || (isKey(c.sample) && !isKey(i)) ||
+        (isKey(c.sample) === isKey(i) && g.retained[i] > g.retained[c.sample]);
+      if (better) c.sample = i;
     }
   }
   kept.forEach((c, k) => {
