@@ -4,7 +4,7 @@
 import { closeSync, openSync, renameSync, writeSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { pathToFileURL } from "node:url";
-import { EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, FLAG_TRACKED, FLAG_VALUE, NONE, ROOT_MODULE } from "../src/snapshot.js";
+import { EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, FLAG_TRACKED, FLAG_VALUE, NONE, ROOT_MODULE } from "../src/engine/snapshot.js";
 
 /** Everything an lbsnap file holds, as columns. */
 export interface SnapshotColumns {

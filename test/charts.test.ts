@@ -2,9 +2,9 @@
 // renders to SVG with its title and human byte units.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import type { Series } from "../src/series.js";
-import * as charts from "../src/charts.js";
-import { renderSvg } from "../src/display.js";
+import type { Series } from "../src/engine/series.js";
+import * as charts from "../src/charts/charts.js";
+import { renderSvg } from "../src/present/display.js";
 import { census } from "../src/queries/census.js";
 import { caches } from "../src/queries/caches.js";
 import { memoryGap } from "../src/queries/memory.js";

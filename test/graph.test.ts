@@ -2,12 +2,12 @@
 // that break recursive implementations (100k-long chains and cycles) and hand-built cases.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { analyze, cycles, PARALLEL_FROM, retainedByType, type HeapGraph } from "../src/graph.js";
-import { stronglyConnected } from "../src/scc.js";
-import { dominatorTree } from "../src/dominators.js";
-import { gatherPredecessors, predecessorStarts } from "../src/edge-passes.js";
-import { GraphHelper } from "../src/graph-helper.js";
-import { NONE, type Snapshot } from "../src/snapshot.js";
+import { analyze, cycles, PARALLEL_FROM, retainedByType, type HeapGraph } from "../src/engine/graph.js";
+import { stronglyConnected } from "../src/engine/scc.js";
+import { dominatorTree } from "../src/engine/dominators.js";
+import { gatherPredecessors, predecessorStarts } from "../src/engine/edge-passes.js";
+import { GraphHelper } from "../src/engine/graph-helper.js";
+import { NONE, type Snapshot } from "../src/engine/snapshot.js";
 import { makeSnapshot, type EdgeSpec } from "./helpers/make-snapshot.js";
 import { bigRandomSnapshot, randomSnapshot, seededRandom } from "./helpers/random-graph.js";
 

@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { loadSnapshot } from "../src/load.js";
-import { pyRepr } from "../src/meliae.js";
-import { EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, NONE, ROOT_MODULE, ROOT_OTHER, type Snapshot } from "../src/snapshot.js";
+import { loadSnapshot } from "../src/engine/load.js";
+import { pyRepr } from "../src/engine/meliae.js";
+import { EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, NONE, ROOT_MODULE, ROOT_OTHER, type Snapshot } from "../src/engine/snapshot.js";
 import { CLI, runPythonJson, tempDir } from "./helpers/python.js";
 
 // A Python process dumps its own heap in meliae's format (gc.get_objects expanded through gc.get_referents and

@@ -2,12 +2,12 @@
 // steps merged into the cluster they explain. A mechanism (a traceback, a bound method, a default argument)
 // names the cause only when what it holds is part of the growth; otherwise it is a side note. Rules:
 // docs/diagnosis.md "Leak clusters".
-import { graphOf } from "../analysis-cache.js";
-import { edgeLabel, findObject, isClassObject } from "../paths.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import { edgeLabel, findObject, isClassObject } from "../engine/paths.js";
 import { clusterSeries, sampleEntries, type Cluster } from "../queries/clusters.js";
 import { objectName } from "../queries/input.js";
-import { NONE, type Snapshot } from "../snapshot.js";
-import { formatAddress, formatBytes, formatCount } from "../units.js";
+import { NONE, type Snapshot } from "../engine/snapshot.js";
+import { formatAddress, formatBytes, formatCount } from "../common/units.js";
 import { recognise, type CatalogueEntry, type HolderView } from "./catalogue.js";
 import { dominates, foreignModuleOf, heldByAgent, pathNoteOf, pathObjects, pathOf, rootModule, type Context } from "./context.js";
 import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, deltaOf, isRising, keptTrend, signed, trendOf, type Candidate, type Trend } from "./rules.js";

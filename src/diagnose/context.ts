@@ -1,9 +1,9 @@
 // What every step of a diagnosis shares: the snapshots, the last one's memoised analysis, and the questions
 // "which object is at this address", "what path leads to it", and "does the standard library hold it".
-import { graphOf } from "../analysis-cache.js";
-import type { HeapGraph } from "../graph.js";
-import { findObject, shortestPaths } from "../paths.js";
-import { NONE, ROOT_MODULE, type Snapshot } from "../snapshot.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import type { HeapGraph } from "../engine/graph.js";
+import { findObject, shortestPaths } from "../engine/paths.js";
+import { NONE, ROOT_MODULE, type Snapshot } from "../engine/snapshot.js";
 import { attribute, edgeSource, heldByAgentModule, objectName, pathExpr } from "../queries/input.js";
 
 export interface Context {

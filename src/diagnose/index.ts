@@ -1,7 +1,7 @@
 // diagnose(): the checklist walk over a snapshot or a series, steps 1 to 8 and the RSS sidebar, with findings
 // ranked most likely cause first and a verdict. Rules and thresholds: docs/diagnosis.md.
-import type { Series } from "../series.js";
-import type { Snapshot } from "../snapshot.js";
+import type { Series } from "../engine/series.js";
+import type { Snapshot } from "../engine/snapshot.js";
 import { snapshotsOf } from "../queries/input.js";
 import { makeContext } from "./context.js";
 import { rank, verdictOf } from "./rank.js";

@@ -1,8 +1,8 @@
 // Step 3, "is it a cache?": module- and class-level containers and lru_cache wrappers that only grow, caches
 // without a bound, and caches whose entries are unexpectedly large.
-import { cacheLengthsChart } from "../charts.js";
+import { cacheLengthsChart } from "../charts/charts.js";
 import { caches } from "../queries/caches.js";
-import { formatBytes, formatCount } from "../units.js";
+import { formatBytes, formatCount } from "../common/units.js";
 import { heldByLibrary, objectAt, type Context } from "./context.js";
 import {
   LARGE_ENTRY_BYTES, LARGE_ENTRY_FACTOR, MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, SINGLE_SNAPSHOT_MIN_RETAINED,

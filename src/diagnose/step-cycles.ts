@@ -2,7 +2,7 @@
 // in every snapshot, parent/child pairs that point at each other, and the single handle that keeps a group alive.
 import { bidirectionalLinks, cycles, type CycleRow } from "../queries/cycles.js";
 import { typeTotals } from "../queries/types.js";
-import { formatBytes, formatCount } from "../units.js";
+import { formatBytes, formatCount } from "../common/units.js";
 import { heldByLibrary, isLibraryType, objectAt, type Context } from "./context.js";
 import {
   MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, MIN_GROWTH_OBJECTS, SINGLE_SNAPSHOT_MIN_RETAINED, deltaOf, signed, trendOf,

@@ -2,7 +2,7 @@
 // containers, mutable default arguments and class attributes, and gc.garbage, each grouped by where it holds and
 // counted in every snapshot.
 import { holders, type HolderKind } from "../queries/holders.js";
-import { formatBytes, formatCount } from "../units.js";
+import { formatBytes, formatCount } from "../common/units.js";
 import { heldByLibrary, objectAt, pathOf, type Context } from "./context.js";
 import {
   MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, SINGLE_SNAPSHOT_MIN_RETAINED, deltaOf, signed, trendOf, type Candidate,

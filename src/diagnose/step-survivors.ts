@@ -1,12 +1,12 @@
 // Step 4, "what lives long and keeps a lot alive?": objects present in every snapshot whose retained size grows,
 // other than the holders earlier steps already named and the namespaces above them.
-import { graphOf } from "../analysis-cache.js";
-import { largestChart } from "../charts.js";
-import { edgeLabel, findObject } from "../paths.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import { largestChart } from "../charts/charts.js";
+import { edgeLabel, findObject } from "../engine/paths.js";
 import { largest } from "../queries/objects.js";
 import { survivors } from "../queries/survivors.js";
-import { NONE, type Snapshot } from "../snapshot.js";
-import { formatBytes } from "../units.js";
+import { NONE, type Snapshot } from "../engine/snapshot.js";
+import { formatBytes } from "../common/units.js";
 import { dominates, heldByLibrary, type Context } from "./context.js";
 import { retainedCounts } from "../queries/clusters.js";
 import { MIN_GROWTH_BYTES, deltaOf, isRising, keptTrend, type Candidate } from "./rules.js";

@@ -1,8 +1,8 @@
 // Step 2, "which types grow?": per-type counts in every snapshot, growth and how steady it is.
-import { typeGrowthChart, typeHistoryChart } from "../charts.js";
+import { typeGrowthChart, typeHistoryChart } from "../charts/charts.js";
 import { typeCounts, typeGrowth, typeHistory } from "../queries/types.js";
 import { leakClusters } from "../queries/clusters.js";
-import { formatBytes, formatCount } from "../units.js";
+import { formatBytes, formatCount } from "../common/units.js";
 import type { Context } from "./context.js";
 import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, signed, trendOf, type Candidate } from "./rules.js";
 import type { StepResult } from "./types.js";

@@ -1,12 +1,12 @@
 // Caches and registries: containers held by module globals or class attributes, their lengths and retained
 // sizes in every snapshot, lru_cache statistics, and the sizes of their entries.
 import * as aq from "arquero";
-import { graphOf } from "../analysis-cache.js";
-import type { HeapGraph } from "../graph.js";
-import { edgeLabel, shortestPaths } from "../paths.js";
-import { followPath, matchSurvivors } from "../series.js";
-import { NONE, ROOT_MODULE, type Snapshot } from "../snapshot.js";
-import { formatBytes } from "../units.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import type { HeapGraph } from "../engine/graph.js";
+import { edgeLabel, shortestPaths } from "../engine/paths.js";
+import { followPath, matchSurvivors } from "../engine/series.js";
+import { NONE, ROOT_MODULE, type Snapshot } from "../engine/snapshot.js";
+import { formatBytes } from "../common/units.js";
 import { attribute, edgeSource, heldByAgentModule, keepsModules, rootKinds, snapshotsOf, tableOf, type SeriesInput } from "./input.js";
 import { fitLine, isSteadyGrowth } from "./types.js";
 

@@ -2,12 +2,12 @@
 // long-lived object that keeps it (its holder), as heap analysers accumulate growth on the dominator tree. One
 // cluster per holder, with the holder followed into every snapshot so its growth can be judged.
 import * as aq from "arquero";
-import { graphOf } from "../analysis-cache.js";
-import type { HeapGraph } from "../graph.js";
-import { childrenIndex, edgeLabel, findObject, shortestPaths } from "../paths.js";
-import { followPath, matchSurvivors } from "../series.js";
-import { NONE, type Snapshot } from "../snapshot.js";
-import { formatAddress, formatBytes } from "../units.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import type { HeapGraph } from "../engine/graph.js";
+import { childrenIndex, edgeLabel, findObject, shortestPaths } from "../engine/paths.js";
+import { followPath, matchSurvivors } from "../engine/series.js";
+import { NONE, type Snapshot } from "../engine/snapshot.js";
+import { formatAddress, formatBytes } from "../common/units.js";
 import { edgeSource, keepsModules, objectLength, objectName, snapshotsOf, stringId, tableOf, type SeriesInput } from "./input.js";
 
 /** New objects attributed to one holder in the last snapshot. */

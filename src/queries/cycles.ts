@@ -1,11 +1,11 @@
 // Reference cycles: strongly connected groups of objects, the handle that keeps each alive, and parent/child
 // pairs that point at each other.
 import * as aq from "arquero";
-import { graphOf } from "../analysis-cache.js";
-import { stronglyConnected, type SccResult } from "../scc.js";
-import { edgeLabel } from "../paths.js";
-import { EDGE_SUFFIX, NONE, type Snapshot } from "../snapshot.js";
-import { formatBytes } from "../units.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import { stronglyConnected, type SccResult } from "../engine/scc.js";
+import { edgeLabel } from "../engine/paths.js";
+import { EDGE_SUFFIX, NONE, type Snapshot } from "../engine/snapshot.js";
+import { formatBytes } from "../common/units.js";
 import { lastOf, pathExpr, requireFull, stringId, tableOf, topIndices, type SeriesInput } from "./input.js";
 
 interface Components extends SccResult {

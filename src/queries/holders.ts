@@ -2,11 +2,11 @@
 // tracebacks, closures, bound methods in callback lists, mutable default arguments, mutable class attributes,
 // thread stacks and gc.garbage.
 import * as aq from "arquero";
-import { graphOf } from "../analysis-cache.js";
-import type { HeapGraph } from "../graph.js";
-import { edgeLabel } from "../paths.js";
-import { EDGE_SUFFIX, NONE, ROOT_GARBAGE, ROOT_THREAD, type Snapshot } from "../snapshot.js";
-import { formatBytes } from "../units.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import type { HeapGraph } from "../engine/graph.js";
+import { edgeLabel } from "../engine/paths.js";
+import { EDGE_SUFFIX, NONE, ROOT_GARBAGE, ROOT_THREAD, type Snapshot } from "../engine/snapshot.js";
+import { formatBytes } from "../common/units.js";
 import { heldByAgentModule, lastOf, objectLength, objectName, pathExpr, requireFull, stringId, tableOf, type SeriesInput } from "./input.js";
 
 export const HOLDER_KINDS = [

@@ -2,10 +2,10 @@
 // expression or table row; plus the small typed-array helpers they share (top-N selection, edge sources).
 import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
-import type { HeapGraph } from "../graph.js";
-import { edgeLabel, findObject, shortestPaths } from "../paths.js";
-import { NONE, ROOT_MODULE, type Snapshot } from "../snapshot.js";
-import { formatAddress } from "../units.js";
+import type { HeapGraph } from "../engine/graph.js";
+import { edgeLabel, findObject, shortestPaths } from "../engine/paths.js";
+import { NONE, ROOT_MODULE, type Snapshot } from "../engine/snapshot.js";
+import { formatAddress } from "../common/units.js";
 
 /** A series as loadSeries returns it, a plain list of snapshots, or one snapshot (a series of one). */
 export type SeriesInput = Snapshot | readonly Snapshot[] | { snapshots: readonly Snapshot[] };

@@ -1,9 +1,9 @@
 // Long-lived objects: alive in every snapshot of a series, ranked by what they keep alive or how many refer to them.
 import * as aq from "arquero";
-import { graphOf } from "../analysis-cache.js";
-import { matchSurvivors } from "../series.js";
-import { NONE } from "../snapshot.js";
-import { formatBytes } from "../units.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import { matchSurvivors } from "../engine/series.js";
+import { NONE } from "../engine/snapshot.js";
+import { formatBytes } from "../common/units.js";
 import { heldByAgentModule, keepsModules, objectName, pathExpr, snapshotsOf, tableOf, topIndices, type SeriesInput } from "./input.js";
 
 /**

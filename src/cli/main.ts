@@ -2,15 +2,15 @@
 // The `leakbook` command line: a table of commands, one function each. Bad input is reported as one line on
 // stderr starting "leakbook: " with exit code 2, never a stack trace; an internal error exits 3 (1 is check's "leak").
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { SnapshotError } from "./errors.js";
-import { DIAGNOSIS_COMMANDS } from "./commands/index.js";
-import { loadInput, runAnalysis, UsageError } from "./commands/one-snapshot.js";
-import { pathsCommand } from "./commands/paths.js";
-import { seriesProcesses, type SeriesProcess } from "./series.js";
-import { retainedByType } from "./graph.js";
-import type { Snapshot } from "./snapshot.js";
-import { cycles, type CycleRow } from "./queries/cycles.js";
-import { formatBytes, formatCount, formatDuration, formatTime } from "./units.js";
+import { SnapshotError } from "../common/errors.js";
+import { DIAGNOSIS_COMMANDS } from "./diagnosis-commands.js";
+import { loadInput, runAnalysis, UsageError } from "./one-snapshot.js";
+import { pathsCommand } from "./paths.js";
+import { seriesProcesses, type SeriesProcess } from "../engine/series.js";
+import { retainedByType } from "../engine/graph.js";
+import type { Snapshot } from "../engine/snapshot.js";
+import { cycles, type CycleRow } from "../queries/cycles.js";
+import { formatBytes, formatCount, formatDuration, formatTime } from "../common/units.js";
 
 interface Command {
   usage: string;

@@ -1,10 +1,10 @@
 // What the one-snapshot commands (summary, paths) share: loading FILE or DIR's latest snapshot and analysing it,
 // with progress on stderr only when it is a terminal.
-import { graphOf } from "../analysis-cache.js";
-import type { HeapGraph } from "../graph.js";
-import { loadSnapshot } from "../load.js";
-import { latestSnapshotPath } from "../series.js";
-import type { Snapshot } from "../snapshot.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import type { HeapGraph } from "../engine/graph.js";
+import { loadSnapshot } from "../engine/load.js";
+import { latestSnapshotPath } from "../engine/series.js";
+import type { Snapshot } from "../engine/snapshot.js";
 
 /** Bad arguments: reported like a bad file (one line, exit 2), with the command's usage hint in the message. */
 export class UsageError extends Error {}

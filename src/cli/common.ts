@@ -1,12 +1,12 @@
-// What the diagnose, check and report commands share: the command shape cli.ts expects, loading a series with
+// What the diagnose, check and report commands share: the command shape main.ts expects, loading a series with
 // progress on a terminal, and running the diagnosis with progress.
-import { SnapshotError } from "../errors.js";
+import { SnapshotError } from "../common/errors.js";
 import { diagnose, type Diagnosis } from "../diagnose/index.js";
-import { loadSeries, ProcessSelectionError, type Series } from "../series.js";
+import { loadSeries, ProcessSelectionError, type Series } from "../engine/series.js";
 
 export type OptionValues = Record<string, string | boolean | undefined>;
 
-/** One command of the `leakbook` table in cli.ts. */
+/** One command of the `leakbook` table in main.ts. */
 export interface CommandSpec {
   usage: string;
   description: string;

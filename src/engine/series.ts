@@ -2,11 +2,11 @@
 // objects across snapshots (survivors by address and type, holders by retention path). Rules: docs/analysis.md.
 import { open, readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { SnapshotError } from "./errors.js";
+import { SnapshotError } from "../common/errors.js";
 import { loadSnapshot, type LoadOptions } from "./load.js";
 import { NONE, type Snapshot } from "./snapshot.js";
 import { edgeLabel, findObject, type RetentionPath } from "./paths.js";
-import { formatTime } from "./units.js";
+import { formatTime } from "../common/units.js";
 
 export interface Series {
   /** Ordered by capture time (meta.time_unix), oldest first. */

@@ -3,11 +3,11 @@
 import { constants } from "node:buffer";
 import { open, stat } from "node:fs/promises";
 import { crc32 } from "node:zlib";
-import { SnapshotError, describeSource } from "./errors.js";
+import { SnapshotError, describeSource } from "../common/errors.js";
 import { looksLikeLbsnap, parseLbsnap, TRAILER_LENGTH } from "./format.js";
 import { importMeliae, looksLikeMeliae } from "./meliae.js";
 import type { Snapshot } from "./snapshot.js";
-import { formatBytes } from "./units.js";
+import { formatBytes } from "../common/units.js";
 
 export interface LoadOptions {
   /** Called as bytes are read (and, for meliae dumps, as lines are imported): done and total in bytes. */

@@ -1,7 +1,7 @@
 // Reader of the lbsnap binary format (docs/snapshot-format.md): verifies the envelope, then exposes each
 // section as a typed-array view on the file's bytes (copying only a misaligned section).
 import { crc32 } from "node:zlib";
-import { SnapshotError, describeSource } from "./errors.js";
+import { SnapshotError, describeSource } from "../common/errors.js";
 import { NONE, EDGE_INDEX, type Snapshot, type StringTable, type MemoryInfo, type SnapshotMeta } from "./snapshot.js";
 
 export const MAGIC = "LEAKBOOK";

@@ -1,14 +1,14 @@
 // `leakbook paths`: how an object is kept alive, as shortest retention paths written as Python expressions. The
 // object is named by its address, or found as one of the newest instances of a type (--type).
 import { basename } from "node:path";
-import { SnapshotError } from "../errors.js";
-import type { HeapGraph } from "../graph.js";
-import { loadSnapshot } from "../load.js";
-import { findObject, shortestPaths, type RetentionPath } from "../paths.js";
+import { SnapshotError } from "../common/errors.js";
+import type { HeapGraph } from "../engine/graph.js";
+import { loadSnapshot } from "../engine/load.js";
+import { findObject, shortestPaths, type RetentionPath } from "../engine/paths.js";
 import { typeIds } from "../queries/input.js";
-import { matchSurvivors, seriesProcesses } from "../series.js";
-import { NONE, ROOT_UNREACHABLE, type Snapshot } from "../snapshot.js";
-import { formatAddress, formatBytes, formatCount } from "../units.js";
+import { matchSurvivors, seriesProcesses } from "../engine/series.js";
+import { NONE, ROOT_UNREACHABLE, type Snapshot } from "../engine/snapshot.js";
+import { formatAddress, formatBytes, formatCount } from "../common/units.js";
 import type { CommandSpec, OptionValues } from "./common.js";
 import { loadInput, runAnalysis, UsageError, wholeOption } from "./one-snapshot.js";
 

@@ -2,8 +2,8 @@
 // user has unless asked to.
 import { link, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { SnapshotError } from "../errors.js";
-import { renderReport } from "../report.js";
+import { SnapshotError } from "../common/errors.js";
+import { renderReport } from "../present/report.js";
 import { loadInputs, PID_HELP, PID_OPTION, type CommandSpec, type OptionValues } from "./common.js";
 
 /**

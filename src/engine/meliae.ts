@@ -1,12 +1,12 @@
 // Importer for meliae-style dumps: one JSON object per line with address/type/size/name/len/value/refs
 // (the format of meliae and pyrasite). Builds the same typed-array columns as the lbsnap reader, streaming
 // the input line by line. No roots are recorded in such dumps: modules and objects nobody references act as roots.
-import { SnapshotError, describeSource } from "./errors.js";
+import { SnapshotError, describeSource } from "../common/errors.js";
 import { LazyStringTable } from "./format.js";
 import {
   EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, FLAG_TRUNCATED, FLAG_VALUE, NONE, ROOT_MODULE, ROOT_OTHER, type Snapshot,
 } from "./snapshot.js";
-import { formatAddress } from "./units.js";
+import { formatAddress } from "../common/units.js";
 
 /** True when the first non-blank line of the text is a JSON object with an "address" key. */
 export function looksLikeMeliae(head: Uint8Array): boolean {

@@ -2,8 +2,8 @@
 // show(), which sends both to a tslab notebook as one display (or prints text elsewhere).
 import { createRequire } from "node:module";
 import type { ColumnTable } from "arquero";
-import type { VegaLiteSpec } from "./charts.js";
-import { formatBytes, formatCount } from "./units.js";
+import type { VegaLiteSpec } from "../charts/charts.js";
+import { formatBytes, formatCount } from "../common/units.js";
 
 export const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";
 

@@ -1,4 +1,4 @@
-// The diagnosis commands, for the command table in cli.ts.
+// The diagnosis commands, for the command table in main.ts.
 import { checkCommand, diagnoseCommand } from "./diagnose.js";
 import { reportCommand } from "./report.js";
 import type { CommandSpec } from "./common.js";

@@ -1,9 +1,9 @@
 // The HTML report: one self-contained file with the verdict, the ranked findings and every checklist step with its
 // charts (SVG rendered here, so no script is needed to see them) and tables. Every string from a snapshot is
 // escaped, and a Content-Security-Policy forbids scripts and network fetches should anything slip through.
-import type { Diagnosis, Finding, StepResult } from "./diagnose/index.js";
+import type { Diagnosis, Finding, StepResult } from "../diagnose/index.js";
 import { escapeHtml, renderHtml, renderSvg } from "./display.js";
-import type { Snapshot } from "./snapshot.js";
+import type { Snapshot } from "../engine/snapshot.js";
 
 export interface ReportOptions {
   /** What was analysed, as the user named it (a directory or files). */

@@ -1,6 +1,6 @@
 // Vega-lite chart specs for the query helpers' tables: plain JSON objects, rendered by show() or any vega-lite host.
 import type { ColumnTable } from "arquero";
-import { formatBytes, formatCount } from "./units.js";
+import { formatBytes, formatCount } from "../common/units.js";
 
 /** A vega-lite specification (plain JSON). */
 export type VegaLiteSpec = { $schema: string; [key: string]: unknown };
