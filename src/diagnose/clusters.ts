@@ -2,7 +2,7 @@
 // steps merged into the cluster they explain. A mechanism (a traceback, a bound method, a default argument)
 // names the cause only when what it holds is part of the growth; otherwise it is a side note. Rules:
 // docs/diagnosis.md "Leak clusters".
-import { graphOf } from "../engine/analysis-cache.js";
+import { retainedFigures } from "../engine/analysis-cache.js";
 import { edgeLabel, findObject, isClassObject } from "../engine/paths.js";
 import { clusterSeries, sampleEntries, type Cluster } from "../queries/clusters.js";
 import { objectName } from "../queries/input.js";
@@ -386,13 +386,8 @@ function neverInstantiated(ctx: Context, owner: Owner): boolean {
  * root reaches in every snapshot, named by the outermost new types.
  */
 function unheldCandidate(ctx: Context, c: Cluster): Candidate | null {
-  const counts = ctx.snaps.map((s) => graphOf(s).unreachable.length);
-  const bytes = ctx.snaps.map((s) => {
-    const g = graphOf(s);
-    let total = 0;
-    for (const r of g.extraRoots) total += g.retained[r];
-    return total;
-  });
+  const counts = ctx.snaps.map((s) => retainedFigures(s).unreachable);
+  const bytes = ctx.snaps.map((s) => retainedFigures(s).unreachableBytes);
   const trend = trendOf(counts);
   const significant = deltaOf(counts) >= MIN_GROWTH_OBJECTS || deltaOf(bytes) >= MIN_GROWTH_BYTES;
   if (!isRising(trend) || !significant) return null;

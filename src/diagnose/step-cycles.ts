@@ -8,6 +8,7 @@ import {
   MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, MIN_GROWTH_OBJECTS, SINGLE_SNAPSHOT_MIN_RETAINED, deltaOf, signed, trendOf,
   type Candidate,
 } from "./rules.js";
+import type { Snapshot } from "../engine/snapshot.js";
 import type { StepResult } from "./types.js";
 
 /** Cycles read per snapshot; a leak of more, smaller cycles than this shows in the bidirectional pairs instead. */
@@ -23,7 +24,35 @@ function shape(types: string): string {
   return types.split(", ").map((t) => t.replace(/×\d+$/, "")).sort().join(", ");
 }
 
-export function cyclesStep(ctx: Context): { step: StepResult; candidates: Candidate[] } {
+/** Cycles of one shape in one snapshot: how many, what they retain, and (for the last snapshot) the largest. */
+interface ShapeReading { count: number; retained: number; largest: CycleRow; members: number }
+
+/** What step 5 reads of one snapshot: its cycles by shape, and its two-way link rows. */
+export interface CycleReading {
+  shapes: Map<string, ShapeReading>;
+  links: LinkRow[];
+}
+
+/** Step 5's reading of a snapshot (a full one): taken while its analysis is at hand, kept without it. */
+export function readCycles(snap: Snapshot): CycleReading {
+  const shapes = new Map<string, ShapeReading>();
+  for (const r of cycles(snap, { top: CYCLE_ROWS, structural: false }).objects() as CycleRow[]) {
+    const key = shape(r.types);
+    const s = shapes.get(key);
+    if (!s) {
+      shapes.set(key, { count: 1, retained: r.retained_bytes, largest: r, members: r.members });
+      continue;
+    }
+    s.count++;
+    s.retained += r.retained_bytes;
+    s.members += r.members;
+    if (r.retained_bytes > s.largest.retained_bytes) s.largest = r;
+  }
+  return { shapes, links: bidirectionalLinks(snap, { top: 100 }).objects() as LinkRow[] };
+}
+
+/** `earlier`: the readings of the snapshots before the last, oldest first (readCycles). */
+export function cyclesStep(ctx: Context, earlier: CycleReading[]): { step: StepResult; candidates: Candidate[] } {
   const base = {
     id: "cycles", number: 5, title: "Do cycles or two-way trees keep things alive?",
     question: "Do reference cycles or parent/child back-references multiply across snapshots, and what single handle keeps them alive?",
@@ -37,18 +66,17 @@ export function cyclesStep(ctx: Context): { step: StepResult; candidates: Candid
   const candidates: Candidate[] = [];
 
   // Cycles: per shape, how many groups and how many bytes they retain in each snapshot.
-  const perSnapshot = ctx.snaps.map((s) => cycles(s, { top: CYCLE_ROWS, structural: false }).objects() as CycleRow[]);
+  const readings = [...earlier, readCycles(ctx.last)];
   const shapes = new Map<string, { count: number[]; retained: number[]; largest: CycleRow | null; members: number }>();
-  perSnapshot.forEach((rows, k) => {
-    for (const r of rows) {
-      const key = shape(r.types);
+  readings.forEach((reading, k) => {
+    for (const [key, r] of reading.shapes) {
       let s = shapes.get(key);
       if (!s) shapes.set(key, (s = { count: new Array(n).fill(0), retained: new Array(n).fill(0), largest: null, members: 0 }));
-      s.count[k]++;
-      s.retained[k] += r.retained_bytes;
+      s.count[k] = r.count;
+      s.retained[k] = r.retained;
       if (k === n - 1) {
-        s.members += r.members;
-        if (!s.largest || r.retained_bytes > s.largest.retained_bytes) s.largest = r;
+        s.members = r.members;
+        s.largest = r.largest;
       }
     }
   });
@@ -82,7 +110,7 @@ export function cyclesStep(ctx: Context): { step: StepResult; candidates: Candid
   }
 
   // Two-way links: pairs per (parent type, link, child type, back-link) in each snapshot.
-  const links = ctx.snaps.map((s) => bidirectionalLinks(s, { top: 100 }).objects() as LinkRow[]);
+  const links = readings.map((reading) => reading.links);
   const key = (r: LinkRow) => `${r.parent_type}|${r.child_link}|${r.child_type}|${r.parent_link}`;
   const childBytes = typeTotals(ctx.last);
   for (const r of links[n - 1]) {

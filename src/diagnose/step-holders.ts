@@ -7,6 +7,7 @@ import { heldByLibrary, objectAt, pathOf, type Context } from "./context.js";
 import {
   MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, SINGLE_SNAPSHOT_MIN_RETAINED, deltaOf, signed, trendOf, type Candidate,
 } from "./rules.js";
+import type { Snapshot } from "../engine/snapshot.js";
 import type { FindingKind, StepResult } from "./types.js";
 
 const FINDING_OF: Partial<Record<HolderKind, FindingKind>> = {
@@ -57,7 +58,31 @@ function titleOf(r: HoldRow, count: number, retained: number): string {
   }
 }
 
-export function holdersStep(ctx: Context): { step: StepResult; candidates: Candidate[] } {
+/** Holds of one shape in one snapshot: how many, what they keep, and the one keeping the most. */
+interface GroupReading { count: number; retained: number; example: HoldRow }
+
+/** What step 6 reads of one snapshot: its holds grouped by shape (groupKey). */
+export type HolderReading = Map<string, GroupReading>;
+
+/** Step 6's reading of a snapshot (a full one): taken while its analysis is at hand, kept without it. */
+export function readHolders(snap: Snapshot): HolderReading {
+  const groups: HolderReading = new Map();
+  for (const r of holders(snap, KINDS, { top: ALL_ROWS }).objects() as HoldRow[]) {
+    const key = groupKey(r);
+    const grp = groups.get(key);
+    if (!grp) {
+      groups.set(key, { count: 1, retained: r.held_retained_bytes, example: r });
+      continue;
+    }
+    grp.count++;
+    grp.retained += r.held_retained_bytes;
+    if (r.held_retained_bytes > grp.example.held_retained_bytes) grp.example = r;
+  }
+  return groups;
+}
+
+/** `earlier`: the readings of the snapshots before the last, oldest first (readHolders). */
+export function holdersStep(ctx: Context, earlier: HolderReading[]): { step: StepResult; candidates: Candidate[] } {
   const base = {
     id: "holders", number: 6, title: "Is an obscure holder keeping it?",
     question: "Do saved tracebacks, closures, bound methods in containers, mutable defaults or class attributes, thread stacks or gc.garbage hold more each time?",
@@ -69,14 +94,13 @@ export function holdersStep(ctx: Context): { step: StepResult; candidates: Candi
   const n = ctx.snaps.length;
   const single = n === 1;
   const groups = new Map<string, { count: number[]; retained: number[]; example: HoldRow | null }>();
-  ctx.snaps.forEach((snap, k) => {
-    for (const r of holders(snap, KINDS, { top: ALL_ROWS }).objects() as HoldRow[]) {
-      const key = groupKey(r);
+  [...earlier, readHolders(ctx.last)].forEach((reading, k) => {
+    for (const [key, r] of reading) {
       let grp = groups.get(key);
       if (!grp) groups.set(key, (grp = { count: new Array(n).fill(0), retained: new Array(n).fill(0), example: null }));
-      grp.count[k]++;
-      grp.retained[k] += r.held_retained_bytes;
-      if (k === n - 1 && (!grp.example || r.held_retained_bytes > grp.example.held_retained_bytes)) grp.example = r;
+      grp.count[k] = r.count;
+      grp.retained[k] = r.retained;
+      if (k === n - 1) grp.example = r.example;
     }
   });
   const candidates: Candidate[] = [];

@@ -1,6 +1,6 @@
 // Step 4, "what lives long and keeps a lot alive?": objects present in every snapshot whose retained size grows,
 // other than the holders earlier steps already named and the namespaces above them.
-import { graphOf } from "../engine/analysis-cache.js";
+import { retainedFigures } from "../engine/analysis-cache.js";
 import { largestChart } from "../charts/charts.js";
 import { edgeLabel, findObject } from "../engine/paths.js";
 import { largest } from "../queries/objects.js";
@@ -8,7 +8,6 @@ import { survivors } from "../queries/survivors.js";
 import { NONE, type Snapshot } from "../engine/snapshot.js";
 import { formatBytes } from "../common/units.js";
 import { dominates, heldByLibrary, type Context } from "./context.js";
-import { retainedCounts } from "../queries/clusters.js";
 import { MIN_GROWTH_BYTES, deltaOf, isRising, keptTrend, type Candidate } from "./rules.js";
 import type { StepResult } from "./types.js";
 
@@ -50,8 +49,8 @@ export function survivorsStep(ctx: Context, explained: number[]): { step: StepRe
     if (heldByLibrary(ctx, i)) continue;
     if (explained.some((e) => dominates(ctx, e, i) || dominates(ctx, i, e))) continue;
     const matched = [...earlier.map((snap) => sameIn(snap, i)), i];
-    const sizes = matched.map((j, k) => (j === NONE ? null : graphOf(ctx.snaps[k]).retained[j]));
-    const counts = matched.map((j, k) => (j === NONE ? null : retainedCounts(graphOf(ctx.snaps[k]))[j]));
+    const sizes = matched.map((j, k) => (j === NONE ? null : retainedFigures(ctx.snaps[k]).retained[j]));
+    const counts = matched.map((j, k) => (j === NONE ? null : retainedFigures(ctx.snaps[k]).counts[j]));
     const trend = keptTrend(counts, sizes);
     const growth = deltaOf(sizes);
     if (!isRising(trend) || growth < MIN_GROWTH_BYTES) continue;

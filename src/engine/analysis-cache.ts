@@ -1,5 +1,8 @@
 // One heap-graph analysis per loaded snapshot: query helpers call graphOf() freely and the work happens once.
+// A series needs the whole analysis of its last snapshot only: withAnalysis() lets the analysis of an earlier one
+// go once its readings are taken, keeping the per-object figures (retainedFigures) the series questions ask for.
 import { analyze, type AnalyzeOptions, type HeapGraph } from "./graph.js";
+import { childrenIndex } from "./paths.js";
 import type { Snapshot } from "./snapshot.js";
 
 const graphs = new WeakMap<Snapshot, HeapGraph>();
@@ -12,4 +15,78 @@ export function graphOf(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
     graphs.set(snap, g);
   }
   return g;
+}
+
+/** What is known of a snapshot's analysis without keeping it: per object and for the objects no root reaches. */
+export interface RetainedFigures {
+  /** Retained bytes of every object (HeapGraph.retained). */
+  retained: Float64Array;
+  /** Objects every object keeps alive: itself and everything it dominates. */
+  counts: Uint32Array;
+  /** Objects no root reaches, and the bytes the extra roots above them retain. */
+  unreachable: number;
+  unreachableBytes: number;
+}
+
+const figuresOfGraph = new WeakMap<HeapGraph, RetainedFigures>();
+const keptFigures = new WeakMap<Snapshot, RetainedFigures>();
+
+/** The snapshot's retained figures: those kept by withAnalysis(), else from its (memoised) analysis. */
+export function retainedFigures(snap: Snapshot): RetainedFigures {
+  return keptFigures.get(snap) ?? figuresOf(graphOf(snap));
+}
+
+function figuresOf(g: HeapGraph): RetainedFigures {
+  let figures = figuresOfGraph.get(g);
+  if (!figures) {
+    let unreachableBytes = 0;
+    for (const r of g.extraRoots) unreachableBytes += g.retained[r];
+    figures = { retained: g.retained, counts: countKept(g), unreachable: g.unreachable.length, unreachableBytes };
+    figuresOfGraph.set(g, figures);
+  }
+  return figures;
+}
+
+/** Per object, how many objects it keeps alive (itself and everything it dominates); memoised per analysis. */
+export function retainedCounts(g: HeapGraph): Uint32Array {
+  return figuresOf(g).counts;
+}
+
+function countKept(g: HeapGraph): Uint32Array {
+  const n = g.snap.objectCount;
+  // A breadth-first order of the dominator tree: every object comes after its dominator, so summing in reverse
+  // order adds each subtree once.
+  const { start, list: children } = childrenIndex(g);
+  const order = new Uint32Array(n);
+  let tail = 0;
+  for (let c = start[n]; c < start[n + 1]; c++) order[tail++] = children[c];
+  for (let head = 0; head < tail; head++) {
+    const o = order[head];
+    for (let c = start[o]; c < start[o + 1]; c++) order[tail++] = children[c];
+  }
+  const counts = new Uint32Array(n).fill(1);
+  for (let k = tail - 1; k >= 0; k--) {
+    const o = order[k];
+    const d = g.idom[o];
+    if (d < n) counts[d] += counts[o];
+  }
+  return counts;
+}
+
+/**
+ * `read(graph)` on the snapshot's analysis, for a snapshot only part of whose analysis is needed afterwards.
+ * When the analysis was not memoised yet, graphOf() returns it while `read` runs, and afterwards it is let go:
+ * only its retained figures stay (so a series holds one whole analysis at a time, not one per snapshot).
+ */
+export function withAnalysis<T>(snap: Snapshot, read: (g: HeapGraph) => T, opts: AnalyzeOptions = {}): T {
+  const memoised = graphs.get(snap);
+  if (memoised) return read(memoised);
+  const g = analyze(snap, opts);
+  graphs.set(snap, g);
+  try {
+    return read(g);
+  } finally {
+    keptFigures.set(snap, figuresOf(g));
+    graphs.delete(snap);
+  }
 }

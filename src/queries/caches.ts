@@ -1,7 +1,7 @@
 // Caches and registries: containers held by module globals or class attributes, their lengths and retained
 // sizes in every snapshot, lru_cache statistics, and the sizes of their entries.
 import * as aq from "arquero";
-import { graphOf } from "../engine/analysis-cache.js";
+import { graphOf, retainedFigures } from "../engine/analysis-cache.js";
 import type { HeapGraph } from "../engine/graph.js";
 import { edgeLabel, shortestPaths } from "../engine/paths.js";
 import { followPath, matchSurvivors } from "../engine/series.js";
@@ -129,7 +129,7 @@ export function caches(input: SeriesInput, opts: { top?: number; maxDepth?: numb
   const last = snaps[snaps.length - 1];
   const g = graphOf(last);
   const found = heldContainers(g, opts.maxDepth);
-  const graphs = snaps.map((s) => (s === last ? g : graphOf(s)));
+  const retainedIn = snaps.map((s) => (s === last ? g.retained : retainedFigures(s).retained));
   const matches = snaps.map((s) => (s === last ? null : matchSurvivors(last, s)));
   const kindIds = kindOfType(last);
   const at = (k: number, i: number) => (matches[k] ? matches[k]![i] : i);
@@ -149,7 +149,7 @@ export function caches(input: SeriesInput, opts: { top?: number; maxDepth?: numb
       return m === NONE && path ? followPath(s, path) : m;
     });
     const lengths = objects.map((o, n) => lengthOf(snaps[n], o, kind));
-    const retainedSizes = objects.map((o, n) => (o === NONE ? null : graphs[n].retained[o]));
+    const retainedSizes = objects.map((o, n) => (o === NONE ? null : retainedIn[n][o]));
     const entrySizes = entriesOf(last, i, kind).map((e) => g.retained[e]).sort((a, b) => a - b);
     const lru = kind === "lru_cache" ? last.lruCaches.find((c) => c.object === i) : undefined;
     const ys = lengths.map((v) => v ?? 0);

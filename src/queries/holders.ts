@@ -173,6 +173,13 @@ export function holders(input: SeriesInput, kind?: HolderKind | HolderKind[], op
   const agent = heldByAgentModule(g);
   const holds = collect(g, kinds).filter((h) => agent[h.holder] === 0 && agent[h.held] === 0);
   const threadName = new Map(snap.threads.filter((t) => t.frame !== null).map((t) => [t.frame as number, t.name]));
+  // One container often holds thousands of the rows (a callback list of bound methods): its path is found once.
+  const holderPaths = new Map<number, string | null>();
+  const holderPath = (holder: number): string | null => {
+    let path = holderPaths.get(holder);
+    if (path === undefined) holderPaths.set(holder, (path = pathExpr(g, holder)));
+    return path;
+  };
   const rows = HOLDER_KINDS.flatMap((k) =>
     holds.filter((h) => h.kind === k).sort((a, b) => g.retained[b.held] - g.retained[a.held]).slice(0, opts.top ?? 50),
   ).map((h) => ({
@@ -180,7 +187,7 @@ export function holders(input: SeriesInput, kind?: HolderKind | HolderKind[], op
     holder_type: snap.types[snap.type[h.holder]],
     holder_name: h.kind === "thread-stack" ? (threadName.get(h.holder) ?? objectName(snap, h.holder)) : objectName(snap, h.holder),
     holder_address: snap.address[h.holder],
-    holder_path: pathExpr(g, h.holder),
+    holder_path: holderPath(h.holder),
     via: h.via,
     held_type: snap.types[snap.type[h.held]],
     held_name: objectName(snap, h.held),
