@@ -1,6 +1,7 @@
 // Step 5, "do cycles or two-way trees keep things alive?": reference cycles grouped by their type mix and counted
 // in every snapshot, parent/child pairs that point at each other, and the single handle that keeps a group alive.
 import { bidirectionalLinks, cycles, type CycleRow } from "../queries/cycles.js";
+import { tableOf } from "../queries/input.js";
 import { typeTotals } from "../queries/types.js";
 import { formatBytes, formatCount } from "../common/units.js";
 import { heldByLibrary, isLibraryType, objectAt, type Context } from "./context.js";
@@ -17,6 +18,7 @@ const CYCLE_ROWS = 2000;
 /** Member types that mark a cycle as a class's own structure. */
 const CLASS_PARTS = new Set(["type", "getset_descriptor", "member_descriptor", "wrapper_descriptor", "method_descriptor"]);
 
+const LINK_COLUMNS = ["parent_type", "child_link", "child_type", "parent_link", "pairs", "example_address", "example_path"] as const;
 interface LinkRow { parent_type: string; child_link: string; child_type: string; parent_link: string; pairs: number; example_address: number; example_path: string | null }
 
 /** "app.Node×37, list×37" -> "app.Node, list": cycles of one shape share their type set, whatever their size. */
@@ -142,7 +144,8 @@ export function cyclesStep(ctx: Context, earlier: CycleReading[]): { step: StepR
   }
 
   const cycleTable = cycles(ctx.last, { top: 20 });
-  const linkTable = bidirectionalLinks(ctx.last, { top: 20 });
+  // The last snapshot's first 20 link rows are the table bidirectionalLinks(last, { top: 20 }) gives.
+  const linkTable = tableOf(LINK_COLUMNS, links[n - 1].slice(0, 20));
   const growing = candidates.filter((c) => c.severity === undefined && !c.library);
   const step: StepResult = {
     ...base,

@@ -359,11 +359,17 @@ export function renderPath(
   return { steps, expr, imports: [...imports].sort() };
 }
 
+/** Label texts by string index, per snapshot: the queries read the same few labels over and over. */
+const labelTexts = new WeakMap<Snapshot, (string | undefined)[]>();
+
 /** The label text of a forward edge: its suffix string, `[i]` for an index, or the opaque relation's name. */
 export function edgeLabel(snap: Snapshot, edge: number): string {
   const label = snap.edgeLabel[edge];
   if (snap.edgeKind[edge] === EDGE_INDEX) return `[${label}]`;
-  return label === NONE ? "<referent>" : snap.strings.get(label);
+  if (label === NONE) return "<referent>";
+  let texts = labelTexts.get(snap);
+  if (!texts) labelTexts.set(snap, (texts = new Array<string | undefined>(snap.strings.count)));
+  return (texts[label] ??= snap.strings.get(label));
 }
 
 export function referrers(g: HeapGraph, object: number): { object: number; edge: number; label: string }[] {
@@ -440,8 +446,11 @@ export function dominatedBy(
   return out;
 }
 
-/** Address -> object index, as an open-addressing hash table of index + 1 (0 = empty), built on first use. */
-const addressIndex = new WeakMap<Snapshot, Uint32Array>();
+/**
+ * Address -> object index, as an open-addressing hash table of index + 1 (0 = empty), built on first use; and
+ * whether any address repeats in the snapshot.
+ */
+const addressIndex = new WeakMap<Snapshot, { table: Uint32Array; repeats: boolean }>();
 
 function hashAddress(address: number, mask: number): number {
   const low = address % 0x100000000;
@@ -452,30 +461,38 @@ function hashAddress(address: number, mask: number): number {
   return (h ^ (h >>> 13)) & mask;
 }
 
-function addressTable(snap: Snapshot): Uint32Array {
-  let table = addressIndex.get(snap);
-  if (table) return table;
+function addressTable(snap: Snapshot): { table: Uint32Array; repeats: boolean } {
+  let index = addressIndex.get(snap);
+  if (index) return index;
   let capacity = 16;
   while (capacity < 2 * snap.objectCount) capacity *= 2;
-  table = new Uint32Array(capacity);
+  const table = new Uint32Array(capacity);
   const mask = capacity - 1;
+  let repeats = false;
   for (let i = 0; i < snap.objectCount; i++) {
     let slot = hashAddress(snap.address[i], mask);
     while (table[slot] !== 0 && snap.address[table[slot] - 1] !== snap.address[i]) slot = (slot + 1) & mask;
     if (table[slot] === 0) table[slot] = i + 1; // the first object wins should an address repeat
+    else repeats = true;
   }
-  addressIndex.set(snap, table);
-  return table;
+  index = { table, repeats };
+  addressIndex.set(snap, index);
+  return index;
 }
 
 /** Index of the object at `address`, or -1. */
 export function findObject(snap: Snapshot, address: number): number {
-  const table = addressTable(snap);
+  const { table } = addressTable(snap);
   const mask = table.length - 1;
   for (let slot = hashAddress(address, mask); table[slot] !== 0; slot = (slot + 1) & mask) {
     if (snap.address[table[slot] - 1] === address) return table[slot] - 1;
   }
   return -1;
+}
+
+/** No two objects of the snapshot share an address (then an object found at an address is the only one there). */
+export function addressesUnique(snap: Snapshot): boolean {
+  return !addressTable(snap).repeats;
 }
 
 /** A binary min-heap of ids by key; equal keys pop in insertion order, so results are deterministic. */

@@ -326,11 +326,27 @@ export function attribute(snap: Snapshot, obj: number, name: string): number {
   return NONE;
 }
 
+/** stringId's answers per snapshot: a text that is absent costs a scan of every string, so each is looked up once. */
+const stringIds = new WeakMap<Snapshot, Map<string, number>>();
+
 /**
  * String index of an edge label text, or NONE. The agent interns its fixed labels first, so the scan from the start
  * ends early for them; call it once per query, then compare label indices instead of rendering labels.
  */
 export function stringId(snap: Snapshot, text: string): number {
-  for (let k = 0; k < snap.strings.count; k++) if (snap.strings.get(k) === text) return k;
-  return NONE;
+  let ids = stringIds.get(snap);
+  if (!ids) stringIds.set(snap, (ids = new Map()));
+  let id = ids.get(text);
+  if (id === undefined) {
+    id = NONE;
+    for (let k = 0; k < snap.strings.count; k++) {
+      if (snap.strings.get(k) === text) {
+        id = k;
+        break;
+      }
+    }
+    ids.set(text, id);
+  }
+  return id;
 }
+
