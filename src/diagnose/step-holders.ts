@@ -1,7 +1,7 @@
 // Step 6, "is an obscure holder keeping it?": saved exceptions and their tracebacks, closures, bound methods in
 // containers, mutable default arguments and class attributes, and gc.garbage, each grouped by where it holds and
 // counted in every snapshot.
-import { holders, type HolderKind } from "../queries/holders.js";
+import { holderRows, holders, type HolderKind, type HolderRow } from "../queries/holders.js";
 import { formatBytes, formatCount } from "../common/units.js";
 import { heldByLibrary, objectAt, pathOf, type Context } from "./context.js";
 import {
@@ -22,12 +22,19 @@ const KINDS = Object.keys(FINDING_OF) as HolderKind[];
 /** Enough rows to count every hold of a kind in a real program. */
 const ALL_ROWS = 1_000_000;
 
-interface HoldRow {
-  kind: HolderKind; holder_type: string; holder_name: string; holder_address: number; holder_path: string | null;
-  via: string; held_type: string; held_address: number; held_retained_bytes: number;
-}
+type HoldRow = HolderRow;
 
-const anyIndex = (text: string | null) => (text ?? "").replace(/\[\d+\]/g, "[*]");
+/** Paths and labels with every index as [*]; memoised, as thousands of holds share one holder path. */
+const anyIndexed = new Map<string, string>();
+function anyIndex(text: string | null): string {
+  const key = text ?? "";
+  let out = anyIndexed.get(key);
+  if (out === undefined) {
+    if (anyIndexed.size > 10_000) anyIndexed.clear();
+    anyIndexed.set(key, (out = key.replace(/\[\d+\]/g, "[*]")));
+  }
+  return out;
+}
 
 /** Holds of one shape: the same holder (or kind of holder), the same way of holding, the same held type. */
 function groupKey(r: HoldRow): string {
@@ -67,7 +74,7 @@ export type HolderReading = Map<string, GroupReading>;
 /** Step 6's reading of a snapshot (a full one): taken while its analysis is at hand, kept without it. */
 export function readHolders(snap: Snapshot): HolderReading {
   const groups: HolderReading = new Map();
-  for (const r of holders(snap, KINDS, { top: ALL_ROWS }).objects() as HoldRow[]) {
+  for (const r of holderRows(snap, KINDS, { top: ALL_ROWS })) {
     const key = groupKey(r);
     const grp = groups.get(key);
     if (!grp) {

@@ -38,8 +38,8 @@ function edgesWhere(snap: Snapshot, obj: number, want: (label: string) => boolea
 }
 
 function edgeTo(snap: Snapshot, obj: number, label: string): number {
-  const found = edgesWhere(snap, obj, (l) => l === label);
-  return found.length ? found[0].target : NONE;
+  for (let e = snap.edgeStart[obj]; e < snap.edgeStart[obj + 1]; e++) if (edgeLabel(snap, e) === label) return snap.edgeTarget[e];
+  return NONE;
 }
 
 /** Locals of a frame as holds: "co_name file:line: name". */
@@ -165,6 +165,23 @@ function isContainer(type: string): boolean {
  * held_retained (human).
  */
 export function holders(input: SeriesInput, kind?: HolderKind | HolderKind[], opts: { top?: number } = {}): aq.ColumnTable {
+  return tableOf(HOLDER_COLUMNS, holderRows(input, kind, opts));
+}
+
+const HOLDER_COLUMNS = [
+  "kind", "holder_type", "holder_name", "holder_address", "holder_path", "via", "held_type", "held_name", "held_address",
+  "held_length", "held_retained_bytes", "held_retained",
+] as const;
+
+/** A row of the holders() table. */
+export interface HolderRow {
+  kind: HolderKind; holder_type: string; holder_name: string; holder_address: number; holder_path: string | null;
+  via: string; held_type: string; held_name: string; held_address: number; held_length: number | null;
+  held_retained_bytes: number; held_retained: string;
+}
+
+/** The rows of holders(input, kind, opts), as plain objects (for callers that read every row). */
+export function holderRows(input: SeriesInput, kind?: HolderKind | HolderKind[], opts: { top?: number } = {}): HolderRow[] {
   const snap = lastOf(input);
   requireFull(snap, "holders");
   const g = graphOf(snap);
@@ -180,9 +197,9 @@ export function holders(input: SeriesInput, kind?: HolderKind | HolderKind[], op
     if (path === undefined) holderPaths.set(holder, (path = pathExpr(g, holder)));
     return path;
   };
-  const rows = HOLDER_KINDS.flatMap((k) =>
+  return HOLDER_KINDS.flatMap((k) =>
     holds.filter((h) => h.kind === k).sort((a, b) => g.retained[b.held] - g.retained[a.held]).slice(0, opts.top ?? 50),
-  ).map((h) => ({
+  ).map((h): HolderRow => ({
     kind: h.kind,
     holder_type: snap.types[snap.type[h.holder]],
     holder_name: h.kind === "thread-stack" ? (threadName.get(h.holder) ?? objectName(snap, h.holder)) : objectName(snap, h.holder),
@@ -196,9 +213,4 @@ export function holders(input: SeriesInput, kind?: HolderKind | HolderKind[], op
     held_retained_bytes: g.retained[h.held],
     held_retained: formatBytes(g.retained[h.held]),
   }));
-  return tableOf(
-    ["kind", "holder_type", "holder_name", "holder_address", "holder_path", "via", "held_type", "held_name", "held_address",
-      "held_length", "held_retained_bytes", "held_retained"],
-    rows,
-  );
 }
