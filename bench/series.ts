@@ -18,6 +18,8 @@ const DIST = resolve(HERE, "..");
 
 interface ChildResult {
   ms: number;
+  /** CPU time of the child (all its threads), less sensitive than wall time to other work on the machine */
+  cpuMs: number;
   /** peak resident set size of the child, bytes */
   peakRss: number;
   objects: number;
@@ -34,6 +36,7 @@ async function child(mode: string, dir: string, dist: string): Promise<void> {
   const files = readdirSync(dir).filter((f) => f.endsWith(".lbsnap")).sort().map((f) => join(dir, f));
   let ms = 0;
   let objects = 0;
+  const cpuBefore = process.cpuUsage();
   if (mode === "parts") {
     // Each snapshot loaded and analysed alone, one after another; only one is alive at a time.
     const { loadSnapshot } = await import(pathToFileURL(join(dist, "src/engine/load.js")).href);
@@ -60,7 +63,8 @@ async function child(mode: string, dir: string, dist: string): Promise<void> {
     ms = performance.now() - started;
     objects = series.snapshots[series.snapshots.length - 1].objectCount;
   }
-  const result: ChildResult = { ms, peakRss: peakRss(), objects };
+  const cpu = process.cpuUsage(cpuBefore);
+  const result: ChildResult = { ms, cpuMs: (cpu.user + cpu.system) / 1000, peakRss: peakRss(), objects };
   process.stdout.write(JSON.stringify(result) + "\n");
 }
 
@@ -114,17 +118,20 @@ async function main(): Promise<void> {
       for (const [mode, label, dist] of order) {
         const r = runChild(mode, dir, dist);
         results.get(label)!.push(r);
-        process.stdout.write(`run ${run + 1}: ${label}: ${r.ms.toFixed(0)} ms, peak RSS ${(r.peakRss / 1e6).toFixed(0)} MB\n`);
+        process.stdout.write(`run ${run + 1}: ${label}: ${r.ms.toFixed(0)} ms (CPU ${r.cpuMs.toFixed(0)} ms), peak RSS ${(r.peakRss / 1e6).toFixed(0)} MB\n`);
       }
     }
   } finally {
     if (temp) rmSync(temp, { recursive: true, force: true });
   }
-  const parts = median(results.get("load + analysis of each")!.map((r) => r.ms));
-  process.stdout.write(`\n| measure | median ms | median peak RSS MB | ms / (load + analysis of each) |\n|---|---|---|---|\n`);
+  const base = results.get("load + analysis of each")!;
+  const parts = median(base.map((r) => r.ms));
+  const partsCpu = median(base.map((r) => r.cpuMs));
+  process.stdout.write("\n| measure | median ms | ratio | median CPU ms | CPU ratio | median peak RSS MB |\n|---|---|---|---|---|---|\n");
   for (const [label, rs] of results) {
     const m = median(rs.map((r) => r.ms));
-    process.stdout.write(`| ${label} | ${m.toFixed(0)} | ${median(rs.map((r) => r.peakRss / 1e6)).toFixed(0)} | ${(m / parts).toFixed(2)} |\n`);
+    const c = median(rs.map((r) => r.cpuMs));
+    process.stdout.write(`| ${label} | ${m.toFixed(0)} | ${(m / parts).toFixed(2)} | ${c.toFixed(0)} | ${(c / partsCpu).toFixed(2)} | ${median(rs.map((r) => r.peakRss / 1e6)).toFixed(0)} |\n`);
   }
 }
 

@@ -255,7 +255,7 @@ test("with the helper thread (large heaps) the analysis is the same as on one th
     for (const [snap, parts] of [[inMemory, 3], [inSharedMemory(inMemory), 4]] as const) {
       delivered.clear();
       for (let run = 0; run < 12 && delivered.size < parts; run++) {
-        const helped = analyze(snap);
+        const helped = analyze(snap, { threads: true });
         for (const key of ["revStart", "revSource", "revEdge", "unreachable", "extraRoots", "idom", "retained", "distance", "bfsEdge", "scc", "cyclic", "typeCount", "typeShallow", "typeRetained"] as const) {
           assert.deepEqual(helped[key], alone[key], key);
         }
@@ -288,7 +288,7 @@ test("a helper thread that fails mid-way leaves correct results: the calling thr
     own.push(done);
   };
   try {
-    const helped = analyze(snap);
+    const helped = analyze(snap, { threads: true });
     for (const key of ["idom", "retained", "distance", "bfsEdge", "typeRetained"] as const) {
       assert.deepEqual(helped[key], alone[key], key);
     }

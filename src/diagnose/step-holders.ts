@@ -24,14 +24,14 @@ const ALL_ROWS = 1_000_000;
 
 type HoldRow = HolderRow;
 
-/** Paths and labels with every index as [*]; memoised, as thousands of holds share one holder path. */
-const anyIndexed = new Map<string, string>();
-function anyIndex(text: string | null): string {
-  const key = text ?? "";
-  let out = anyIndexed.get(key);
+const anyIndex = (text: string | null) => (text ?? "").replace(/\[\d+\]/g, "[*]");
+/** anyIndex of holder paths, memoised: thousands of holds share one holder's path. */
+const anyIndexedPaths = new Map<string | null, string>();
+function anyIndexPath(path: string | null): string {
+  let out = anyIndexedPaths.get(path);
   if (out === undefined) {
-    if (anyIndexed.size > 10_000) anyIndexed.clear();
-    anyIndexed.set(key, (out = key.replace(/\[\d+\]/g, "[*]")));
+    if (anyIndexedPaths.size >= 10_000) anyIndexedPaths.clear();
+    anyIndexedPaths.set(path, (out = anyIndex(path)));
   }
   return out;
 }
@@ -40,7 +40,7 @@ function anyIndex(text: string | null): string {
 function groupKey(r: HoldRow): string {
   switch (r.kind) {
     case "traceback": return `${r.kind}|${r.holder_type}|${r.via}|${r.held_type}`;
-    case "bound-method": return `${r.kind}|${anyIndex(r.holder_path)}|${anyIndex(r.via)}|${r.held_type}`;
+    case "bound-method": return `${r.kind}|${anyIndexPath(r.holder_path)}|${anyIndex(r.via)}|${r.held_type}`;
     case "garbage": return `${r.kind}|${r.held_type}`;
     default: return `${r.kind}|${r.holder_name}|${r.via}|${r.held_type}`;
   }

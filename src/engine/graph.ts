@@ -3,6 +3,7 @@
 // On large heaps a helper thread (graph-helper.ts) takes the passes that need no dominators (the reverse
 // graph, the breadth-first search, part of the dominator search's predecessors and of the retained sizes'
 // input) and the first touches of fresh memory; otherwise all of it runs on the calling thread.
+import { availableParallelism, loadavg } from "node:os";
 import {
   ROOT_BUILTINS, ROOT_GARBAGE, ROOT_LAST_EXC, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD, type Snapshot,
 } from "./snapshot.js";
@@ -56,8 +57,9 @@ export interface HeapGraph {
 export interface AnalyzeOptions {
   onProgress?: (phase: string, done: number, total: number) => void;
   /**
-   * On heaps of PARALLEL_FROM objects or more, let a helper thread work beside the dominator search (default
-   * true; see graph-helper.ts for what it does). Results are the same either way.
+   * On heaps of PARALLEL_FROM objects or more, let a helper thread work beside the dominator search (see
+   * graph-helper.ts for what it does): true always, false never; by default when helperPays(). Results are the
+   * same either way.
    */
   threads?: boolean;
 }
@@ -65,11 +67,21 @@ export interface AnalyzeOptions {
 /** Below this many objects a helper thread costs more to start and feed than it saves. */
 export const PARALLEL_FROM = 200_000;
 
+/**
+ * Whether a helper thread will find a core of its own: it pays only then. On a machine whose other cores are
+ * busy it waits for a time slice at each meeting, and the calling thread waits for it, so the analysis takes
+ * longer than alone (measured in docs/performance.md). Busy means the load average of the last minute leaves
+ * less than one core idle besides the caller's.
+ */
+export function helperPays(objects: number, cores = availableParallelism(), load = loadavg()[0]): boolean {
+  return objects >= PARALLEL_FROM && cores >= 2 && load <= cores - 1;
+}
+
 export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
   const n = snap.objectCount;
   // Census snapshots carry no edge sections at all.
   const edgeStart = snap.edgeStart.length === n + 1 ? snap.edgeStart : new Uint32Array(n + 1);
-  const parallel = opts.threads !== false && n >= PARALLEL_FROM;
+  const parallel = n >= PARALLEL_FROM && (opts.threads ?? helperPays(n));
   const space = workspace(n, edgeStart[n], parallel);
   const helper = parallel ? GraphHelper.start(n, edgeStart, snap.edgeTarget, firstTouchOrder(space)) : null;
   try {

@@ -13,7 +13,16 @@ export interface TypeTotals {
   bytes: Float64Array;
 }
 
+const totalsMemo = new WeakMap<Snapshot, TypeTotals>();
+
+/** The snapshot's type totals, computed once per snapshot: shared, so read them and do not change them. */
 export function typeTotals(snap: Snapshot): TypeTotals {
+  let totals = totalsMemo.get(snap);
+  if (!totals) totalsMemo.set(snap, (totals = computeTotals(snap)));
+  return totals;
+}
+
+function computeTotals(snap: Snapshot): TypeTotals {
   if (snap.kind === "census") {
     const entries = Object.entries(snap.census?.types ?? {});
     return {
