@@ -1,7 +1,9 @@
 // Step 6, "is an obscure holder keeping it?": saved exceptions and their tracebacks, closures, bound methods in
 // containers, mutable default arguments and class attributes, and gc.garbage, each grouped by where it holds and
 // counted in every snapshot.
-import { holderRows, holders, type HolderKind, type HolderRow } from "../queries/holders.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import { holderPaths, holderRow, holders, rankedHolds, type HolderKind, type HolderRow } from "../queries/holders.js";
+import { objectName } from "../queries/input.js";
 import { formatBytes, formatCount } from "../common/units.js";
 import { heldByLibrary, objectAt, pathOf, type Context } from "./context.js";
 import {
@@ -18,7 +20,7 @@ const FINDING_OF: Partial<Record<HolderKind, FindingKind>> = {
   "class-attribute": "class-attribute",
   garbage: "uncollectable",
 };
-const KINDS = Object.keys(FINDING_OF) as HolderKind[];
+const KIND_SET: ReadonlySet<HolderKind> = new Set(Object.keys(FINDING_OF) as HolderKind[]);
 /** Enough rows to count every hold of a kind in a real program. */
 const ALL_ROWS = 1_000_000;
 
@@ -37,7 +39,7 @@ function anyIndexPath(path: string | null): string {
 }
 
 /** Holds of one shape: the same holder (or kind of holder), the same way of holding, the same held type. */
-function groupKey(r: HoldRow): string {
+function groupKey(r: Pick<HoldRow, "kind" | "holder_type" | "holder_name" | "holder_path" | "via" | "held_type">): string {
   switch (r.kind) {
     case "traceback": return `${r.kind}|${r.holder_type}|${r.via}|${r.held_type}`;
     case "bound-method": return `${r.kind}|${anyIndexPath(r.holder_path)}|${anyIndex(r.via)}|${r.held_type}`;
@@ -73,17 +75,23 @@ export type HolderReading = Map<string, GroupReading>;
 
 /** Step 6's reading of a snapshot (a full one): taken while its analysis is at hand, kept without it. */
 export function readHolders(snap: Snapshot): HolderReading {
+  const g = graphOf(snap);
+  const paths = holderPaths(g);
   const groups: HolderReading = new Map();
-  for (const r of holderRows(snap, KINDS, { top: ALL_ROWS })) {
-    const key = groupKey(r);
+  // The holds in the order of holders()'s rows: a group's first hold keeps the most, and is its example.
+  for (const h of rankedHolds(g, KIND_SET, ALL_ROWS)) {
+    const key = groupKey({
+      kind: h.kind, holder_type: snap.types[snap.type[h.holder]], holder_name: objectName(snap, h.holder),
+      holder_path: h.kind === "bound-method" ? paths(h.holder) : null, via: h.via, held_type: snap.types[snap.type[h.held]],
+    });
+    const retained = g.retained[h.held];
     const grp = groups.get(key);
-    if (!grp) {
-      groups.set(key, { count: 1, retained: r.held_retained_bytes, example: r });
-      continue;
+    if (grp) {
+      grp.count++;
+      grp.retained += retained;
+    } else {
+      groups.set(key, { count: 1, retained, example: holderRow(g, h, paths) });
     }
-    grp.count++;
-    grp.retained += r.held_retained_bytes;
-    if (r.held_retained_bytes > grp.example.held_retained_bytes) grp.example = r;
   }
   return groups;
 }

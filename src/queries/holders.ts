@@ -14,7 +14,8 @@ export const HOLDER_KINDS = [
 ] as const;
 export type HolderKind = (typeof HOLDER_KINDS)[number];
 
-interface Hold {
+/** One hold: a holder keeping an object alive in one way. */
+export interface Hold {
   kind: HolderKind;
   holder: number;
   /** How the holder reaches the held object, e.g. "fail: .f_locals['payload']" or ".__defaults__[0]". */
@@ -50,7 +51,7 @@ function frameLocals(snap: Snapshot, kind: HolderKind, holder: number, frame: nu
   }
 }
 
-function collect(g: HeapGraph, kinds: Set<HolderKind>): Hold[] {
+function collect(g: HeapGraph, kinds: ReadonlySet<HolderKind>): Hold[] {
   const snap = g.snap;
   const typeName = (i: number) => snap.types[snap.type[i]];
   const out: Hold[] = [];
@@ -180,6 +181,12 @@ export interface HolderRow {
   held_retained_bytes: number; held_retained: string;
 }
 
+/** The holds of the given kinds in the analysed snapshot, in the order found; the capture agent's own are left out. */
+export function findHolds(g: HeapGraph, kinds: ReadonlySet<HolderKind>): Hold[] {
+  const agent = heldByAgentModule(g);
+  return collect(g, kinds).filter((h) => agent[h.holder] === 0 && agent[h.held] === 0);
+}
+
 /** The rows of holders(input, kind, opts), as plain objects (for callers that read every row). */
 export function holderRows(input: SeriesInput, kind?: HolderKind | HolderKind[], opts: { top?: number } = {}): HolderRow[] {
   const snap = lastOf(input);
@@ -187,22 +194,36 @@ export function holderRows(input: SeriesInput, kind?: HolderKind | HolderKind[],
   const g = graphOf(snap);
   const kinds = new Set<HolderKind>(kind === undefined ? HOLDER_KINDS : Array.isArray(kind) ? kind : [kind]);
   for (const k of kinds) if (!HOLDER_KINDS.includes(k)) throw new Error(`unknown holder kind ${k}; one of ${HOLDER_KINDS.join(", ")}`);
-  const agent = heldByAgentModule(g);
-  const holds = collect(g, kinds).filter((h) => agent[h.holder] === 0 && agent[h.held] === 0);
-  const threadName = new Map(snap.threads.filter((t) => t.frame !== null).map((t) => [t.frame as number, t.name]));
-  // One container often holds thousands of the rows (a callback list of bound methods): its path is found once.
-  const holderPaths = new Map<number, string | null>();
-  const holderPath = (holder: number): string | null => {
-    let path = holderPaths.get(holder);
-    if (path === undefined) holderPaths.set(holder, (path = pathExpr(g, holder)));
+  const paths = holderPaths(g);
+  return rankedHolds(g, kinds, opts.top ?? 50).map((h) => holderRow(g, h, paths));
+}
+
+/** The holds as holders() lists them: by kind, each kind's largest held retained size first, at most `top` per kind. */
+export function rankedHolds(g: HeapGraph, kinds: ReadonlySet<HolderKind>, top: number): Hold[] {
+  const holds = findHolds(g, kinds);
+  return HOLDER_KINDS.flatMap((k) =>
+    holds.filter((h) => h.kind === k).sort((a, b) => g.retained[b.held] - g.retained[a.held]).slice(0, top),
+  );
+}
+
+/** The holder's path, found once per holder: one container often holds thousands of the rows (a callback list). */
+export function holderPaths(g: HeapGraph): (holder: number) => string | null {
+  const found = new Map<number, string | null>();
+  return (holder) => {
+    let path = found.get(holder);
+    if (path === undefined) found.set(holder, (path = pathExpr(g, holder)));
     return path;
   };
-  return HOLDER_KINDS.flatMap((k) =>
-    holds.filter((h) => h.kind === k).sort((a, b) => g.retained[b.held] - g.retained[a.held]).slice(0, opts.top ?? 50),
-  ).map((h): HolderRow => ({
+}
+
+/** One row of the holders() table. */
+export function holderRow(g: HeapGraph, h: Hold, holderPath: (holder: number) => string | null): HolderRow {
+  const snap = g.snap;
+  const thread = h.kind === "thread-stack" ? snap.threads.filter((t) => t.frame === h.holder).pop() : undefined;
+  return {
     kind: h.kind,
     holder_type: snap.types[snap.type[h.holder]],
-    holder_name: h.kind === "thread-stack" ? (threadName.get(h.holder) ?? objectName(snap, h.holder)) : objectName(snap, h.holder),
+    holder_name: thread?.name ?? objectName(snap, h.holder),
     holder_address: snap.address[h.holder],
     holder_path: holderPath(h.holder),
     via: h.via,
@@ -212,5 +233,5 @@ export function holderRows(input: SeriesInput, kind?: HolderKind | HolderKind[],
     held_length: objectLength(snap, h.held),
     held_retained_bytes: g.retained[h.held],
     held_retained: formatBytes(g.retained[h.held]),
-  }));
+  };
 }
