@@ -54,6 +54,8 @@ const MAX_STATES = 200_000;
 /** The same for the search of a module-rooted path behind a thread's path, run on every such call. */
 const MAX_MODULE_STATES = 50_000;
 const DEFAULT_MODULE_SLACK = 3;
+/** The least the searches may hold whatever the heap's size. */
+const MIN_STATES = 10_000;
 
 /**
  * Shortest retention paths of `object`, distinct by edge sequence, each rendered once per root entry of its
@@ -100,7 +102,7 @@ export function shortestPaths(g: HeapGraph, object: number, opts: PathOptions = 
       }
     }
   }
-  if (out.length >= k) return out.slice(0, k);
+  if (out.length >= k || onlyPath(g, anchors, object)) return out.slice(0, k);
 
   const maxDepth = opts.maxDepth ?? first.length - 1 + 8;
   for (const path of searchPaths(g, anchors, object, maxDepth, false)) {
@@ -133,7 +135,8 @@ function* searchPaths(
 ): Generator<number[]> {
   const { distance } = g;
   const skipUnreachable = anchors.unreachable[object] === 0;
-  const maxStates = throughRoots ? MAX_MODULE_STATES : MAX_STATES;
+  // On a small heap the analysis is quick, and the search is held to a like cost.
+  const maxStates = Math.min(throughRoots ? MAX_MODULE_STATES : MAX_STATES, Math.max(MIN_STATES, g.snap.objectCount >> 2));
   // Search states: an object and the path suffix (linked through `next`) from it to the target.
   const node: number[] = [object];
   const edge: number[] = [NONE];
@@ -169,6 +172,28 @@ function* searchPaths(
       heap.push(node.length - 1, length[s] + 1 + distance[from]);
     }
   }
+}
+
+/**
+ * Whether the search for more paths can only find the breadth-first one again: walking back from `object`, every
+ * object up to the first root or module namespace has a single referrer the search would follow (so there is one
+ * path, and the search would expand every state its depth allows to learn that). Linear in the path.
+ */
+function onlyPath(g: HeapGraph, anchors: PathAnchors, object: number): boolean {
+  const skipUnreachable = anchors.unreachable[object] === 0;
+  for (let o = object, steps = 0; steps < g.snap.objectCount; steps++) {
+    if (anchors.moduleRoot.has(o) || anchors.namespaceOf.has(o) || (o !== object && g.distance[o] === 0)) return true;
+    let from = -1;
+    for (let r = g.revStart[o]; r < g.revStart[o + 1]; r++) {
+      const source = g.revSource[r];
+      if (skipUnreachable && anchors.unreachable[source] === 1) continue;
+      if (from >= 0) return false;
+      from = source;
+    }
+    if (from < 0) return true;
+    o = from;
+  }
+  return false;
 }
 
 /** [root object, edge, edge, ...] along the breadth-first tree. */
