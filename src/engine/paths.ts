@@ -135,8 +135,8 @@ function* searchPaths(
 ): Generator<number[]> {
   const { distance } = g;
   const skipUnreachable = anchors.unreachable[object] === 0;
-  // On a small heap the analysis is quick, and the search is held to a like cost.
-  const maxStates = Math.min(throughRoots ? MAX_MODULE_STATES : MAX_STATES, Math.max(MIN_STATES, g.snap.objectCount >> 2));
+  // Held to a cost below the analysis's: a state costs about as much as the analysis spends on 16 objects.
+  const maxStates = Math.min(throughRoots ? MAX_MODULE_STATES : MAX_STATES, Math.max(MIN_STATES, g.snap.objectCount >> 4));
   // Search states: an object and the path suffix (linked through `next`) from it to the target.
   const node: number[] = [object];
   const edge: number[] = [NONE];
@@ -533,9 +533,14 @@ class StateHeap {
     return this.keys[a] < this.keys[b] || (this.keys[a] === this.keys[b] && this.order[a] < this.order[b]);
   }
   private swap(a: number, b: number): void {
-    [this.ids[a], this.ids[b]] = [this.ids[b], this.ids[a]];
-    [this.keys[a], this.keys[b]] = [this.keys[b], this.keys[a]];
-    [this.order[a], this.order[b]] = [this.order[b], this.order[a]];
+    const { ids, keys, order } = this;
+    const id = ids[a], key = keys[a], rank = order[a];
+    ids[a] = ids[b];
+    keys[a] = keys[b];
+    order[a] = order[b];
+    ids[b] = id;
+    keys[b] = key;
+    order[b] = rank;
   }
   push(id: number, key: number): void {
     this.ids.push(id);
