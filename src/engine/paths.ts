@@ -472,10 +472,20 @@ export function dominatedBy(
 }
 
 /**
- * Address -> object index, as an open-addressing hash table of index + 1 (0 = empty), built on first use; and
- * whether any address repeats in the snapshot.
+ * Address -> object index: an open-addressing hash table of slot pairs [index + 1 (0 = empty), the address's low
+ * 32 bits], so that a probe reads one cache line and the address column only to confirm; and whether any address
+ * repeats in the snapshot. Built once a snapshot has been asked about a few addresses: the first few lookups scan
+ * the column (a diagnosis asks about a handful of addresses in most snapshots, and a scan is far cheaper than
+ * a table of a million objects).
  */
-const addressIndex = new WeakMap<Snapshot, { table: Uint32Array; repeats: boolean }>();
+interface AddressIndex {
+  lookups: number;
+  slots: Uint32Array | null;
+  repeats: boolean | null;
+}
+const addressIndex = new WeakMap<Snapshot, AddressIndex>();
+/** Lookups by scanning before a snapshot gets its table. */
+const SCANS = 8;
 
 function hashAddress(address: number, mask: number): number {
   const low = address % 0x100000000;
@@ -486,38 +496,64 @@ function hashAddress(address: number, mask: number): number {
   return (h ^ (h >>> 13)) & mask;
 }
 
-function addressTable(snap: Snapshot): { table: Uint32Array; repeats: boolean } {
+function indexOf(snap: Snapshot): AddressIndex {
   let index = addressIndex.get(snap);
-  if (index) return index;
-  let capacity = 16;
-  while (capacity < 2 * snap.objectCount) capacity *= 2;
-  const table = new Uint32Array(capacity);
-  const mask = capacity - 1;
-  let repeats = false;
-  for (let i = 0; i < snap.objectCount; i++) {
-    let slot = hashAddress(snap.address[i], mask);
-    while (table[slot] !== 0 && snap.address[table[slot] - 1] !== snap.address[i]) slot = (slot + 1) & mask;
-    if (table[slot] === 0) table[slot] = i + 1; // the first object wins should an address repeat
-    else repeats = true;
-  }
-  index = { table, repeats };
-  addressIndex.set(snap, index);
+  if (!index) addressIndex.set(snap, (index = { lookups: 0, slots: null, repeats: null }));
   return index;
 }
 
-/** Index of the object at `address`, or -1. */
+function buildTable(snap: Snapshot, index: AddressIndex): Uint32Array {
+  let capacity = 16;
+  while (capacity < 2 * snap.objectCount) capacity *= 2;
+  const slots = new Uint32Array(2 * capacity);
+  const mask = capacity - 1;
+  const address = snap.address;
+  let repeats = false;
+  for (let i = 0; i < snap.objectCount; i++) {
+    const a = address[i];
+    const low = a >>> 0;
+    let slot = hashAddress(a, mask);
+    for (;;) {
+      const held = slots[2 * slot];
+      if (held === 0) {
+        slots[2 * slot] = i + 1;
+        slots[2 * slot + 1] = low;
+        break;
+      }
+      if (slots[2 * slot + 1] === low && address[held - 1] === a) {
+        repeats = true; // the first object wins
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+  index.slots = slots;
+  index.repeats = repeats;
+  return slots;
+}
+
+/** Index of the object at `address` (the first one, should the address repeat), or -1. */
 export function findObject(snap: Snapshot, address: number): number {
-  const { table } = addressTable(snap);
-  const mask = table.length - 1;
-  for (let slot = hashAddress(address, mask); table[slot] !== 0; slot = (slot + 1) & mask) {
-    if (snap.address[table[slot] - 1] === address) return table[slot] - 1;
+  const index = indexOf(snap);
+  const column = snap.address;
+  if (index.slots === null && index.lookups++ < SCANS) {
+    for (let i = 0; i < snap.objectCount; i++) if (column[i] === address) return i;
+    return -1;
+  }
+  const slots = index.slots ?? buildTable(snap, index);
+  const mask = slots.length / 2 - 1;
+  const low = address >>> 0;
+  for (let slot = hashAddress(address, mask); slots[2 * slot] !== 0; slot = (slot + 1) & mask) {
+    if (slots[2 * slot + 1] === low && column[slots[2 * slot] - 1] === address) return slots[2 * slot] - 1;
   }
   return -1;
 }
 
 /** No two objects of the snapshot share an address (then an object found at an address is the only one there). */
 export function addressesUnique(snap: Snapshot): boolean {
-  return !addressTable(snap).repeats;
+  const index = indexOf(snap);
+  if (index.slots === null) buildTable(snap, index);
+  return !index.repeats;
 }
 
 /** A binary min-heap of ids by key; equal keys pop in insertion order, so results are deterministic. */

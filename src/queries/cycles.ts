@@ -2,6 +2,7 @@
 // pairs that point at each other.
 import * as aq from "arquero";
 import { graphOf } from "../engine/analysis-cache.js";
+import type { HeapGraph } from "../engine/graph.js";
 import { stronglyConnected, type SccResult } from "../engine/scc.js";
 import { edgeLabel } from "../engine/paths.js";
 import { EDGE_SUFFIX, NONE, type Snapshot } from "../engine/snapshot.js";
@@ -50,6 +51,50 @@ function componentsWithoutClassEdges(snap: Snapshot): Components {
   return found;
 }
 
+/** Per component (componentsWithoutClassEdges): members, bytes, the member nearest a root, module and class marks. */
+interface ComponentFigures {
+  scc: Uint32Array;
+  count: number;
+  members: Uint32Array;
+  shallow: Float64Array;
+  /** the retained sizes of the members whose immediate dominator is outside the component */
+  retained: Float64Array;
+  entry: Uint32Array;
+  hasModule: Uint8Array;
+  hasClass: Uint8Array;
+}
+
+const figuresOfGraph = new WeakMap<HeapGraph, ComponentFigures>();
+
+/** The components' figures, summed once per analysis (cycles() is asked with several options). */
+function componentFigures(g: HeapGraph): ComponentFigures {
+  let figures = figuresOfGraph.get(g);
+  if (figures) return figures;
+  const snap = g.snap;
+  const { scc, count, classes } = componentsWithoutClassEdges(snap);
+  const n = snap.objectCount;
+  const members = new Uint32Array(count);
+  const shallow = new Float64Array(count);
+  const retained = new Float64Array(count);
+  const entry = new Uint32Array(count).fill(NONE);
+  const hasModule = new Uint8Array(count);
+  const hasClass = new Uint8Array(count);
+  const moduleType = snap.types.indexOf("builtins.module");
+  for (const i of classes) hasClass[scc[i]] = 1;
+  for (let i = 0; i < n; i++) {
+    const c = scc[i];
+    members[c]++;
+    shallow[c] += snap.size[i];
+    const d = g.idom[i];
+    if (d >= n || scc[d] !== c) retained[c] += g.retained[i];
+    if (entry[c] === NONE || g.distance[i] < g.distance[entry[c]]) entry[c] = i;
+    if (snap.type[i] === moduleType) hasModule[c] = 1;
+  }
+  figures = { scc, count, members, shallow, retained, entry, hasModule, hasClass };
+  figuresOfGraph.set(g, figures);
+  return figures;
+}
+
 /** A row of the cycles() table. */
 export interface CycleRow {
   id: number; members: number; types: string; shallow_bytes: number; retained_bytes: number; has_module: boolean;
@@ -71,29 +116,16 @@ export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: nu
   const snap = lastOf(input);
   requireFull(snap, "cycles");
   const g = graphOf(snap);
-  const { scc, count, classes } = componentsWithoutClassEdges(snap);
+  const { scc, count, members, shallow, retained, entry, hasModule, hasClass } = componentFigures(g);
   const n = snap.objectCount;
-  const members = new Uint32Array(count);
-  const shallow = new Float64Array(count);
-  const retained = new Float64Array(count);
-  const entry = new Uint32Array(count).fill(NONE);
-  const hasModule = new Uint8Array(count);
-  const hasClass = new Uint8Array(count);
-  const moduleType = snap.types.indexOf("builtins.module");
-  for (const i of classes) hasClass[scc[i]] = 1;
-  for (let i = 0; i < n; i++) {
-    const c = scc[i];
-    members[c]++;
-    shallow[c] += snap.size[i];
-    const d = g.idom[i];
-    if (d >= n || scc[d] !== c) retained[c] += g.retained[i];
-    if (entry[c] === NONE || g.distance[i] < g.distance[entry[c]]) entry[c] = i;
-    if (snap.type[i] === moduleType) hasModule[c] = 1;
-  }
   const minMembers = Math.max(2, opts.minMembers ?? 2);
   const structural = opts.structural ?? true;
-  const chosen = topIndices(count, retained, opts.top ?? 20,
-    (c) => members[c] >= minMembers && (structural || (hasModule[c] === 0 && hasClass[c] === 0)));
+  // The candidates first (most components are single objects), in id order, so that ties still go to the lower id.
+  const ids: number[] = [];
+  for (let c = 0; c < count; c++) {
+    if (members[c] >= minMembers && (structural || (hasModule[c] === 0 && hasClass[c] === 0))) ids.push(c);
+  }
+  const chosen = topIndices(ids.length, Float64Array.from(ids, (c) => retained[c]), opts.top ?? 20).map((k) => ids[k]);
   // Type mix of the chosen groups only.
   const rank = new Int32Array(count).fill(-1);
   chosen.forEach((c, k) => (rank[c] = k));

@@ -181,10 +181,21 @@ export interface HolderRow {
   held_retained_bytes: number; held_retained: string;
 }
 
-/** The holds of the given kinds in the analysed snapshot, in the order found; the capture agent's own are left out. */
+const holdsOfGraph = new WeakMap<HeapGraph, Hold[]>();
+const ALL_KINDS: ReadonlySet<HolderKind> = new Set(HOLDER_KINDS);
+
+/**
+ * The holds of the given kinds in the analysed snapshot, in the order found; the capture agent's own are left out.
+ * The holds of every kind are found once per analysis, and those of the kinds asked for picked from them.
+ */
 export function findHolds(g: HeapGraph, kinds: ReadonlySet<HolderKind>): Hold[] {
-  const agent = heldByAgentModule(g);
-  return collect(g, kinds).filter((h) => agent[h.holder] === 0 && agent[h.held] === 0);
+  let all = holdsOfGraph.get(g);
+  if (!all) {
+    const agent = heldByAgentModule(g);
+    all = collect(g, ALL_KINDS).filter((h) => agent[h.holder] === 0 && agent[h.held] === 0);
+    holdsOfGraph.set(g, all);
+  }
+  return HOLDER_KINDS.every((k) => kinds.has(k)) ? all : all.filter((h) => kinds.has(h.kind));
 }
 
 /** The rows of holders(input, kind, opts), as plain objects (for callers that read every row). */
