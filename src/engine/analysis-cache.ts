@@ -2,7 +2,6 @@
 // A series needs the whole analysis of its last snapshot only: withAnalysis() lets the analysis of an earlier one
 // go once its readings are taken, keeping the per-object figures (retainedFigures) the series questions ask for.
 import { analyze, type AnalyzeOptions, type HeapGraph } from "./graph.js";
-import { childrenIndex } from "./paths.js";
 import type { Snapshot } from "./snapshot.js";
 
 const graphs = new WeakMap<Snapshot, HeapGraph>();
@@ -41,7 +40,7 @@ function figuresOf(g: HeapGraph): RetainedFigures {
   if (!figures) {
     let unreachableBytes = 0;
     for (const r of g.extraRoots) unreachableBytes += g.retained[r];
-    figures = { retained: g.retained, counts: countKept(g), unreachable: g.unreachable.length, unreachableBytes };
+    figures = { retained: g.retained, counts: g.retainedCount, unreachable: g.unreachable.length, unreachableBytes };
     figuresOfGraph.set(g, figures);
   }
   return figures;
@@ -52,26 +51,6 @@ export function retainedCounts(g: HeapGraph): Uint32Array {
   return figuresOf(g).counts;
 }
 
-function countKept(g: HeapGraph): Uint32Array {
-  const n = g.snap.objectCount;
-  // A breadth-first order of the dominator tree: every object comes after its dominator, so summing in reverse
-  // order adds each subtree once.
-  const { start, list: children } = childrenIndex(g);
-  const order = new Uint32Array(n);
-  let tail = 0;
-  for (let c = start[n]; c < start[n + 1]; c++) order[tail++] = children[c];
-  for (let head = 0; head < tail; head++) {
-    const o = order[head];
-    for (let c = start[o]; c < start[o + 1]; c++) order[tail++] = children[c];
-  }
-  const counts = new Uint32Array(n).fill(1);
-  for (let k = tail - 1; k >= 0; k--) {
-    const o = order[k];
-    const d = g.idom[o];
-    if (d < n) counts[d] += counts[o];
-  }
-  return counts;
-}
 
 /**
  * `read(graph)` on the snapshot's analysis, for a snapshot only part of whose analysis is needed afterwards.

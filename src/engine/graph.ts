@@ -32,6 +32,8 @@ export interface HeapGraph {
   idom: Uint32Array;
   /** Retained size (bytes) of every object: its own size plus everything it dominates. */
   retained: Float64Array;
+  /** Objects every object keeps alive: itself and everything it dominates. */
+  retainedCount: Uint32Array;
   /** Breadth-first distance from the nearest root (0 for roots); first-reached-by forward edge index (NONE for roots). */
   distance: Uint32Array;
   bfsEdge: Uint32Array;
@@ -220,7 +222,7 @@ function analyzeWith(
   const fill = (from: number, to: number) => columnsByNumber(from, to, byNumber);
   if (helped && columnsShared) helper!.share(BY_NUMBER_LOOP, n, fill);
   else fill(0, n);
-  const { retained, ...byType } = retainedSizes(snap, idomByNumber, scratch, byNumber);
+  const { retained, retainedCount, ...byType } = retainedSizes(snap, idomByNumber, scratch, byNumber);
   timings.retained = lap();
   progress?.("retained", n, n);
 
@@ -236,7 +238,7 @@ function analyzeWith(
   progress?.("paths", n, n);
 
   return {
-    snap, revStart, revSource, revEdge, selfLoops, unreachable, extraRoots, idom, retained, distance, bfsEdge,
+    snap, revStart, revSource, revEdge, selfLoops, unreachable, extraRoots, idom, retained, retainedCount, distance, bfsEdge,
     scc, sccCount, cyclic, ...byType, timings,
   };
 }
@@ -313,7 +315,7 @@ function sourceComponents(
 }
 
 /**
- * Retained size of every object, and per type: count, shallow bytes, and retained bytes summed over the
+ * Retained size and count of every object, and per type: count, shallow bytes, and retained bytes summed over the
  * instances that no other instance of the same type dominates (so nested instances are not counted twice).
  * Both run in DFS-number space, where a node's dominator precedes it and mostly sits close by, so the
  * dominator tree's arrays are read with far fewer cache misses than by object index.
@@ -330,6 +332,7 @@ function retainedSizes(
   // Working arrays by DFS number, laid over the dominator search's scratch (4 (n + 2) words, n + 2 words).
   const { wide, narrow } = scratch;
   const below = new Float64Array(wide.buffer, wide.byteOffset, n + 2);
+  const countBelow = wide.subarray(2 * (n + 2), 3 * (n + 2));
   const firstChild = wide.subarray(3 * (n + 2), 4 * (n + 2)).fill(0);
   const nextSibling = narrow;
   const t = snap.types.length;
@@ -341,14 +344,22 @@ function retainedSizes(
     const size = sizeByNumber[w - 2];
     const type = typeByNumber[w - 2];
     below[w] = size;
+    countBelow[w] = 1;
     typeCount[type]++;
     typeShallow[type] += size;
   }
   // Children have larger DFS numbers than their dominator: one backward sweep sums every subtree.
-  for (let w = last; w >= 2; w--) below[idomByNumber[w]] += below[w];
+  for (let w = last; w >= 2; w--) {
+    below[idomByNumber[w]] += below[w];
+    countBelow[idomByNumber[w]] += countBelow[w];
+  }
   // The sizes by DFS number are read: their array takes the retained sizes by object.
   const retained = sizeByNumber;
-  for (let w = 2; w <= last; w++) retained[order[w]] = below[w];
+  const retainedCount = new Uint32Array(n);
+  for (let w = 2; w <= last; w++) {
+    retained[order[w]] = below[w];
+    retainedCount[order[w]] = countBelow[w];
+  }
 
   // A stackless walk of the dominator tree (first-child / next-sibling lists, 0 = none, climbing back through
   // the dominators) keeps how many instances of each type are open on the current chain.
@@ -377,7 +388,7 @@ function retainedSizes(
       }
     }
   }
-  return { retained, typeCount, typeShallow, typeRetained };
+  return { retained, retainedCount, typeCount, typeShallow, typeRetained };
 }
 
 export interface TypeRetained {

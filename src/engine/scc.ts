@@ -91,12 +91,15 @@ export interface SccResult {
   count: number;
 }
 
-/** Components of a whole graph in CSR form (for graphs other than the one analyze() walks, e.g. filtered edges). */
-export function stronglyConnected(objectCount: number, edgeStart: Uint32Array, edgeTarget: Uint32Array): SccResult {
+/**
+ * Components of a whole graph in CSR form (for graphs other than the one analyze() walks, e.g. filtered edges).
+ * With `cyclic`, the members of components of two or more objects get a 1 there.
+ */
+export function stronglyConnected(objectCount: number, edgeStart: Uint32Array, edgeTarget: Uint32Array, cyclic?: Uint8Array): SccResult {
   const scc = new Uint32Array(objectCount);
   const all = new Uint32Array(objectCount);
   for (let i = 0; i < objectCount; i++) all[i] = i;
-  const count = assignComponents(edgeStart, edgeTarget, scc, all, 0);
+  const count = assignComponents(edgeStart, edgeTarget, scc, all, 0, cyclic);
   for (let i = 0; i < objectCount; i++) scc[i] = DONE_BASE - scc[i];
   return { scc, count };
 }

@@ -12,6 +12,8 @@ import { lastOf, pathExpr, requireFull, stringId, tableOf, topIndices, type Seri
 interface Components extends SccResult {
   /** the objects with a `.__mro__` reference: classes */
   classes: Uint32Array;
+  /** 1 for the members of components of two or more objects */
+  cyclic: Uint8Array;
 }
 
 const components = new WeakMap<Snapshot, Components>();
@@ -46,14 +48,19 @@ function componentsWithoutClassEdges(snap: Snapshot): Components {
   for (let i = 0, k = 0; i < n; i++) {
     for (let e = snap.edgeStart[i]; e < snap.edgeStart[i + 1]; e++) if (!isClassEdge(e)) target[k++] = snap.edgeTarget[e];
   }
-  found = { ...stronglyConnected(n, start, target), classes: Uint32Array.from(classes) };
+  const cyclic = new Uint8Array(n);
+  found = { ...stronglyConnected(n, start, target, cyclic), classes: Uint32Array.from(classes), cyclic };
   components.set(snap, found);
   return found;
 }
 
-/** Per component (componentsWithoutClassEdges): members, bytes, the member nearest a root, module and class marks. */
+/**
+ * Per component of two or more objects (componentsWithoutClassEdges; zero for the others): members, bytes, the
+ * member nearest a root, module and class marks.
+ */
 interface ComponentFigures {
   scc: Uint32Array;
+  cyclic: Uint8Array;
   count: number;
   members: Uint32Array;
   shallow: Float64Array;
@@ -71,8 +78,9 @@ function componentFigures(g: HeapGraph): ComponentFigures {
   let figures = figuresOfGraph.get(g);
   if (figures) return figures;
   const snap = g.snap;
-  const { scc, count, classes } = componentsWithoutClassEdges(snap);
+  const { scc, count, classes, cyclic } = componentsWithoutClassEdges(snap);
   const n = snap.objectCount;
+  // Only components of two or more objects are ever listed: the single objects (most of them) are skipped.
   const members = new Uint32Array(count);
   const shallow = new Float64Array(count);
   const retained = new Float64Array(count);
@@ -82,6 +90,7 @@ function componentFigures(g: HeapGraph): ComponentFigures {
   const moduleType = snap.types.indexOf("builtins.module");
   for (const i of classes) hasClass[scc[i]] = 1;
   for (let i = 0; i < n; i++) {
+    if (cyclic[i] === 0) continue;
     const c = scc[i];
     members[c]++;
     shallow[c] += snap.size[i];
@@ -90,7 +99,7 @@ function componentFigures(g: HeapGraph): ComponentFigures {
     if (entry[c] === NONE || g.distance[i] < g.distance[entry[c]]) entry[c] = i;
     if (snap.type[i] === moduleType) hasModule[c] = 1;
   }
-  figures = { scc, count, members, shallow, retained, entry, hasModule, hasClass };
+  figures = { scc, cyclic, count, members, shallow, retained, entry, hasModule, hasClass };
   figuresOfGraph.set(g, figures);
   return figures;
 }
@@ -116,7 +125,7 @@ export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: nu
   const snap = lastOf(input);
   requireFull(snap, "cycles");
   const g = graphOf(snap);
-  const { scc, count, members, shallow, retained, entry, hasModule, hasClass } = componentFigures(g);
+  const { scc, cyclic, count, members, shallow, retained, entry, hasModule, hasClass } = componentFigures(g);
   const n = snap.objectCount;
   const minMembers = Math.max(2, opts.minMembers ?? 2);
   const structural = opts.structural ?? true;
@@ -131,6 +140,7 @@ export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: nu
   chosen.forEach((c, k) => (rank[c] = k));
   const mix = chosen.map(() => new Map<number, number>());
   for (let i = 0; i < n; i++) {
+    if (cyclic[i] === 0) continue;
     const k = rank[scc[i]];
     if (k >= 0) mix[k].set(snap.type[i], (mix[k].get(snap.type[i]) ?? 0) + 1);
   }
