@@ -43,21 +43,36 @@ export function heldContainers(g: HeapGraph, maxDepth = 8): number[] {
   const keeps = keepsModules(g);
   const agent = heldByAgentModule(g);
   const found: number[] = [];
+  // Whether the breadth-first chain above an object reaches a module root with only namespaces and plain objects
+  // as holders (UNKNOWN until walked): memoised, as containers share the chains above them.
+  const UNKNOWN = 0, YES = 1, NO = 2;
+  const chainOk = new Uint8Array(snap.objectCount);
+  const walked: number[] = [];
+  const above = (i: number): boolean => {
+    let cur = i;
+    let verdict = UNKNOWN;
+    while (verdict === UNKNOWN) {
+      if (chainOk[cur] !== UNKNOWN) {
+        verdict = chainOk[cur];
+        break;
+      }
+      walked.push(cur);
+      if (g.distance[cur] === 0) {
+        verdict = roots[cur] === ROOT_MODULE ? YES : NO;
+        break;
+      }
+      const parent = edgeSource(snap, g.bfsEdge[cur]);
+      if (kind[snap.type[parent]] >= 0 && !reachedAsNamespace(snap, g, parent)) verdict = NO;
+      cur = parent;
+    }
+    for (const o of walked) chainOk[o] = verdict;
+    walked.length = 0;
+    return verdict === YES;
+  };
   for (let i = 0; i < snap.objectCount; i++) {
     if (kind[snap.type[i]] < 0 || g.distance[i] > maxDepth || g.distance[i] === 0 || keeps[i] || agent[i]) continue;
     if (reachedAsNamespace(snap, g, i)) continue;
-    // Walk the breadth-first chain up to its root: every holder above must be a namespace or a plain object.
-    let ok = true;
-    let cur = i;
-    while (g.distance[cur] > 0) {
-      const parent = edgeSource(snap, g.bfsEdge[cur]);
-      if (kind[snap.type[parent]] >= 0 && !reachedAsNamespace(snap, g, parent)) {
-        ok = false;
-        break;
-      }
-      cur = parent;
-    }
-    if (ok && roots[cur] === ROOT_MODULE) found.push(i);
+    if (above(i)) found.push(i);
   }
   return found;
 }
