@@ -170,6 +170,18 @@ const SEQUENCE_TYPES = new Set(["builtins.list", "builtins.tuple", "builtins.set
  * The attribute links of an object: (target, label) for its slots and instance-dict entries (`.name`), and one level
  * into container attributes (`.children[*]`). Calls `visit` for each.
  */
+/** ATTRIBUTE_KEY's attribute link (".name") for an instance-dict key label, or null; memoised, as labels repeat. */
+const attributeOfKey = new Map<string, string | null>();
+function keyAttribute(label: string): string | null {
+  let link = attributeOfKey.get(label);
+  if (link === undefined) {
+    if (attributeOfKey.size >= 100_000) attributeOfKey.clear();
+    const key = ATTRIBUTE_KEY.exec(label);
+    attributeOfKey.set(label, (link = key ? "." + key[1] : null));
+  }
+  return link;
+}
+
 function attributeLinks(snap: Snapshot, sequence: Uint8Array, obj: number, intoContainers: boolean, visit: (target: number, label: string) => void) {
   const each = (target: number, label: string) => {
     visit(target, label);
@@ -183,8 +195,8 @@ function attributeLinks(snap: Snapshot, sequence: Uint8Array, obj: number, intoC
     const target = snap.edgeTarget[e];
     if (label === ".__dict__") {
       for (let d = snap.edgeStart[target]; d < snap.edgeStart[target + 1]; d++) {
-        const key = ATTRIBUTE_KEY.exec(edgeLabel(snap, d));
-        if (key) each(snap.edgeTarget[d], "." + key[1]);
+        const link = keyAttribute(edgeLabel(snap, d));
+        if (link !== null) each(snap.edgeTarget[d], link);
       }
     } else if (/^\.[A-Za-z_][A-Za-z0-9_]*$/.test(label) && label !== ".__class__") {
       each(target, label);
