@@ -68,5 +68,5 @@ export function diagnose(input: Series | Snapshot | readonly Snapshot[], opts: D
 /** What the steps read of every snapshot but the last (none when any snapshot is a census: those steps skip). */
 function readEarlier(snaps: Snapshot[]): { cycles: CycleReading; holders: HolderReading }[] {
   if (!snaps.every((s) => s.kind === "full")) return [];
-  return snaps.slice(0, -1).map((snap) => withAnalysis(snap, () => ({ cycles: readCycles(snap), holders: readHolders(snap) })));
+  return snaps.slice(0, -1).map((snap) => withAnalysis(snap, () => ({ cycles: readCycles(snap, false), holders: readHolders(snap) })));
 }

@@ -1,7 +1,6 @@
 // Step 5, "do cycles or two-way trees keep things alive?": reference cycles grouped by their type mix and counted
 // in every snapshot, parent/child pairs that point at each other, and the single handle that keeps a group alive.
-import { bidirectionalLinks, cycles, type CycleRow } from "../queries/cycles.js";
-import { tableOf } from "../queries/input.js";
+import { cycleRows, cycles, linkRows, linksTable, type CycleRow, type LinkRow } from "../queries/cycles.js";
 import { typeTotals } from "../queries/types.js";
 import { formatBytes, formatCount } from "../common/units.js";
 import { heldByLibrary, isLibraryType, objectAt, type Context } from "./context.js";
@@ -18,8 +17,6 @@ const CYCLE_ROWS = 2000;
 /** Member types that mark a cycle as a class's own structure. */
 const CLASS_PARTS = new Set(["type", "getset_descriptor", "member_descriptor", "wrapper_descriptor", "method_descriptor"]);
 
-const LINK_COLUMNS = ["parent_type", "child_link", "child_type", "parent_link", "pairs", "example_address", "example_path"] as const;
-interface LinkRow { parent_type: string; child_link: string; child_type: string; parent_link: string; pairs: number; example_address: number; example_path: string | null }
 
 /** "app.Node×37, list×37" -> "app.Node, list": cycles of one shape share their type set, whatever their size. */
 function shape(types: string): string {
@@ -35,10 +32,13 @@ export interface CycleReading {
   links: LinkRow[];
 }
 
-/** Step 5's reading of a snapshot (a full one): taken while its analysis is at hand, kept without it. */
-export function readCycles(snap: Snapshot): CycleReading {
+/**
+ * Step 5's reading of a snapshot (a full one): taken while its analysis is at hand, kept without it. Only the
+ * last snapshot's rows need their paths.
+ */
+export function readCycles(snap: Snapshot, paths: boolean): CycleReading {
   const shapes = new Map<string, ShapeReading>();
-  for (const r of cycles(snap, { top: CYCLE_ROWS, structural: false }).objects() as CycleRow[]) {
+  for (const r of cycleRows(snap, { top: CYCLE_ROWS, structural: false, paths })) {
     const key = shape(r.types);
     const s = shapes.get(key);
     if (!s) {
@@ -50,7 +50,7 @@ export function readCycles(snap: Snapshot): CycleReading {
     s.members += r.members;
     if (r.retained_bytes > s.largest.retained_bytes) s.largest = r;
   }
-  return { shapes, links: bidirectionalLinks(snap, { top: 100 }).objects() as LinkRow[] };
+  return { shapes, links: linkRows(snap, { top: 100, paths }) };
 }
 
 /** `earlier`: the readings of the snapshots before the last, oldest first (readCycles). */
@@ -68,7 +68,7 @@ export function cyclesStep(ctx: Context, earlier: CycleReading[]): { step: StepR
   const candidates: Candidate[] = [];
 
   // Cycles: per shape, how many groups and how many bytes they retain in each snapshot.
-  const readings = [...earlier, readCycles(ctx.last)];
+  const readings = [...earlier, readCycles(ctx.last, true)];
   const shapes = new Map<string, { count: number[]; retained: number[]; largest: CycleRow | null; members: number }>();
   readings.forEach((reading, k) => {
     for (const [key, r] of reading.shapes) {
@@ -145,7 +145,7 @@ export function cyclesStep(ctx: Context, earlier: CycleReading[]): { step: StepR
 
   const cycleTable = cycles(ctx.last, { top: 20 });
   // The last snapshot's first 20 link rows are the table bidirectionalLinks(last, { top: 20 }) gives.
-  const linkTable = tableOf(LINK_COLUMNS, links[n - 1].slice(0, 20));
+  const linkTable = linksTable(links[n - 1].slice(0, 20));
   const growing = candidates.filter((c) => c.severity === undefined && !c.library);
   const step: StepResult = {
     ...base,

@@ -124,6 +124,18 @@ export interface CycleRow {
 export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: number; structural?: boolean } = {}): aq.ColumnTable {
   const snap = lastOf(input);
   requireFull(snap, "cycles");
+  return tableOf(CYCLE_COLUMNS, cycleRows(snap, opts));
+}
+
+const CYCLE_COLUMNS = [
+  "id", "members", "types", "shallow_bytes", "retained_bytes", "has_module", "has_class", "entry_address", "entry_type", "path", "retained",
+] as const;
+
+/**
+ * The rows of cycles(snap, opts), as plain objects; with `paths: false` every row's path is null (for callers that
+ * only count the cycles, as a series diagnosis does in its earlier snapshots).
+ */
+export function cycleRows(snap: Snapshot, opts: { top?: number; minMembers?: number; structural?: boolean; paths?: boolean } = {}): CycleRow[] {
   const g = graphOf(snap);
   const { scc, cyclic, count, members, shallow, retained, entry, hasModule, hasClass } = componentFigures(g);
   const n = snap.objectCount;
@@ -144,32 +156,25 @@ export function cycles(input: SeriesInput, opts: { top?: number; minMembers?: nu
     const k = rank[scc[i]];
     if (k >= 0) mix[k].set(snap.type[i], (mix[k].get(snap.type[i]) ?? 0) + 1);
   }
-  return tableOf(
-    ["id", "members", "types", "shallow_bytes", "retained_bytes", "has_module", "has_class", "entry_address", "entry_type", "path", "retained"],
-    chosen.map((c, k): CycleRow => ({
-      id: c,
-      members: members[c],
-      types: [...mix[k].entries()].sort((a, b) => b[1] - a[1])
-        .map(([t, count]) => `${snap.types[t].replace(/^builtins\./, "")}×${count}`).join(", "),
-      shallow_bytes: shallow[c],
-      retained_bytes: retained[c],
-      has_module: hasModule[c] === 1,
-      has_class: hasClass[c] === 1,
-      entry_address: snap.address[entry[c]],
-      entry_type: snap.types[snap.type[entry[c]]],
-      path: pathExpr(g, entry[c]),
-      retained: formatBytes(retained[c]),
-    })),
-  );
+  return chosen.map((c, k): CycleRow => ({
+    id: c,
+    members: members[c],
+    types: [...mix[k].entries()].sort((a, b) => b[1] - a[1])
+      .map(([t, count]) => `${snap.types[t].replace(/^builtins\./, "")}×${count}`).join(", "),
+    shallow_bytes: shallow[c],
+    retained_bytes: retained[c],
+    has_module: hasModule[c] === 1,
+    has_class: hasClass[c] === 1,
+    entry_address: snap.address[entry[c]],
+    entry_type: snap.types[snap.type[entry[c]]],
+    path: opts.paths === false ? null : pathExpr(g, entry[c]),
+    retained: formatBytes(retained[c]),
+  }));
 }
 
 const ATTRIBUTE_KEY = /^\['([A-Za-z_][A-Za-z0-9_]*)'\]$/;
 const SEQUENCE_TYPES = new Set(["builtins.list", "builtins.tuple", "builtins.set", "builtins.dict", "collections.deque"]);
 
-/**
- * The attribute links of an object: (target, label) for its slots and instance-dict entries (`.name`), and one level
- * into container attributes (`.children[*]`). Calls `visit` for each.
- */
 /** ATTRIBUTE_KEY's attribute link (".name") for an instance-dict key label, or null; memoised, as labels repeat. */
 const attributeOfKey = new Map<string, string | null>();
 function keyAttribute(label: string): string | null {
@@ -182,6 +187,10 @@ function keyAttribute(label: string): string | null {
   return link;
 }
 
+/**
+ * The attribute links of an object: (target, label) for its slots and instance-dict entries (`.name`), and one level
+ * into container attributes (`.children[*]`). Calls `visit` for each.
+ */
 function attributeLinks(snap: Snapshot, sequence: Uint8Array, obj: number, intoContainers: boolean, visit: (target: number, label: string) => void) {
   const each = (target: number, label: string) => {
     visit(target, label);
@@ -214,6 +223,24 @@ function attributeLinks(snap: Snapshot, sequence: Uint8Array, obj: number, intoC
 export function bidirectionalLinks(input: SeriesInput, opts: { top?: number } = {}): aq.ColumnTable {
   const snap = lastOf(input);
   requireFull(snap, "bidirectionalLinks");
+  return linksTable(linkRows(snap, opts));
+}
+
+/** The bidirectionalLinks() table of rows from linkRows(). */
+export function linksTable(rows: LinkRow[]): aq.ColumnTable {
+  return tableOf(LINK_COLUMNS, rows);
+}
+
+const LINK_COLUMNS = ["parent_type", "child_link", "child_type", "parent_link", "pairs", "example_address", "example_path"] as const;
+
+/** A row of the bidirectionalLinks() table. */
+export interface LinkRow {
+  parent_type: string; child_link: string; child_type: string; parent_link: string; pairs: number; example_address: number;
+  example_path: string | null;
+}
+
+/** The rows of bidirectionalLinks(snap, opts); with `paths: false` every example_path is null. */
+export function linkRows(snap: Snapshot, opts: { top?: number; paths?: boolean } = {}): LinkRow[] {
   // Instances of classes defined in Python: not builtins, and not classes, modules or functions.
   const isInstanceType = Uint8Array.from(snap.types, (name) => (name.startsWith("builtins.") || name.startsWith("abc.") ? 0 : 1));
   const sequence = Uint8Array.from(snap.types, (name) => (SEQUENCE_TYPES.has(name) ? 1 : 0));
@@ -234,17 +261,14 @@ export function bidirectionalLinks(input: SeriesInput, opts: { top?: number } = 
     });
   }
   const chosen = [...groups.values()].sort((x, y) => y.pairs - x.pairs).slice(0, opts.top ?? 20);
-  const g = graphOf(snap);
-  return tableOf(
-    ["parent_type", "child_link", "child_type", "parent_link", "pairs", "example_address", "example_path"],
-    chosen.map((x) => ({
-      parent_type: x.parentType,
-      child_link: x.childLink,
-      child_type: x.childType,
-      parent_link: x.parentLink,
-      pairs: x.pairs,
-      example_address: snap.address[x.example],
-      example_path: x.example === NONE ? null : pathExpr(g, x.example),
-    })),
-  );
+  const g = opts.paths === false ? null : graphOf(snap);
+  return chosen.map((x): LinkRow => ({
+    parent_type: x.parentType,
+    child_link: x.childLink,
+    child_type: x.childType,
+    parent_link: x.parentLink,
+    pairs: x.pairs,
+    example_address: snap.address[x.example],
+    example_path: x.example === NONE || g === null ? null : pathExpr(g, x.example),
+  }));
 }
