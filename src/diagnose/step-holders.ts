@@ -2,7 +2,7 @@
 // containers, mutable default arguments and class attributes, and gc.garbage, each grouped by where it holds and
 // counted in every snapshot.
 import { graphOf } from "../engine/analysis-cache.js";
-import { holderPaths, holderRow, holders, rankedHolds, type HolderKind, type HolderRow } from "../queries/holders.js";
+import { holderPaths, holderRow, holders, rankedHolds, type Hold, type HolderKind, type HolderRow } from "../queries/holders.js";
 import { objectName } from "../queries/input.js";
 import { formatBytes, formatCount } from "../common/units.js";
 import { heldByLibrary, objectAt, pathOf, type Context } from "./context.js";
@@ -26,7 +26,23 @@ const ALL_ROWS = 1_000_000;
 
 type HoldRow = HolderRow;
 
-const anyIndex = (text: string | null) => (text ?? "").replace(/\[\d+\]/g, "[*]");
+/** The text with every `[digits]` as `[*]` (a hand-written scan: it runs once per hold). */
+function anyIndex(text: string | null): string {
+  const t = text ?? "";
+  if (t.indexOf("[") < 0) return t;
+  let out = "";
+  let from = 0;
+  for (let i = t.indexOf("["); i >= 0; i = t.indexOf("[", i + 1)) {
+    let j = i + 1;
+    while (j < t.length && t.charCodeAt(j) >= 48 && t.charCodeAt(j) <= 57) j++;
+    if (j > i + 1 && t[j] === "]") {
+      out += t.slice(from, i) + "[*]";
+      from = j + 1;
+      i = j;
+    }
+  }
+  return from === 0 ? t : out + t.slice(from);
+}
 /** anyIndex of holder paths, memoised: thousands of holds share one holder's path. */
 const anyIndexedPaths = new Map<string | null, string>();
 function anyIndexPath(path: string | null): string {
@@ -78,12 +94,27 @@ export function readHolders(snap: Snapshot): HolderReading {
   const g = graphOf(snap);
   const paths = holderPaths(g);
   const groups: HolderReading = new Map();
+  const keyOf = (h: Hold) => groupKey({
+    kind: h.kind, holder_type: snap.types[snap.type[h.holder]], holder_name: objectName(snap, h.holder),
+    holder_path: h.kind === "bound-method" ? paths(h.holder) : null, via: h.via, held_type: snap.types[snap.type[h.held]],
+  });
+  // A container's bound methods come by the thousand with the same key: it is found by holder, held type and
+  // index-free link, without building it each time.
+  const boundKeys = new Map<number, Map<string, Map<number, string>>>();
+  const boundKey = (h: Hold): string => {
+    let byLink = boundKeys.get(h.holder);
+    if (!byLink) boundKeys.set(h.holder, (byLink = new Map()));
+    const link = anyIndex(h.via);
+    let byType = byLink.get(link);
+    if (!byType) byLink.set(link, (byType = new Map()));
+    const heldType = snap.type[h.held];
+    let key = byType.get(heldType);
+    if (key === undefined) byType.set(heldType, (key = keyOf(h)));
+    return key;
+  };
   // The holds in the order of holders()'s rows: a group's first hold keeps the most, and is its example.
   for (const h of rankedHolds(g, KIND_SET, ALL_ROWS)) {
-    const key = groupKey({
-      kind: h.kind, holder_type: snap.types[snap.type[h.holder]], holder_name: objectName(snap, h.holder),
-      holder_path: h.kind === "bound-method" ? paths(h.holder) : null, via: h.via, held_type: snap.types[snap.type[h.held]],
-    });
+    const key = h.kind === "bound-method" ? boundKey(h) : keyOf(h);
     const retained = g.retained[h.held];
     const grp = groups.get(key);
     if (grp) {
