@@ -2,7 +2,7 @@
 // containers, mutable default arguments and class attributes, and gc.garbage, each grouped by where it holds and
 // counted in every snapshot.
 import { graphOf } from "../engine/analysis-cache.js";
-import { holderPaths, holderRow, holders, rankedHolds, type Hold, type HolderKind, type HolderRow } from "../queries/holders.js";
+import { findHolds, HOLDER_KINDS, holderPaths, holderRow, holders, rankedHolds, type Hold, type HolderKind, type HolderRow } from "../queries/holders.js";
 import { objectName } from "../queries/input.js";
 import { formatBytes, formatCount } from "../common/units.js";
 import { heldByLibrary, objectAt, pathOf, type Context } from "./context.js";
@@ -112,17 +112,44 @@ export function readHolders(snap: Snapshot): HolderReading {
     if (key === undefined) byType.set(heldType, (key = keyOf(h)));
     return key;
   };
-  // The holds in the order of holders()'s rows: a group's first hold keeps the most, and is its example.
-  for (const h of rankedHolds(g, KIND_SET, ALL_ROWS)) {
-    const key = h.kind === "bound-method" ? boundKey(h) : keyOf(h);
-    const retained = g.retained[h.held];
-    const grp = groups.get(key);
-    if (grp) {
-      grp.count++;
-      grp.retained += retained;
-    } else {
-      groups.set(key, { count: 1, retained, example: holderRow(g, h, paths) });
+  const holds = findHolds(g, KIND_SET);
+  if (HOLDER_KINDS.some((k) => holds.filter((h) => h.kind === k).length > ALL_ROWS)) {
+    // More holds of a kind than holders() lists: only its rows count, in their order.
+    for (const h of rankedHolds(g, KIND_SET, ALL_ROWS)) {
+      const key = h.kind === "bound-method" ? boundKey(h) : keyOf(h);
+      const grp = groups.get(key);
+      if (grp) {
+        grp.count++;
+        grp.retained += g.retained[h.held];
+      } else {
+        groups.set(key, { count: 1, retained: g.retained[h.held], example: holderRow(g, h, paths) });
+      }
     }
+    return groups;
+  }
+  // In the order found, each group's example the hold keeping the most (the first found among equals); then the
+  // groups in the order holders()'s rows would give them: by kind, then by their example, as a sort of every hold
+  // would (sums of whole bytes do not depend on their order).
+  const found = new Map<string, { count: number; retained: number; best: number }>();
+  holds.forEach((h, at) => {
+    const key = h.kind === "bound-method" ? boundKey(h) : keyOf(h);
+    const grp = found.get(key);
+    if (!grp) {
+      found.set(key, { count: 1, retained: g.retained[h.held], best: at });
+      return;
+    }
+    grp.count++;
+    grp.retained += g.retained[h.held];
+    if (g.retained[h.held] > g.retained[holds[grp.best].held]) grp.best = at;
+  });
+  const kindRank = (k: HolderKind) => HOLDER_KINDS.indexOf(k);
+  const ordered = [...found].sort(([, a], [, b]) => {
+    const x = holds[a.best];
+    const y = holds[b.best];
+    return kindRank(x.kind) - kindRank(y.kind) || g.retained[y.held] - g.retained[x.held] || a.best - b.best;
+  });
+  for (const [key, grp] of ordered) {
+    groups.set(key, { count: grp.count, retained: grp.retained, example: holderRow(g, holds[grp.best], paths) });
   }
   return groups;
 }
