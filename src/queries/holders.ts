@@ -58,6 +58,7 @@ function collect(g: HeapGraph, kinds: ReadonlySet<HolderKind>): Hold[] {
   const tb = snap.types.indexOf("builtins.traceback");
   const fn = snap.types.indexOf("builtins.function");
   const method = snap.types.indexOf("builtins.method");
+  const container = Uint8Array.from(snap.types, (name) => (isContainer(name) ? 1 : 0));
   const tracebackLabel = stringId(snap, ".__traceback__");
   const isClass = kinds.has("class-attribute") ? classes(snap) : null;
   for (let i = 0; i < snap.objectCount; i++) {
@@ -105,7 +106,7 @@ function collect(g: HeapGraph, kinds: ReadonlySet<HolderKind>): Hold[] {
         // Held by a container (a callback list, a handler dict): report the container as the holder.
         for (let k = g.revStart[i]; k < g.revStart[i + 1]; k++) {
           const holder = g.revSource[k];
-          if (!isContainer(typeName(holder))) continue;
+          if (!container[snap.type[holder]]) continue;
           out.push({ kind: "bound-method", holder, via: `${edgeLabel(snap, g.revEdge[k])}.__self__`, held: self });
         }
       }
