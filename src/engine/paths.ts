@@ -503,8 +503,9 @@ function indexOf(snap: Snapshot): AddressIndex {
 }
 
 function buildTable(snap: Snapshot, index: AddressIndex): Uint32Array {
+  // At most 80% full: with the fingerprints beside the indices, probing past a few taken slots is cheap.
   let capacity = 16;
-  while (capacity < 2 * snap.objectCount) capacity *= 2;
+  while (capacity < 1.25 * snap.objectCount) capacity *= 2;
   const slots = new Uint32Array(2 * capacity);
   const mask = capacity - 1;
   const address = snap.address;

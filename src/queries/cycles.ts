@@ -16,17 +16,19 @@ interface Components extends SccResult {
   cyclic: Uint8Array;
 }
 
-const components = new WeakMap<Snapshot, Components>();
+/** Per analysis rather than per snapshot: a series diagnosis lets an earlier snapshot's analysis go, and these with it. */
+const components = new WeakMap<HeapGraph, Components>();
 
 /**
  * Strongly connected components over the references other than `.__class__`. Every instance refers to its class,
  * and a class reaches its module through its methods' globals, so with those edges every instance of a class
  * defined in a module would join one giant component with all modules. The same pass over the edges notes the
- * classes. Computed once per snapshot.
+ * classes. Computed once per analysis.
  */
-function componentsWithoutClassEdges(snap: Snapshot): Components {
-  let found = components.get(snap);
+function componentsWithoutClassEdges(g: HeapGraph): Components {
+  let found = components.get(g);
   if (found) return found;
+  const snap = g.snap;
   const classLabel = stringId(snap, ".__class__");
   const mroLabel = stringId(snap, ".__mro__");
   const isClassEdge = (e: number) => snap.edgeLabel[e] === classLabel && snap.edgeKind[e] === EDGE_SUFFIX;
@@ -50,7 +52,7 @@ function componentsWithoutClassEdges(snap: Snapshot): Components {
   }
   const cyclic = new Uint8Array(n);
   found = { ...stronglyConnected(n, start, target, cyclic), classes: Uint32Array.from(classes), cyclic };
-  components.set(snap, found);
+  components.set(g, found);
   return found;
 }
 
@@ -78,7 +80,7 @@ function componentFigures(g: HeapGraph): ComponentFigures {
   let figures = figuresOfGraph.get(g);
   if (figures) return figures;
   const snap = g.snap;
-  const { scc, count, classes, cyclic } = componentsWithoutClassEdges(snap);
+  const { scc, count, classes, cyclic } = componentsWithoutClassEdges(g);
   const n = snap.objectCount;
   // Only components of two or more objects are ever listed: the single objects (most of them) are skipped.
   const members = new Uint32Array(count);
