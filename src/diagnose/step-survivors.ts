@@ -2,7 +2,8 @@
 // other than the holders earlier steps already named and the namespaces above them.
 import { retainedFigures } from "../engine/analysis-cache.js";
 import { largestChart } from "../charts/charts.js";
-import { edgeLabel, findObject } from "../engine/paths.js";
+import { edgeLabel } from "../engine/paths.js";
+import { matchSurvivors } from "../engine/series.js";
 import { largest } from "../queries/objects.js";
 import { survivors } from "../queries/survivors.js";
 import { NONE, type Snapshot } from "../engine/snapshot.js";
@@ -35,11 +36,9 @@ export function survivorsStep(ctx: Context, explained: number[]): { step: StepRe
   const g = ctx.graph;
   const last = ctx.last;
   const table = survivors(ctx.snaps, { top: SURVIVOR_ROWS });
-  // The same object in an earlier snapshot: same address and type (the rule survivors() applies), looked up per row.
-  const sameIn = (snap: Snapshot, i: number): number => {
-    const j = findObject(snap, last.address[i]);
-    return j >= 0 && snap.types[snap.type[j]] === last.types[last.type[i]] ? j : NONE;
-  };
+  // The same object in an earlier snapshot: same address and type (the rule survivors() applies).
+  const sameIn = (snap: Snapshot, i: number): number => matchSurvivors(last, snap)[i];
+
   const earlier = ctx.snaps.slice(0, -1);
   const candidates: Candidate[] = [];
   for (const r of table.objects() as { index: number; type: string; path: string | null; retained_bytes: number }[]) {

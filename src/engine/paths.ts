@@ -502,7 +502,7 @@ function indexOf(snap: Snapshot): AddressIndex {
   return index;
 }
 
-function buildTable(snap: Snapshot, index: AddressIndex): Uint32Array {
+function buildTable(snap: Snapshot): { slots: Uint32Array; repeats: boolean } {
   // At most 80% full: with the fingerprints beside the indices, probing past a few taken slots is cheap.
   let capacity = 16;
   while (capacity < 1.25 * snap.objectCount) capacity *= 2;
@@ -528,9 +528,22 @@ function buildTable(snap: Snapshot, index: AddressIndex): Uint32Array {
       slot = (slot + 1) & mask;
     }
   }
-  index.slots = slots;
-  index.repeats = repeats;
-  return slots;
+  return { slots, repeats };
+}
+
+function tableOf(snap: Snapshot, index: AddressIndex): Uint32Array {
+  if (index.slots === null) ({ slots: index.slots, repeats: index.repeats } = buildTable(snap));
+  return index.slots!;
+}
+
+function lookUp(snap: Snapshot, slots: Uint32Array, address: number): number {
+  const mask = slots.length / 2 - 1;
+  const low = address >>> 0;
+  const column = snap.address;
+  for (let slot = hashAddress(address, mask); slots[2 * slot] !== 0; slot = (slot + 1) & mask) {
+    if (slots[2 * slot + 1] === low && column[slots[2 * slot] - 1] === address) return slots[2 * slot] - 1;
+  }
+  return -1;
 }
 
 /** Index of the object at `address` (the first one, should the address repeat), or -1. */
@@ -541,20 +554,19 @@ export function findObject(snap: Snapshot, address: number): number {
     for (let i = 0; i < snap.objectCount; i++) if (column[i] === address) return i;
     return -1;
   }
-  const slots = index.slots ?? buildTable(snap, index);
-  const mask = slots.length / 2 - 1;
-  const low = address >>> 0;
-  for (let slot = hashAddress(address, mask); slots[2 * slot] !== 0; slot = (slot + 1) & mask) {
-    if (slots[2 * slot + 1] === low && column[slots[2 * slot] - 1] === address) return slots[2 * slot] - 1;
-  }
-  return -1;
+  return lookUp(snap, tableOf(snap, index), address);
 }
 
-/** No two objects of the snapshot share an address (then an object found at an address is the only one there). */
-export function addressesUnique(snap: Snapshot): boolean {
+/**
+ * Lookups by address for one pass over many addresses, as findObject answers them, and whether no two objects
+ * share an address (then an object found at an address is the only one there). Uses the snapshot's own table
+ * when it has one, else a table built for the pass and not kept: a series diagnosis matches each earlier
+ * snapshot once, and a table kept for each would cost 8 to 16 bytes per object.
+ */
+export function addressLookup(snap: Snapshot): { find: (address: number) => number; unique: boolean } {
   const index = indexOf(snap);
-  if (index.slots === null) buildTable(snap, index);
-  return !index.repeats;
+  const { slots, repeats } = index.slots !== null ? { slots: index.slots, repeats: index.repeats! } : buildTable(snap);
+  return { find: (address) => lookUp(snap, slots, address), unique: !repeats };
 }
 
 /** A binary min-heap of ids by key; equal keys pop in insertion order, so results are deterministic. */

@@ -5,7 +5,7 @@ import { basename, join } from "node:path";
 import { SnapshotError } from "../common/errors.js";
 import { loadSnapshot, type LoadOptions } from "./load.js";
 import { NONE, type Snapshot } from "./snapshot.js";
-import { addressesUnique, edgeLabel, findObject, type RetentionPath } from "./paths.js";
+import { addressLookup, edgeLabel, type RetentionPath } from "./paths.js";
 import { formatTime } from "../common/units.js";
 
 export interface Series {
@@ -357,19 +357,22 @@ export function matchSurvivors(a: Snapshot, b: Snapshot): Uint32Array {
 }
 
 function computeMatch(a: Snapshot, b: Snapshot): Uint32Array {
-  const typeInB = new Map(b.types.map((name, t) => [name, t]));
-  const typeMap = Uint32Array.from(a.types, (name) => typeInB.get(name) ?? NONE);
+  // Type names compared through one id per name (a snapshot may list two types of one name: a class defined twice).
+  const nameInB = new Map<string, number>();
+  b.types.forEach((name, t) => { if (!nameInB.has(name)) nameInB.set(name, t); });
+  const nameOfB = Uint32Array.from(b.types, (name) => nameInB.get(name)!);
+  const typeMap = Uint32Array.from(a.types, (name) => nameInB.get(name) ?? NONE);
   const match = new Uint32Array(a.objectCount).fill(NONE);
   // The agent walks a heap in much the same order each time, so survivors come in runs: the object after the
   // last one found is tried before the address table (exact when no address repeats in b).
-  const unique = addressesUnique(b);
+  const { find, unique } = addressLookup(b);
   let next = 0;
   for (let i = 0; i < a.objectCount; i++) {
     const address = a.address[i];
-    const j = unique && next < b.objectCount && b.address[next] === address ? next : findObject(b, address);
+    const j = unique && next < b.objectCount && b.address[next] === address ? next : find(address);
     if (j < 0) continue;
     next = j + 1;
-    if (typeMap[a.type[i]] === b.type[j]) match[i] = j;
+    if (typeMap[a.type[i]] === nameOfB[b.type[j]]) match[i] = j;
   }
   return match;
 }

@@ -4,7 +4,7 @@
 import * as aq from "arquero";
 import { graphOf, retainedFigures } from "../engine/analysis-cache.js";
 import type { HeapGraph } from "../engine/graph.js";
-import { edgeLabel, findObject, shortestPaths } from "../engine/paths.js";
+import { edgeLabel, shortestPaths } from "../engine/paths.js";
 import { followPath, matchSurvivors } from "../engine/series.js";
 import { NONE, type Snapshot } from "../engine/snapshot.js";
 import { formatAddress, formatBytes } from "../common/units.js";
@@ -281,8 +281,8 @@ function followHolder(snaps: readonly Snapshot[], g: HeapGraph, c: Cluster): voi
     if (c.holder >= 0) {
       if (snap === last) o = c.holder;
       else {
-        const j = findObject(snap, last.address[c.holder]);
-        o = j >= 0 && snap.types[snap.type[j]] === last.types[last.type[c.holder]] ? j : path ? followPath(snap, path) : NONE;
+        const j = matchSurvivors(last, snap)[c.holder];
+        o = j !== NONE ? j : path ? followPath(snap, path) : NONE;
       }
     }
     c.objects.push(o);
