@@ -43,22 +43,12 @@ function anyIndex(text: string | null): string {
   }
   return from === 0 ? t : out + t.slice(from);
 }
-/** anyIndex of holder paths, memoised: thousands of holds share one holder's path. */
-const anyIndexedPaths = new Map<string | null, string>();
-function anyIndexPath(path: string | null): string {
-  let out = anyIndexedPaths.get(path);
-  if (out === undefined) {
-    if (anyIndexedPaths.size >= 10_000) anyIndexedPaths.clear();
-    anyIndexedPaths.set(path, (out = anyIndex(path)));
-  }
-  return out;
-}
 
 /** Holds of one shape: the same holder (or kind of holder), the same way of holding, the same held type. */
 function groupKey(r: Pick<HoldRow, "kind" | "holder_type" | "holder_name" | "holder_path" | "via" | "held_type">): string {
   switch (r.kind) {
     case "traceback": return `${r.kind}|${r.holder_type}|${r.via}|${r.held_type}`;
-    case "bound-method": return `${r.kind}|${anyIndexPath(r.holder_path)}|${anyIndex(r.via)}|${r.held_type}`;
+    case "bound-method": return `${r.kind}|${anyIndex(r.holder_path)}|${anyIndex(r.via)}|${r.held_type}`;
     case "garbage": return `${r.kind}|${r.held_type}`;
     default: return `${r.kind}|${r.holder_name}|${r.via}|${r.held_type}`;
   }
@@ -93,7 +83,6 @@ export type HolderReading = Map<string, GroupReading>;
 export function readHolders(snap: Snapshot): HolderReading {
   const g = graphOf(snap);
   const paths = holderPaths(g);
-  const groups: HolderReading = new Map();
   const keyOf = (h: Hold) => groupKey({
     kind: h.kind, holder_type: snap.types[snap.type[h.holder]], holder_name: objectName(snap, h.holder),
     holder_path: h.kind === "bound-method" ? paths(h.holder) : null, via: h.via, held_type: snap.types[snap.type[h.held]],
@@ -112,30 +101,18 @@ export function readHolders(snap: Snapshot): HolderReading {
     if (key === undefined) byType.set(heldType, (key = keyOf(h)));
     return key;
   };
-  const holds = findHolds(g, KIND_SET);
-  if (HOLDER_KINDS.some((k) => holds.filter((h) => h.kind === k).length > ALL_ROWS)) {
-    // More holds of a kind than holders() lists: only its rows count, in their order.
-    for (const h of rankedHolds(g, KIND_SET, ALL_ROWS)) {
-      const key = h.kind === "bound-method" ? boundKey(h) : keyOf(h);
-      const grp = groups.get(key);
-      if (grp) {
-        grp.count++;
-        grp.retained += g.retained[h.held];
-      } else {
-        groups.set(key, { count: 1, retained: g.retained[h.held], example: holderRow(g, h, paths) });
-      }
-    }
-    return groups;
-  }
+  const found = findHolds(g, KIND_SET);
+  // holders() lists at most ALL_ROWS holds of a kind: past that, only its rows count.
+  const holds = HOLDER_KINDS.some((k) => found.filter((h) => h.kind === k).length > ALL_ROWS) ? rankedHolds(g, KIND_SET, ALL_ROWS) : found;
   // In the order found, each group's example the hold keeping the most (the first found among equals); then the
   // groups in the order holders()'s rows would give them: by kind, then by their example, as a sort of every hold
   // would (sums of whole bytes do not depend on their order).
-  const found = new Map<string, { count: number; retained: number; best: number }>();
+  const byKey = new Map<string, { count: number; retained: number; best: number }>();
   holds.forEach((h, at) => {
     const key = h.kind === "bound-method" ? boundKey(h) : keyOf(h);
-    const grp = found.get(key);
+    const grp = byKey.get(key);
     if (!grp) {
-      found.set(key, { count: 1, retained: g.retained[h.held], best: at });
+      byKey.set(key, { count: 1, retained: g.retained[h.held], best: at });
       return;
     }
     grp.count++;
@@ -143,11 +120,12 @@ export function readHolders(snap: Snapshot): HolderReading {
     if (g.retained[h.held] > g.retained[holds[grp.best].held]) grp.best = at;
   });
   const kindRank = (k: HolderKind) => HOLDER_KINDS.indexOf(k);
-  const ordered = [...found].sort(([, a], [, b]) => {
+  const ordered = [...byKey].sort(([, a], [, b]) => {
     const x = holds[a.best];
     const y = holds[b.best];
     return kindRank(x.kind) - kindRank(y.kind) || g.retained[y.held] - g.retained[x.held] || a.best - b.best;
   });
+  const groups: HolderReading = new Map();
   for (const [key, grp] of ordered) {
     groups.set(key, { count: grp.count, retained: grp.retained, example: holderRow(g, holds[grp.best], paths) });
   }

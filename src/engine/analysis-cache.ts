@@ -46,12 +46,6 @@ function figuresOf(g: HeapGraph): RetainedFigures {
   return figures;
 }
 
-/** Per object, how many objects it keeps alive (itself and everything it dominates); memoised per analysis. */
-export function retainedCounts(g: HeapGraph): Uint32Array {
-  return figuresOf(g).counts;
-}
-
-
 /**
  * `read(graph)` on the snapshot's analysis, for a snapshot only part of whose analysis is needed afterwards.
  * When the analysis was not memoised yet, graphOf() returns it while `read` runs, and afterwards it is let go:
