@@ -190,15 +190,20 @@ function keyAttribute(label: string): string | null {
 }
 
 /**
- * The attribute links of an object: (target, label) for its slots and instance-dict entries (`.name`), and one level
- * into container attributes (`.children[*]`). Calls `visit` for each.
+ * The attribute links of an object to objects of the `wanted` types (a mask by type id): (target, label) for its
+ * slots and instance-dict entries (`.name`), and one level into container attributes (`.children[*]`). Calls
+ * `visit` for each.
  */
-function attributeLinks(snap: Snapshot, sequence: Uint8Array, obj: number, intoContainers: boolean, visit: (target: number, label: string) => void) {
+function attributeLinks(
+  snap: Snapshot, sequence: Uint8Array, wanted: Uint8Array, obj: number, intoContainers: boolean,
+  visit: (target: number, label: string) => void,
+) {
   const each = (target: number, label: string) => {
-    visit(target, label);
+    if (wanted[snap.type[target]]) visit(target, label);
     if (!intoContainers || !sequence[snap.type[target]]) return;
     for (let e = snap.edgeStart[target]; e < snap.edgeStart[target + 1]; e++) {
-      if (edgeLabel(snap, e) !== "<dict key>") visit(snap.edgeTarget[e], `${label}[*]`);
+      const item = snap.edgeTarget[e];
+      if (wanted[snap.type[item]] && edgeLabel(snap, e) !== "<dict key>") visit(item, `${label}[*]`);
     }
   };
   for (let e = snap.edgeStart[obj]; e < snap.edgeStart[obj + 1]; e++) {
@@ -249,9 +254,9 @@ export function linkRows(snap: Snapshot, opts: { top?: number; paths?: boolean }
   const groups = new Map<string, { parentType: string; childLink: string; childType: string; parentLink: string; pairs: number; example: number }>();
   for (let a = 0; a < snap.objectCount; a++) {
     if (!isInstanceType[snap.type[a]]) continue;
-    attributeLinks(snap, sequence, a, true, (b, childLink) => {
-      if (b === a || !isInstanceType[snap.type[b]]) return;
-      attributeLinks(snap, sequence, b, false, (back, parentLink) => {
+    attributeLinks(snap, sequence, isInstanceType, a, true, (b, childLink) => {
+      if (b === a) return;
+      attributeLinks(snap, sequence, isInstanceType, b, false, (back, parentLink) => {
         if (back !== a) return;
         // A direct link each way (prev/next) is seen from both ends: count it from the end with the smaller label.
         if (!childLink.endsWith("[*]") && snap.type[a] === snap.type[b] && childLink > parentLink) return;
