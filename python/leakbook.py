@@ -3064,9 +3064,14 @@ def _read_opened(f, size):
 
 
 def _shown(value, limit=60):
-    """A header value or name for a message, cut short."""
-    text = value if type(value) is str else json.dumps(value)
+    """A header value for a message, as JSON, cut short."""
+    text = json.dumps(value)
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _name(name, limit=60):
+    """A section or census type name for a message, cut short."""
+    return name if len(name) <= limit else name[:limit] + "..."
 
 
 def _json_int(text):
@@ -3078,7 +3083,7 @@ def _json_int(text):
 def _json_float(text):
     value = float(text)
     if value - value != 0.0:
-        raise ValueError("the number %s is out of range" % _shown(text, 30))
+        raise ValueError("the number %s is out of range" % _name(text, 30))
     return value
 
 
@@ -3159,7 +3164,7 @@ def _fields(obj, where, spec):
     for key, want in spec:
         value = obj.get(key)
         if value is not None:
-            _require(value, want, "%s.%s" % (where, key))
+            _require(value, want, "%s.%s" % (where, key) if where else key)
 
 
 def _index(value, objects, where):
@@ -3187,7 +3192,7 @@ def _check_sections(sections, data_start, body_length):
     layout = []
     found = {}
     for name, entry in sections.items():
-        where = "section %s" % _shown(name)
+        where = "section %s" % _name(name)
         _require(entry, "object", where)
         dtype = entry.get("dtype")
         expected = _SECTION_DTYPES.get(name)
@@ -3208,10 +3213,10 @@ def _check_sections(sections, data_start, body_length):
     position, previous = data_start, None
     for offset, length, name, dtype in layout:
         if offset < position:
-            raise _Bad("corrupted header (sections %s and %s overlap)" % (_shown(previous), _shown(name)))
+            raise _Bad("corrupted header (sections %s and %s overlap)" % (_name(previous), _name(name)))
         if offset > position:
             raise _Bad("corrupted header (%d bytes before section %s belong to no section)"
-                       % (offset - position, _shown(name)))
+                       % (offset - position, _name(name)))
         position, previous = offset + length + (-length % 8), name
     if position != body_length:
         raise _Bad("corrupted header (the sections end at byte %d, the trailer starts at %d)"
@@ -3228,7 +3233,7 @@ def _check_census(census):
         if not (type(entry) is list and len(entry) == 2 and _is(entry[0], "count")
                 and _is(entry[1], "size")):
             raise _Bad("corrupted header (census.types[%s] is %s, expected [count, bytes])"
-                       % (_shown(name), _shown(entry)))
+                       % (_name(name), _shown(entry)))
         objects += entry[0]
         size += entry[1]
     _require(census.get("objects"), "count", "census.objects")
@@ -3251,7 +3256,7 @@ def _check_header(header, data_start, body_length):
     kind = header.get("kind")
     if kind not in ("full", "census"):
         raise _Bad("corrupted header (kind is %s, expected \"full\" or \"census\")" % _shown(kind))
-    _fields(header, "header", (("agent_version", "text"),))
+    _fields(header, "", (("agent_version", "text"),))
     types_ = header.get("types")
     _require(types_, "texts", "types")
     counts = header.get("counts")
@@ -3303,7 +3308,7 @@ def _check_header(header, data_start, body_length):
     _require(memory, "object", "memory")
     _fields(memory, "memory", _MEMORY_FIELDS)
     for key, value in (memory.get("pymalloc") or {}).items():
-        _require(value, "count", "memory.pymalloc.%s" % _shown(key))
+        _require(value, "count", "memory.pymalloc.%s" % _name(key))
     _fields(memory.get("gc") or {}, "memory.gc",
             (("enabled", "flag"), ("count", "counts"), ("stats", "objects"), ("garbage", "count")))
     tracing = memory.get("tracemalloc")
@@ -3312,7 +3317,7 @@ def _check_header(header, data_start, body_length):
             _require(tracing.get(key), "count", "memory.tracemalloc.%s" % key)
         _fields(tracing, "memory.tracemalloc", (("overhead", "count"),))
 
-    _fields(header, "header", (("threads", "objects"), ("lru_caches", "objects"), ("bounds", "list"),
+    _fields(header, "", (("threads", "objects"), ("lru_caches", "objects"), ("bounds", "list"),
                                ("alloc_sites", "list")))
     for i, thread in enumerate(header.get("threads") or ()):
         where = "threads[%d]" % i
@@ -3380,15 +3385,17 @@ def _check_columns(header, c, real):
     if edges and max(c["edge_target"]) >= objects:
         bad("edge %d points at an object beyond the %d objects"
             % (_first(c["edge_target"], objects.__le__), objects))
-    if max(c["edge_kind"], default=0) > EDGE_OPAQUE:
-        bad("edge %d has kind %d" % (_first(c["edge_kind"], EDGE_OPAQUE.__lt__), max(c["edge_kind"])))
-    labels = itertools.compress(c["edge_label"], map(EDGE_INDEX.__ne__, c["edge_kind"]))
-    if max(labels, default=-1) >= strings:
+    kinds = c["edge_kind"].tobytes()
+    if kinds.translate(None, bytes(range(EDGE_OPAQUE + 1))):  # what is left are unknown kinds
+        bad("edge %d has kind %d" % (_first(c["edge_kind"], EDGE_OPAQUE.__lt__), max(kinds)))
+    # The labels of edges other than index edges are string indexes.
+    strings_used = kinds.translate(bytes(int(k != EDGE_INDEX) for k in range(256)))
+    if max(itertools.compress(c["edge_label"], strings_used), default=-1) >= strings:
         bad("an edge label is a string index beyond the %d strings" % strings)
     if c["root_object"] and max(c["root_object"]) >= objects:
         bad("root %d points at an object beyond the %d objects"
             % (_first(c["root_object"], objects.__le__), objects))
-    if max(c["root_kind"], default=0) > ROOT_OTHER:
+    if c["root_kind"].tobytes().translate(None, bytes(range(ROOT_OTHER + 1))):
         bad("root %d has kind %d" % (_first(c["root_kind"], ROOT_OTHER.__lt__), max(c["root_kind"])))
     if max(filter(NONE.__ne__, c["root_label"]), default=-1) >= strings:
         bad("a root label is a string index beyond the %d strings" % strings)
