@@ -2955,9 +2955,10 @@ def _open_regular(path):
     """An unbuffered file object on the regular file at path, and its size. Anything else is
     refused before it is opened (opening a FIFO waits for a writer, a device can stream
     forever) and again after (fstat), should the path have been replaced meanwhile."""
+    nonblocking = getattr(os, "O_NONBLOCK", 0)
     try:
         _check_regular(os.stat(path).st_mode)
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, os.O_RDONLY | nonblocking | getattr(os, "O_NOCTTY", 0)
                      | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise _Bad("no such file")
@@ -2966,7 +2967,7 @@ def _open_regular(path):
     try:
         info = os.fstat(fd)
         _check_regular(info.st_mode)
-        if hasattr(os, "set_blocking"):
+        if nonblocking:
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb", buffering=0), info.st_size
     except BaseException:
@@ -3762,7 +3763,7 @@ def main(argv=None):
                 return 1
             except MemoryError:
                 raise SnapshotError("%s: too big for the memory available" % files[0])
-            except (SnapshotError, KeyboardInterrupt):
+            except SnapshotError:
                 raise
             except Exception as error:  # a reader bug: still one line, no traceback
                 raise SnapshotError("%s: cannot read it (%s, a leakbook bug: please report it)"
