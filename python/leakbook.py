@@ -2888,60 +2888,524 @@ def _run_advice(recorder, elapsed):
 # Reading (for `info` and tests)
 
 _TYPECODES = {"f64": "d", "u32": "I", "u8": "B"}
+_ITEMSIZES = {"f64": 8, "u32": 4, "u8": 1}
+# The sections of a full snapshot and their dtypes. The writer writes every one of them but
+# obj_alloc (only while tracemalloc traced); a census snapshot has none.
+_SECTION_DTYPES = {
+    "obj_address": "f64", "obj_type": "u32", "obj_size": "f64", "obj_length": "u32",
+    "obj_flags": "u8", "obj_name": "u32", "obj_alloc": "u32", "edge_start": "u32",
+    "edge_target": "u32", "edge_kind": "u8", "edge_label": "u32", "root_object": "u32",
+    "root_kind": "u8", "root_label": "u32", "str_offsets": "u32", "str_data": "u8",
+}
+_OPTIONAL_SECTIONS = ("obj_alloc",)
+_PER_OBJECT = ("obj_type", "obj_size", "obj_length", "obj_flags", "obj_name", "obj_alloc")
+# A header longer than this was not made by the writer (its biggest parts, the type names and
+# the allocation sites, stay far below it), and parsing it could exhaust the memory.
+_HEADER_LIMIT = 256 << 20
+_DEPTH_LIMIT = 64          # the writer's header nests 5 levels deep
+_NUMBER_DIGITS = 40        # the writer's longest numbers have 20 digits (thread idents)
+_SIZE_LIMIT = float(1 << 53)
+_READ_CHUNK = 1 << 20
+# When the header is bad, the CRC tells damage from a foreign writer (files up to this size).
+_CRC_FIRST_LIMIT = 256 << 20
+
+
+class _Bad(Exception):
+    """One problem with a file; read_snapshot adds the file's name."""
 
 
 def read_snapshot(path):
     """Parse and check a snapshot file. Returns {"header", "columns": {name: array},
-    "strings": [str]}. Raises SnapshotError for a damaged or foreign file."""
+    "strings": [str]}. Raises SnapshotError for a damaged or foreign file, or anything but a
+    regular file, with a one-line message.
+
+    Every header field the format defines is checked for its type and range, and the counts
+    and sections against each other; the preamble, trailer and header are read and checked
+    against the file's real size before the rest is read, so that a FIFO, a device or a huge
+    (sparse) file is refused without reading it."""
+    message = None
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        raise SnapshotError("%s: no such file" % path)
-    except IsADirectoryError:
-        raise SnapshotError("%s: is a directory" % path)
+        f, size = _open_regular(path)
+        with f:
+            return _read_opened(f, size)
+    except _Bad as problem:
+        message = str(problem)
+    except MemoryError:
+        message = "too big for the memory available"
     except OSError as error:
-        raise SnapshotError("%s: cannot read: %s" % (path, error.strerror or error))
-    if not data:
-        raise SnapshotError("%s: empty file" % path)
-    if not data.startswith(MAGIC) and not MAGIC.startswith(data):
-        raise SnapshotError("%s: not a leakbook snapshot" % path)
-    if len(data) < 16 + TRAILER_SIZE:
-        raise SnapshotError("%s: truncated (%d bytes)" % (path, len(data)))
-    version, header_length = _PREAMBLE.unpack_from(data, 8)
-    if version != FORMAT_VERSION:
-        raise SnapshotError("%s: unsupported format version %d" % (path, version))
-    trailer = data[-TRAILER_SIZE:]
-    magic = trailer[:8]
-    crc, _zero, total = _TRAILER.unpack_from(trailer, 8)
-    if magic != TRAILER_MAGIC or total != len(data):
-        raise SnapshotError("%s: truncated (no valid trailer)" % path)
-    body = memoryview(data)[:-TRAILER_SIZE]
-    if zlib.crc32(body) & 0xFFFFFFFF != crc:
-        raise SnapshotError("%s: corrupted (CRC mismatch)" % path)
+        message = "cannot read: %s" % (error.strerror or error)
+    # Raised here, not in the except clause: the traceback of a MemoryError would keep the
+    # columns read so far alive.
+    raise SnapshotError("%s: %s" % (path, message))
+
+
+def _check_regular(mode):
+    import stat  # already imported by os: no new module
+    if stat.S_ISREG(mode):
+        return
+    for test, what in ((stat.S_ISDIR, "is a directory"), (stat.S_ISFIFO, "is a FIFO"),
+                       (stat.S_ISCHR, "is a character device"), (stat.S_ISBLK, "is a block device"),
+                       (stat.S_ISSOCK, "is a socket")):
+        if test(mode):
+            raise _Bad(what + ", not a snapshot file")
+    raise _Bad("is not a regular file")
+
+
+def _open_regular(path):
+    """An unbuffered file object on the regular file at path, and its size. Anything else is
+    refused before it is opened (opening a FIFO waits for a writer, a device can stream
+    forever) and again after (fstat), should the path have been replaced meanwhile."""
+    nonblocking = getattr(os, "O_NONBLOCK", 0)
     try:
-        header = json.loads(bytes(body[16:16 + header_length]).decode("utf-8"))
-    except ValueError:
-        raise SnapshotError("%s: corrupted header" % path)
-    if not isinstance(header, dict) or header.get("format") != "leakbook-snapshot":
-        raise SnapshotError("%s: not a leakbook snapshot header" % path)
+        _check_regular(os.stat(path).st_mode)
+        fd = os.open(path, os.O_RDONLY | nonblocking | getattr(os, "O_NOCTTY", 0)
+                     | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise _Bad("no such file")
+    except ValueError:  # an embedded NUL
+        raise _Bad("not a usable file name")
+    try:
+        info = os.fstat(fd)
+        _check_regular(info.st_mode)
+        if nonblocking:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb", buffering=0), info.st_size
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _fill(f, view):
+    """Fills the writable byte view from the file's position."""
+    done = 0
+    while done < len(view):
+        n = f.readinto(view[done:])
+        if not n:
+            raise _Bad("truncated (the file shrank while it was read)")
+        done += n
+
+
+def _read_at(f, offset, length):
+    data = bytearray(length)
+    f.seek(offset)
+    _fill(f, memoryview(data))
+    return data
+
+
+def _body_crc(f, length):
+    """CRC-32 of the file's first `length` bytes, read in chunks."""
+    chunk = bytearray(min(length, _READ_CHUNK))
+    view = memoryview(chunk)
+    f.seek(0)
+    crc = 0
+    while length:
+        part = view[:min(length, len(chunk))]
+        _fill(f, part)
+        crc = zlib.crc32(part, crc)
+        length -= len(part)
+    return crc & 0xFFFFFFFF
+
+
+def _read_opened(f, size):
+    if size == 0:
+        raise _Bad("empty file")
+    head = _read_at(f, 0, min(size, 16))
+    if not head.startswith(MAGIC) and not MAGIC.startswith(head):
+        raise _Bad("not a leakbook snapshot")
+    if size < 16 + TRAILER_SIZE:
+        raise _Bad("truncated (%d bytes)" % size)
+    version, header_length = _PREAMBLE.unpack_from(head, 8)
+    if version != FORMAT_VERSION:
+        raise _Bad("unsupported format version %d" % version)
+    trailer = _read_at(f, size - TRAILER_SIZE, TRAILER_SIZE)
+    crc, _zero, total = _TRAILER.unpack_from(trailer, 8)
+    if trailer[:8] != TRAILER_MAGIC:
+        raise _Bad("truncated (no valid trailer)")
+    if total != size:
+        raise _Bad("truncated (%d of %d bytes)" % (size, total) if total > size else
+                   "corrupted (the file has %d bytes, its trailer says %d)" % (size, total))
+    body_length = size - TRAILER_SIZE
+    header_end = 16 + header_length
+    if header_length > _HEADER_LIMIT or header_end > body_length:
+        raise _Bad("corrupted (header length %d in a file of %d bytes)" % (header_length, size))
+    text = _read_at(f, 16, header_length)
+    try:
+        header = _parse_header(text)
+        layout, real = _check_header(header, header_end + (-header_end % 8), body_length)
+    except _Bad:
+        if body_length <= _CRC_FIRST_LIMIT and _body_crc(f, body_length) != crc:
+            raise _Bad("corrupted (CRC mismatch)")
+        raise
+    # One pass over the body in file order: each section straight into its column, and the CRC.
+    running = zlib.crc32(text, zlib.crc32(head))
+    position = header_end
     columns = {}
-    for name, entry in (header.get("sections") or {}).items():
-        code = _TYPECODES.get(entry.get("dtype"))
-        offset, length = entry.get("offset", -1), entry.get("length", -1)
-        if code is None or offset < 0 or offset % 8 or offset + length > len(body):
-            raise SnapshotError("%s: bad section %s" % (path, name))
-        column = array.array(code)
-        column.frombytes(body[offset:offset + length])
-        if not _LITTLE and code != "B":
+    for offset, length, name, dtype in layout:
+        running = zlib.crc32(_read_at(f, position, offset - position), running)
+        column = array.array(_TYPECODES[dtype], [0]) * (length // _ITEMSIZES[dtype])
+        with memoryview(column) as view:
+            with view.cast("B") as raw:
+                f.seek(offset)
+                _fill(f, raw)
+                running = zlib.crc32(raw, running)
+        if not _LITTLE and dtype != "u8":
             column.byteswap()
         columns[name] = column
+        position = offset + length
+    running = zlib.crc32(_read_at(f, position, body_length - position), running)
+    if running & 0xFFFFFFFF != crc:
+        raise _Bad("corrupted (CRC mismatch)")
     strings = []
-    if "str_offsets" in columns and "str_data" in columns:
+    if header["kind"] == "full":
+        _check_columns(header, columns, real)
         raw = bytes(columns["str_data"])
         offs = columns["str_offsets"]
         strings = [raw[offs[k]:offs[k + 1]].decode("utf-8", "replace") for k in range(len(offs) - 1)]
     return {"header": header, "columns": columns, "strings": strings}
+
+
+def _shown(value, limit=60):
+    """A header value for a message, as JSON, cut short."""
+    text = json.dumps(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _name(name, limit=60):
+    """A section or census type name for a message, cut short."""
+    return name if len(name) <= limit else name[:limit] + "..."
+
+
+def _json_int(text):
+    if len(text.lstrip("-")) > _NUMBER_DIGITS:
+        raise ValueError("an integer of %d digits" % len(text))
+    return int(text)
+
+
+def _json_float(text):
+    value = float(text)
+    if value - value != 0.0:
+        raise ValueError("the number %s is out of range" % _name(text, 30))
+    return value
+
+
+def _json_constant(name):
+    raise ValueError("%s is not a number" % name)
+
+
+def _parse_header(text):
+    try:
+        text = text.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Bad("corrupted header (not UTF-8)")
+    decoder = json.JSONDecoder(parse_int=_json_int, parse_float=_json_float,
+                               parse_constant=_json_constant)
+    problem = None
+    try:
+        header = decoder.decode(text)
+    except RecursionError:
+        problem = "nested too deeply"
+    except ValueError as error:
+        problem = str(error)
+    if problem is not None:
+        raise _Bad("corrupted header (%s)" % problem)
+    if type(header) is not dict:
+        raise _Bad("not a leakbook snapshot header")
+    # Deeper structures could not be written out again (info --json) without recursing as deep.
+    stack = [(header, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _DEPTH_LIMIT:
+            raise _Bad("corrupted header (nested more than %d levels deep)" % _DEPTH_LIMIT)
+        for item in (value.values() if type(value) is dict else value):
+            if type(item) is dict or type(item) is list:
+                stack.append((item, depth + 1))
+    return header
+
+
+_WANTED = {
+    "text": "a string", "count": "a non-negative integer", "number": "a number",
+    "size": "a non-negative number", "flag": "true or false", "object": "an object",
+    "list": "a list", "texts": "a list of strings", "counts": "a list of non-negative integers",
+    "objects": "a list of objects",
+}
+
+
+def _is(value, want):
+    kind = type(value)
+    if want == "text":
+        return kind is str
+    if want == "count":
+        return kind is int and value >= 0
+    if want == "number":
+        return kind is int or kind is float
+    if want == "size":
+        return (kind is int or kind is float) and value >= 0
+    if want == "flag":
+        return kind is bool
+    if want == "object":
+        return kind is dict
+    if want == "list":
+        return kind is list
+    if kind is not list:
+        return False
+    if want == "texts":
+        return all(type(v) is str for v in value)
+    if want == "counts":
+        return all(type(v) is int and v >= 0 for v in value)
+    return all(type(v) is dict for v in value)  # objects
+
+
+def _require(value, want, where):
+    if not _is(value, want):
+        raise _Bad("corrupted header (%s is %s, expected %s)" % (where, _shown(value), _WANTED[want]))
+
+
+def _fields(obj, where, spec):
+    """Checks the keys of spec that obj has (null counts as absent)."""
+    for key, want in spec:
+        value = obj.get(key)
+        if value is not None:
+            _require(value, want, "%s.%s" % (where, key) if where else key)
+
+
+def _index(value, objects, where):
+    """An object index (or null) of a header entry."""
+    if value is not None and not (_is(value, "count") and value < objects):
+        raise _Bad("corrupted header (%s is %s, the file has %d objects)" % (where, _shown(value), objects))
+
+
+_META_FIELDS = (
+    ("time", "text"), ("time_unix", "number"), ("pid", "count"), ("process_start", "number"),
+    ("sequence", "count"), ("argv", "texts"), ("python", "object"), ("platform", "text"),
+    ("hostname", "text"), ("options", "object"), ("duration_s", "size"),
+    ("failed_objects", "count"), ("failed_kinds", "objects"),
+)
+_MEMORY_FIELDS = (
+    ("rss", "count"), ("rss_peak", "count"), ("source", "text"), ("pymalloc", "object"),
+    ("gc", "object"), ("tracemalloc", "object"),
+)
+
+
+def _check_sections(sections, data_start, body_length):
+    """[(offset, length, name, dtype)] in file order, and {name: count}. The sections must
+    tile the body as the writer lays them out: from the end of the header, each at a multiple
+    of 8 after the previous one's padding, the last one's padding ending at the trailer."""
+    layout = []
+    found = {}
+    for name, entry in sections.items():
+        where = "section %s" % _name(name)
+        _require(entry, "object", where)
+        dtype = entry.get("dtype")
+        expected = _SECTION_DTYPES.get(name)
+        if type(dtype) is not str or dtype not in _ITEMSIZES or expected not in (None, dtype):
+            raise _Bad("corrupted header (%s has dtype %s, expected %s)"
+                       % (where, _shown(dtype), expected or "u8, u32 or f64"))
+        for key in ("offset", "length", "count"):
+            _require(entry.get(key), "count", "%s.%s" % (where, key))
+        offset, length, count = entry["offset"], entry["length"], entry["count"]
+        if length != count * _ITEMSIZES[dtype]:
+            raise _Bad("corrupted header (%s has %d bytes for %d %s items)" % (where, length, count, dtype))
+        if offset % 8 or offset < data_start or offset + length > body_length:
+            raise _Bad("corrupted header (%s at bytes %d-%d, outside the data at bytes %d-%d or not "
+                       "at a multiple of 8)" % (where, offset, offset + length, data_start, body_length))
+        layout.append((offset, length, name, dtype))
+        found[name] = count
+    layout.sort(key=lambda entry: entry[:2])
+    position, previous = data_start, None
+    for offset, length, name, dtype in layout:
+        if offset < position:
+            raise _Bad("corrupted header (sections %s and %s overlap)" % (_name(previous), _name(name)))
+        if offset > position:
+            raise _Bad("corrupted header (%d bytes before section %s belong to no section)"
+                       % (offset - position, _name(name)))
+        position, previous = offset + length + (-length % 8), name
+    if position != body_length:
+        raise _Bad("corrupted header (the sections end at byte %d, the trailer starts at %d)"
+                   % (position, body_length))
+    return layout, found
+
+
+def _check_census(census):
+    """A census snapshot's totals; returns its object count."""
+    _require(census, "object", "census")
+    _require(census.get("types"), "object", "census.types")
+    objects, size = 0, 0
+    for name, entry in census["types"].items():
+        if not (type(entry) is list and len(entry) == 2 and _is(entry[0], "count")
+                and _is(entry[1], "size")):
+            raise _Bad("corrupted header (census.types[%s] is %s, expected [count, bytes])"
+                       % (_name(name), _shown(entry)))
+        objects += entry[0]
+        size += entry[1]
+    _require(census.get("objects"), "count", "census.objects")
+    _fields(census, "census", (("tracked_only", "flag"), ("bytes", "size"), ("failed_objects", "count")))
+    if census["objects"] != objects:
+        raise _Bad("corrupted header (census.objects is %d, its types count %d)" % (census["objects"], objects))
+    if census.get("bytes") is not None and abs(census["bytes"] - size) > 1e-9 * size:
+        raise _Bad("corrupted header (census.bytes is %s, its types hold %s)" % (census["bytes"], size))
+    return objects
+
+
+def _check_header(header, data_start, body_length):
+    """Checks every header field the format defines, and the counts against the sections.
+    Returns the sections in file order and the real counts."""
+    if header.get("format") != "leakbook-snapshot":
+        raise _Bad("not a leakbook snapshot header")
+    version = header.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise _Bad("unsupported format version %s in the header" % _shown(version))
+    kind = header.get("kind")
+    if kind not in ("full", "census"):
+        raise _Bad("corrupted header (kind is %s, expected \"full\" or \"census\")" % _shown(kind))
+    _fields(header, "", (("agent_version", "text"),))
+    types_ = header.get("types")
+    _require(types_, "texts", "types")
+    counts = header.get("counts")
+    _require(counts, "object", "counts")
+    for key in ("objects", "edges", "roots", "strings", "types"):
+        _require(counts.get(key), "count", "counts.%s" % key)
+    _require(header.get("sections"), "object", "sections")
+    layout, found = _check_sections(header["sections"], data_start, body_length)
+    if kind == "full":
+        for name in _SECTION_DTYPES:
+            if name not in found and name not in _OPTIONAL_SECTIONS:
+                raise _Bad("corrupted header (section %s missing)" % name)
+        objects, edges, roots = found["obj_address"], found["edge_target"], found["root_object"]
+        expected = dict.fromkeys(_PER_OBJECT, objects)
+        expected.update(edge_start=objects + 1, edge_kind=edges, edge_label=edges,
+                        root_kind=roots, root_label=roots)
+        for name, count in expected.items():
+            if name in found and found[name] != count:
+                raise _Bad("corrupted header (section %s has %d entries, expected %d)"
+                           % (name, found[name], count))
+        if found["str_offsets"] < 1:
+            raise _Bad("corrupted header (section str_offsets is empty)")
+        strings = found["str_offsets"] - 1
+        if header.get("census") is not None:
+            raise _Bad("corrupted header (a full snapshot with a census)")
+        indexed = objects
+    else:
+        if found:
+            raise _Bad("corrupted header (a census snapshot with sections)")
+        if types_:
+            raise _Bad("corrupted header (a census snapshot with types)")
+        objects, edges, roots, strings = _check_census(header.get("census")), 0, 0, 0
+        indexed = 0  # no object columns: nothing may refer to an object
+    real = {"objects": objects, "edges": edges, "roots": roots, "strings": strings, "types": len(types_)}
+    for key, value in real.items():
+        if counts[key] != value:
+            raise _Bad("corrupted header (counts.%s is %d, the file holds %d)" % (key, counts[key], value))
+
+    meta = header.get("meta")
+    _require(meta, "object", "meta")
+    _fields(meta, "meta", _META_FIELDS)
+    _fields(meta.get("python") or {}, "meta.python",
+            (("version", "text"), ("implementation", "text"), ("hexversion", "count")))
+    _fields(meta.get("options") or {}, "meta.options",
+            (("census", "flag"), ("values", "text"), ("value_len", "count"), ("tracemalloc", "flag")))
+    for i, failed in enumerate(meta.get("failed_kinds") or ()):
+        _fields(failed, "meta.failed_kinds[%d]" % i, (("type", "text"), ("error", "text"), ("count", "count")))
+    memory = header.get("memory")
+    _require(memory, "object", "memory")
+    _fields(memory, "memory", _MEMORY_FIELDS)
+    for key, value in (memory.get("pymalloc") or {}).items():
+        _require(value, "count", "memory.pymalloc.%s" % _name(key))
+    _fields(memory.get("gc") or {}, "memory.gc",
+            (("enabled", "flag"), ("count", "counts"), ("stats", "objects"), ("garbage", "count")))
+    tracing = memory.get("tracemalloc")
+    if tracing is not None:
+        for key in ("current", "peak"):
+            _require(tracing.get(key), "count", "memory.tracemalloc.%s" % key)
+        _fields(tracing, "memory.tracemalloc", (("overhead", "count"),))
+
+    _fields(header, "", (("threads", "objects"), ("lru_caches", "objects"), ("bounds", "list"),
+                               ("alloc_sites", "list")))
+    for i, thread in enumerate(header.get("threads") or ()):
+        where = "threads[%d]" % i
+        _fields(thread, where, (("ident", "count"), ("name", "text"), ("daemon", "flag")))
+        _index(thread.get("frame"), indexed, where + ".frame")
+    for i, cache in enumerate(header.get("lru_caches") or ()):
+        where = "lru_caches[%d]" % i
+        _fields(cache, where, (("name", "text"), ("hits", "count"), ("misses", "count"),
+                               ("maxsize", "count"), ("currsize", "count"), ("typed", "flag")))
+        _index(cache.get("object"), indexed, where + ".object")
+    for i, bound in enumerate(header.get("bounds") or ()):
+        where = "bounds[%d]" % i
+        if not (_is(bound, "counts") and len(bound) == 2):
+            raise _Bad("corrupted header (%s is %s, expected [object, bound])" % (where, _shown(bound)))
+        _index(bound[0], indexed, where)
+    for i, site in enumerate(header.get("alloc_sites") or ()):
+        _require(site, "objects", "alloc_sites[%d]" % i)
+        for frame in site:
+            _fields(frame, "alloc_sites[%d]" % i, (("file", "text"), ("line", "count")))
+    if "obj_alloc" in found and header.get("alloc_sites") is None:
+        raise _Bad("corrupted header (section obj_alloc without alloc_sites)")
+    return layout, real
+
+
+def _first(column, bad):
+    """Index of the first entry of column for which bad(value) holds."""
+    return next(i for i, value in enumerate(column) if bad(value))
+
+
+def _finite_sizes(column):
+    if not column:
+        return True
+    total = sum(column)  # not finite when any entry is not
+    return total - total == 0.0 and min(column) >= 0.0 and max(column) <= _SIZE_LIMIT
+
+
+def _check_columns(header, c, real):
+    """Every index into another column or table in range, the CSR and string offsets
+    non-decreasing and within their columns, the sizes and addresses finite, non-negative
+    numbers."""
+    objects, edges, strings, types_ = real["objects"], real["edges"], real["strings"], real["types"]
+
+    def bad(problem):
+        raise _Bad("corrupted (%s)" % problem)
+
+    if objects and max(c["obj_type"]) >= types_:
+        i = _first(c["obj_type"], types_.__le__)
+        bad("object %d has type index %d of %d" % (i, c["obj_type"][i], types_))
+    for name in ("obj_size", "obj_address"):
+        if not _finite_sizes(c[name]):
+            bad("%s holds a negative, huge or non-finite number" % name)
+    if max(filter(NONE.__ne__, c["obj_name"]), default=-1) >= strings:
+        i = _first(c["obj_name"], lambda k: strings <= k != NONE)
+        bad("object %d has string index %d of %d" % (i, c["obj_name"][i], strings))
+    if "obj_alloc" in c:
+        sites = len(header["alloc_sites"])
+        if max(filter(NONE.__ne__, c["obj_alloc"]), default=-1) >= sites:
+            bad("an object has an allocation site beyond the %d of alloc_sites" % sites)
+    start = c["edge_start"]
+    if start[0] != 0 or start[objects] != edges:
+        bad("edge_start does not span the %d edges" % edges)
+    if not all(map(int.__le__, start, itertools.islice(start, 1, None))):
+        bad("edge_start decreases at object %d"
+            % _first(range(objects), lambda i: start[i] > start[i + 1]))
+    if edges and max(c["edge_target"]) >= objects:
+        bad("edge %d points at an object beyond the %d objects"
+            % (_first(c["edge_target"], objects.__le__), objects))
+    kinds = c["edge_kind"].tobytes()
+    if kinds.translate(None, bytes(range(EDGE_OPAQUE + 1))):  # what is left are unknown kinds
+        bad("edge %d has kind %d" % (_first(c["edge_kind"], EDGE_OPAQUE.__lt__), max(kinds)))
+    # The labels of edges other than index edges are string indexes.
+    strings_used = kinds.translate(bytes(int(k != EDGE_INDEX) for k in range(256)))
+    if max(itertools.compress(c["edge_label"], strings_used), default=-1) >= strings:
+        bad("an edge label is a string index beyond the %d strings" % strings)
+    if c["root_object"] and max(c["root_object"]) >= objects:
+        bad("root %d points at an object beyond the %d objects"
+            % (_first(c["root_object"], objects.__le__), objects))
+    if c["root_kind"].tobytes().translate(None, bytes(range(ROOT_OTHER + 1))):
+        bad("root %d has kind %d" % (_first(c["root_kind"], ROOT_OTHER.__lt__), max(c["root_kind"])))
+    if max(filter(NONE.__ne__, c["root_label"]), default=-1) >= strings:
+        bad("a root label is a string index beyond the %d strings" % strings)
+    offsets = c["str_offsets"]
+    if not all(map(int.__le__, offsets, itertools.islice(offsets, 1, None))):
+        bad("string offsets decrease at string %d"
+            % _first(range(strings), lambda k: offsets[k] > offsets[k + 1]))
+    if offsets[-1] > len(c["str_data"]):
+        bad("string offsets beyond str_data")
 
 
 def type_totals(snap):
@@ -2966,69 +3430,120 @@ def type_totals(snap):
     return totals
 
 
+def _escaped_character(c):
+    if c == "\n":
+        return "\\n"
+    if c == "\t":
+        return "\\t"
+    if c == "\r":
+        return "\\r"
+    code = ord(c)
+    return "\\x%02x" % code if code < 0x100 else "\\u%04x" % code if code < 0x10000 else "\\U%08x" % code
+
+
+def _terminal_text(text):
+    """text with every character a terminal acts on or that hides or reorders what follows
+    written as a visible escape (\\x1b, \\x07, \\n, \\u202e): C0 and C1 controls, DEL, bidi
+    embeddings, overrides, isolates and marks, line separators, lone surrogates and every other
+    character Python does not count as printable. The strings of a header are arbitrary."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escaped_character(c) for c in text)
+
+
+def _shown_text(value):
+    """A header value for the text output: escaped, and "?" for null."""
+    return "?" if value is None else _terminal_text(value if type(value) is str else str(value))
+
+
 def _info(path, as_json, out):
     snap = read_snapshot(path)
     header = snap["header"]
-    counts = header.get("counts", {})
+    columns = snap["columns"]
     totals = type_totals(snap)
+    # The real counts, of the columns read (the header's were checked against them).
+    if header["kind"] == "census":
+        objects, edges, roots, strings = header["census"]["objects"], 0, 0, 0
+    else:
+        objects, edges = len(columns["obj_address"]), len(columns["edge_target"])
+        roots, strings = len(columns["root_object"]), len(snap["strings"])
     summary = {
         "file": path,
-        "kind": header.get("kind"),
-        "format_version": header.get("version"),
+        "kind": header["kind"],
+        "format_version": header["version"],
         "agent_version": header.get("agent_version"),
-        "objects": counts.get("objects", 0),
-        "edges": counts.get("edges", 0),
-        "roots": counts.get("roots", 0),
-        "strings": counts.get("strings", 0),
+        "objects": objects,
+        "edges": edges,
+        "roots": roots,
+        "strings": strings,
         "bytes": sum(v["size"] for v in totals.values()),
-        "meta": header.get("meta"),
-        "memory": header.get("memory"),
+        "meta": header["meta"],
+        "memory": header["memory"],
         "threads": header.get("threads"),
         "lru_caches": header.get("lru_caches"),
         "types": totals,
     }
     if as_json:
-        out.write(json.dumps(summary, indent=1) + "\n")
+        # ensure_ascii escapes every control and non-ASCII character (bidi ones too); DEL is
+        # ASCII, so it is escaped here (it only occurs inside strings).
+        out.write(json.dumps(summary, indent=1).replace("\x7f", "\\u007f") + "\n")
         return
-    meta = summary["meta"] or {}
-    memory = summary["memory"] or {}
+    text = _shown_text
+    meta = summary["meta"]
+    memory = summary["memory"]
     python = meta.get("python") or {}
     lines = [
-        "%s: leakbook snapshot v%s (%s), agent %s" % (path, summary["format_version"],
-                                                     summary["kind"], summary["agent_version"]),
-        "taken %s, pid %s, %s %s, %.3f s" % (meta.get("time"), meta.get("pid"),
-                                            python.get("implementation"), python.get("version"),
+        "%s: leakbook snapshot v%d (%s), agent %s" % (text(str(path)), summary["format_version"],
+                                                     summary["kind"], text(summary["agent_version"])),
+        "taken %s, pid %s, %s %s, %.3f s" % (text(meta.get("time")), text(meta.get("pid")),
+                                            text(python.get("implementation")), text(python.get("version")),
                                             meta.get("duration_s") or 0.0),
         "objects %d, references %d, roots %d, strings %d, shallow bytes %d"
         % (summary["objects"], summary["edges"], summary["roots"], summary["strings"],
            summary["bytes"]),
         "rss %s, peak %s (%s)" % (_mib(memory.get("rss")), _mib(memory.get("rss_peak")),
-                                  memory.get("source")),
+                                  text(memory.get("source"))),
     ]
     pymalloc = memory.get("pymalloc")
     if pymalloc:
         lines.append("pymalloc: %s arenas in use, %s in allocated blocks, %s free"
-                     % (pymalloc.get("arenas_in_use"), _mib(pymalloc.get("bytes_in_allocated_blocks")),
+                     % (text(pymalloc.get("arenas_in_use")), _mib(pymalloc.get("bytes_in_allocated_blocks")),
                         _mib(pymalloc.get("bytes_in_free_blocks"))))
-    gcinfo = memory.get("gc") or {}
+    gcinfo = memory.get("gc")
     if gcinfo:
-        lines.append("gc: enabled %s, counts %s, garbage %s" % (gcinfo.get("enabled"),
-                                                                gcinfo.get("count"), gcinfo.get("garbage")))
+        lines.append("gc: enabled %s, counts %s, garbage %s" % (text(gcinfo.get("enabled")),
+                                                                text(gcinfo.get("count")),
+                                                                text(gcinfo.get("garbage"))))
     if memory.get("tracemalloc"):
         lines.append("tracemalloc: current %s, peak %s" % (_mib(memory["tracemalloc"]["current"]),
                                                           _mib(memory["tracemalloc"]["peak"])))
+    threads = summary["threads"] or []
+    if threads:
+        names = ["%s%s" % (text(t.get("name")), " (daemon)" if t.get("daemon") else "") for t in threads[:10]]
+        if len(threads) > 10:
+            names.append("... %d more" % (len(threads) - 10))
+        lines.append("threads %d: %s" % (len(threads), ", ".join(names)))
     for cache in summary["lru_caches"] or []:
         lines.append("lru_cache %s: size %s of %s, hits %s, misses %s"
-                     % (cache.get("name"), cache.get("currsize"),
-                        "unbounded" if cache.get("maxsize") is None else cache.get("maxsize"),
-                        cache.get("hits"), cache.get("misses")))
+                     % (text(cache.get("name")), text(cache.get("currsize")),
+                        "unbounded" if cache.get("maxsize") is None else cache["maxsize"],
+                        text(cache.get("hits")), text(cache.get("misses"))))
     lines.append("%12s %14s  %s" % ("count", "bytes", "type"))
     ranked = sorted(totals.items(), key=lambda kv: -kv[1]["size"])
     for name, entry in ranked[:40]:
-        lines.append("%12d %14d  %s" % (entry["count"], entry["size"], name))
+        lines.append("%12d %14d  %s" % (entry["count"], entry["size"], text(name)))
     if len(ranked) > 40:
         lines.append("... %d more types (use --json)" % (len(ranked) - 40))
-    out.write("\n".join(lines) + "\n")
+    output = "\n".join(lines) + "\n"
+    encoding = getattr(out, "encoding", None)
+    if encoding:  # printable characters the terminal's encoding lacks: escaped too
+        try:
+            output.encode(encoding)
+        except UnicodeEncodeError:
+            output = output.encode(encoding, "backslashreplace").decode(encoding)
+        except LookupError:
+            pass
+    out.write(output)
 
 
 def _mib(value):
@@ -3237,14 +3752,29 @@ def main(argv=None):
             files = [a for a in args if a != "--json"]
             if len(files) != 1:
                 raise _UsageError("info needs one FILE")
-            _info(files[0], as_json, sys.stdout)
+            try:
+                _info(files[0], as_json, sys.stdout)
+                sys.stdout.flush()
+            except BrokenPipeError:  # `info FILE | head`: the reader has gone
+                try:
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                except (OSError, ValueError):
+                    pass
+                return 1
+            except MemoryError:
+                raise SnapshotError("%s: too big for the memory available" % files[0])
+            except SnapshotError:
+                raise
+            except Exception as error:  # a reader bug: still one line, no traceback
+                raise SnapshotError("%s: cannot read it (%s, a leakbook bug: please report it)"
+                                    % (files[0], type(error).__name__))
             return 0
         raise _UsageError("unknown command %r" % command)
     except _UsageError as error:
         sys.stderr.write("leakbook: %s (python3 -m leakbook --help)\n" % error)
         return 2
-    except SnapshotError as error:
-        sys.stderr.write("leakbook: %s\n" % error)
+    except SnapshotError as error:  # names and paths in it are arbitrary text
+        sys.stderr.write("leakbook: %s\n" % _terminal_text(str(error)))
         return 2
 
 
