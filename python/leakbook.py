@@ -3760,14 +3760,15 @@ def main(argv=None):
                     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 except (OSError, ValueError):
                     pass
-                return 1
+                return 0
             except MemoryError:
                 raise SnapshotError("%s: too big for the memory available" % files[0])
             except SnapshotError:
                 raise
-            except Exception as error:  # a reader bug: still one line, no traceback
-                raise SnapshotError("%s: cannot read it (%s, a leakbook bug: please report it)"
-                                    % (files[0], type(error).__name__))
+            except Exception as error:  # a reader bug: still one line, no traceback, exit 3
+                sys.stderr.write("leakbook: internal error reading %s (%s): please report it\n"
+                                 % (_terminal_text(files[0]), type(error).__name__))
+                return 3
             return 0
         raise _UsageError("unknown command %r" % command)
     except _UsageError as error:
