@@ -60,6 +60,7 @@ test("a mistyped option or command gets one line with what was meant", () => {
   const help = leakbook("diagnose", "--jsno", "--help");
   assert.equal(help.status, 0, help.stderr);
   assert.match(help.stdout, /^Usage: leakbook diagnose /);
+  assert.equal(leakbook("help", "diagnose").stdout, help.stdout, "leakbook help COMMAND");
   assertFailsWith(leakbook("run", "--", "python3", "--help"), `missing the script after python3 (usage: ${COMMANDS.run.usage})`, "the program's --help");
 });
 

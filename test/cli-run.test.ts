@@ -76,7 +76,8 @@ test("run runs the program under the agent: its arguments, PYTHONPATH, Python's 
   assert.equal(snapshots.length, 2, `the program's own snapshot and the recorder's at exit: ${snapshots.join(" ")}`);
 
   const other = join(dir, "other");
-  const bare = leakbook(["run", "--out", other, "--", PYTHON, app, other], { ...process.env, PYTHONPATH: "" });
+  // Without `--`, the first argument that is no option starts the program.
+  const bare = leakbook(["run", "--out", other, PYTHON, app, other], { ...process.env, PYTHONPATH: "" });
   assert.equal(JSON.parse(bare.stdout).pythonpath, dirname(agent), "no empty entry when PYTHONPATH was empty");
 });
 

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { SnapshotError } from "../common/errors.js";
 import { closest, parseArguments, UsageError } from "./arguments.js";
-import { COMMANDS } from "./commands.js";
+import { COMMANDS, type CommandSpec } from "./commands.js";
 import { printable } from "./printable.js";
 import { setMachineOutput } from "./progress.js";
 
@@ -14,12 +14,14 @@ function programHelp(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.description}`);
   return `leakbook: find memory leaks in Python heap snapshots
 
-Usage: leakbook COMMAND [options]   (leakbook COMMAND --help for details)
+Usage: leakbook COMMAND [options]   (leakbook COMMAND --help, or leakbook help COMMAND, for details)
 
 Commands:
 ${lines.join("\n")}
 `;
 }
+
+const commandHelp = (command: CommandSpec) => `Usage: ${command.usage}\n\n${command.help}\n`;
 
 function version(): string {
   const manifest = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -28,6 +30,10 @@ function version(): string {
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
+  if (name === "help" && rest.length === 1 && Object.hasOwn(COMMANDS, rest[0])) {
+    process.stdout.write(commandHelp(COMMANDS[rest[0]]));
+    return;
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(programHelp());
     return;
@@ -40,7 +46,7 @@ async function main(argv: string[]): Promise<void> {
   if (!command) throw unknownCommand(name);
   const { positionals, values, help } = parseArguments(command, rest);
   if (help) {
-    process.stdout.write(`Usage: ${command.usage}\n\n${command.help}\n`);
+    process.stdout.write(commandHelp(command));
     return;
   }
   setMachineOutput(values.json === true);
