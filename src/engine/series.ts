@@ -1,5 +1,6 @@
 // A series of snapshots of one process: loading and ordering them, per-type figures over time, and matching
 // objects across snapshots (survivors by address and type, holders by retention path). Rules: docs/analysis.md.
+import type { Dirent } from "node:fs";
 import { open, readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { SnapshotError } from "../common/errors.js";
@@ -48,29 +49,63 @@ async function hasSnapshotMagic(path: string): Promise<boolean> {
   }
 }
 
+/** Whether a directory entry is a snapshot: an .lbsnap name, or a regular file (not a `.partial` capture being
+ * written) that starts with the lbsnap magic. */
+async function isSnapshotEntry(directory: string, entry: Dirent): Promise<boolean> {
+  if (entry.name.endsWith(EXTENSION)) return true;
+  return entry.isFile() && !entry.name.endsWith(".partial") && await hasSnapshotMagic(join(directory, entry.name));
+}
+
 /**
  * A directory's snapshot files, by name: its .lbsnap files and any other regular file that starts with the lbsnap
  * magic (a snapshot saved under another name; said once on stderr). `.partial` files (captures being written) are
- * left out. A SnapshotError when there are none.
+ * left out. A SnapshotError when there are none, naming the subfolders that hold some.
  */
 export async function snapshotFiles(directory: string): Promise<string[]> {
   const entries = await readdir(directory, { withFileTypes: true });
   const names: string[] = [];
   for (const entry of entries) {
-    const name = entry.name;
-    if (name.endsWith(EXTENSION)) names.push(name);
-    else if (entry.isFile() && !name.endsWith(".partial") && await hasSnapshotMagic(join(directory, name))) {
-      const path = join(directory, name);
-      if (!reportedUnnamed.has(path)) {
-        reportedUnnamed.add(path);
-        process.stderr.write(`leakbook: ${path} has no ${EXTENSION} extension; read as a snapshot\n`);
-      }
-      names.push(name);
+    if (!(await isSnapshotEntry(directory, entry))) continue;
+    const path = join(directory, entry.name);
+    if (!entry.name.endsWith(EXTENSION) && !reportedUnnamed.has(path)) {
+      reportedUnnamed.add(path);
+      process.stderr.write(`leakbook: ${path} has no ${EXTENSION} extension; read as a snapshot\n`);
     }
+    names.push(entry.name);
   }
   names.sort();
-  if (names.length === 0) throw new SnapshotError(`${directory}: empty directory (no ${EXTENSION} files)`);
+  if (names.length === 0) throw new SnapshotError(await noSnapshotsMessage(directory, entries.length === 0));
   return names.map((n) => join(directory, n));
+}
+
+/** Subfolders named in the message about a folder of folders; the rest are counted. */
+const SUBFOLDERS_NAMED = 5;
+
+async function noSnapshotsMessage(directory: string, empty: boolean): Promise<string> {
+  if (empty) return `${directory}: empty directory (no ${EXTENSION} files)`;
+  const holding = await subfoldersWithSnapshots(directory);
+  if (holding.length === 0) return `${directory}: no snapshots in this directory or its subfolders (no ${EXTENSION} files)`;
+  const named = holding.slice(0, SUBFOLDERS_NAMED).map((name) => `${name}/`).join(", ");
+  const more = holding.length > SUBFOLDERS_NAMED ? ` and ${holding.length - SUBFOLDERS_NAMED} more` : "";
+  const which = holding.length === 1 ? `its subfolder ${named} does: pass it` : `its subfolders ${named}${more} do: pass one of them`;
+  return `${directory.endsWith("/") ? directory : directory + "/"} holds no snapshots; ${which}`;
+}
+
+/** The subfolders of `directory` (one level down, by name, sorted) that hold snapshots of their own. */
+export async function subfoldersWithSnapshots(directory: string): Promise<string[]> {
+  const holding: string[] = [];
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const subfolder = join(directory, entry.name);
+    const inside = await readdir(subfolder, { withFileTypes: true }).catch(() => []);
+    for (const item of inside) {
+      if (await isSnapshotEntry(subfolder, item)) {
+        holding.push(entry.name);
+        break;
+      }
+    }
+  }
+  return holding.sort();
 }
 
 async function isDirectory(path: string): Promise<boolean> {
