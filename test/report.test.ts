@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CHROMIUM, chromiumMissing, consoleProblems, openInChromium } from "./helpers/chromium.js";
 import { agentAvailable, CLI, REPO, runPythonJson, tempDir } from "./helpers/python.js";
 
 function leakbook(...args: string[]) {
@@ -34,7 +35,9 @@ test("report: one self-contained file with the verdict, findings, paths, every s
   assert.doesNotMatch(html, /<link\b/i);
   assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
   for (let n = 1; n <= 8; n++) assert.match(html, new RegExp(`Step ${n}\\. `));
-  assert.match(html, /Sidebar\. /);
+  // The sidebar's heading is its title, once: "Sidebar: process memory ...", never "Sidebar. Sidebar: ...".
+  assert.match(html, /<\/span>Sidebar: process memory against Python objects<\/h3>/);
+  assert.doesNotMatch(html, /Sidebar\. /);
   // The census, memory, type growth, type history, cache lengths, survivors and string charts, each with marks.
   const charts = html.match(/<figure class="chart"[^>]*><svg[\s\S]*?<\/svg><\/figure>/g) ?? [];
   assert.ok(charts.length >= 7, `${charts.length} charts`);
@@ -106,29 +109,6 @@ test("report: refuses to replace an existing file unless --force, and leaves no 
   assert.equal(missingDir.status, 2);
   assert.match(missingDir.stderr, /^leakbook: cannot write .*ENOENT/);
 });
-
-const CHROMIUM = process.env.LEAKBOOK_CHROMIUM || "/usr/bin/chromium";
-
-/** Opens a local file in headless Chromium with the network off; returns the DOM after load and the browser's log. */
-function openInChromium(file: string): { dom: string; log: string; status: number | null } {
-  const profile = mkdtempSync(join(tmpdir(), "leakbook-chromium-"));
-  const result = spawnSync(CHROMIUM, [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", `--user-data-dir=${profile}`,
-    // No network: every request goes to a proxy that does not exist (the discard port), loopback included.
-    "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-    "--enable-logging=stderr", "--v=0", "--dump-dom", `file://${file}`,
-  ], { encoding: "utf8", timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
-  return { dom: result.stdout, log: result.stderr, status: result.status };
-}
-
-/** Console messages and uncaught errors in Chromium's log. */
-function consoleProblems(log: string): string[] {
-  return log.split("\n").filter((line) => /:CONSOLE[:(]|Uncaught/.test(line));
-}
-
-// On CI (.ci/run installs Chromium) a missing browser fails the test instead of skipping it.
-const chromiumMissing = !existsSync(CHROMIUM) && !process.env.CI;
 
 test("report opens in headless Chromium with the network off: charts render, no console error", { skip: chromiumMissing && `${CHROMIUM} not installed` }, () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: .ci/run installs Debian's chromium package`);
