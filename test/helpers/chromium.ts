@@ -1,5 +1,5 @@
 // Headless Chromium (Debian's chromium, installed by .ci/run) with the network off: the DOM after load, the
-// browser's log, a screenshot, and where a page's images were laid out.
+// browser's log, a screenshot, and where a page's elements were laid out.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -49,20 +49,20 @@ export interface Box {
 }
 
 /**
- * Where the page's images are, in page pixels, and the page's height: read by a script added at the end of a copy
- * of the page (the images carry their width and height, so the layout is final without decoding them).
+ * Where the elements each selector picks are, in page pixels, and the page's height: read by a script added at the
+ * end of a copy of the page (images carry their width and height, so the layout is final without decoding them).
  */
-export function imageLayout(file: string, selector = "img"): { height: number; images: Box[] } {
+export function pageLayout(file: string, selectors: string[]): { height: number; boxes: Box[][] } {
   const copy = `${file}.layout.html`;
   const html = readFileSync(file, "utf8");
   const script = `<script>(() => {
-    const boxes = [...document.querySelectorAll(${JSON.stringify(selector)})].map((e) => {
+    const boxes = ${JSON.stringify(selectors)}.map((selector) => [...document.querySelectorAll(selector)].map((e) => {
       const r = e.getBoundingClientRect();
       return { x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height };
-    });
+    }));
     const out = document.createElement("pre");
     out.id = "leakbook-layout";
-    out.textContent = JSON.stringify({ height: document.documentElement.scrollHeight, images: boxes });
+    out.textContent = JSON.stringify({ height: document.documentElement.scrollHeight, boxes });
     document.body.append(out);
   })();</script>`;
   const end = html.lastIndexOf("</body>");
@@ -71,7 +71,7 @@ export function imageLayout(file: string, selector = "img"): { height: number; i
     const { dom, log } = openInChromium(copy);
     const found = /<pre id="leakbook-layout">([^<]*)<\/pre>/.exec(dom);
     if (!found) throw new Error(`the layout script did not run:\n${log}`);
-    return JSON.parse(found[1].replace(/&quot;/g, '"').replace(/&amp;/g, "&"));
+    return JSON.parse(found[1].replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&"));
   } finally {
     rmSync(copy, { force: true });
   }
