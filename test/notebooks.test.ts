@@ -39,9 +39,23 @@ function notebooksIn(dir: string): string[] {
     .sort();
 }
 
-function runNotebook(path: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(PYTHON, [RUNNER, path], { encoding: "utf8", timeout: 15 * 60 * 1000 });
+/** Runs the runner as if Jupyter had been started in `cwd` (a shell sets PWD, which the kernel inherits). */
+function runFrom(cwd: string, notebook: string, env: Record<string, string>, ...args: string[]) {
+  const r = spawnSync(PYTHON, [RUNNER, notebook, ...args], { cwd, env: { ...process.env, PWD: cwd, ...env }, encoding: "utf8", timeout: 15 * 60 * 1000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs a notebook on its default snapshots from a directory that does not hold them: found at the repository's root. */
+function runNotebook(path: string): { status: number | null; stdout: string; stderr: string } {
+  const env = { ...process.env };
+  delete env.LEAKBOOK_SNAPSHOTS;
+  const elsewhere = tempDir("leakbook-nb-");
+  try {
+    const r = spawnSync(PYTHON, [RUNNER, path], { cwd: elsewhere, env: { ...env, PWD: elsewhere }, encoding: "utf8", timeout: 15 * 60 * 1000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    rmSync(elsewhere, { recursive: true, force: true });
+  }
 }
 
 const problem = jupyterProblem();
@@ -73,12 +87,6 @@ const DIAGNOSIS = join(NOTEBOOKS, "diagnosis.ipynb");
 const VEGA_LITE = "application/vnd.vegalite.v5+json";
 const needsJupyter = skipReason || (problem !== null && "Jupyter missing, see above") || (!agentAvailable() && "capture agent missing");
 
-/** Runs the runner as if Jupyter had been started in `cwd` (a shell sets PWD, which the kernel inherits). */
-function runFrom(cwd: string, notebook: string, env: Record<string, string>, ...args: string[]) {
-  const r = spawnSync(PYTHON, [RUNNER, notebook, ...args], { cwd, env: { ...process.env, PWD: cwd, ...env }, encoding: "utf8", timeout: 15 * 60 * 1000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 type Output = { output_type: string; text?: string | string[]; data?: Record<string, unknown>; metadata?: Record<string, { width?: number; height?: number }> };
 
 /**
@@ -93,8 +101,9 @@ function classicNotebookShows(data: Record<string, unknown>, trusted: boolean): 
   return order.find((type) => type in data && (trusted || safe.has(type) || type === "text/html")) ?? null;
 }
 
-test("diagnosis.ipynb finds a relative LEAKBOOK_SNAPSHOTS from where Jupyter was started; every chart is a PNG that nbconvert's HTML shows drawn in Chromium", { skip: needsJupyter || (chromiumMissing && `${CHROMIUM} not installed`) }, () => {
+test("diagnosis.ipynb finds a relative LEAKBOOK_SNAPSHOTS from where Jupyter was started; every chart is a PNG that nbconvert's HTML shows drawn in Chromium", { skip: needsJupyter || (chromiumMissing && `${CHROMIUM} not installed`) }, (t) => {
   const dir = tempDir("leakbook-nb-");
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, "snaps"));
   runPythonJson(CLOSURES_PROGRAM, join(dir, "snaps"));
   const executed = join(dir, "executed.ipynb");
@@ -104,6 +113,11 @@ test("diagnosis.ipynb finds a relative LEAKBOOK_SNAPSHOTS from where Jupyter was
   const outputs = notebook.cells.flatMap((c) => c.outputs ?? []);
   const text = (o: Output) => (Array.isArray(o.text) ? o.text.join("") : o.text ?? "");
   assert.match(outputs.map(text).join(""), new RegExp(`4 snapshot\\(s\\) of pid \\d+ from ${join(dir, "snaps")}\\n`));
+  // Tables with hex addresses only, and the findings' evidence as labelled tables.
+  const tables = outputs.map((o) => String(o.data?.["text/html"] ?? "")).join("\n");
+  assert.doesNotMatch(tables, /\d{3},\d{3},\d{3},\d{3}/, "no address with thousands separators");
+  assert.match(outputs.map(text).join(""), /Evidence of finding 1 \(closure-retention, from step holders\):/);
+  assert.match(tables, /<th[^>]*>evidence<\/th><th[^>]*>value<\/th>[\s\S]*?>counts<\/td><td[^>]*>150 · 300 · 450 · 600<\/td>/);
 
   // Every chart: the vega-lite spec, a PNG drawn at twice its display size, a line of text, and no SVG.
   const charts = outputs.filter((o) => o.output_type === "display_data" && o.data && VEGA_LITE in o.data);
@@ -141,8 +155,9 @@ test("diagnosis.ipynb finds a relative LEAKBOOK_SNAPSHOTS from where Jupyter was
   }
 });
 
-test("a LEAKBOOK_SNAPSHOTS found nowhere stops the notebook with one line naming every path tried", { skip: needsJupyter }, () => {
+test("a LEAKBOOK_SNAPSHOTS found nowhere stops the notebook with one line naming every path tried", { skip: needsJupyter }, (t) => {
   const dir = tempDir("leakbook-nb-");
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const r = runFrom(dir, DIAGNOSIS, { LEAKBOOK_SNAPSHOTS: "no-such-snapshots" });
   assert.equal(r.status, 1, `${r.stderr}${r.stdout}`);
   const stderr = r.stderr.split("---- stderr ----\n")[1] ?? "";

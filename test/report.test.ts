@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CHROMIUM, chromiumMissing, consoleProblems, openInChromium } from "./helpers/chromium.js";
@@ -107,8 +107,9 @@ function section(html: string, id: string): string {
   return new RegExp(`<section class="step" id="step-${id}">[\\s\\S]*?</section>`).exec(html)?.[0] ?? "";
 }
 
-test("report: words, tables and evidence for people (plurals, counts, what grew, hex, the culprit first)", { skip: !agentAvailable() }, async () => {
+test("report: words, tables and evidence for people (plurals, counts, what grew, hex, the culprit first)", { skip: !agentAvailable() }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "leakbook-closures-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   runPythonJson(CLOSURES_PROGRAM, dir);
   const html = writeReport(dir);
 
