@@ -56,7 +56,7 @@ function numberText(column: string, value: number): string {
 }
 
 /**
- * Render a table as HTML: byte columns (named `*_bytes`) in human units with the exact count as a tooltip,
+ * Render a table as HTML: byte columns (`*_bytes`, `*_sizes`) in human units with the exact count as a tooltip,
  * addresses in hex, counts with thousands separators, arrays shortened to their first and last items, one line a
  * row (a long text is cut, in full in its tooltip), the first `maxRows` rows and a line saying how many more there
  * are. A text column X is left out when X_bytes is shown (it is X_bytes in human units already). Every string,
