@@ -35,6 +35,7 @@ export { selectObject, resolvePath, type SeriesInput, type ObjectSelector } from
 // Charts (vega-lite specs) and display in notebooks.
 export * from "./charts/charts.js";
 export { show, renderHtml, renderText, renderSvg, escapeHtml, type DisplayOptions } from "./present/display.js";
+export { snapshotsPath } from "./present/notebook-input.js";
 
 // The heap graph engine underneath, for queries of your own.
 export { graphOf } from "./engine/analysis-cache.js";
@@ -63,3 +64,4 @@ export { formatBytes, formatCount, formatDuration, formatAddress } from "./commo
 export { diagnose, REMEDIES, FINDING_KINDS, type DiagnoseOptions } from "./diagnose/index.js";
 export type { Diagnosis, Finding, FindingKind, Severity, StepResult, StepStatus, Verdict, EvidenceValue } from "./diagnose/types.js";
 export { renderReport, type ReportOptions } from "./present/report.js";
+export { evidenceRows, evidenceTable, type EvidenceRow } from "./present/evidence.js";

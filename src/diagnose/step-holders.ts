@@ -2,7 +2,8 @@
 // containers, mutable default arguments and class attributes, and gc.garbage, each grouped by where it holds and
 // counted in every snapshot.
 import { holders, type HolderKind } from "../queries/holders.js";
-import { formatBytes, formatCount } from "../common/units.js";
+import { tableOf } from "../queries/input.js";
+import { formatBytes, formatCount, plural } from "../common/units.js";
 import { heldByLibrary, objectAt, pathOf, type Context } from "./context.js";
 import {
   MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, SINGLE_SNAPSHOT_MIN_RETAINED, deltaOf, signed, trendOf, type Candidate,
@@ -18,6 +19,8 @@ const FINDING_OF: Partial<Record<HolderKind, FindingKind>> = {
   garbage: "uncollectable",
 };
 const KINDS = Object.keys(FINDING_OF) as HolderKind[];
+/** Thread stacks are listed in the evidence table (a long-running thread's locals), though no rule judges them. */
+const TABLE_KINDS: HolderKind[] = [...KINDS, "thread-stack"];
 /** Enough rows to count every hold of a kind in a real program. */
 const ALL_ROWS = 1_000_000;
 
@@ -27,6 +30,12 @@ interface HoldRow {
 }
 
 const anyIndex = (text: string | null) => (text ?? "").replace(/\[\d+\]/g, "[*]");
+
+/** One row of the step's table: a group of holds of one shape, in every snapshot. */
+interface GroupRow {
+  kind: HolderKind; holder: string; via: string; held_type: string; holds: number; counts: number[];
+  held_retained_bytes: number; owner: "program" | "library"; finding: boolean;
+}
 
 /** Holds of one shape: the same holder (or kind of holder), the same way of holding, the same held type. */
 function groupKey(r: HoldRow): string {
@@ -57,12 +66,19 @@ function titleOf(r: HoldRow, count: number, retained: number): string {
   }
 }
 
+/** A path from a library module's globals (`sys.modules['enum']...`), for holders whose shortest path has no module root. */
+function isLibraryPath(ctx: Context, path: string | null): boolean {
+  const module = /^sys\.modules\['([^']+)'\]/.exec(path ?? "")?.[1];
+  return module !== undefined && ctx.libraryModules.has(module);
+}
+
 export function holdersStep(ctx: Context): { step: StepResult; candidates: Candidate[] } {
   const base = {
     id: "holders", number: 6, title: "Is an obscure holder keeping it?",
     question: "Do saved tracebacks, closures, bound methods in containers, mutable defaults or class attributes, thread stacks or gc.garbage hold more each time?",
     query: "holders(snapshot)",
   };
+  const columns = ["kind", "holder", "via", "held_type", "holds", "counts", "held_retained_bytes", "owner", "finding"] as const;
   if (!ctx.full) {
     return { step: { ...base, status: "skipped", answer: "Census snapshots carry no object graph.", evidence: { tables: {}, charts: {} } }, candidates: [] };
   }
@@ -70,7 +86,7 @@ export function holdersStep(ctx: Context): { step: StepResult; candidates: Candi
   const single = n === 1;
   const groups = new Map<string, { count: number[]; retained: number[]; example: HoldRow | null }>();
   ctx.snaps.forEach((snap, k) => {
-    for (const r of holders(snap, KINDS, { top: ALL_ROWS }).objects() as HoldRow[]) {
+    for (const r of holders(snap, TABLE_KINDS, { top: ALL_ROWS }).objects() as HoldRow[]) {
       const key = groupKey(r);
       let grp = groups.get(key);
       if (!grp) groups.set(key, (grp = { count: new Array(n).fill(0), retained: new Array(n).fill(0), example: null }));
@@ -80,11 +96,19 @@ export function holdersStep(ctx: Context): { step: StepResult; candidates: Candi
     }
   });
   const candidates: Candidate[] = [];
+  const rows: GroupRow[] = [];
   for (const grp of groups.values()) {
     const r = grp.example;
     if (!r) continue; // gone by the last snapshot
     const object = objectAt(ctx, r.held_address);
     const library = heldByLibrary(ctx, object) || heldByLibrary(ctx, objectAt(ctx, r.holder_address));
+    const row: GroupRow = {
+      kind: r.kind, holder: anyIndex(r.holder_path) || r.holder_name || r.holder_type, via: r.via, held_type: r.held_type,
+      holds: grp.count[n - 1], counts: grp.count, held_retained_bytes: grp.retained[n - 1],
+      owner: library || isLibraryPath(ctx, r.holder_path) ? "library" : "program", finding: false,
+    };
+    rows.push(row);
+    if (FINDING_OF[r.kind] === undefined) continue;
     const trend = single ? "single" : trendOf(grp.retained);
     const dRetained = deltaOf(grp.retained);
     const dCount = deltaOf(grp.count);
@@ -94,6 +118,7 @@ export function holdersStep(ctx: Context): { step: StepResult; candidates: Candi
     const garbage = r.kind === "garbage";
     const suspect = single && !library && lastRetained >= SINGLE_SNAPSHOT_MIN_RETAINED;
     if (!grows && !garbage && !suspect) continue;
+    row.finding = true;
     candidates.push({
       kind: FINDING_OF[r.kind] as FindingKind,
       title: titleOf(r, lastCount, lastRetained) +
@@ -114,7 +139,11 @@ export function holdersStep(ctx: Context): { step: StepResult; candidates: Candi
       severity: garbage ? "high" : suspect ? "low" : undefined,
     });
   }
-  const table = holders(ctx.last, undefined, { top: 20 });
+  // Findings first, then what the program's own code holds, then the standard library's holds: the culprit is never
+  // cut off below a screenful of library closures.
+  rows.sort((a, b) => Number(b.finding) - Number(a.finding) || Number(a.owner === "library") - Number(b.owner === "library") ||
+    b.held_retained_bytes - a.held_retained_bytes);
+  const table = tableOf(columns, rows);
   const growing = candidates.filter((c) => c.severity === undefined && !c.library || c.kind === "uncollectable");
   const step: StepResult = {
     ...base,
@@ -122,7 +151,7 @@ export function holdersStep(ctx: Context): { step: StepResult; candidates: Candi
     answer: growing.length > 0
       ? `Yes: ${growing.slice(0, 2).map((c) => c.title.split(" (")[0]).join("; ")}.`
       : candidates.length > 0
-        ? `${candidates.length} holder${candidates.length === 1 ? "" : "s"} worth a look, none growing in the program's own code.`
+        ? `${plural(candidates.length, "holder")} worth a look, none growing in the program's own code.`
         : single
           ? "No large obscure holder in this snapshot."
           : "No traceback, closure, bound method, mutable default or class attribute holds more over the series.",
