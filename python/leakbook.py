@@ -3170,52 +3170,448 @@ finally:
         pass
 """
 
+_ALTERNATIVES = ("alternatives: leakbook.start(DIR, signal=signal.SIGUSR2) in the program, then kill -USR2 PID; "
+                 "python3 -m leakbook run script.py; or, for a Python 3.14 process, python3.14 -m leakbook attach "
+                 "(sys.remote_exec)")
+
+# Attach through gdb (Python 3.8-3.13, or --gdb). gdb stops the process, and the main thread is wherever it
+# happened to be: maybe in the middle of a bytecode, of a dict resize or of malloc. No Python code may run
+# there. Two cases are safe, and the request picks one after looking at the main thread:
+# - it holds the GIL (it runs Python or C code under the GIL): Py_AddPendingCall queues the request, which
+#   the eval loop runs in the main thread between two bytecodes, where a signal handler would run;
+# - it does not hold the GIL and is blocked in a system call (time.sleep, a lock, select, read: code that
+#   released the GIL with Py_BEGIN_ALLOW_THREADS): PyGILState_Ensure, run the request, PyGILState_Release,
+#   as a C library calling back into Python from that call would. A thread blocked in the kernel is not
+#   inside malloc, except in brk/mmap/munmap/..., which are left to the first case. The pending call alone
+#   would wait for the sleep to end: time.sleep retries after EINTR without running pending calls.
+# Anything else (C code running without the GIL) also takes the pending call, which runs when that thread
+# is back in the eval loop. Before the request, gdb calls nothing but functions that take no lock this
+# thread could hold (PyGILState_Check reads two thread-local values, __errno_location, mmap).
+# The request is short in both cases: it starts a thread and returns; that thread imports the agent and
+# writes the snapshot with the GIL taken the ordinary way, while the main thread goes back to what it was
+# doing (its sleep or system call resumes: the kernel restarts it, or CPython retries after EINTR).
+# The request's text goes into a page that gdb maps in the target and writes as integers: nothing read from
+# the user or the file system is ever part of a gdb command. The page is unmapped by the thread when done.
+
+# Written into the target as the request, run by PyRun_SimpleString in __main__'s namespace: it binds no
+# name there, and catches everything (an exception escaping a pending call would surface in the
+# application's code, and SystemExit would end the process).
+_GDB_REQUEST = """\
+try:
+    __import__('_thread').start_new_thread(exec, (%(script)s, {'__name__': '__leakbook_attach__', \
+'mapping': (0x%(address)s, %(size)d)}))
+except BaseException:
+    pass
+"""
+
+# The thread's code, Python 3 syntax that every version parses (an old one reports its version). It leaves
+# the agent's module behind and nothing else: sys.path as it was, the result file for the attach command,
+# the request's page unmapped.
+_GDB_SCRIPT = """\
+import os, sys
+
+def attach(directory, out, result, mapping):
+    outcome = {'python': sys.version.split()[0]}
+    try:
+        if sys.version_info < (3, 8):
+            raise RuntimeError('the agent needs Python 3.8+')
+        agent = sys.modules.get('leakbook')
+        if agent is None:
+            sys.path.insert(0, directory)
+            try:
+                import leakbook as agent
+            finally:
+                sys.path.remove(directory)
+        outcome['path'] = agent.snapshot(out)
+    except BaseException as error:
+        outcome['error'] = '%s: %s' % (type(error).__name__, error)
+    try:
+        with open(result + '.tmp', 'w') as f:
+            f.write(repr(outcome))
+        os.rename(result + '.tmp', result)
+        folder = os.path.dirname(result)
+        if os.path.exists(os.path.join(folder, 'abandoned')):  # the attach command stopped waiting
+            for name in os.listdir(folder):
+                os.unlink(os.path.join(folder, name))
+            os.rmdir(folder)
+    except OSError:
+        pass
+    try:
+        import ctypes
+        munmap = ctypes.CDLL(None).munmap
+        munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
+        munmap(mapping[0], mapping[1])
+    except Exception:
+        pass
+"""
+
+# Signals the target may get while gdb holds it: passed on, and no reason to stop a call into it.
+_GDB_PASS_SIGNALS = ("SIGALRM SIGCHLD SIGPIPE SIGUSR1 SIGUSR2 SIGWINCH SIGURG SIGIO SIGPROF SIGVTALRM SIGHUP "
+                     "SIGTERM SIGQUIT SIGXCPU SIGXFSZ SIGPWR SIGCONT")
+_GDB_SYMBOLS = ("PyGILState_Check", "PyGILState_Ensure", "PyGILState_Release", "Py_AddPendingCall",
+                "PyRun_SimpleString", "mmap", "munmap", "__errno_location")
+# System calls glibc's malloc makes while it holds its lock: a thread blocked in one of them is not at a
+# point where Python code can run.
+_MEMORY_SYSCALLS = {"x86_64": (9, 10, 11, 12, 25, 28), "aarch64": (214, 215, 216, 222, 226, 233)}
+
+
+def _attach_error(message):
+    sys.stderr.write("leakbook: %s\n" % message)
+    return 2
+
 
 def _attach(args):
-    out = "."
-    pid = None
+    out, pid, timeout, use_gdb, verbose = ".", None, 30.0, False, False
     while args:
         item = args.pop(0)
         if item in ("-h", "--help"):
             sys.stdout.write(_COMMAND_USAGE["attach"] + "\n")
             return 0
-        if item == "--out":
+        if item in ("--out", "--timeout"):
             if not args:
-                raise _UsageError("--out needs a value")
-            out = args.pop(0)
+                raise _UsageError("%s needs a value" % item)
+            value = args.pop(0)
+            if item == "--out":
+                out = value
+            else:
+                try:
+                    timeout = float(value)
+                except ValueError:
+                    raise _UsageError("--timeout needs a number of seconds")
+                if not timeout > 0:
+                    raise _UsageError("--timeout must be positive")
+        elif item == "--gdb":
+            use_gdb = True
+        elif item == "--verbose":
+            verbose = True
         elif pid is None:
             try:
                 pid = int(item)
             except ValueError:
                 raise _UsageError("attach needs a numeric PID, got %r" % item)
+            if pid <= 0:
+                raise _UsageError("attach needs a PID above 0, got %d" % pid)
         else:
             raise _UsageError("unexpected argument %s" % item)
     if pid is None:
         raise _UsageError("attach needs a PID")
-    remote = getattr(sys, "remote_exec", None)
-    if remote is None:
-        sys.stderr.write(
-            "leakbook: attach needs Python 3.14+ (sys.remote_exec); this is %d.%d. Alternatives: "
-            "start the program with `python3 -m leakbook run script.py`, or call "
-            "leakbook.start(DIR, signal=signal.SIGUSR2) in it and send `kill -USR2 PID`, "
-            "or call leakbook.snapshot() from the program\n" % sys.version_info[:2])
-        return 2
-    import tempfile
     out = os.path.abspath(out)
+    remote = getattr(sys, "remote_exec", None)
+    if remote is None or use_gdb:
+        return _attach_gdb(pid, out, timeout, verbose)
+    import tempfile
     here = os.path.dirname(os.path.abspath(__file__))
     fd, script = tempfile.mkstemp(prefix="leakbook-attach-", suffix=".py")
     with os.fdopen(fd, "w") as f:
-        f.write(_ATTACH_SCRIPT % {"dir": here, "out": out, "self": script})
+        f.write(_ATTACH_SCRIPT % {"dir": here, "out": os.path.join(out, ""), "self": script})
     os.chmod(script, 0o644)
     try:
         remote(pid, script)
     except Exception as error:
         os.unlink(script)
-        sys.stderr.write("leakbook: attach to %d failed: %s\n" % (pid, error))
+        sys.stderr.write("leakbook: attach to %d failed: %s (a process older than 3.14: add --gdb)\n"
+                         % (pid, error))
         return 2
     sys.stdout.write("snapshot requested; process %d writes it into %s at its next safe point\n"
                      % (pid, out))
     return 0
+
+
+def _proc_status(pid):
+    """The fields of /proc/PID/status, {} when it cannot be read."""
+    fields = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                name, _, value = line.partition(":")
+                fields[name] = value.strip()
+    except OSError:
+        pass
+    return fields
+
+
+def _read_line(path):
+    try:
+        with open(path) as f:
+            return f.readline().strip()
+    except OSError:
+        return None
+
+
+def _attach_check(pid):
+    """Why attaching to pid cannot work, before gdb is started; None when nothing is known against it."""
+    if pid == os.getpid():
+        return "attach cannot take a snapshot of its own process"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "no process %d" % pid
+    except PermissionError:
+        pass  # another user's: gdb says whether ptrace is allowed
+    if not os.path.isdir("/proc/%d" % pid):
+        return "attach through gdb needs Linux (/proc/%d is missing)" % pid
+    status = _proc_status(pid)
+    if status.get("State", "").startswith(("Z", "X")):
+        return "process %d has exited (it is a zombie)" % pid
+    tracer = status.get("TracerPid", "0")
+    if tracer != "0":
+        return ("process %d is already traced by process %s (a debugger or strace?); a process has one tracer "
+                "at a time" % (pid, tracer))
+    try:
+        mine, theirs = os.stat("/proc/self/ns/mnt"), os.stat("/proc/%d/ns/mnt" % pid)
+    except OSError:
+        pass
+    else:
+        if (mine.st_dev, mine.st_ino) != (theirs.st_dev, theirs.st_ino):
+            return ("process %d sees other files than this one (another mount namespace: a container?): "
+                    "run attach inside it, e.g. docker exec CONTAINER python3 -m leakbook attach PID" % pid)
+    return None
+
+
+def _has_cap_sys_ptrace():
+    try:
+        return bool(int(_proc_status(os.getpid()).get("CapEff", "0"), 16) >> 19 & 1)
+    except ValueError:
+        return False
+
+
+def _ptrace_denied(pid):
+    parts = ["ptrace is not allowed on process %d" % pid]
+    scope = _read_line("/proc/sys/kernel/yama/ptrace_scope")
+    if scope is not None:
+        parts.append({
+            "0": "kernel.yama.ptrace_scope is 0 (a process of the same user, or CAP_SYS_PTRACE)",
+            "1": "kernel.yama.ptrace_scope is 1 (only a parent may trace; otherwise root or CAP_SYS_PTRACE; "
+                 "sysctl kernel.yama.ptrace_scope=0 allows the same user)",
+            "2": "kernel.yama.ptrace_scope is 2 (CAP_SYS_PTRACE only: run attach as root)",
+            "3": "kernel.yama.ptrace_scope is 3 (no tracing at all until reboot)",
+        }.get(scope, "kernel.yama.ptrace_scope is %s" % scope))
+    uid = _proc_status(pid).get("Uid", "").split()
+    if uid and len(uid) > 1 and int(uid[1]) != os.geteuid():
+        parts.append("it runs as uid %s, this is uid %d" % (uid[1], os.geteuid()))
+    if _has_cap_sys_ptrace():
+        parts.append("in a container, the seccomp or AppArmor profile may forbid ptrace "
+                     "(docker: --cap-add=SYS_PTRACE --security-opt seccomp=unconfined)")
+    else:
+        parts.append("this process lacks CAP_SYS_PTRACE (in a container: --cap-add=SYS_PTRACE)")
+    parts.append(_ALTERNATIVES)
+    return "; ".join(parts)
+
+
+def _syscall_hint(pid):
+    """The system call the main thread is blocked in (from /proc), -1 when it is running or unknown: what the
+    gdb commands go by where gdb has no register for it (it has $orig_rax on x86-64)."""
+    line = _read_line("/proc/%d/syscall" % pid)
+    try:
+        return int(line.split()[0]) if line else -1
+    except ValueError:  # "running"
+        return -1
+
+
+def _gdb_request(script, size):
+    """The request's text and where its 16 hex digits of address are."""
+    text = _GDB_REQUEST % {"script": ascii(script), "address": "0" * 16, "size": size}
+    return text, text.index("(0x") + 3
+
+
+def _gdb_commands(pid, request, at, size, hint):
+    import mmap
+    commands = [
+        "set pagination off", "set confirm off", "set width 0", "set height 0",
+        # A signal that stops a function called in the target (and gdb's own interrupt on a timeout)
+        # unwinds the call: the thread is put back as it was before it.
+        "set unwindonsignal on",
+        "handle %s nostop noprint pass" % _GDB_PASS_SIGNALS,
+        "attach %d" % pid,
+        'printf "LEAKBOOK attached\\n"',
+        "thread 1",  # the main thread, where pending calls run
+    ]
+    # Each name is looked up before anything in the target changes: a missing one ends the commands here.
+    commands += ["set $lb_symbol = (long) &%s" % name for name in _GDB_SYMBOLS]
+    commands += [
+        'printf "LEAKBOOK symbols\\n"',
+        "set $lb_errno_at = ((int *(*)(void)) __errno_location)()",
+        "set $lb_errno = *$lb_errno_at",  # given back at the end: the thread may be about to read it
+        "set $lb_held = ((int (*)(void)) PyGILState_Check)()",
+        "if $_isvoid($orig_rax)",
+        "set $lb_syscall = %d" % hint,
+        "else",
+        "set $lb_syscall = $orig_rax",
+        "end",
+        'printf "LEAKBOOK state %d %ld\\n", $lb_held, $lb_syscall',
+        "set $lb_page = ((long (*)(long, long, long, long, long, long)) mmap)(0, %d, %d, %d, -1, 0)"
+        % (size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS),
+        "if $lb_page == -1 || $lb_page == 0",
+        'printf "LEAKBOOK nopage\\n"',
+        "set var *$lb_errno_at = $lb_errno",
+        "detach",
+        "quit 3",
+        "end",
+    ]
+    data = request.encode("ascii") + b"\0"
+    data += b"\0" * (-len(data) % 8)
+    for offset in range(0, len(data), 8):
+        word = int.from_bytes(data[offset:offset + 8], sys.byteorder)
+        commands.append("set var {unsigned long long} ($lb_page + %d) = %du" % (offset, word))
+    commands.append("set $lb_address = (unsigned long long) $lb_page")
+    for digit in range(16):  # the page's address, in hex, where the request says 0x0000000000000000
+        shift = 4 * (15 - digit)
+        nibble = "(($lb_address >> %d) & 15)" % shift
+        commands.append("set var {char} ($lb_page + %d) = %s + 48 + (%s > 9) * 39" % (at + digit, nibble, nibble))
+    unsafe = "".join(" && $lb_syscall != %d" % n for n in _MEMORY_SYSCALLS.get(os.uname().machine, ()))
+    commands += [
+        "if $lb_held == 0 && $lb_syscall >= 0%s" % unsafe,
+        'printf "LEAKBOOK now\\n"',
+        "set $lb_gil = ((int (*)(void)) PyGILState_Ensure)()",
+        "set $lb_rc = ((int (*)(char *)) PyRun_SimpleString)((char *) $lb_page)",
+        "call ((void (*)(int)) PyGILState_Release)($lb_gil)",
+        "else",
+        'printf "LEAKBOOK pending\\n"',
+        "set $lb_rc = ((int (*)(void *, void *)) Py_AddPendingCall)((void *) &PyRun_SimpleString, "
+        "(void *) $lb_page)",
+        "end",
+        "if $lb_rc != 0",
+        "call ((int (*)(long, long)) munmap)($lb_page, %d)" % size,
+        "end",
+        'printf "LEAKBOOK done %d\\n", $lb_rc',
+        "set var *$lb_errno_at = $lb_errno",
+        "detach",
+        'printf "LEAKBOOK detached\\n"',
+    ]
+    return "\n".join(commands) + "\n"
+
+
+def _gdb_failure(pid, output, markers):
+    """One line for a gdb run that did not deliver the request."""
+    if "attached" not in markers:
+        if "Operation not permitted" in output:
+            return _ptrace_denied(pid)
+        if "No such process" in output:
+            return "no process %d" % pid
+    elif "symbols" not in markers:
+        for name in _GDB_SYMBOLS:
+            if 'No symbol "%s"' % name in output:
+                if name in ("mmap", "munmap", "__errno_location"):
+                    return "gdb finds no %s in process %d (no C library it can call)" % (name, pid)
+                return ("process %d does not look like CPython 3.8+: gdb finds no %s in it (not Python, or a "
+                        "binary without its dynamic symbols)" % (pid, name))
+    elif "nopage" in markers:
+        return "process %d could not map a page for the request (out of memory?)" % pid
+    elif markers.get("done") not in (None, "0"):
+        return "process %d refused the request (its pending-call queue is full, or it is exiting)" % pid
+    lines = [line for line in output.splitlines() if line.strip() and not line.startswith("LEAKBOOK ")]
+    return "gdb failed on process %d: %s" % (pid, lines[-1].strip() if lines else "no output")
+
+
+def _attach_gdb(pid, out, timeout, verbose=False):
+    import shutil
+    import signal
+    import subprocess
+    import tempfile
+    deadline = time.monotonic() + timeout
+    gdb = shutil.which("gdb")
+    if gdb is None:
+        return _attach_error("attach on Python 3.8-3.13 needs gdb (apt-get install gdb), and there is none on "
+                             "PATH; " + _ALTERNATIVES)
+    problem = _attach_check(pid)
+    if problem:
+        return _attach_error(problem)
+    folder = tempfile.mkdtemp(prefix="leakbook-attach-")
+    keep = False  # the request may still run: the target's thread removes the folder then
+    try:
+        result = os.path.join(folder, "result")
+        status = _proc_status(pid)
+        try:
+            uid, gid = int(status["Uid"].split()[1]), int(status["Gid"].split()[1])
+        except (KeyError, IndexError, ValueError):
+            uid = gid = os.geteuid()
+        if uid != os.geteuid():  # the target writes its result here
+            if os.geteuid() == 0:
+                os.chown(folder, uid, gid)
+            else:
+                os.chmod(folder, 0o733)
+        here = os.path.dirname(os.path.abspath(__file__))
+        script = _GDB_SCRIPT + "\nattach(%s, %s, %s, mapping)\ndel attach\n" % (
+            ascii(here), ascii(os.path.join(out, "")), ascii(result))
+        import mmap
+        size = mmap.PAGESIZE
+        while True:  # whole pages, as many as the request (which names their size) needs
+            request, at = _gdb_request(script, size)
+            needed = -(-(len(request) + 1) // mmap.PAGESIZE) * mmap.PAGESIZE
+            if needed <= size:
+                break
+            size = needed
+        commands = os.path.join(folder, "commands.gdb")
+        with open(commands, "w") as f:
+            f.write(_gdb_commands(pid, request, at, size, _syscall_hint(pid)))
+        env = dict(os.environ, DEBUGINFOD_URLS="")  # no downloads of debug information
+        argv = [gdb, "-nx", "-batch", "-iex", "set auto-load off", "-iex", "set debuginfod enabled off",
+                "-x", commands]
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                   universal_newlines=True, errors="replace")
+        timed_out = interrupted = False
+        try:
+            output = process.communicate(timeout=max(deadline - time.monotonic(), 0.1))[0]
+        except (subprocess.TimeoutExpired, KeyboardInterrupt) as error:
+            timed_out = isinstance(error, subprocess.TimeoutExpired)
+            interrupted = not timed_out
+            # gdb's interrupt stops a call into the target, which unwindonsignal then undoes; gdb detaches
+            # as it exits. Killing gdb is the last resort: the kernel detaches, but a call it was in
+            # the middle of is left where it was.
+            process.send_signal(signal.SIGINT)
+            try:
+                output = process.communicate(timeout=10)[0]
+            except subprocess.TimeoutExpired:
+                process.kill()
+                output = process.communicate()[0]
+        if verbose:
+            sys.stderr.write(output if output.endswith("\n") else output + "\n")
+            sys.stderr.flush()
+        markers = {}
+        for line in output.splitlines():
+            if line.startswith("LEAKBOOK "):
+                words = line.split()
+                markers[words[1]] = " ".join(words[2:])
+        delivered = markers.get("done") == "0"
+        keep = delivered
+        if interrupted:
+            raise KeyboardInterrupt
+        if not delivered:
+            if timed_out:
+                return _attach_error("gdb did not finish within %g s (interrupted; process %d continues)"
+                                     % (timeout, pid))
+            return _attach_error(_gdb_failure(pid, output, markers))
+        while not os.path.exists(result) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not os.path.exists(result):
+            open(os.path.join(folder, "abandoned"), "w").close()
+            if not os.path.exists(result):
+                if "pending" in markers:
+                    return _attach_error(
+                        "process %d has not run the request within %g s: its main thread is in C code (holding "
+                        "the GIL, or running without it outside a system call); the snapshot goes into %s when "
+                        "it is back in Python code" % (pid, timeout, out))
+                return _attach_error("process %d did not finish the snapshot within %g s; it goes into %s when "
+                                     "done" % (pid, timeout, out))
+        keep = False
+        import ast
+        try:
+            with open(result) as f:
+                outcome = ast.literal_eval(f.read())
+        except (OSError, ValueError, SyntaxError) as error:
+            return _attach_error("cannot read what process %d reported: %s" % (pid, error))
+        if outcome.get("error"):
+            return _attach_error("the snapshot inside process %d (Python %s) failed: %s"
+                                 % (pid, outcome.get("python"), outcome["error"]))
+        if not outcome.get("path"):
+            return _attach_error("process %d was already taking a snapshot (its own Recorder's?); none written, "
+                                 "try again" % pid)
+        sys.stdout.write("snapshot of process %d (Python %s): %s\n" % (pid, outcome.get("python"), outcome["path"]))
+        return 0
+    finally:
+        if not keep:
+            shutil.rmtree(folder, True)
 
 
 def main(argv=None):
