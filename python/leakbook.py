@@ -3195,22 +3195,34 @@ _ALTERNATIVES = ("alternatives: leakbook.start(DIR, signal=signal.SIGUSR2) in th
 
 # Written into the target as the request, run by PyRun_SimpleString in __main__'s namespace: it binds no
 # name there, and catches everything (an exception escaping a pending call would surface in the
-# application's code, and SystemExit would end the process).
+# application's code, and SystemExit would end the process). The thread it starts reads the script.
 _GDB_REQUEST = """\
 try:
-    __import__('_thread').start_new_thread(exec, (%(script)s, {'__name__': '__leakbook_attach__', \
-'mapping': (0x%(address)s, %(size)d)}))
+    __import__('_thread').start_new_thread(exec, (%(boot)s, {'__name__': '__leakbook_attach__', \
+'script': %(script)s, 'mapping': (0x%(address)s, %(size)d)}))
 except BaseException:
     pass
 """
+_GDB_BOOT = """\
+try:
+    with open(script, 'rb') as f:
+        source = f.read()
+except OSError:
+    source = b''
+exec(compile(source, script, 'exec'))
+"""
 
-# The thread's code, Python 3 syntax that every version parses (an old one reports its version). It leaves
-# the agent's module behind and nothing else: sys.path as it was, the result file for the attach command,
-# the request's page unmapped.
+# The thread's script, Python 3 syntax that every version parses (an old one reports its version). It
+# leaves the agent's module behind and nothing else: sys.path as it was, no file of its own (the attach
+# command removes the result file), the request's page unmapped.
 _GDB_SCRIPT = """\
 import os, sys
 
-def attach(directory, out, result, mapping):
+def attach(directory, out, script, result, mapping):
+    try:
+        os.unlink(script)
+    except OSError:
+        pass
     outcome = {'python': sys.version.split()[0]}
     try:
         if sys.version_info < (3, 8):
@@ -3409,8 +3421,8 @@ def _syscall_hint(pid):
 
 
 def _gdb_request(script, size):
-    """The request's text and where its 16 hex digits of address are."""
-    text = _GDB_REQUEST % {"script": ascii(script), "address": "0" * 16, "size": size}
+    """The request's text, for the script at path `script`, and where its 16 hex digits of address are."""
+    text = _GDB_REQUEST % {"boot": ascii(_GDB_BOOT), "script": ascii(script), "address": "0" * 16, "size": size}
     return text, text.index("(0x") + 3
 
 
@@ -3509,13 +3521,13 @@ def _attach_gdb(pid, out, timeout, verbose=False):
     import subprocess
     import tempfile
     deadline = time.monotonic() + timeout
+    problem = _attach_check(pid)
+    if problem:
+        return _attach_error(problem)
     gdb = shutil.which("gdb")
     if gdb is None:
         return _attach_error("attach on Python 3.8-3.13 needs gdb (apt-get install gdb), and there is none on "
                              "PATH; " + _ALTERNATIVES)
-    problem = _attach_check(pid)
-    if problem:
-        return _attach_error(problem)
     folder = tempfile.mkdtemp(prefix="leakbook-attach-")
     keep = False  # the request may still run: the target's thread removes the folder then
     try:
@@ -3531,8 +3543,11 @@ def _attach_gdb(pid, out, timeout, verbose=False):
             else:
                 os.chmod(folder, 0o733)
         here = os.path.dirname(os.path.abspath(__file__))
-        script = _GDB_SCRIPT + "\nattach(%s, %s, %s, mapping)\ndel attach\n" % (
-            ascii(here), ascii(os.path.join(out, "")), ascii(result))
+        script = os.path.join(folder, "attach.py")
+        with open(script, "w") as f:
+            f.write(_GDB_SCRIPT + "\nattach(%s, %s, script, %s, mapping)\ndel attach\n" % (
+                ascii(here), ascii(os.path.join(out, "")), ascii(result)))
+        os.chmod(script, 0o644)
         import mmap
         size = mmap.PAGESIZE
         while True:  # whole pages, as many as the request (which names their size) needs
@@ -3565,6 +3580,7 @@ def _attach_gdb(pid, out, timeout, verbose=False):
             except subprocess.TimeoutExpired:
                 process.kill()
                 output = process.communicate()[0]
+        os.unlink(commands)
         if verbose:
             sys.stderr.write(output if output.endswith("\n") else output + "\n")
             sys.stderr.flush()
@@ -3576,14 +3592,25 @@ def _attach_gdb(pid, out, timeout, verbose=False):
         delivered = markers.get("done") == "0"
         keep = delivered
         if interrupted:
-            raise KeyboardInterrupt
+            return _attach_error("interrupted" + (" (the request was delivered: the snapshot goes into %s)" % out
+                                                  if delivered else ""))
         if not delivered:
             if timed_out:
                 return _attach_error("gdb did not finish within %g s (interrupted; process %d continues)"
                                      % (timeout, pid))
             return _attach_error(_gdb_failure(pid, output, markers))
-        while not os.path.exists(result) and time.monotonic() < deadline:
+        gone = False
+        while not os.path.exists(result) and time.monotonic() < deadline and not gone:
             time.sleep(0.05)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                gone = not os.path.exists(result)
+            except OSError:
+                pass
+        if gone:
+            keep = False
+            return _attach_error("process %d exited before it wrote the snapshot" % pid)
         if not os.path.exists(result):
             open(os.path.join(folder, "abandoned"), "w").close()
             if not os.path.exists(result):
