@@ -9,7 +9,7 @@ docs/snapshot-format.md.
     leakbook.start("/tmp/snaps", interval=60) # periodic snapshots plus one at exit
 
     python3 -m leakbook run [--out DIR] [--interval S] [--tracemalloc] script.py [args...]
-    python3 -m leakbook attach PID [--out DIR]
+    python3 -m leakbook attach PID [--out DIR] [--timeout S]  # gdb on 3.8-3.13, sys.remote_exec on 3.14
     python3 -m leakbook info FILE [--json]
 """
 
@@ -3041,7 +3041,7 @@ def _mib(value):
 _USAGE = """usage:
   python3 -m leakbook run [--out DIR] [--interval S] [--rss-limit SIZE [--rss-step F]] [--tracemalloc]
                           script.py [args...]
-  python3 -m leakbook attach PID [--out DIR]
+  python3 -m leakbook attach PID [--out DIR] [--timeout S] [--gdb] [--verbose]
   python3 -m leakbook info FILE [--json]
 python3 -m leakbook COMMAND --help describes a command."""
 
@@ -3055,9 +3055,15 @@ Runs script.py as `python3 script.py args...` would, taking snapshots into DIR.
                    and again each time it grows by a further --rss-step (checked every second)
   --rss-step F     growth over the last RSS-triggered snapshot's RSS (default 0.25: 25%)
   --tracemalloc    record allocation sites (captures 10-30x slower, every allocation costs more)""",
-    "attach": """usage: python3 -m leakbook attach PID [--out DIR]
+    "attach": """usage: python3 -m leakbook attach PID [--out DIR] [--timeout S] [--gdb] [--verbose]
 
-Asks process PID (Python 3.14+, sys.remote_exec) to write one snapshot into DIR (default: .).""",
+Makes running process PID write one snapshot into DIR and prints its path. Python 3.8-3.13: through gdb
+(apt-get install gdb), which needs ptrace rights over PID and stops it for a second or two. Python 3.14:
+through sys.remote_exec, to a 3.14 process; returns once the request is made. Details: docs/capture.md.
+  --out DIR    where the snapshot goes (default: .; the process creates it when missing)
+  --timeout S  give up after S seconds (default 60), gdb and the wait for the snapshot together
+  --gdb        through gdb on Python 3.14 too (a process older than 3.14)
+  --verbose    print gdb's output on stderr""",
     "info": """usage: python3 -m leakbook info FILE [--json]
 
 Prints a snapshot's header, counts, memory figures and biggest types (--json: for machines).""",
@@ -3174,36 +3180,40 @@ _ALTERNATIVES = ("alternatives: leakbook.start(DIR, signal=signal.SIGUSR2) in th
                  "python3 -m leakbook run script.py; or, for a Python 3.14 process, python3.14 -m leakbook attach "
                  "(sys.remote_exec)")
 
-# Attach through gdb (Python 3.8-3.13, or --gdb). gdb stops the process, and the main thread is wherever it
-# happened to be: maybe in the middle of a bytecode, of a dict resize or of malloc. No Python code may run
-# there. Two cases are safe, and the request picks one after looking at the main thread:
-# - it holds the GIL (it runs Python or C code under the GIL): Py_AddPendingCall queues the request, which
-#   the eval loop runs in the main thread between two bytecodes, where a signal handler would run;
-# - it does not hold the GIL and is blocked in a system call (time.sleep, a lock, select, read: code that
-#   released the GIL with Py_BEGIN_ALLOW_THREADS): PyGILState_Ensure, run the request, PyGILState_Release,
-#   as a C library calling back into Python from that call would. A thread blocked in the kernel is not
-#   inside malloc, except in brk/mmap/munmap/..., which are left to the first case. The pending call alone
-#   would wait for the sleep to end: time.sleep retries after EINTR without running pending calls.
-# Anything else (C code running without the GIL) also takes the pending call, which runs when that thread
-# is back in the eval loop. Before the request, gdb calls nothing but functions that take no lock this
-# thread could hold (PyGILState_Check reads two thread-local values, __errno_location, mmap).
-# The request is short in both cases: it starts a thread and returns; that thread imports the agent and
-# writes the snapshot with the GIL taken the ordinary way, while the main thread goes back to what it was
-# doing (its sleep or system call resumes: the kernel restarts it, or CPython retries after EINTR).
-# The request's text goes into a page that gdb maps in the target and writes as integers: nothing read from
-# the user or the file system is ever part of a gdb command. The page is unmapped by the thread when done.
+# Attach through gdb (Python 3.8-3.13, or --gdb). gdb stops the process, and its main thread is wherever it
+# happened to be: in the middle of a bytecode, of a dict resize, of malloc. No Python code may run there, and
+# the request takes one of the two ways that are safe, after looking at the main thread:
+# - it holds the GIL (Python code, or C code under the GIL): Py_AddPendingCall(PyRun_SimpleString, request).
+#   The eval loop runs it in the main thread between two bytecodes, after any pending signal handler.
+# - it is blocked in a system call without the GIL (time.sleep, a lock, select, read: between
+#   Py_BEGIN_ALLOW_THREADS and Py_END_ALLOW_THREADS): PyGILState_Ensure, then C API calls only, then
+#   PyGILState_Release, as a C library calling back from that system call would. A pending call would wait
+#   for the call to return (time.sleep retries after EINTR without running pending calls). No bytecode runs
+#   on the main thread: a signal handler of the application could run inside it, and its exception would be
+#   lost. A thread blocked in the kernel is not inside malloc, except in brk/mmap/munmap/..., which take the
+#   first way; so does C code running without the GIL (the pending call runs when it is back in the eval
+#   loop).
+# Before that, gdb calls nothing that takes a lock the stopped thread could hold: PyGILState_Check (it only
+# reads the current thread state), __errno_location, mmap. Either way the request only starts a thread,
+# which imports the agent and writes the snapshot with the GIL taken the ordinary way, while the main
+# thread goes back to what it was doing. The request's text goes into a page that gdb maps in the process
+# and writes as integers: nothing from the command line or the file system is ever part of a gdb command.
+# The thread unmaps the page when done.
 
-# Written into the target as the request, run by PyRun_SimpleString in __main__'s namespace: it binds no
-# name there, and catches everything (an exception escaping a pending call would surface in the
-# application's code, and SystemExit would end the process). The thread it starts reads the script.
+# The page: the pending call's request (Python source run by PyRun_SimpleString in __main__'s namespace; it
+# binds no name there and catches everything, since an exception escaping a pending call would surface in the
+# application's code and SystemExit would end the process), then the thread's source, then the names and the
+# slots the C calls of the other way use.
 _GDB_REQUEST = """\
 try:
-    __import__('_thread').start_new_thread(exec, (%(boot)s, {'__name__': '__leakbook_attach__', \
-'script': %(script)s, 'mapping': (0x%(address)s, %(size)d)}))
+    __import__('_thread').start_new_thread(exec, (%s, {}))
 except BaseException:
     pass
 """
+# The thread's source: reads the script the attach command wrote, and runs it.
 _GDB_BOOT = """\
+script = %s
+mapping = (0x%s, %d)
 try:
     with open(script, 'rb') as f:
         source = f.read()
@@ -3211,6 +3221,7 @@ except OSError:
     source = b''
 exec(compile(source, script, 'exec'))
 """
+_GDB_NAMES = ("_thread", "start_new_thread", "builtins", "exec")
 
 # The thread's script, Python 3 syntax that every version parses (an old one reports its version). It
 # leaves the agent's module behind and nothing else: sys.path as it was, no file of its own (the attach
@@ -3261,7 +3272,9 @@ def attach(directory, out, script, result, mapping):
 _GDB_PASS_SIGNALS = ("SIGALRM SIGCHLD SIGPIPE SIGUSR1 SIGUSR2 SIGWINCH SIGURG SIGIO SIGPROF SIGVTALRM SIGHUP "
                      "SIGTERM SIGQUIT SIGXCPU SIGXFSZ SIGPWR SIGCONT")
 _GDB_SYMBOLS = ("PyGILState_Check", "PyGILState_Ensure", "PyGILState_Release", "Py_AddPendingCall",
-                "PyRun_SimpleString", "mmap", "munmap", "__errno_location")
+                "PyRun_SimpleString", "PyErr_Fetch", "PyErr_Restore", "PyErr_Clear", "PyUnicode_FromString",
+                "PyImport_GetModule", "PyObject_GetAttrString", "PyDict_New", "PyTuple_New", "PyTuple_SetItem",
+                "PyObject_CallObject", "Py_DecRef", "mmap", "munmap", "__errno_location")
 # System calls glibc's malloc makes while it holds its lock: a thread blocked in one of them is not at a
 # point where Python code can run.
 _MEMORY_SYSCALLS = {"x86_64": (9, 10, 11, 12, 25, 28), "aarch64": (214, 215, 216, 222, 226, 233)}
@@ -3273,7 +3286,7 @@ def _attach_error(message):
 
 
 def _attach(args):
-    out, pid, timeout, use_gdb, verbose = ".", None, 30.0, False, False
+    out, pid, timeout, use_gdb, verbose = ".", None, 60.0, False, False
     while args:
         item = args.pop(0)
         if item in ("-h", "--help"):
@@ -3365,6 +3378,8 @@ def _attach_check(pid):
     status = _proc_status(pid)
     if status.get("State", "").startswith(("Z", "X")):
         return "process %d has exited (it is a zombie)" % pid
+    if status.get("State", "").startswith("T"):
+        return "process %d is stopped (job control?): kill -CONT %d first" % (pid, pid)
     tracer = status.get("TracerPid", "0")
     if tracer != "0":
         return ("process %d is already traced by process %s (a debugger or strace?); a process has one tracer "
@@ -3420,14 +3435,34 @@ def _syscall_hint(pid):
         return -1
 
 
-def _gdb_request(script, size):
-    """The request's text, for the script at path `script`, and where its 16 hex digits of address are."""
-    text = _GDB_REQUEST % {"boot": ascii(_GDB_BOOT), "script": ascii(script), "address": "0" * 16, "size": size}
-    return text, text.index("(0x") + 3
+def _gdb_page(script, size):
+    """The page's bytes for the script at path `script`, the offsets of what the C calls use, and where the
+    page's address goes (16 hex digits, twice)."""
+    boot = _GDB_BOOT % (ascii(script), "0" * 16, size)
+    request = _GDB_REQUEST % ascii(boot)
+    data = request.encode("ascii") + b"\0"
+    places = {"boot": len(data)}
+    digits = [request.index("(0x") + 3, len(data) + boot.index("(0x") + 3]
+    data += boot.encode("ascii") + b"\0"
+    for name in _GDB_NAMES:
+        places[name] = len(data)
+        data += name.encode("ascii") + b"\0"
+    data += b"\0" * (-len(data) % 8)
+    places["error"] = len(data)  # PyErr_Fetch's three pointers
+    data += b"\0" * 24
+    return data, places, digits
 
 
-def _gdb_commands(pid, request, at, size, hint):
+def _gdb_commands(pid, data, places, digits, size, hint):
     import mmap
+
+    def text(name):
+        return "(char *) ($lb_page + %d)" % places[name]
+
+    def slot(i):
+        return "(void **) ($lb_page + %d)" % (places["error"] + 8 * i)
+
+    obj = "void *"
     commands = [
         "set pagination off", "set confirm off", "set width 0", "set height 0",
         # A signal that stops a function called in the target (and gdb's own interrupt on a timeout)
@@ -3460,30 +3495,79 @@ def _gdb_commands(pid, request, at, size, hint):
         "quit 3",
         "end",
     ]
-    data = request.encode("ascii") + b"\0"
-    data += b"\0" * (-len(data) % 8)
     for offset in range(0, len(data), 8):
         word = int.from_bytes(data[offset:offset + 8], sys.byteorder)
-        commands.append("set var {unsigned long long} ($lb_page + %d) = %du" % (offset, word))
+        if word:
+            commands.append("set var {unsigned long long} ($lb_page + %d) = %du" % (offset, word))
     commands.append("set $lb_address = (unsigned long long) $lb_page")
-    for digit in range(16):  # the page's address, in hex, where the request says 0x0000000000000000
-        shift = 4 * (15 - digit)
-        nibble = "(($lb_address >> %d) & 15)" % shift
-        commands.append("set var {char} ($lb_page + %d) = %s + 48 + (%s > 9) * 39" % (at + digit, nibble, nibble))
+    for at in digits:  # the page's address, in hex, where the sources say 0x0000000000000000
+        for digit in range(16):
+            nibble = "(($lb_address >> %d) & 15)" % (4 * (15 - digit))
+            commands.append("set var {char} ($lb_page + %d) = %s + 48 + (%s > 9) * 39" % (at + digit, nibble, nibble))
     unsafe = "".join(" && $lb_syscall != %d" % n for n in _MEMORY_SYSCALLS.get(os.uname().machine, ()))
     commands += [
+        "set $lb_rc = -1",
         "if $lb_held == 0 && $lb_syscall >= 0%s" % unsafe,
         'printf "LEAKBOOK now\\n"',
         "set $lb_gil = ((int (*)(void)) PyGILState_Ensure)()",
-        "set $lb_rc = ((int (*)(char *)) PyRun_SimpleString)((char *) $lb_page)",
+        # The thread state's exception, if the blocked code had one set, is kept aside and given back.
+        "call ((void (*)(void **, void **, void **)) PyErr_Fetch)(%s, %s, %s)" % (slot(0), slot(1), slot(2)),
+        # start_new_thread(exec, (source, {})) from C: _thread.start_new_thread and builtins.exec looked up in
+        # sys.modules, where both always are.
+        "set $lb_name = ((%s(*)(char *)) PyUnicode_FromString)(%s)" % (obj, text("_thread")),
+        "set $lb_thread = ((%s(*)(%s)) PyImport_GetModule)($lb_name)" % (obj, obj),
+        "call ((void (*)(%s)) Py_DecRef)($lb_name)" % obj,
+        "set $lb_name = ((%s(*)(char *)) PyUnicode_FromString)(%s)" % (obj, text("builtins")),
+        "set $lb_builtins = ((%s(*)(%s)) PyImport_GetModule)($lb_name)" % (obj, obj),
+        "call ((void (*)(%s)) Py_DecRef)($lb_name)" % obj,
+        "if $lb_thread != 0 && $lb_builtins != 0",
+        "set $lb_start = ((%s(*)(%s, char *)) PyObject_GetAttrString)($lb_thread, %s)"
+        % (obj, obj, text("start_new_thread")),
+        "set $lb_exec = ((%s(*)(%s, char *)) PyObject_GetAttrString)($lb_builtins, %s)" % (obj, obj, text("exec")),
+        "set $lb_source = ((%s(*)(char *)) PyUnicode_FromString)(%s)" % (obj, text("boot")),
+        "set $lb_globals = ((%s(*)(void)) PyDict_New)()" % obj,
+        "set $lb_inner = ((%s(*)(long)) PyTuple_New)(2)" % obj,
+        "set $lb_args = ((%s(*)(long)) PyTuple_New)(2)" % obj,
+        "if $lb_start && $lb_exec && $lb_source && $lb_globals && $lb_inner && $lb_args",
+        # PyTuple_SetItem takes over the reference: freeing $lb_args frees the rest.
+        "set $lb_void = ((int (*)(%s, long, %s)) PyTuple_SetItem)($lb_inner, 0, $lb_source)" % (obj, obj),
+        "set $lb_void = ((int (*)(%s, long, %s)) PyTuple_SetItem)($lb_inner, 1, $lb_globals)" % (obj, obj),
+        "set $lb_void = ((int (*)(%s, long, %s)) PyTuple_SetItem)($lb_args, 0, $lb_exec)" % (obj, obj),
+        "set $lb_void = ((int (*)(%s, long, %s)) PyTuple_SetItem)($lb_args, 1, $lb_inner)" % (obj, obj),
+        "set $lb_result = ((%s(*)(%s, %s)) PyObject_CallObject)($lb_start, $lb_args)" % (obj, obj, obj),
+        "if $lb_result != 0",
+        "set $lb_rc = 0",
+        "end",
+        "call ((void (*)(%s)) Py_DecRef)($lb_result)" % obj,
+        "call ((void (*)(%s)) Py_DecRef)($lb_args)" % obj,
+        "else",
+    ]
+    commands += ["call ((void (*)(%s)) Py_DecRef)($lb_%s)" % (obj, name)  # Py_DecRef(NULL) does nothing
+                 for name in ("exec", "source", "globals", "inner", "args")]
+    commands += [
+        "end",
+        "call ((void (*)(%s)) Py_DecRef)($lb_start)" % obj,
+        "end",
+        "call ((void (*)(%s)) Py_DecRef)($lb_thread)" % obj,
+        "call ((void (*)(%s)) Py_DecRef)($lb_builtins)" % obj,
+        "call ((void (*)(void)) PyErr_Clear)()",
+        "call ((void (*)(%s, %s, %s)) PyErr_Restore)(*%s, *%s, *%s)" % (obj, obj, obj, slot(0), slot(1), slot(2)),
         "call ((void (*)(int)) PyGILState_Release)($lb_gil)",
+        # A signal that came while gdb held the process has run its C handler during the calls; its Python
+        # handler runs when the thread sees EINTR, as it would have without gdb, rather than when the system
+        # call, restarted, returns (x86-64: -512..-516 are the kernel's restart codes, -4 is EINTR).
+        "if !$_isvoid($orig_rax)",
+        "if $rax == -512 || $rax == -514 || $rax == -516",
+        "set var $rax = -4",
+        "end",
+        "end",
         "else",
         'printf "LEAKBOOK pending\\n"',
         "set $lb_rc = ((int (*)(void *, void *)) Py_AddPendingCall)((void *) &PyRun_SimpleString, "
         "(void *) $lb_page)",
         "end",
         "if $lb_rc != 0",
-        "call ((int (*)(long, long)) munmap)($lb_page, %d)" % size,
+        "set $lb_void = ((int (*)(long, long)) munmap)($lb_page, %d)" % size,
         "end",
         'printf "LEAKBOOK done %d\\n", $lb_rc',
         "set var *$lb_errno_at = $lb_errno",
@@ -3550,15 +3634,15 @@ def _attach_gdb(pid, out, timeout, verbose=False):
         os.chmod(script, 0o644)
         import mmap
         size = mmap.PAGESIZE
-        while True:  # whole pages, as many as the request (which names their size) needs
-            request, at = _gdb_request(script, size)
-            needed = -(-(len(request) + 1) // mmap.PAGESIZE) * mmap.PAGESIZE
+        while True:  # whole pages, as many as the page's contents (which name its size) need
+            data, places, digits = _gdb_page(script, size)
+            needed = -(-len(data) // mmap.PAGESIZE) * mmap.PAGESIZE
             if needed <= size:
                 break
             size = needed
         commands = os.path.join(folder, "commands.gdb")
         with open(commands, "w") as f:
-            f.write(_gdb_commands(pid, request, at, size, _syscall_hint(pid)))
+            f.write(_gdb_commands(pid, data, places, digits, size, _syscall_hint(pid)))
         env = dict(os.environ, DEBUGINFOD_URLS="")  # no downloads of debug information
         argv = [gdb, "-nx", "-batch", "-iex", "set auto-load off", "-iex", "set debuginfod enabled off",
                 "-x", commands]

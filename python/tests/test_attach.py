@@ -81,7 +81,7 @@ def checksum(held, data):
 # The live target, in two phases. First its main thread sleeps in time.sleep(1000) while another thread
 # spins, holding the GIL most of the time; SIGUSR2 ends the sleep. Then the main thread spins itself. SIGUSR1
 # prints a report: a checksum of its data, the counter the spinning thread increments, and whether sys.path
-# is as it was.
+# and the names in __main__ are as they were.
 LIVE_TARGET = r"""
 import os, signal, sys, threading, time, zlib
 
@@ -99,8 +99,8 @@ spin = True
 
 def report(signum, frame):
     held = sum(1 for item in HELD if type(item) is AttachMarker)
-    print("report %%d-%%08x %%d %%s" %% (held, zlib.crc32(repr(sorted(DATA.items())).encode()), count,
-                                      sys.path == PATH), flush=True)
+    print("report %%d-%%08x %%d %%s %%s" %% (held, zlib.crc32(repr(sorted(DATA.items())).encode()), count,
+                                         sys.path == PATH, set(globals()) == NAMES), flush=True)
 
 def next_phase(signum, frame):
     raise NextPhase()
@@ -114,6 +114,7 @@ signal.signal(signal.SIGUSR1, report)
 signal.signal(signal.SIGUSR2, next_phase)
 thread = threading.Thread(target=worker)
 thread.start()
+NAMES = set(globals()) | {"NAMES"}
 print("sleeping", flush=True)
 try:
     time.sleep(1000)
@@ -251,7 +252,7 @@ class GdbAttachTest(GdbBase):
                 target.send_signal(signal.SIGUSR1)
                 words = lines.next().split()
                 self.assertEqual(words[:2], ["report", expected], lines.seen)
-                self.assertEqual(words[3], "True", lines.seen)
+                self.assertEqual(words[3:], ["True", "True"], lines.seen)
                 self.assertGreaterEqual(int(words[2]), count, lines.seen)
                 return int(words[2])
             before = count = report()
@@ -264,6 +265,46 @@ class GdbAttachTest(GdbBase):
                 # time.sleep(1000) did not return early: only the signal ends it.
                 target.send_signal(signal.SIGUSR2)
                 self.assertEqual(lines.next(), left, lines.seen)
+        self.assertIsNone(target.poll())
+
+
+    def test_a_signal_while_gdb_holds_the_target(self):
+        # A signal that comes while gdb holds the process has its C handler run during gdb's calls; its Python
+        # handler must still run in the application, and end the sleep as it would have without gdb.
+        problem = ptrace_problem()
+        if problem:
+            self.skipTest(problem)
+        source = ("import signal, sys, time\n"
+                  "class Stop(Exception):\n    pass\n"
+                  "def stop(signum, frame):\n    raise Stop()\n"
+                  "signal.signal(signal.SIGUSR1, stop)\n"
+                  "print('sleeping', flush=True)\n"
+                  "try:\n    time.sleep(1000)\n    print('woke', flush=True)\n"
+                  "except Stop:\n    print('stopped', flush=True)\n"
+                  "sys.stdin.read()\n")
+        target = subprocess.Popen([sys.executable, "-c", source], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  universal_newlines=True)
+        self.addCleanup(target.stdout.close)
+        self.addCleanup(target.stdin.close)
+        self.addCleanup(target.wait)
+        self.addCleanup(target.kill)
+        lines = Lines(target.stdout)
+        self.assertEqual(lines.next(), "sleeping")
+        out = os.path.join(self.dir, "out")
+        attach = subprocess.Popen([sys.executable, "-m", "leakbook", "attach", str(target.pid), "--gdb", "--out", out,
+                                   "--timeout", str(PATIENCE)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  env=self.env, universal_newlines=True)
+        self.addCleanup(attach.wait)
+        self.addCleanup(attach.kill)
+        deadline = time.monotonic() + PATIENCE
+        while leakbook._proc_status(target.pid).get("TracerPid", "0") == "0" and attach.poll() is None:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.01)
+        target.send_signal(signal.SIGUSR1)
+        stdout, stderr = attach.communicate(timeout=4 * PATIENCE)
+        self.assertEqual(attach.returncode, 0, stderr)
+        self.assertEqual(lines.next(), "stopped", lines.seen)
+        self.assertEqual(len(os.listdir(out)), 1)
         self.assertIsNone(target.poll())
 
 
