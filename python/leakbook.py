@@ -3510,6 +3510,7 @@ def _gdb_commands(pid, data, places, digits, size, hint):
         "if $lb_held == 0 && $lb_syscall >= 0%s" % unsafe,
         'printf "LEAKBOOK now\\n"',
         "set $lb_gil = ((int (*)(void)) PyGILState_Ensure)()",
+        'printf "LEAKBOOK gil\\n"',
         # The thread state's exception, if the blocked code had one set, is kept aside and given back.
         "call ((void (*)(void **, void **, void **)) PyErr_Fetch)(%s, %s, %s)" % (slot(0), slot(1), slot(2)),
         # start_new_thread(exec, (source, {})) from C: _thread.start_new_thread and builtins.exec looked up in
@@ -3553,6 +3554,7 @@ def _gdb_commands(pid, data, places, digits, size, hint):
         "call ((void (*)(void)) PyErr_Clear)()",
         "call ((void (*)(%s, %s, %s)) PyErr_Restore)(*%s, *%s, *%s)" % (obj, obj, obj, slot(0), slot(1), slot(2)),
         "call ((void (*)(int)) PyGILState_Release)($lb_gil)",
+        'printf "LEAKBOOK released\\n"',
         # A signal that came while gdb held the process has run its C handler during the calls; its Python
         # handler runs when the thread sees EINTR, as it would have without gdb, rather than when the system
         # call, restarted, returns (x86-64: -512..-516 are the kernel's restart codes, -4 is EINTR).
@@ -3599,9 +3601,37 @@ def _gdb_failure(pid, output, markers):
     return "gdb failed on process %d: %s" % (pid, lines[-1].strip() if lines else "no output")
 
 
+def _gdb_drain(stream, lines):
+    for line in stream:
+        lines.append(line)
+
+
+def _gdb_stop(process, lines):
+    """Ends a gdb run that took too long. Its interrupt stops a call into the target, which unwindonsignal
+    then undoes, and gdb detaches as it exits. Between PyGILState_Ensure and PyGILState_Release that would
+    leave the GIL taken for good: there gdb gets up to 10 s more to finish the few short calls left. Killing
+    gdb is the last resort: the kernel detaches, but a call it was in is left where it was."""
+    import signal
+    import subprocess
+
+    def holding():
+        marks = [line.split()[1] for line in list(lines) if line.startswith("LEAKBOOK ")]
+        return "gil" in marks and "released" not in marks
+
+    grace = time.monotonic() + 10
+    while holding() and process.poll() is None and time.monotonic() < grace:
+        time.sleep(0.05)
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def _attach_gdb(pid, out, timeout, verbose=False):
     import shutil
-    import signal
     import subprocess
     import tempfile
     deadline = time.monotonic() + timeout
@@ -3649,21 +3679,19 @@ def _attach_gdb(pid, out, timeout, verbose=False):
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, env=env, start_new_session=True,
                                    universal_newlines=True, errors="replace")
+        lines = []  # gdb's output as it comes: its markers say how far it got
+        reader = threading.Thread(target=_gdb_drain, args=(process.stdout, lines))
+        reader.daemon = True
+        reader.start()
         timed_out = interrupted = False
         try:
-            output = process.communicate(timeout=max(deadline - time.monotonic(), 0.1))[0]
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except (subprocess.TimeoutExpired, KeyboardInterrupt) as error:
             timed_out = isinstance(error, subprocess.TimeoutExpired)
             interrupted = not timed_out
-            # gdb's interrupt stops a call into the target, which unwindonsignal then undoes; gdb detaches
-            # as it exits. Killing gdb is the last resort: the kernel detaches, but a call it was in
-            # the middle of is left where it was.
-            process.send_signal(signal.SIGINT)
-            try:
-                output = process.communicate(timeout=10)[0]
-            except subprocess.TimeoutExpired:
-                process.kill()
-                output = process.communicate()[0]
+            _gdb_stop(process, lines)
+        reader.join()
+        output = "".join(lines)
         os.unlink(commands)
         if verbose:
             sys.stderr.write(output if output.endswith("\n") else output + "\n")
