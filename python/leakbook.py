@@ -3232,6 +3232,7 @@ import os, sys
 def attach(directory, out, script, result, mapping):
     try:
         os.unlink(script)
+        open(result + '.started', 'w').close()  # for the attach command, should it stop waiting
     except OSError:
         pass
     outcome = {'python': sys.version.split()[0]}
@@ -3726,11 +3727,14 @@ def _attach_gdb(pid, out, timeout, verbose=False):
         if not os.path.exists(result):
             open(os.path.join(folder, "abandoned"), "w").close()
             if not os.path.exists(result):
-                if "pending" in markers:
+                if not os.path.exists(result + ".started") and "pending" in markers:
                     return _attach_error(
                         "process %d has not run the request within %g s: its main thread is in C code (holding "
                         "the GIL, or running without it outside a system call); the snapshot goes into %s when "
                         "it is back in Python code" % (pid, timeout, out))
+                if not os.path.exists(result + ".started"):
+                    return _attach_error("process %d has not started the snapshot within %g s (its thread waits "
+                                         "for the GIL?); it goes into %s when it does" % (pid, timeout, out))
                 return _attach_error("process %d did not finish the snapshot within %g s; it goes into %s when "
                                      "done" % (pid, timeout, out))
         keep = False
