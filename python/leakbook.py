@@ -3414,6 +3414,9 @@ def _ptrace_denied(pid):
             "2": "kernel.yama.ptrace_scope is 2 (CAP_SYS_PTRACE only: run attach as root)",
             "3": "kernel.yama.ptrace_scope is 3 (no tracing at all until reboot)",
         }.get(scope, "kernel.yama.ptrace_scope is %s" % scope))
+    else:
+        parts.append("no kernel.yama.ptrace_scope on this kernel (no Yama: a process of the same user, or "
+                     "CAP_SYS_PTRACE)")
     uid = _proc_status(pid).get("Uid", "").split()
     if uid and len(uid) > 1 and int(uid[1]) != os.geteuid():
         parts.append("it runs as uid %s, this is uid %d" % (uid[1], os.geteuid()))

@@ -368,6 +368,7 @@ class GdbAttachErrorTest(GdbBase):
                                           "--out", self.tmp], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env=self.env, universal_newlines=True, timeout=4 * PATIENCE)
         self.assertOneLineError(result, "ptrace is not allowed on process %d" % sleeper.pid)
+        self.assertIn("kernel.yama.ptrace_scope", result.stderr)
         self.assertIn("CAP_SYS_PTRACE", result.stderr)
         self.assertIn("--cap-add=SYS_PTRACE", result.stderr)
         self.assertIn("signal=signal.SIGUSR2", result.stderr)
