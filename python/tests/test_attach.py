@@ -359,12 +359,15 @@ class GdbAttachErrorTest(GdbBase):
         nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
         os.chmod(self.dir, 0o755)
         os.chmod(self.tmp, 0o1777)
-        check = subprocess.run(nobody + [sys.executable, "-c", "import leakbook"], env=self.env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
-        if check.returncode:
-            self.skipTest("user 65534 cannot run %s with the agent: %s" % (sys.executable, check.stdout.strip()))
+        for python in (sys.executable, "/usr/bin/python3"):  # pyenv's may live where that user cannot read
+            check = subprocess.run(nobody + [python, "-c", "import leakbook"], env=self.env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+            if not check.returncode:
+                break
+        else:
+            self.skipTest("user 65534 cannot run %s with the agent: %s" % (python, check.stdout.strip()))
         sleeper = self.start(["sleep", "100"])
-        result = subprocess.run(nobody + [sys.executable, "-m", "leakbook", "attach", str(sleeper.pid), "--gdb",
+        result = subprocess.run(nobody + [python, "-m", "leakbook", "attach", str(sleeper.pid), "--gdb",
                                           "--out", self.tmp], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env=self.env, universal_newlines=True, timeout=4 * PATIENCE)
         self.assertOneLineError(result, "ptrace is not allowed on process %d" % sleeper.pid)
