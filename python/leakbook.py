@@ -9,7 +9,7 @@ docs/snapshot-format.md.
     leakbook.start("/tmp/snaps", interval=60) # periodic snapshots plus one at exit
 
     python3 -m leakbook run [--out DIR] [--interval S] [--tracemalloc] script.py [args...]
-    python3 -m leakbook attach PID [--out DIR]
+    python3 -m leakbook attach PID [--out DIR] [--timeout S]  # gdb on 3.8-3.13, sys.remote_exec on 3.14
     python3 -m leakbook info FILE [--json]
 """
 
@@ -3556,7 +3556,7 @@ def _mib(value):
 _USAGE = """usage:
   python3 -m leakbook run [--out DIR] [--interval S] [--rss-limit SIZE [--rss-step F]] [--tracemalloc]
                           script.py [args...]
-  python3 -m leakbook attach PID [--out DIR]
+  python3 -m leakbook attach PID [--out DIR] [--timeout S] [--gdb] [--verbose]
   python3 -m leakbook info FILE [--json]
 python3 -m leakbook COMMAND --help describes a command."""
 
@@ -3570,9 +3570,15 @@ Runs script.py as `python3 script.py args...` would, taking snapshots into DIR.
                    and again each time it grows by a further --rss-step (checked every second)
   --rss-step F     growth over the last RSS-triggered snapshot's RSS (default 0.25: 25%)
   --tracemalloc    record allocation sites (captures 10-30x slower, every allocation costs more)""",
-    "attach": """usage: python3 -m leakbook attach PID [--out DIR]
+    "attach": """usage: python3 -m leakbook attach PID [--out DIR] [--timeout S] [--gdb] [--verbose]
 
-Asks process PID (Python 3.14+, sys.remote_exec) to write one snapshot into DIR (default: .).""",
+Makes running process PID write one snapshot into DIR and prints its path. Python 3.8-3.13: through gdb
+(apt-get install gdb), which needs ptrace rights over PID and stops it for a second or two. Python 3.14:
+through sys.remote_exec, to a 3.14 process; returns once the request is made. Details: docs/capture.md.
+  --out DIR    where the snapshot goes (default: .; the process creates it when missing)
+  --timeout S  give up after S seconds (default 60), gdb and the wait for the snapshot together
+  --gdb        through gdb on Python 3.14 too (a process older than 3.14)
+  --verbose    print gdb's output on stderr""",
     "info": """usage: python3 -m leakbook info FILE [--json]
 
 Prints a snapshot's header, counts, memory figures and biggest types (--json: for machines).""",
@@ -3685,52 +3691,588 @@ finally:
         pass
 """
 
+_ALTERNATIVES = ("alternatives: leakbook.start(DIR, signal=signal.SIGUSR2) in the program, then kill -USR2 PID; "
+                 "python3 -m leakbook run script.py; or, for a Python 3.14 process, python3.14 -m leakbook attach "
+                 "(sys.remote_exec)")
+
+# Attach through gdb (Python 3.8-3.13, or --gdb). gdb stops the process, and its main thread is wherever it
+# happened to be: in the middle of a bytecode, of a dict resize, of malloc. No Python code may run there, and
+# the request takes one of the two ways that are safe, after looking at the main thread:
+# - it holds the GIL (Python code, or C code under the GIL): Py_AddPendingCall(PyRun_SimpleString, request).
+#   The eval loop runs it in the main thread between two bytecodes, after any pending signal handler.
+# - it is blocked in a system call without the GIL (time.sleep, a lock, select, read: between
+#   Py_BEGIN_ALLOW_THREADS and Py_END_ALLOW_THREADS): PyGILState_Ensure, then C API calls only, then
+#   PyGILState_Release, as a C library calling back from that system call would. A pending call would wait
+#   for the call to return (time.sleep retries after EINTR without running pending calls). No bytecode runs
+#   on the main thread: a signal handler of the application could run inside it, and its exception would be
+#   lost. A thread blocked in the kernel is not inside malloc, except in brk/mmap/munmap/..., which take the
+#   first way; so does C code running without the GIL (the pending call runs when it is back in the eval
+#   loop).
+# Before that, gdb calls nothing that takes a lock the stopped thread could hold: PyGILState_Check (it only
+# reads the current thread state), __errno_location, mmap. Either way the request only starts a thread,
+# which imports the agent and writes the snapshot with the GIL taken the ordinary way, while the main
+# thread goes back to what it was doing. The request's text goes into a page that gdb maps in the process
+# and writes as integers: nothing from the command line or the file system is ever part of a gdb command.
+# The thread unmaps the page when done.
+
+# The page: the pending call's request (Python source run by PyRun_SimpleString in __main__'s namespace; it
+# binds no name there and catches everything, since an exception escaping a pending call would surface in the
+# application's code and SystemExit would end the process), then the thread's source, then the names and the
+# slots the C calls of the other way use.
+_GDB_REQUEST = """\
+try:
+    __import__('_thread').start_new_thread(exec, (%s, {}))
+except BaseException:
+    pass
+"""
+# The thread's source: reads the script the attach command wrote, and runs it.
+_GDB_BOOT = """\
+script = %s
+mapping = (0x%s, %d)
+try:
+    with open(script, 'rb') as f:
+        source = f.read()
+except OSError:
+    source = b''
+exec(compile(source, script, 'exec'))
+"""
+_GDB_NAMES = ("_thread", "start_new_thread", "builtins", "exec")
+
+# The thread's script, Python 3 syntax that every version parses (an old one reports its version). It
+# leaves the agent's module behind and nothing else: sys.path as it was, no file of its own (the attach
+# command removes the result file), the request's page unmapped.
+_GDB_SCRIPT = """\
+import os, sys
+
+def attach(directory, out, script, result, mapping):
+    try:
+        os.unlink(script)
+        open(result + '.started', 'w').close()  # for the attach command, should it stop waiting
+    except OSError:
+        pass
+    outcome = {'python': sys.version.split()[0]}
+    try:
+        if sys.version_info < (3, 8):
+            raise RuntimeError('the agent needs Python 3.8+')
+        agent = sys.modules.get('leakbook')
+        if agent is None:
+            sys.path.insert(0, directory)
+            try:
+                import leakbook as agent
+            finally:
+                sys.path.remove(directory)
+        outcome['path'] = agent.snapshot(out)
+    except BaseException as error:
+        outcome['error'] = '%s: %s' % (type(error).__name__, error)
+    try:
+        with open(result + '.tmp', 'w') as f:
+            f.write(repr(outcome))
+        os.rename(result + '.tmp', result)
+        folder = os.path.dirname(result)
+        if os.path.exists(os.path.join(folder, 'abandoned')):  # the attach command stopped waiting
+            for name in os.listdir(folder):
+                os.unlink(os.path.join(folder, name))
+            os.rmdir(folder)
+    except OSError:
+        pass
+    try:
+        import ctypes
+        munmap = ctypes.CDLL(None).munmap
+        munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
+        munmap(mapping[0], mapping[1])
+    except Exception:
+        pass
+"""
+
+# Signals the target may get while gdb holds it: passed on, and no reason to stop a call into it.
+_GDB_PASS_SIGNALS = ("SIGALRM SIGCHLD SIGPIPE SIGUSR1 SIGUSR2 SIGWINCH SIGURG SIGIO SIGPROF SIGVTALRM SIGHUP "
+                     "SIGTERM SIGQUIT SIGXCPU SIGXFSZ SIGPWR SIGCONT")
+_GDB_SYMBOLS = ("PyGILState_Check", "PyGILState_Ensure", "PyGILState_Release", "Py_AddPendingCall",
+                "PyRun_SimpleString", "PyErr_Fetch", "PyErr_Restore", "PyErr_Clear", "PyUnicode_FromString",
+                "PyImport_GetModule", "PyObject_GetAttrString", "PyDict_New", "PyTuple_New", "PyTuple_SetItem",
+                "PyObject_CallObject", "Py_DecRef", "mmap", "munmap", "__errno_location")
+# System calls glibc's malloc makes while it holds its lock: a thread blocked in one of them is not at a
+# point where Python code can run.
+_MEMORY_SYSCALLS = {"x86_64": (9, 10, 11, 12, 25, 28), "aarch64": (214, 215, 216, 222, 226, 233)}
+
+
+def _attach_error(message):
+    sys.stderr.write("leakbook: %s\n" % message)
+    return 2
+
 
 def _attach(args):
-    out = "."
-    pid = None
+    out, pid, timeout, use_gdb, verbose = ".", None, 60.0, False, False
     while args:
         item = args.pop(0)
         if item in ("-h", "--help"):
             sys.stdout.write(_COMMAND_USAGE["attach"] + "\n")
             return 0
-        if item == "--out":
+        if item in ("--out", "--timeout"):
             if not args:
-                raise _UsageError("--out needs a value")
-            out = args.pop(0)
+                raise _UsageError("%s needs a value" % item)
+            value = args.pop(0)
+            if item == "--out":
+                out = value
+            else:
+                try:
+                    timeout = float(value)
+                except ValueError:
+                    raise _UsageError("--timeout needs a number of seconds")
+                if not timeout > 0:
+                    raise _UsageError("--timeout must be positive")
+        elif item == "--gdb":
+            use_gdb = True
+        elif item == "--verbose":
+            verbose = True
         elif pid is None:
             try:
                 pid = int(item)
             except ValueError:
                 raise _UsageError("attach needs a numeric PID, got %r" % item)
+            if pid <= 0:
+                raise _UsageError("attach needs a PID above 0, got %d" % pid)
         else:
             raise _UsageError("unexpected argument %s" % item)
     if pid is None:
         raise _UsageError("attach needs a PID")
-    remote = getattr(sys, "remote_exec", None)
-    if remote is None:
-        sys.stderr.write(
-            "leakbook: attach needs Python 3.14+ (sys.remote_exec); this is %d.%d. Alternatives: "
-            "start the program with `python3 -m leakbook run script.py`, or call "
-            "leakbook.start(DIR, signal=signal.SIGUSR2) in it and send `kill -USR2 PID`, "
-            "or call leakbook.snapshot() from the program\n" % sys.version_info[:2])
-        return 2
-    import tempfile
     out = os.path.abspath(out)
+    remote = getattr(sys, "remote_exec", None)
+    if remote is None or use_gdb:
+        return _attach_gdb(pid, out, timeout, verbose)
+    import tempfile
     here = os.path.dirname(os.path.abspath(__file__))
     fd, script = tempfile.mkstemp(prefix="leakbook-attach-", suffix=".py")
     with os.fdopen(fd, "w") as f:
-        f.write(_ATTACH_SCRIPT % {"dir": here, "out": out, "self": script})
+        f.write(_ATTACH_SCRIPT % {"dir": here, "out": os.path.join(out, ""), "self": script})
     os.chmod(script, 0o644)
     try:
         remote(pid, script)
     except Exception as error:
         os.unlink(script)
-        sys.stderr.write("leakbook: attach to %d failed: %s\n" % (pid, error))
+        sys.stderr.write("leakbook: attach to %d failed: %s (a process older than 3.14: add --gdb)\n"
+                         % (pid, error))
         return 2
     sys.stdout.write("snapshot requested; process %d writes it into %s at its next safe point\n"
                      % (pid, out))
     return 0
+
+
+def _proc_status(pid):
+    """The fields of /proc/PID/status, {} when it cannot be read."""
+    fields = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                name, _, value = line.partition(":")
+                fields[name] = value.strip()
+    except OSError:
+        pass
+    return fields
+
+
+def _read_line(path):
+    try:
+        with open(path) as f:
+            return f.readline().strip()
+    except OSError:
+        return None
+
+
+def _attach_check(pid):
+    """Why attaching to pid cannot work, before gdb is started; None when nothing is known against it."""
+    if pid == os.getpid():
+        return "attach cannot take a snapshot of its own process"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "no process %d" % pid
+    except PermissionError:
+        pass  # another user's: gdb says whether ptrace is allowed
+    if not os.path.isdir("/proc/%d" % pid):
+        return "attach through gdb needs Linux (/proc/%d is missing)" % pid
+    status = _proc_status(pid)
+    if status.get("State", "").startswith(("Z", "X")):
+        return "process %d has exited (it is a zombie)" % pid
+    if status.get("State", "").startswith("T"):
+        return "process %d is stopped (job control?): kill -CONT %d first" % (pid, pid)
+    tracer = status.get("TracerPid", "0")
+    if tracer != "0":
+        return ("process %d is already traced by process %s (a debugger or strace?); a process has one tracer "
+                "at a time" % (pid, tracer))
+    try:
+        mine, theirs = os.stat("/proc/self/ns/mnt"), os.stat("/proc/%d/ns/mnt" % pid)
+    except OSError:
+        pass
+    else:
+        if (mine.st_dev, mine.st_ino) != (theirs.st_dev, theirs.st_ino):
+            return ("process %d sees other files than this one (another mount namespace: a container?): "
+                    "run attach inside it, e.g. docker exec CONTAINER python3 -m leakbook attach PID" % pid)
+    return None
+
+
+def _has_cap_sys_ptrace():
+    try:
+        return bool(int(_proc_status(os.getpid()).get("CapEff", "0"), 16) >> 19 & 1)
+    except ValueError:
+        return False
+
+
+def _ptrace_denied(pid):
+    parts = ["ptrace is not allowed on process %d" % pid]
+    scope = _read_line("/proc/sys/kernel/yama/ptrace_scope")
+    if scope is not None:
+        parts.append({
+            "0": "kernel.yama.ptrace_scope is 0 (a process of the same user, or CAP_SYS_PTRACE)",
+            "1": "kernel.yama.ptrace_scope is 1 (only a parent may trace; otherwise root or CAP_SYS_PTRACE; "
+                 "sysctl kernel.yama.ptrace_scope=0 allows the same user)",
+            "2": "kernel.yama.ptrace_scope is 2 (CAP_SYS_PTRACE only: run attach as root)",
+            "3": "kernel.yama.ptrace_scope is 3 (no tracing at all until reboot)",
+        }.get(scope, "kernel.yama.ptrace_scope is %s" % scope))
+    else:
+        parts.append("no kernel.yama.ptrace_scope on this kernel (no Yama: a process of the same user, or "
+                     "CAP_SYS_PTRACE)")
+    uid = _proc_status(pid).get("Uid", "").split()
+    if uid and len(uid) > 1 and int(uid[1]) != os.geteuid():
+        parts.append("it runs as uid %s, this is uid %d" % (uid[1], os.geteuid()))
+    if _has_cap_sys_ptrace():
+        parts.append("in a container, the seccomp or AppArmor profile may forbid ptrace "
+                     "(docker: --cap-add=SYS_PTRACE --security-opt seccomp=unconfined)")
+    else:
+        parts.append("this process lacks CAP_SYS_PTRACE (in a container: --cap-add=SYS_PTRACE)")
+    parts.append(_ALTERNATIVES)
+    return "; ".join(parts)
+
+
+def _syscall_hint(pid):
+    """The system call the main thread is blocked in (from /proc), -1 when it is running or unknown: what the
+    gdb commands go by where gdb has no register for it (it has $orig_rax on x86-64)."""
+    line = _read_line("/proc/%d/syscall" % pid)
+    try:
+        return int(line.split()[0]) if line else -1
+    except ValueError:  # "running"
+        return -1
+
+
+def _gdb_page(script, size):
+    """The page's bytes for the script at path `script`, the offsets of what the C calls use, and where the
+    page's address goes (16 hex digits, twice)."""
+    boot = _GDB_BOOT % (ascii(script), "0" * 16, size)
+    request = _GDB_REQUEST % ascii(boot)
+    data = request.encode("ascii") + b"\0"
+    places = {"boot": len(data)}
+    digits = [request.index("(0x") + 3, len(data) + boot.index("(0x") + 3]
+    data += boot.encode("ascii") + b"\0"
+    for name in _GDB_NAMES:
+        places[name] = len(data)
+        data += name.encode("ascii") + b"\0"
+    data += b"\0" * (-len(data) % 8)
+    places["error"] = len(data)  # PyErr_Fetch's three pointers
+    data += b"\0" * 24
+    return data, places, digits
+
+
+def _gdb_commands(pid, data, places, digits, size, hint):
+    import mmap
+
+    def text(name):
+        return "(char *) ($lb_page + %d)" % places[name]
+
+    def slot(i):
+        return "(void **) ($lb_page + %d)" % (places["error"] + 8 * i)
+
+    obj = "void *"
+    commands = [
+        "set pagination off", "set confirm off", "set width 0", "set height 0",
+        # A signal that stops a function called in the target (and gdb's own interrupt on a timeout)
+        # unwinds the call: the thread is put back as it was before it.
+        "set unwindonsignal on",
+        "handle %s nostop noprint pass" % _GDB_PASS_SIGNALS,
+        "attach %d" % pid,
+        'printf "LEAKBOOK attached\\n"',
+        "thread 1",  # the main thread, where pending calls run
+    ]
+    # Each name is looked up before anything in the target changes: a missing one ends the commands here.
+    commands += ["set $lb_symbol = (long) &%s" % name for name in _GDB_SYMBOLS]
+    commands += [
+        'printf "LEAKBOOK symbols\\n"',
+        "set $lb_errno_at = ((int *(*)(void)) __errno_location)()",
+        "set $lb_errno = *$lb_errno_at",  # given back at the end: the thread may be about to read it
+        "set $lb_held = ((int (*)(void)) PyGILState_Check)()",
+        "if $_isvoid($orig_rax)",
+        "set $lb_syscall = %d" % hint,
+        "else",
+        "set $lb_syscall = $orig_rax",
+        "end",
+        'printf "LEAKBOOK state %d %ld\\n", $lb_held, $lb_syscall',
+        "set $lb_page = ((long (*)(long, long, long, long, long, long)) mmap)(0, %d, %d, %d, -1, 0)"
+        % (size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS),
+        "if $lb_page == -1 || $lb_page == 0",
+        'printf "LEAKBOOK nopage\\n"',
+        "set var *$lb_errno_at = $lb_errno",
+        "detach",
+        "quit 3",
+        "end",
+    ]
+    for offset in range(0, len(data), 8):
+        word = int.from_bytes(data[offset:offset + 8], sys.byteorder)
+        if word:
+            commands.append("set var {unsigned long long} ($lb_page + %d) = %du" % (offset, word))
+    commands.append("set $lb_address = (unsigned long long) $lb_page")
+    for at in digits:  # the page's address, in hex, where the sources say 0x0000000000000000
+        for digit in range(16):
+            nibble = "(($lb_address >> %d) & 15)" % (4 * (15 - digit))
+            commands.append("set var {char} ($lb_page + %d) = %s + 48 + (%s > 9) * 39" % (at + digit, nibble, nibble))
+    unsafe = "".join(" && $lb_syscall != %d" % n for n in _MEMORY_SYSCALLS.get(os.uname().machine, ()))
+    commands += [
+        "set $lb_rc = -1",
+        "if $lb_held == 0 && $lb_syscall >= 0%s" % unsafe,
+        'printf "LEAKBOOK now\\n"',
+        "set $lb_gil = ((int (*)(void)) PyGILState_Ensure)()",
+        'printf "LEAKBOOK gil\\n"',
+        # The thread state's exception, if the blocked code had one set, is kept aside and given back.
+        "call ((void (*)(void **, void **, void **)) PyErr_Fetch)(%s, %s, %s)" % (slot(0), slot(1), slot(2)),
+        # start_new_thread(exec, (source, {})) from C: _thread.start_new_thread and builtins.exec looked up in
+        # sys.modules, where both always are.
+        "set $lb_name = ((%s(*)(char *)) PyUnicode_FromString)(%s)" % (obj, text("_thread")),
+        "set $lb_thread = ((%s(*)(%s)) PyImport_GetModule)($lb_name)" % (obj, obj),
+        "call ((void (*)(%s)) Py_DecRef)($lb_name)" % obj,
+        "set $lb_name = ((%s(*)(char *)) PyUnicode_FromString)(%s)" % (obj, text("builtins")),
+        "set $lb_builtins = ((%s(*)(%s)) PyImport_GetModule)($lb_name)" % (obj, obj),
+        "call ((void (*)(%s)) Py_DecRef)($lb_name)" % obj,
+        "if $lb_thread != 0 && $lb_builtins != 0",
+        "set $lb_start = ((%s(*)(%s, char *)) PyObject_GetAttrString)($lb_thread, %s)"
+        % (obj, obj, text("start_new_thread")),
+        "set $lb_exec = ((%s(*)(%s, char *)) PyObject_GetAttrString)($lb_builtins, %s)" % (obj, obj, text("exec")),
+        "set $lb_source = ((%s(*)(char *)) PyUnicode_FromString)(%s)" % (obj, text("boot")),
+        "set $lb_globals = ((%s(*)(void)) PyDict_New)()" % obj,
+        "set $lb_inner = ((%s(*)(long)) PyTuple_New)(2)" % obj,
+        "set $lb_args = ((%s(*)(long)) PyTuple_New)(2)" % obj,
+        "if $lb_start && $lb_exec && $lb_source && $lb_globals && $lb_inner && $lb_args",
+        # PyTuple_SetItem takes over the reference: freeing $lb_args frees the rest.
+        "set $lb_void = ((int (*)(%s, long, %s)) PyTuple_SetItem)($lb_inner, 0, $lb_source)" % (obj, obj),
+        "set $lb_void = ((int (*)(%s, long, %s)) PyTuple_SetItem)($lb_inner, 1, $lb_globals)" % (obj, obj),
+        "set $lb_void = ((int (*)(%s, long, %s)) PyTuple_SetItem)($lb_args, 0, $lb_exec)" % (obj, obj),
+        "set $lb_void = ((int (*)(%s, long, %s)) PyTuple_SetItem)($lb_args, 1, $lb_inner)" % (obj, obj),
+        "set $lb_result = ((%s(*)(%s, %s)) PyObject_CallObject)($lb_start, $lb_args)" % (obj, obj, obj),
+        "if $lb_result != 0",
+        "set $lb_rc = 0",
+        "end",
+        "call ((void (*)(%s)) Py_DecRef)($lb_result)" % obj,
+        "call ((void (*)(%s)) Py_DecRef)($lb_args)" % obj,
+        "else",
+    ]
+    commands += ["call ((void (*)(%s)) Py_DecRef)($lb_%s)" % (obj, name)  # Py_DecRef(NULL) does nothing
+                 for name in ("exec", "source", "globals", "inner", "args")]
+    commands += [
+        "end",
+        "call ((void (*)(%s)) Py_DecRef)($lb_start)" % obj,
+        "end",
+        "call ((void (*)(%s)) Py_DecRef)($lb_thread)" % obj,
+        "call ((void (*)(%s)) Py_DecRef)($lb_builtins)" % obj,
+        "call ((void (*)(void)) PyErr_Clear)()",
+        "call ((void (*)(%s, %s, %s)) PyErr_Restore)(*%s, *%s, *%s)" % (obj, obj, obj, slot(0), slot(1), slot(2)),
+        "call ((void (*)(int)) PyGILState_Release)($lb_gil)",
+        'printf "LEAKBOOK released\\n"',
+        # A signal that came while gdb held the process has run its C handler during the calls; its Python
+        # handler runs when the thread sees EINTR, as it would have without gdb, rather than when the system
+        # call, restarted, returns (x86-64: -512..-516 are the kernel's restart codes, -4 is EINTR).
+        "if !$_isvoid($orig_rax)",
+        "if $rax == -512 || $rax == -514 || $rax == -516",
+        "set var $rax = -4",
+        "end",
+        "end",
+        "else",
+        'printf "LEAKBOOK pending\\n"',
+        "set $lb_rc = ((int (*)(void *, void *)) Py_AddPendingCall)((void *) &PyRun_SimpleString, "
+        "(void *) $lb_page)",
+        "end",
+        "if $lb_rc != 0",
+        "set $lb_void = ((int (*)(long, long)) munmap)($lb_page, %d)" % size,
+        "end",
+        'printf "LEAKBOOK done %d\\n", $lb_rc',
+        "set var *$lb_errno_at = $lb_errno",
+        "detach",
+        'printf "LEAKBOOK detached\\n"',
+    ]
+    return "\n".join(commands) + "\n"
+
+
+def _gdb_failure(pid, output, markers):
+    """One line for a gdb run that did not deliver the request."""
+    if "attached" not in markers:
+        if "Operation not permitted" in output:
+            return _ptrace_denied(pid)
+        if "No such process" in output:
+            return "no process %d" % pid
+    elif "symbols" not in markers:
+        for name in _GDB_SYMBOLS:
+            if 'No symbol "%s"' % name in output:
+                if name in ("mmap", "munmap", "__errno_location"):
+                    return "gdb finds no %s in process %d (no C library it can call)" % (name, pid)
+                return ("process %d does not look like CPython 3.8+: gdb finds no %s in it (not Python, or a "
+                        "binary without its dynamic symbols)" % (pid, name))
+    elif "nopage" in markers:
+        return "process %d could not map a page for the request (out of memory?)" % pid
+    elif markers.get("done") not in (None, "0"):
+        return "process %d refused the request (its pending-call queue is full, or it is exiting)" % pid
+    lines = [line for line in output.splitlines() if line.strip() and not line.startswith("LEAKBOOK ")]
+    return "gdb failed on process %d: %s" % (pid, lines[-1].strip() if lines else "no output")
+
+
+def _gdb_drain(stream, lines):
+    for line in stream:
+        lines.append(line)
+
+
+def _gdb_stop(process, lines):
+    """Ends a gdb run that took too long. Its interrupt stops a call into the target, which unwindonsignal
+    then undoes, and gdb detaches as it exits. Between PyGILState_Ensure and PyGILState_Release that would
+    leave the GIL taken for good: there gdb gets up to 10 s more to finish the few short calls left. Killing
+    gdb is the last resort: the kernel detaches, but a call it was in is left where it was."""
+    import signal
+    import subprocess
+
+    def holding():
+        marks = [line.split()[1] for line in list(lines) if line.startswith("LEAKBOOK ")]
+        return "gil" in marks and "released" not in marks
+
+    grace = time.monotonic() + 10
+    while holding() and process.poll() is None and time.monotonic() < grace:
+        time.sleep(0.05)
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _attach_gdb(pid, out, timeout, verbose=False):
+    import shutil
+    import subprocess
+    import tempfile
+    deadline = time.monotonic() + timeout
+    problem = _attach_check(pid)
+    if problem:
+        return _attach_error(problem)
+    gdb = shutil.which("gdb")
+    if gdb is None:
+        return _attach_error("attach on Python 3.8-3.13 needs gdb (apt-get install gdb), and there is none on "
+                             "PATH; " + _ALTERNATIVES)
+    folder = tempfile.mkdtemp(prefix="leakbook-attach-")
+    keep = False  # the request may still run: the target's thread removes the folder then
+    try:
+        result = os.path.join(folder, "result")
+        status = _proc_status(pid)
+        try:
+            uid, gid = int(status["Uid"].split()[1]), int(status["Gid"].split()[1])
+        except (KeyError, IndexError, ValueError):
+            uid = gid = os.geteuid()
+        if uid != os.geteuid():  # the target writes its result here
+            if os.geteuid() == 0:
+                os.chown(folder, uid, gid)
+            else:
+                os.chmod(folder, 0o733)
+        here = os.path.dirname(os.path.abspath(__file__))
+        script = os.path.join(folder, "attach.py")
+        with open(script, "w") as f:
+            f.write(_GDB_SCRIPT + "\nattach(%s, %s, script, %s, mapping)\ndel attach\n" % (
+                ascii(here), ascii(os.path.join(out, "")), ascii(result)))
+        os.chmod(script, 0o644)
+        import mmap
+        size = mmap.PAGESIZE
+        while True:  # whole pages, as many as the page's contents (which name its size) need
+            data, places, digits = _gdb_page(script, size)
+            needed = -(-len(data) // mmap.PAGESIZE) * mmap.PAGESIZE
+            if needed <= size:
+                break
+            size = needed
+        commands = os.path.join(folder, "commands.gdb")
+        with open(commands, "w") as f:
+            f.write(_gdb_commands(pid, data, places, digits, size, _syscall_hint(pid)))
+        env = dict(os.environ, DEBUGINFOD_URLS="")  # no downloads of debug information
+        argv = [gdb, "-nx", "-batch", "-iex", "set auto-load off", "-iex", "set debuginfod enabled off",
+                "-x", commands]
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                   universal_newlines=True, errors="replace")
+        lines = []  # gdb's output as it comes: its markers say how far it got
+        reader = threading.Thread(target=_gdb_drain, args=(process.stdout, lines))
+        reader.daemon = True
+        reader.start()
+        timed_out = interrupted = False
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except (subprocess.TimeoutExpired, KeyboardInterrupt) as error:
+            timed_out = isinstance(error, subprocess.TimeoutExpired)
+            interrupted = not timed_out
+            _gdb_stop(process, lines)
+        reader.join()
+        output = "".join(lines)
+        os.unlink(commands)
+        if verbose:
+            sys.stderr.write(output if output.endswith("\n") else output + "\n")
+            sys.stderr.flush()
+        markers = {}
+        for line in output.splitlines():
+            if line.startswith("LEAKBOOK "):
+                words = line.split()
+                markers[words[1]] = " ".join(words[2:])
+        delivered = markers.get("done") == "0"
+        keep = delivered
+        if interrupted:
+            return _attach_error("interrupted" + (" (the request was delivered: the snapshot goes into %s)" % out
+                                                  if delivered else ""))
+        if not delivered:
+            if timed_out:
+                return _attach_error("gdb did not finish within %g s (interrupted; process %d continues)"
+                                     % (timeout, pid))
+            return _attach_error(_gdb_failure(pid, output, markers))
+        gone = False
+        while not os.path.exists(result) and time.monotonic() < deadline and not gone:
+            time.sleep(0.05)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                gone = not os.path.exists(result)
+            except OSError:
+                pass
+        if gone:
+            keep = False
+            return _attach_error("process %d exited before it wrote the snapshot" % pid)
+        if not os.path.exists(result):
+            open(os.path.join(folder, "abandoned"), "w").close()
+            if not os.path.exists(result):
+                if not os.path.exists(result + ".started") and "pending" in markers:
+                    return _attach_error(
+                        "process %d has not run the request within %g s: its main thread is in C code (holding "
+                        "the GIL, or running without it outside a system call); the snapshot goes into %s when "
+                        "it is back in Python code" % (pid, timeout, out))
+                if not os.path.exists(result + ".started"):
+                    return _attach_error("process %d has not started the snapshot within %g s (its thread waits "
+                                         "for the GIL?); it goes into %s when it does" % (pid, timeout, out))
+                return _attach_error("process %d did not finish the snapshot within %g s; it goes into %s when "
+                                     "done" % (pid, timeout, out))
+        keep = False
+        import ast
+        try:
+            with open(result) as f:
+                outcome = ast.literal_eval(f.read())
+        except (OSError, ValueError, SyntaxError) as error:
+            return _attach_error("cannot read what process %d reported: %s" % (pid, error))
+        if outcome.get("error"):
+            return _attach_error("the snapshot inside process %d (Python %s) failed: %s"
+                                 % (pid, outcome.get("python"), outcome["error"]))
+        if not outcome.get("path"):
+            return _attach_error("process %d was already taking a snapshot (its own Recorder's?); none written, "
+                                 "try again" % pid)
+        sys.stdout.write("snapshot of process %d (Python %s): %s\n" % (pid, outcome.get("python"), outcome["path"]))
+        return 0
+    finally:
+        if not keep:
+            shutil.rmtree(folder, True)
 
 
 def main(argv=None):
