@@ -6,6 +6,8 @@ import { SnapshotError } from "../common/errors.js";
 import { DIAGNOSIS_COMMANDS } from "./diagnosis-commands.js";
 import { loadInput, runAnalysis, UsageError } from "./one-snapshot.js";
 import { pathsCommand } from "./paths.js";
+import { fleetCommand } from "./fleet.js";
+import { exportCommand } from "./export.js";
 import { seriesProcesses, type SeriesProcess } from "../engine/series.js";
 import { retainedByType } from "../engine/graph.js";
 import type { Snapshot } from "../engine/snapshot.js";
@@ -36,6 +38,8 @@ snapshots of several processes, they are listed (from the files' headers): pid, 
   },
   paths: pathsCommand,
   ...DIAGNOSIS_COMMANDS,
+  fleet: fleetCommand,
+  export: exportCommand,
 };
 
 function programHelp(): string {

@@ -1,0 +1,42 @@
+// `leakbook export`: snapshots as documented tables (docs/export.md) for DuckDB, Spark or any Parquet reader.
+import { SnapshotError } from "../common/errors.js";
+import { formatCount } from "../common/units.js";
+import { exportSnapshots, type ExportFormat } from "../export/write.js";
+import type { CommandSpec, OptionValues } from "./common.js";
+
+const FORMATS: readonly ExportFormat[] = ["parquet", "arrow"];
+
+export const exportCommand: CommandSpec = {
+  usage: "leakbook export DIR|FILE... --to DIR [--format parquet|arrow] [--json]",
+  description: "write snapshots as tables (objects, refs, types, census, findings, ...) in Parquet or Arrow files",
+  options: { to: { type: "string" }, format: { type: "string" }, json: { type: "boolean" } },
+  help: `Finds every snapshot under the directories (to any depth) or given as files, groups them by host and
+process, diagnoses each process, and writes the tables snapshots, processes, census, findings, clusters,
+types, objects and refs under --to as TABLE/host=HOST/pid=PID/part-START.parquet (hive partitioning: DuckDB
+and Spark read host and pid as columns). The columns and example queries: docs/export.md.
+  --to DIR           where to write (created; must be new or empty: nothing is ever overwritten)
+  --format F         parquet (default; written by an embedded DuckDB) or arrow (Arrow IPC files, .arrow)
+  --json             {processes, snapshots, files, rows: {TABLE: n}, skipped, errors}`,
+  async run(positionals: string[], values: OptionValues) {
+    if (positionals.length === 0) throw new SnapshotError(`missing DIRECTORY or FILE (usage: ${exportCommand.usage})`);
+    const to = values.to;
+    if (typeof to !== "string" || to === "") throw new SnapshotError(`missing --to DIR (usage: ${exportCommand.usage})`);
+    const format = (values.format ?? "parquet") as ExportFormat;
+    if (!FORMATS.includes(format)) throw new SnapshotError(`bad --format '${String(values.format)}': give parquet or arrow`);
+    const interactive = process.stderr.isTTY === true;
+    const summary = await exportSnapshots(positionals, {
+      to, format,
+      onProcess: interactive ? (k, n) => process.stderr.write(`\r\x1b[Kexporting process ${k + 1}/${n}`) : undefined,
+    });
+    if (interactive) process.stderr.write("\r\x1b[K");
+    for (const s of summary.skipped) process.stderr.write(`leakbook: warning: skipped ${s.file}: ${s.reason}\n`);
+    for (const e of summary.errors) process.stderr.write(`leakbook: warning: pid ${e.pid}${e.host ? ` on ${e.host}` : ""}: ${e.error}\n`);
+    if (values.json) {
+      process.stdout.write(JSON.stringify(summary, null, 1) + "\n");
+      return;
+    }
+    const rows = Object.entries(summary.rows).map(([table, n]) => `${table} ${formatCount(n)}`).join(", ");
+    process.stdout.write(`leakbook export: ${summary.processes} processes, ${summary.snapshots} snapshots -> ${to} ` +
+      `(${summary.files} ${format} files; rows: ${rows})\n`);
+  },
+};

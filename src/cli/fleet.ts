@@ -1,0 +1,116 @@
+// `leakbook fleet`: one view across the snapshots of many processes (pre-fork workers, pools, many hosts), as text,
+// JSON or an HTML report.
+import { SnapshotError } from "../common/errors.js";
+import { formatBytes, formatCount } from "../common/units.js";
+import { analyseFleet, type Fleet } from "../fleet/index.js";
+import { renderFleetReport } from "../present/report.js";
+import { writeNewFile } from "./report.js";
+import { wholeOption } from "./one-snapshot.js";
+import type { CommandSpec, OptionValues } from "./common.js";
+
+type Row = Record<string, unknown>;
+
+/** Keeps terminal output on one line per value: host names, paths and type names can hold any text. */
+function oneLine(value: unknown): string {
+  return String(value ?? "").replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
+const rate = (bytesPerHour: unknown) => (typeof bytesPerHour === "number" ? `${bytesPerHour < 0 ? "-" : "+"}${formatBytes(Math.abs(bytesPerHour))}/h` : "-");
+
+/** The fleet as the `--json` contract. */
+export function fleetJson(f: Fleet): object {
+  const holderPids = new Map<string, Row[]>();
+  for (const r of f.holderProcesses.objects() as Row[]) {
+    const list = holderPids.get(String(r.path)) ?? [];
+    list.push({ host: r.host, pid: r.pid, process_start: r.process_start, finding: r.finding, bytes_per_hour: r.bytes_per_hour });
+    holderPids.set(String(r.path), list);
+  }
+  const processes = f.processes.objects() as Row[];
+  return {
+    summary: f.summary,
+    processes: processes.map((p) => ({
+      host: p.host, pid: p.pid, process_start: p.process_start, snapshots: p.snapshots, verdict: p.verdict, leaks: p.leaks,
+      error: p.error, hours: p.hours, bytes: p.bytes, objects: p.objects, bytes_per_hour: p.bytes_per_hour,
+      objects_per_hour: p.objects_per_hour, rss_bytes: p.rss_bytes, rss_per_hour: p.rss_per_hour,
+      rate_score: p.rate_score, size_score: p.size_score, outlier: p.rate_outlier === true || p.size_outlier === true,
+    })),
+    leaking: processes.filter((p) => p.leaks).map((p) => ({ host: p.host, pid: p.pid, process_start: p.process_start })),
+    outliers: processes.filter((p) => p.rate_outlier || p.size_outlier)
+      .map((p) => ({ host: p.host, pid: p.pid, process_start: p.process_start, rate_score: p.rate_score, size_score: p.size_score })),
+    holders: (f.holders.objects() as Row[]).map((h) => ({ ...h, in: holderPids.get(String(h.path)) ?? [] })),
+    types: f.types.objects(),
+    merged_census: f.mergedCensus.objects(),
+    skipped: f.skipped,
+    workers: f.workers,
+    tables: f.tablesDir,
+  };
+}
+
+export function renderFleetText(f: Fleet, source: string): string {
+  const processes = f.processes.objects() as Row[];
+  const out = [`leakbook fleet: ${processes.length} processes from ${oneLine(source)}`, oneLine(f.summary), "", "Processes"];
+  const width = Math.max(7, ...processes.map((p) => oneLine(p.label).length));
+  out.push(`  ${"process".padEnd(width)}  ${"snaps".padStart(5)}  ${"verdict".padEnd(24)}  ${"objects".padStart(10)}  ${"bytes".padStart(10)}  ${"growth".padStart(12)}  ${"RSS growth".padStart(12)}  outlier`);
+  for (const p of processes) {
+    const outlier = [p.rate_outlier ? "rate" : "", p.size_outlier ? "size" : ""].filter(Boolean).join(", ");
+    out.push(`  ${oneLine(p.label).padEnd(width)}  ${String(p.snapshots).padStart(5)}  ${oneLine(p.verdict ?? "error").padEnd(24)}  ` +
+      `${(typeof p.objects === "number" ? formatCount(p.objects) : "-").padStart(10)}  ${(typeof p.bytes === "number" ? formatBytes(p.bytes) : "-").padStart(10)}  ` +
+      `${rate(p.bytes_per_hour).padStart(12)}  ${rate(p.rss_per_hour).padStart(12)}  ${outlier || "-"}`);
+    if (p.error) out.push(`      error: ${oneLine(p.error)}`);
+  }
+  const holders = f.holders.objects() as Row[];
+  out.push("", holders.length > 0 ? "Holders named by the diagnoses, most processes first" : "Holders: none named");
+  for (const h of holders.slice(0, 10)) {
+    const where = (f.holderProcesses.objects() as Row[]).filter((r) => r.path === h.path).map((r) => oneLine(r.label)).join(", ");
+    out.push(`  ${oneLine(h.path)}`, `      in ${h.processes} (${where}); ${oneLine(h.kind)}; ${rate(h.median_bytes_per_hour)} median, ${rate(h.bytes_per_hour)} summed`);
+  }
+  const types = f.types.objects() as Row[];
+  out.push("", types.length > 0 ? "Types that grow, most processes first" : "Types that grow: none");
+  for (const t of types.slice(0, 10)) {
+    out.push(`  ${oneLine(t.type)}: grows in ${t.growing_in} of ${t.processes}; ${formatCount(Number(t.count))} objects, ` +
+      `${formatBytes(Number(t.bytes))} now; ${rate(t.bytes_per_hour)} summed`);
+  }
+  for (const s of f.skipped) out.push(`skipped ${oneLine(s.file)}: ${s.reason}`);
+  return out.join("\n") + "\n";
+}
+
+export const fleetCommand: CommandSpec = {
+  usage: "leakbook fleet DIR|FILE... [--json] [-o REPORT.html [--force]] [--tables DIR] [--workers N]",
+  description: "one view across many processes: which leak, shared holders and types, rates, outliers",
+  options: {
+    json: { type: "boolean" }, output: { type: "string", short: "o" }, force: { type: "boolean" },
+    tables: { type: "string" }, workers: { type: "string" },
+  },
+  help: `Finds every snapshot under the directories (to any depth: one folder per host and pid, or one flat folder)
+and groups them by host, pid and process start as their headers say. Diagnoses each process's series (in
+worker threads when there are several processes of full snapshots and more than one core), writes the tables
+as Parquet and answers with SQL on an embedded DuckDB (docs/export.md has the queries): which processes leak,
+which holders and types grow in most of them, how fast (bytes per hour per process, and summed), and which
+processes are outliers (robust z-score of growth rate or size above 3.5). Census snapshots are enough for
+rates and types; holders need full snapshots.
+  --json             {summary, processes: [{host, pid, process_start, verdict, leaks, bytes_per_hour, outlier, ...}],
+                     leaking, outliers, holders: [{path, processes, bytes_per_hour, in: [{host, pid, ...}]}],
+                     types: [{type, processes, growing_in, bytes_per_hour, ...}], merged_census, skipped}
+  -o, --output FILE  also write the fleet as one self-contained HTML report
+  --force            replace the report if it exists
+  --tables DIR       keep the Parquet tables the queries ran on in DIR (new or empty)
+  --workers N        worker threads for the diagnoses (1: none; default: one per core, up to the processes)`,
+  async run(positionals: string[], values: OptionValues) {
+    if (positionals.length === 0) throw new SnapshotError(`missing DIRECTORY or FILE (usage: ${fleetCommand.usage})`);
+    const output = values.output;
+    if (output !== undefined && (typeof output !== "string" || output === "")) throw new SnapshotError(`missing REPORT.html after -o (usage: ${fleetCommand.usage})`);
+    const workers = values.workers === undefined ? undefined : wholeOption(values, "workers", 1);
+    const interactive = process.stderr.isTTY === true;
+    const fleet = await analyseFleet(positionals, {
+      workers,
+      tables: typeof values.tables === "string" ? values.tables : undefined,
+      onProgress: interactive ? (done, total) => process.stderr.write(`\r\x1b[Kdiagnosing processes: ${done}/${total}`) : undefined,
+    });
+    if (interactive) process.stderr.write("\r\x1b[K");
+    if (output !== undefined) {
+      await writeNewFile(output, await renderFleetReport(fleet, { source: positionals.join(" ") }), values.force === true);
+    }
+    if (values.json) process.stdout.write(JSON.stringify(fleetJson(fleet), null, 1) + "\n");
+    else process.stdout.write(renderFleetText(fleet, positionals.join(" ")) + (output ? `wrote ${output}\n` : ""));
+  },
+};
