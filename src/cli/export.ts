@@ -3,6 +3,7 @@ import { SnapshotError } from "../common/errors.js";
 import { formatCount } from "../common/units.js";
 import { exportSnapshots, type ExportFormat } from "../export/write.js";
 import type { CommandSpec, OptionValues } from "./common.js";
+import { oneLine } from "./fleet.js";
 
 const FORMATS: readonly ExportFormat[] = ["parquet", "arrow"];
 
@@ -29,8 +30,8 @@ and Spark read host and pid as columns). The columns and example queries: docs/e
       onProcess: interactive ? (k, n) => process.stderr.write(`\r\x1b[Kexporting process ${k + 1}/${n}`) : undefined,
     });
     if (interactive) process.stderr.write("\r\x1b[K");
-    for (const s of summary.skipped) process.stderr.write(`leakbook: warning: skipped ${s.file}: ${s.reason}\n`);
-    for (const e of summary.errors) process.stderr.write(`leakbook: warning: pid ${e.pid}${e.host ? ` on ${e.host}` : ""}: ${e.error}\n`);
+    for (const s of summary.skipped) process.stderr.write(`leakbook: warning: skipped ${oneLine(s.file)}: ${s.reason}\n`);
+    for (const e of summary.errors) process.stderr.write(`leakbook: warning: pid ${e.pid}${e.host ? ` on ${oneLine(e.host)}` : ""}: ${oneLine(e.error)}\n`);
     if (values.json) {
       process.stdout.write(JSON.stringify(summary, null, 1) + "\n");
       return;

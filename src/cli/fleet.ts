@@ -1,5 +1,6 @@
 // `leakbook fleet`: one view across the snapshots of many processes (pre-fork workers, pools, many hosts), as text,
 // JSON or an HTML report.
+import { stat } from "node:fs/promises";
 import { SnapshotError } from "../common/errors.js";
 import { formatBytes, formatCount } from "../common/units.js";
 import { analyseFleet, type Fleet } from "../fleet/index.js";
@@ -11,7 +12,7 @@ import type { CommandSpec, OptionValues } from "./common.js";
 type Row = Record<string, unknown>;
 
 /** Keeps terminal output on one line per value: host names, paths and type names can hold any text. */
-function oneLine(value: unknown): string {
+export function oneLine(value: unknown): string {
   return String(value ?? "").replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
@@ -99,6 +100,9 @@ rates and types; holders need full snapshots.
     if (positionals.length === 0) throw new SnapshotError(`missing DIRECTORY or FILE (usage: ${fleetCommand.usage})`);
     const output = values.output;
     if (output !== undefined && (typeof output !== "string" || output === "")) throw new SnapshotError(`missing REPORT.html after -o (usage: ${fleetCommand.usage})`);
+    if (typeof output === "string" && !values.force && (await stat(output).catch(() => null))) {
+      throw new SnapshotError(`${output} exists; pass --force to overwrite it`);
+    }
     const workers = values.workers === undefined ? undefined : wholeOption(values, "workers", 1);
     const interactive = process.stderr.isTTY === true;
     const fleet = await analyseFleet(positionals, {

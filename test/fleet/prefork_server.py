@@ -69,7 +69,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--census", action="store_true")
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=150)
     parser.add_argument("--flat", action="store_true", help="write every worker's snapshots into OUT itself")
     args = parser.parse_args()
