@@ -62,4 +62,13 @@ export { formatBytes, formatCount, formatDuration, formatAddress } from "./commo
 // The guided diagnosis (docs/diagnosis.md) and the HTML report.
 export { diagnose, REMEDIES, FINDING_KINDS, type DiagnoseOptions } from "./diagnose/index.js";
 export type { Diagnosis, Finding, FindingKind, Severity, StepResult, StepStatus, Verdict, EvidenceValue } from "./diagnose/types.js";
-export { renderReport, type ReportOptions } from "./present/report.js";
+export { renderReport, renderFleetReport, type ReportOptions } from "./present/report.js";
+
+// Many processes: the fleet's cross-process view on an embedded DuckDB, and the export of tables (docs/export.md).
+export { analyseFleet, type Fleet, type FleetOptions } from "./fleet/index.js";
+export { FLEET_QUERIES, FLEET_VIEWS, duckdbTableViews } from "./fleet/queries.js";
+export { fleetGrowthHeatmap, fleetRateChart } from "./fleet/charts.js";
+export { discoverFleet, type FleetInput, type FleetProcess } from "./export/discover.js";
+export { exportSnapshots, type ExportFormat, type ExportOptions, type ExportSummary } from "./export/write.js";
+export { Engine, type Row } from "./export/duckdb.js";
+export { TABLES, type TableName, type ColumnSpec } from "./export/schema.js";

@@ -11,7 +11,7 @@ const ARROW_TYPES: Record<ColumnType, () => DataType> = {
   DOUBLE: () => float64(), VARCHAR: () => utf8(), TIMESTAMPTZ: () => timestamp(TimeUnit.MICROSECOND, "UTC"),
 };
 
-/** One column of all the parts, in the form flechette builds from (timestamps in milliseconds, nulls as null). */
+/** One column of all the parts, in the form flechette builds from (timestamps in whole milliseconds, nulls as null). */
 function columnValues(spec: ColumnSpec, parts: readonly TableData[]): ArrayLike<unknown> {
   const total = parts.reduce((n, p) => n + p.rows, 0);
   const typed = !spec.nullable && spec.type !== "TIMESTAMPTZ" && parts.length === 1 && ArrayBuffer.isView(parts[0].columns[spec.name]);
@@ -23,7 +23,7 @@ function columnValues(spec: ColumnSpec, parts: readonly TableData[]): ArrayLike<
     for (let i = 0; i < part.rows; i++) {
       const v = values[i];
       if (v === null || v === undefined || (spec.nullable && spec.type === "UINTEGER" && v === U32_NONE)) out[at++] = null;
-      else out[at++] = spec.type === "TIMESTAMPTZ" ? (v as number) * 1000 : v;
+      else out[at++] = spec.type === "TIMESTAMPTZ" ? Math.round((v as number) * 1000) : v;
     }
   }
   return out;

@@ -7,7 +7,7 @@ theirs stays at twenty entries. After each round each worker takes one snapshot 
 (full snapshots, or census ones with --census) into OUT/<host>/<pid>/ (one folder per host and process).
 
 Usage: python3 prefork_server.py OUT [--census] [--rounds N] [--requests N] [--flat]
-Prints {"workers": [{"pid", "leaks", "files"}], "holder": "..."} as JSON on stdout.
+Prints {"workers": [{"pid", "leaks", "files"}], "holder": "...", "sessions": {"leaking", "steady"}} as JSON on stdout.
 """
 import argparse
 import gc
@@ -102,6 +102,8 @@ def main():
     print(json.dumps({
         "workers": [{"pid": c["pid"], "leaks": c["index"] in LEAKY_WORKERS, "files": last[c["pid"]]} for c in children],
         "holder": "sys.modules['__main__']._sessions",
+        # Sessions in each worker's dict at the end: every request's own in a leaking worker (warm-up included).
+        "sessions": {"leaking": args.requests * (args.rounds + 1), "steady": STEADY_SESSIONS},
     }))
 
 

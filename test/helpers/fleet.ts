@@ -8,6 +8,8 @@ export interface PreforkRun {
   workers: { pid: number; leaks: boolean; files: string[] }[];
   /** The holder the leaking workers fill, as a retention path. */
   holder: string;
+  /** Sessions in the holder of a leaking and of a steady worker after the last round. */
+  sessions: { leaking: number; steady: number };
 }
 
 export function runPreforkServer(dir: string, flags: string[] = []): PreforkRun {
