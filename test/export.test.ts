@@ -8,12 +8,13 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { tableFromIPC } from "@uwdata/flechette";
 import { Engine } from "../src/export/duckdb.js";
-import { TABLES, type ColumnType, type TableName } from "../src/export/schema.js";
+import { SMALL_TABLES, TABLES, type ColumnType, type TableName } from "../src/export/schema.js";
+import { duckdbTableViews, FLEET_QUERIES, FLEET_VIEWS } from "../src/fleet/queries.js";
 import { hostSegment, TableWriter } from "../src/export/write.js";
 import { fromRows } from "../src/export/schema.js";
 import { loadSnapshot } from "../src/engine/load.js";
 import type { Snapshot } from "../src/engine/snapshot.js";
-import { agentAvailable, CLI, tempDir } from "./helpers/python.js";
+import { agentAvailable, CLI, REPO, tempDir } from "./helpers/python.js";
 import { runPreforkServer, type PreforkRun } from "./helpers/fleet.js";
 
 const skip = !agentAvailable() && "the capture agent is missing";
@@ -173,4 +174,17 @@ test("a host name becomes one safe folder, which DuckDB reads back as the name",
   const back = await withEngine((engine) => engine.query(`SELECT host, pid FROM ${parquetOf(root, "processes")} ORDER BY pid`));
   assert.deepEqual(back.map((r) => r.host), hostile.map((h) => h || "unknown"));
   assert.ok(statSync(root).isDirectory());
+});
+
+test("docs/export.md describes every column with its type and shows the fleet's SQL as it runs", () => {
+  const doc = readFileSync(join(REPO, "docs", "export.md"), "utf8");
+  for (const table of ALL_TABLES) {
+    const section = doc.slice(doc.indexOf(`### \`${table}\`:`));
+    const rows = [...section.slice(0, section.indexOf("\n\n", section.indexOf("|---"))).matchAll(/^\| `(\w+)` \| (\w+)(, null)? \|/gm)];
+    assert.deepEqual(rows.map((m) => ({ name: m[1], type: m[2], nullable: m[3] !== undefined })), [...TABLES[table]], `docs/export.md, ${table}`);
+  }
+  for (const sql of [...Object.values(FLEET_VIEWS), ...Object.values(FLEET_QUERIES)]) {
+    assert.ok(doc.includes("```sql\n" + sql + ";\n```"), `docs/export.md shows:\n${sql.split("\n")[0]}`);
+  }
+  for (const view of duckdbTableViews("OUT", SMALL_TABLES)) assert.ok(doc.includes(view + ";"), view);
 });
