@@ -1,4 +1,4 @@
-// Runs the pre-fork test server (test/fleet/prefork_server.py): a parent and four real worker processes, two of
+// Runs the pre-fork test server (examples/fleet/app.py): a parent and four real worker processes, two of
 // which leak into the same module-level dict, each leaving its own snapshots.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -14,7 +14,7 @@ export interface PreforkRun {
 
 export function runPreforkServer(dir: string, flags: string[] = []): PreforkRun {
   const env = { ...process.env, PYTHONPATH: [join(REPO, "python"), process.env.PYTHONPATH].filter(Boolean).join(":"), PYTHONDONTWRITEBYTECODE: "1" };
-  const result = spawnSync(PYTHON, [join(REPO, "test", "fleet", "prefork_server.py"), dir, ...flags], { env, encoding: "utf8", timeout: 120_000 });
-  if (result.status !== 0) throw new Error(`prefork_server.py failed (status ${result.status}): ${result.stderr || result.error}`);
+  const result = spawnSync(PYTHON, [join(REPO, "examples", "fleet", "app.py"), dir, ...flags], { env, encoding: "utf8", timeout: 120_000 });
+  if (result.status !== 0) throw new Error(`examples/fleet/app.py failed (status ${result.status}): ${result.stderr || result.error}`);
   return JSON.parse(result.stdout) as PreforkRun;
 }

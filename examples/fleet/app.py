@@ -1,12 +1,14 @@
-"""A pre-fork server for the fleet tests: a parent forks WORKERS workers and hands each one requests over a pipe.
+"""A pre-fork server: a parent forks workers and hands each one requests over a pipe (the fleet example, and the
+fleet tests' fleet of real processes).
 
 Every worker runs the same handler. It keeps one Session per session id in a module-level dict, the shared holder
-`sys.modules['__main__']._sessions`. Workers 1 and 3 get a new session id with every request (their clients send
-no cookie), so their dict grows without end; workers 0 and 2 see the same twenty sessions again and again, so
-theirs stays at twenty entries. After each round each worker takes one snapshot (the warm-up round's is deleted) with the agent
-(full snapshots, or census ones with --census) into OUT/<host>/<pid>/ (one folder per host and process).
+`sys.modules['__main__']._sessions`. The leaking workers (--leaky, by default 1 and 3 of workers 0 to 3) get a new
+session id with every request (their clients send no cookie), so their dict grows without end; the others see the
+same twenty sessions again and again, so theirs stays at twenty entries. After each round each worker takes one
+snapshot with the agent (full snapshots, or census ones with --census; the warm-up round's is deleted) into
+OUT/<host>/<pid>/ (one folder per host and process), or into OUT itself with --flat.
 
-Usage: python3 prefork_server.py OUT [--census] [--rounds N] [--requests N] [--flat]
+Usage: python3 app.py OUT [--workers N] [--leaky I,J] [--census] [--rounds N] [--requests N] [--flat]
 Prints {"workers": [{"pid", "leaks", "files"}], "holder": "...", "sessions": {"leaking", "steady"}} as JSON on stdout.
 """
 import argparse
@@ -17,8 +19,6 @@ import sys
 
 import leakbook
 
-WORKERS = 4
-LEAKY_WORKERS = (1, 3)
 STEADY_SESSIONS = 20
 
 
@@ -40,9 +40,8 @@ def handle(sid, path):
     return len(session.history)
 
 
-def worker(index, requests, replies, target, census):
+def worker(index, leaks, requests, replies, target, census):
     """Reads commands from the parent: how many requests to serve and whether to keep the snapshot taken after them, or null to stop."""
-    leaks = index in LEAKY_WORKERS
     served = 0
     files = []
     with os.fdopen(requests, "r") as commands, os.fdopen(replies, "w") as answers:
@@ -68,13 +67,16 @@ def worker(index, requests, replies, target, census):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--leaky", default="1,3", help="the workers (0-based) whose clients send no cookie")
     parser.add_argument("--census", action="store_true")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=150)
     parser.add_argument("--flat", action="store_true", help="write every worker's snapshots into OUT itself")
     args = parser.parse_args()
+    leaky = {int(i) for i in args.leaky.split(",") if i}
     children = []
-    for index in range(WORKERS):
+    for index in range(args.workers):
         to_child, from_parent = os.pipe()
         to_parent, from_child = os.pipe()
         pid = os.fork()
@@ -82,7 +84,7 @@ def main():
             os.close(from_parent)
             os.close(to_parent)
             nested = os.path.join(args.out, os.uname().nodename, str(os.getpid()))
-            worker(index, to_child, from_child, args.out if args.flat else nested, args.census)
+            worker(index, index in leaky, to_child, from_child, args.out if args.flat else nested, args.census)
         os.close(to_child)
         os.close(from_child)
         children.append({"pid": pid, "index": index, "send": os.fdopen(from_parent, "w"),
@@ -100,7 +102,7 @@ def main():
         child["send"].close()
         os.waitpid(child["pid"], 0)
     print(json.dumps({
-        "workers": [{"pid": c["pid"], "leaks": c["index"] in LEAKY_WORKERS, "files": last[c["pid"]]} for c in children],
+        "workers": [{"pid": c["pid"], "leaks": c["index"] in leaky, "files": last[c["pid"]]} for c in children],
         "holder": "sys.modules['__main__']._sessions",
         # Sessions in each worker's dict at the end: every request's own in a leaking worker (warm-up included).
         "sessions": {"leaking": args.requests * (args.rounds + 1), "steady": STEADY_SESSIONS},
