@@ -67,7 +67,7 @@ export { renderReport, renderFleetReport, type ReportOptions } from "./present/r
 // Many processes: the fleet's cross-process view on an embedded DuckDB, and the export of tables (docs/export.md).
 export { analyseFleet, type Fleet, type FleetOptions } from "./fleet/index.js";
 export { FLEET_QUERIES, FLEET_VIEWS, duckdbTableViews } from "./fleet/queries.js";
-export { fleetGrowthHeatmap, fleetRateChart } from "./fleet/charts.js";
+export { fleetCensusChart, fleetGrowthHeatmap, fleetRateChart } from "./fleet/charts.js";
 export { discoverFleet, type FleetInput, type FleetProcess } from "./export/discover.js";
 export { exportSnapshots, type ExportFormat, type ExportOptions, type ExportSummary } from "./export/write.js";
 export { Engine, type Row } from "./export/duckdb.js";

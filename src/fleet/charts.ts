@@ -1,4 +1,5 @@
-// Vega-lite specs of the fleet's tables: growth by process and type (a heatmap), growth rate per process (bars).
+// Vega-lite specs of the fleet's tables: growth by process and type (a heatmap), growth rate per process (bars), the
+// census merged across processes (a line).
 import type { ColumnTable } from "arquero";
 import { bytesExpr, VEGA_LITE_SCHEMA, type VegaLiteSpec } from "../charts/charts.js";
 import { formatBytes } from "../common/units.js";
@@ -62,6 +63,30 @@ export function fleetRateChart(processes: ColumnTable): VegaLiteSpec {
         { field: "value_text", type: "nominal", title: "Growth" },
         { field: "verdict", type: "nominal", title: "Verdict" },
         { field: "outlier", type: "nominal", title: "Outlier" },
+      ],
+    },
+  };
+}
+
+/** Lines of the fleet's census merged across processes (bytes summed at each process's k-th snapshot), from Fleet.mergedCensus. */
+export function fleetCensusChart(merged: ColumnTable): VegaLiteSpec {
+  const values = (merged.objects() as Row[]).map((r) => ({
+    ordinal: r.ordinal, bytes: r.bytes, bytes_text: formatBytes(Number(r.bytes)), processes: r.processes,
+  }));
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: { text: "The fleet's Python objects, summed over processes", subtitle: "shallow bytes at each process's first, second, ... snapshot" },
+    width: 540,
+    height: 240,
+    data: { values },
+    mark: { type: "line", point: true, tooltip: true },
+    encoding: {
+      x: { field: "ordinal", type: "ordinal", title: "Snapshot of each process" },
+      y: { field: "bytes", type: "quantitative", title: "Shallow bytes, all processes", axis: { labelExpr: bytesExpr() }, scale: { zero: false } },
+      tooltip: [
+        { field: "ordinal", type: "ordinal", title: "Snapshot" },
+        { field: "bytes_text", type: "nominal", title: "Bytes" },
+        { field: "processes", type: "quantitative", title: "Processes" },
       ],
     },
   };
