@@ -29,10 +29,11 @@ const DUCKDB_NAMES: Record<ColumnType, string> = {
   INTEGER: "INTEGER", UINTEGER: "UINTEGER", UTINYINT: "UTINYINT", BIGINT: "BIGINT", UBIGINT: "UBIGINT", DOUBLE: "DOUBLE",
   VARCHAR: "VARCHAR", TIMESTAMPTZ: "TIMESTAMP WITH TIME ZONE",
 };
-/** flechette's type ids and bit widths for each schema type (Arrow's Type enum: Int 2, Float 3, Utf8 5, Timestamp 10). */
+/** flechette's type ids and bit widths for each schema type (Arrow's Type enum: Int 2, Float 3, Utf8 5, Timestamp 10,
+ * Dictionary -1: strings are dictionary-encoded utf8). */
 const ARROW_TYPES: Record<ColumnType, string> = {
   INTEGER: "2/32/true", UINTEGER: "2/32/false", UTINYINT: "2/8/false", BIGINT: "2/64/true", UBIGINT: "2/64/false",
-  DOUBLE: "3", VARCHAR: "5", TIMESTAMPTZ: "10",
+  DOUBLE: "3", VARCHAR: "-1/5", TIMESTAMPTZ: "10",
 };
 
 const ALL_TABLES = Object.keys(TABLES) as TableName[];
@@ -128,8 +129,9 @@ test("exported Arrow files read back with the same row counts and the schema's t
       const t = tableFromIPC(readFileSync(file));
       rows += t.numRows;
       const types = t.schema.fields.map((f) => {
-        const type = f.type as { typeId: number; bitWidth?: number; signed?: boolean };
-        return { name: f.name, type: type.typeId === 2 ? `2/${type.bitWidth}/${type.signed}` : String(type.typeId) };
+        const type = f.type as { typeId: number; bitWidth?: number; signed?: boolean; dictionary?: { typeId: number } };
+        const id = type.typeId === 2 ? `2/${type.bitWidth}/${type.signed}` : type.dictionary ? `-1/${type.dictionary.typeId}` : String(type.typeId);
+        return { name: f.name, type: id };
       });
       assert.deepEqual(types, TABLES[table].map((c) => ({ name: c.name, type: ARROW_TYPES[c.type] })), `${relative(arrow, file)}: columns`);
     }

@@ -58,10 +58,13 @@ export class Engine {
     private readonly connection: DuckDBConnection,
   ) {}
 
-  /** A new in-memory database. */
-  static async open(): Promise<Engine> {
+  /**
+   * A new in-memory database. `threads: 1` for many small files or queries: it halves the cost of each COPY, and
+   * sums come out in one order, so the same tables give the same figures to the last digit.
+   */
+  static async open(opts: { threads?: number } = {}): Promise<Engine> {
     const duckdb = await import("@duckdb/node-api");
-    const instance = await duckdb.DuckDBInstance.create(":memory:");
+    const instance = await duckdb.DuckDBInstance.create(":memory:", opts.threads ? { threads: String(opts.threads) } : {});
     return new Engine(duckdb, instance, await instance.connect());
   }
 

@@ -51,13 +51,14 @@ export class TableWriter {
   private engine: Engine | null = null;
   readonly files: string[] = [];
 
-  constructor(readonly root: string, readonly format: ExportFormat) {}
+  /** `threads`: DuckDB's threads (1 for the fleet's many small files); all cores by default. */
+  constructor(readonly root: string, readonly format: ExportFormat, private readonly threads?: number) {}
 
   async write(table: TableName, p: FleetProcess, parts: readonly TableData[]): Promise<void> {
     const path = partitionFile(this.root, table, p, this.format);
     await mkdir(join(path, ".."), { recursive: true });
     if (this.format === "arrow") await writeArrow(table, parts, path);
-    else await (this.engine ??= await Engine.open()).writeParquet(table, parts, path);
+    else await (this.engine ??= await Engine.open({ threads: this.threads })).writeParquet(table, parts, path);
     this.files.push(path);
   }
 

@@ -45,10 +45,8 @@ const label = (r: Row) => processLabel({ host: String(r.host ?? ""), pid: Number
 
 /** Runs the views and questions on DuckDB over the tables in `dir`. */
 async function runQueries(dir: string): Promise<Record<FleetQueryName, Row[]>> {
-  const engine = await Engine.open();
+  const engine = await Engine.open({ threads: 1 });
   try {
-    // One thread: sums in a fixed order, so the same tables give the same figures to the last digit.
-    await engine.query("SET threads = 1");
     for (const statement of duckdbTableViews(dir, SMALL_TABLES)) await engine.query(statement);
     for (const statement of Object.values(FLEET_VIEWS)) await engine.query(statement);
     const out = {} as Record<FleetQueryName, Row[]>;
@@ -98,7 +96,7 @@ export async function analyseFleet(inputs: readonly string[], opts: FleetOptions
   if (opts.tables !== undefined) await prepareOutput(opts.tables);
   const dir = opts.tables ?? (await mkdtemp(join(tmpdir(), "leakbook-fleet-")));
   try {
-    const writer = new TableWriter(dir, "parquet");
+    const writer = new TableWriter(dir, "parquet", 1);
     try {
       for (const [k, job] of jobs.entries()) await writer.writeProcess(job.process, results[k]);
     } finally {
