@@ -1,7 +1,8 @@
 // Benchmark of `leakbook fleet` and `leakbook export` (`npm run build && node dist/bench/fleet.js [--quick]`).
 // Captures real fleets with examples/fleet/app.py (a pre-fork server): 50 workers x 4 census snapshots, and 8 workers
 // x 4 full snapshots of about 250k objects each (a preloaded app the workers share, as gunicorn --preload does).
-// Then times the fleet on growing parts of each (10, 25, 50 and 2, 4, 8 processes), with worker threads and without,
+// Then times the fleet on growing parts of each (10, 25, 50 and 2, 4, 8 processes; the full ones without worker
+// threads and with two),
 // and the export of one 1M-object snapshot to Parquet and to Arrow. Each run is a fresh child process, which reports
 // its wall time, its phases and its peak resident set size. Prints markdown tables for docs/performance.md.
 import { spawnSync } from "node:child_process";
@@ -105,7 +106,7 @@ async function main(quick: boolean): Promise<void> {
     for (const n of fullCounts) {
       const dir = part(root, full, n);
       row(`full ${n} x 4`, dir, n * 4, "1");
-      row(`full ${n} x 4`, dir, n * 4, "auto");
+      row(`full ${n} x 4`, dir, n * 4, "2");
     }
 
     // Export of one snapshot of about 1M objects (synthetic, 2.5M references).
