@@ -2,9 +2,9 @@
 // Captures real fleets with examples/fleet/app.py (a pre-fork server): 50 workers x 4 census snapshots, and 8 workers
 // x 4 full snapshots of about 250k objects each (a preloaded app the workers share, as gunicorn --preload does).
 // Then times the fleet on growing parts of each (10, 25, 50 and 2, 4, 8 processes; the full ones without worker
-// threads and with two),
-// and the export of one 1M-object snapshot to Parquet and to Arrow. Each run is a fresh child process, which reports
-// its wall time, its phases and its peak resident set size. Prints markdown tables for docs/performance.md.
+// threads and with two), and the export of one 1M-object snapshot to Parquet and to Arrow. Each run is a fresh
+// child process, which reports its wall time, its phases and its peak resident set size. Prints markdown tables
+// for docs/performance.md.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
