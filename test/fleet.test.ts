@@ -21,7 +21,7 @@ function leakbook(...args: string[]) {
 
 interface FleetJson {
   summary: string;
-  processes: { pid: number; verdict: string; leaks: boolean; outlier: boolean; bytes_per_hour: number; snapshots: number }[];
+  processes: { pid: number; verdict: string | null; error: string; leaks: boolean; outlier: boolean; bytes_per_hour: number; snapshots: number }[];
   leaking: { pid: number }[];
   holders: { path: string; processes: number; in: { pid: number }[] }[];
   types: { type: string; growing_in: number; processes: number }[];
@@ -115,6 +115,19 @@ test("fleet on census snapshots in one flat folder names the leaking workers, th
   const three = fleetJson(...run.workers.filter((w) => !w.leaks).flatMap((w) => w.files), ...leaking.files);
   assert.equal(three.processes.length, 3);
   assert.deepEqual(three.processes.filter((p) => p.outlier).map((p) => p.pid), [leaking.pid]);
+
+  // A damaged file (its trailer's checksum no longer matches) takes its process out, not the fleet.
+  const steady = run.workers.find((w) => !w.leaks)!;
+  const damaged = steady.files[steady.files.length - 1];
+  const bytes = readFileSync(damaged);
+  bytes[bytes.length - 3] ^= 0xff;
+  writeFileSync(damaged, bytes);
+  const rest = fleetJson(dir);
+  const failed = rest.processes.find((p) => p.pid === steady.pid)!;
+  assert.equal(failed.verdict, null);
+  assert.ok(failed.error.includes(damaged), failed.error);
+  assert.deepEqual(rest.leaking.map((p) => p.pid).sort(), pidsOf(run, true));
+  assert.match(rest.summary, /1 could not be read: /);
 });
 
 test("fleet reports bad input in one line", () => {
