@@ -21,6 +21,8 @@ export function fleetGrowthHeatmap(typeProcesses: ColumnTable, opts: { top?: num
   return {
     $schema: VEGA_LITE_SCHEMA,
     title: { text: "Growth by process and type", subtitle: "shallow bytes per hour (least-squares slope over each process's snapshots)" },
+    width: { step: 36 },
+    height: { step: 22 },
     config: { axis: { labelLimit: 200 }, legend: { orient: "bottom" } },
     data: { values },
     mark: { type: "rect", tooltip: true },
