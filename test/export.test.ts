@@ -164,7 +164,7 @@ test("a host name becomes one safe folder, which DuckDB reads back as the name",
   const writer = new TableWriter(root, "parquet");
   try {
     for (const [k, host] of hostile.entries()) {
-      const process = { host, pid: 100 + k, process_start: 1_700_000_000 + k, files: [], times: [], kinds: [], sizes: [] };
+      const process = { host, pid: 100 + k, process_start: 1_700_000_000 + k, files: [], times: [], kinds: [] };
       await writer.write("processes", process, [fromRows("processes", [{ process_start: process.process_start, hostname: host || null,
         snapshots: 0, first_time: 0, last_time: 0, verdict: null, summary: null, error: null }])]);
     }

@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { agentAvailable, CLI, tempDir } from "./helpers/python.js";
 import { runPreforkServer, type PreforkRun } from "./helpers/fleet.js";
 import { workerCount } from "../src/fleet/pool.js";
-import { PARALLEL_FROM } from "../src/engine/graph.js";
 import type { ProcessJob } from "../src/export/rows.js";
 
 const skip = !agentAvailable() && "the capture agent is missing";
@@ -142,19 +141,16 @@ test("fleet reports bad input in one line", () => {
   assert.match(workers.stderr, /^leakbook: bad --workers 'zero'/);
 });
 
-test("worker threads are used where they pay: several processes of full snapshots, a core for each", () => {
-  const job = (kind: "full" | "census", size: number, k: number): ProcessJob => ({
-    process: { host: "h", pid: k, process_start: 0, files: ["a", "b", "c"], times: [0, 1, 2], kinds: [kind, kind, kind], sizes: [size, size, size] },
+test("worker threads are used where they pay: two or more processes of full snapshots, up to a thread per core", () => {
+  const job = (kind: "full" | "census", k: number): ProcessJob => ({
+    process: { host: "h", pid: k, process_start: 0, files: ["a", "b", "c"], times: [0, 1, 2], kinds: [kind, kind, kind] },
     ids: [0, 1, 2],
   });
-  const many = (kind: "full" | "census", size: number, n: number) => Array.from({ length: n }, (_, k) => job(kind, size, k));
-  const small = 2 << 20;
-  const large = PARALLEL_FROM * 64;
-  assert.equal(workerCount(many("census", 6000, 50), undefined, 2), 1, "census series take milliseconds");
-  assert.equal(workerCount(many("full", small, 1), undefined, 2), 1, "one process");
-  assert.equal(workerCount(many("full", small, 5), undefined, 2), 2);
-  assert.equal(workerCount(many("full", small, 3), undefined, 8), 3, "no more threads than processes");
-  assert.equal(workerCount(many("full", large, 8), undefined, 2), 1, "a large heap's analysis keeps two cores busy");
-  assert.equal(workerCount(many("full", large, 8), undefined, 8), 4);
-  assert.equal(workerCount(many("census", 6000, 4), 3, 2), 3, "asked for");
+  const many = (kind: "full" | "census", n: number) => Array.from({ length: n }, (_, k) => job(kind, k));
+  assert.equal(workerCount(many("census", 50), undefined, 2), 1, "census series take milliseconds");
+  assert.equal(workerCount(many("full", 1), undefined, 2), 1, "one process");
+  assert.equal(workerCount(many("full", 5), undefined, 2), 2, "a thread per core");
+  assert.equal(workerCount(many("full", 3), undefined, 8), 3, "no more threads than processes");
+  assert.equal(workerCount(many("census", 4), 3, 2), 3, "asked for");
+  assert.equal(workerCount(many("full", 2), 9, 2), 2, "asked for, up to the processes");
 });

@@ -18,8 +18,6 @@ export interface FleetProcess {
   files: string[];
   times: number[];
   kinds: ("full" | "census")[];
-  /** File sizes in bytes. */
-  sizes: number[];
 }
 
 export interface FleetInput {
@@ -58,7 +56,7 @@ export async function discoverFleet(inputs: readonly string[]): Promise<FleetInp
   if (inputs.length === 0) throw new SnapshotError("no snapshot directory or file given");
   const files = await inputFiles(inputs);
   const groups = new Map<string, FleetProcess>();
-  const captures: { file: string; time: number; kind: "full" | "census"; size: number; group: FleetProcess }[] = [];
+  const captures: { file: string; time: number; kind: "full" | "census"; group: FleetProcess }[] = [];
   const skipped: FleetInput["skipped"] = [];
   for (const file of files) {
     const meta = await readHeaderMeta(file);
@@ -70,17 +68,15 @@ export async function discoverFleet(inputs: readonly string[]): Promise<FleetInp
     const start = typeof meta.process_start === "number" ? meta.process_start : 0;
     const key = JSON.stringify([host, meta.pid, start]);
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { host, pid: meta.pid, process_start: start, files: [], times: [], kinds: [], sizes: [] }));
+    if (!group) groups.set(key, (group = { host, pid: meta.pid, process_start: start, files: [], times: [], kinds: [] }));
     const census = (meta.options as { census?: unknown } | undefined)?.census === true;
-    const size = (await stat(file)).size;
-    captures.push({ file, time: typeof meta.time_unix === "number" ? meta.time_unix : 0, kind: census ? "census" : "full", size, group });
+    captures.push({ file, time: typeof meta.time_unix === "number" ? meta.time_unix : 0, kind: census ? "census" : "full", group });
   }
   captures.sort((a, b) => a.time - b.time || (a.file < b.file ? -1 : 1));
   for (const c of captures) {
     c.group.files.push(c.file);
     c.group.times.push(c.time);
     c.group.kinds.push(c.kind);
-    c.group.sizes.push(c.size);
   }
   const processes = [...groups.values()].sort((a, b) =>
     (a.host < b.host ? -1 : a.host > b.host ? 1 : 0) || a.pid - b.pid || a.process_start - b.process_start);

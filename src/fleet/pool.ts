@@ -1,26 +1,18 @@
 // The processes of a fleet analysed one after another, or in worker threads where that pays: with two or more
-// processes of full snapshots (a census series takes milliseconds, less than starting a thread) and a core free for
-// each thread. The analysis of a heap of PARALLEL_FROM objects or more already keeps two cores busy (its helper
-// thread), so such snapshots count two cores each. Each thread takes the next process when it is done with one;
-// results come back in the processes' order.
+// processes of full snapshots (a census series takes milliseconds, less than starting a thread) and more than one
+// core. Each thread takes the next process when it is done with one; results come back in the processes' order.
+// Threads pay even on heaps large enough for the graph analysis's own helper thread: that helper works during the
+// dominator search only, and the rest of a diagnosis runs on one thread (docs/performance.md, paired runs).
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { PARALLEL_FROM } from "../engine/graph.js";
 import type { ProcessJob, ProcessTables } from "../export/rows.js";
 import { analyseProcess } from "./analyse.js";
 
-/** Fewest file bytes per object in the agent's format (~55 measured: 29 per object plus its references and strings). */
-const MIN_BYTES_PER_OBJECT = 50;
-
-/**
- * Threads to use: `requested` when given (1: none); otherwise as many as the cores allow (two cores per process
- * whose snapshots are large enough for the analysis's own helper thread), up to the processes of full snapshots.
- */
+/** Threads to use: `requested` when given (1: none), otherwise one per core up to the processes of full snapshots. */
 export function workerCount(jobs: readonly ProcessJob[], requested?: number, cores = availableParallelism()): number {
   if (requested !== undefined) return Math.max(1, Math.min(requested, jobs.length));
-  const full = jobs.filter((j) => j.process.kinds.includes("full"));
-  const large = full.some((j) => Math.max(...j.process.sizes) >= PARALLEL_FROM * MIN_BYTES_PER_OBJECT);
-  return full.length < 2 ? 1 : Math.max(1, Math.min(Math.floor(cores / (large ? 2 : 1)), full.length));
+  const full = jobs.filter((j) => j.process.kinds.includes("full")).length;
+  return full < 2 ? 1 : Math.max(1, Math.min(cores, full));
 }
 
 export interface PoolOptions {
