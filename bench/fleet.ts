@@ -96,18 +96,31 @@ async function main(quick: boolean): Promise<void> {
 
     const out: string[] = [];
     out.push(`| fleet | snapshots | files MB | workers | wall | diagnose | write Parquet | DuckDB queries | peak RSS MB |`, `|---|---|---|---|---|---|---|---|---|`);
-    const row = (label: string, dir: string, snapshots: number, workers: string) => {
-      const r = measure(["fleet", dir, workers]);
+    const line = (label: string, dir: string, snapshots: number, r: Run) => {
       out.push(`| ${label} | ${snapshots} | ${mb(sizeOfLinks(dir))} | ${r.workers} | ${ms(r.wallMs)} | ${ms(r.phases.diagnose)} | ` +
         `${ms(r.phases.write)} | ${ms(r.phases.query)} | ${r.peakRssMB.toFixed(0)} |`);
-      process.stderr.write(`${label} workers=${workers}: ${ms(r.wallMs)}\n`);
+      process.stderr.write(`${label} workers=${r.workers}: ${ms(r.wallMs)}\n`);
     };
-    for (const n of censusCounts) row(`census ${n} x 4`, part(root, census, n), n * 4, "auto");
+    for (const n of censusCounts) {
+      const dir = part(root, census, n);
+      line(`census ${n} x 4`, dir, n * 4, measure(["fleet", dir, "auto"]));
+    }
+    // Without threads and with two, alternating, so that both see the same load; the median of each and their ratio.
+    const pairs: string[] = ["", `| fleet | wall without threads (runs) | wall with 2 threads (runs) | with / without, medians |`, `|---|---|---|---|`];
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     for (const n of fullCounts) {
       const dir = part(root, full, n);
-      row(`full ${n} x 4`, dir, n * 4, "1");
-      row(`full ${n} x 4`, dir, n * 4, "2");
+      const walls: Record<string, number[]> = { 1: [], 2: [] };
+      for (let round = 0; round < (quick ? 1 : 3); round++) {
+        for (const workers of ["1", "2"]) {
+          const r = measure(["fleet", dir, workers]);
+          walls[workers].push(r.wallMs);
+          if (round === 0) line(`full ${n} x 4`, dir, n * 4, r);
+        }
+      }
+      pairs.push(`| full ${n} x 4 | ${walls[1].map(ms).join(" / ")} | ${walls[2].map(ms).join(" / ")} | ${(median(walls[2]) / median(walls[1])).toFixed(2)} |`);
     }
+    out.push(...pairs);
 
     // Export of one snapshot of about 1M objects (synthetic, 2.5M references).
     const big = join(root, "big");
