@@ -1,7 +1,7 @@
 // `leakbook export`: snapshots as documented tables (docs/export.md) for DuckDB, Spark or any Parquet reader.
 import { SnapshotError } from "../common/errors.js";
 import { formatCount } from "../common/units.js";
-import { exportSnapshots, type ExportFormat } from "../export/write.js";
+import type { ExportFormat } from "../export/write.js";
 import type { CommandSpec, OptionValues } from "./common.js";
 import { oneLine } from "./fleet.js";
 
@@ -25,6 +25,7 @@ and Spark read host and pid as columns). The columns and example queries: docs/e
     const format = (values.format ?? "parquet") as ExportFormat;
     if (!FORMATS.includes(format)) throw new SnapshotError(`bad --format '${String(values.format)}': give parquet or arrow`);
     const interactive = process.stderr.isTTY === true;
+    const { exportSnapshots } = await import("../export/write.js"); // when the command runs, not at start-up
     const summary = await exportSnapshots(positionals, {
       to, format,
       onProcess: interactive ? (k, n) => process.stderr.write(`\r\x1b[Kexporting process ${k + 1}/${n}`) : undefined,

@@ -3,8 +3,7 @@
 import { stat } from "node:fs/promises";
 import { SnapshotError } from "../common/errors.js";
 import { formatBytes, formatCount } from "../common/units.js";
-import { analyseFleet, type Fleet } from "../fleet/index.js";
-import { renderFleetReport } from "../present/report.js";
+import type { Fleet } from "../fleet/index.js";
 import { writeNewFile } from "./report.js";
 import { wholeOption } from "./one-snapshot.js";
 import type { CommandSpec, OptionValues } from "./common.js";
@@ -105,6 +104,8 @@ rates and types; holders need full snapshots.
     }
     const workers = values.workers === undefined ? undefined : wholeOption(values, "workers", 1);
     const interactive = process.stderr.isTTY === true;
+    // Imported when the command runs: other commands' start-up does not pay for the fleet's modules.
+    const { analyseFleet } = await import("../fleet/index.js");
     const fleet = await analyseFleet(positionals, {
       workers,
       tables: typeof values.tables === "string" ? values.tables : undefined,
@@ -112,6 +113,7 @@ rates and types; holders need full snapshots.
     });
     if (interactive) process.stderr.write("\r\x1b[K");
     if (output !== undefined) {
+      const { renderFleetReport } = await import("../present/report.js");
       await writeNewFile(output, await renderFleetReport(fleet, { source: positionals.join(" ") }), values.force === true);
     }
     if (values.json) process.stdout.write(JSON.stringify(fleetJson(fleet), null, 1) + "\n");
