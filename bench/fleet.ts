@@ -36,7 +36,7 @@ async function child(args: string[]): Promise<void> {
     phases = fleet.timings;
     workers = fleet.workers;
   } else {
-    await exportSnapshots([a], { to: b, format: mode as ExportFormat });
+    phases = (await exportSnapshots([a], { to: b, format: mode as ExportFormat })).timings;
   }
   const run: Run = { wallMs: performance.now() - started, peakRssMB: process.resourceUsage().maxRSS / 1024, phases, workers };
   process.stdout.write(JSON.stringify(run) + "\n");
@@ -126,14 +126,15 @@ async function main(quick: boolean): Promise<void> {
     const big = join(root, "big");
     mkdirSync(big);
     writeLbsnap(join(big, "one-million.lbsnap"), { ...synthesize(1_000_000, 2_500_000, 7), meta: { hostname: "bench", pid: 4242 } });
-    out.push("", `| export | objects | references | snapshot file MB | wall | output MB | peak RSS MB |`, `|---|---|---|---|---|---|---|`);
+    out.push("", `| export | objects | references | snapshot file MB | wall | load | diagnose | rows | write | output MB | peak RSS MB |`, `|---|---|---|---|---|---|---|---|---|---|---|`);
+    const phases = (r: Run) => ["load", "diagnose", "rows", "write"].map((k) => ms(r.phases[k])).join(" | ");
     for (const format of ["parquet", "arrow"] as ExportFormat[]) {
       const to = join(root, `export-${format}`);
       const r = measure([format, big, to]);
-      out.push(`| ${format} | 1,000,000 | 2,500,000 | ${mb(sizeOf(big))} | ${ms(r.wallMs)} | ${mb(sizeOf(to))} | ${r.peakRssMB.toFixed(0)} |`);
+      out.push(`| ${format} | 1,000,000 | 2,500,000 | ${mb(sizeOf(big))} | ${ms(r.wallMs)} | ${phases(r)} | ${mb(sizeOf(to))} | ${r.peakRssMB.toFixed(0)} |`);
     }
     const real = measure(["parquet", dirname(fullFile), join(root, "export-real")]);
-    out.push(`| parquet, one worker's 4 full snapshots (${preload / 1000}k preloaded objects) | | | ${mb(sizeOf(dirname(fullFile)))} | ${ms(real.wallMs)} | ${mb(sizeOf(join(root, "export-real")))} | ${real.peakRssMB.toFixed(0)} |`);
+    out.push(`| parquet, one worker's 4 full snapshots (${preload / 1000}k preloaded objects) | | | ${mb(sizeOf(dirname(fullFile)))} | ${ms(real.wallMs)} | ${phases(real)} | ${mb(sizeOf(join(root, "export-real")))} | ${real.peakRssMB.toFixed(0)} |`);
     process.stdout.write(out.join("\n") + "\n");
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -94,6 +94,8 @@ export interface ExportSummary {
   skipped: FleetInput["skipped"];
   /** Processes whose snapshots could not be read, with the reason (their processes row says it too). */
   errors: { host: string; pid: number; error: string }[];
+  /** Milliseconds spent loading, diagnosing, building the rows and writing the files. */
+  timings: { load: number; diagnose: number; rows: number; write: number };
 }
 
 /** Exports the snapshots under `inputs` (directories walked to any depth, or files) to `opts.to`. */
@@ -104,13 +106,22 @@ export async function exportSnapshots(inputs: readonly string[], opts: ExportOpt
   const rows = Object.fromEntries([...SMALL_TABLES, ...GRAPH_TABLES].map((t) => [t, 0])) as Record<TableName, number>;
   const errors: ExportSummary["errors"] = [];
   const jobs = processJobs(input);
+  const timings = { load: 0, diagnose: 0, rows: 0, write: 0 };
+  let clock = performance.now();
+  const lap = (phase: keyof typeof timings) => {
+    const now = performance.now();
+    timings[phase] += now - clock;
+    clock = now;
+  };
   try {
     for (const [k, job] of jobs.entries()) {
       opts.onProcess?.(k, jobs.length);
       const p = job.process;
       let series;
+      clock = performance.now();
       try {
         series = await loadSeries(p.files);
+        lap("load");
       } catch (error) {
         if (!(error instanceof SnapshotError)) throw error;
         errors.push({ host: p.host, pid: p.pid, error: error.message });
@@ -120,22 +131,28 @@ export async function exportSnapshots(inputs: readonly string[], opts: ExportOpt
         rows.processes += 1;
         continue;
       }
-      const tables = processTables(job, { series, diagnosis: diagnose(series) });
+      const diagnosis = diagnose(series);
+      lap("diagnose");
+      const tables = processTables(job, { series, diagnosis });
+      lap("rows");
       await writer.writeProcess(p, tables);
+      lap("write");
       for (const table of SMALL_TABLES) rows[table] += tables[table as keyof ProcessTables].rows;
       const ids = new Map(p.files.map((f, i) => [f, job.ids[i]]));
       const graphs = series.snapshots.map((snap) => graphTables(snap, ids.get(snap.source ?? "") ?? -1));
+      lap("rows");
       for (const table of GRAPH_TABLES) {
         const parts = graphs.map((g) => g[table as keyof typeof g]);
         await writer.write(table, p, parts);
         rows[table] += parts.reduce((n, part) => n + part.rows, 0);
       }
+      lap("write");
     }
   } finally {
     writer.close();
   }
   return {
     processes: jobs.length, snapshots: jobs.reduce((n, j) => n + j.ids.length, 0), rows, files: writer.files.length,
-    skipped: input.skipped, errors,
+    skipped: input.skipped, errors, timings,
   };
 }
