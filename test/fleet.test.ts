@@ -141,16 +141,19 @@ test("fleet reports bad input in one line", () => {
   assert.match(workers.stderr, /^leakbook: bad --workers 'zero'/);
 });
 
-test("worker threads are used where they pay: two or more processes of full snapshots, up to a thread per core", () => {
+test("worker threads are used where they pay: two or more processes of full snapshots, a thread per idle core", () => {
   const job = (kind: "full" | "census", k: number): ProcessJob => ({
     process: { host: "h", pid: k, process_start: 0, files: ["a", "b", "c"], times: [0, 1, 2], kinds: [kind, kind, kind] },
     ids: [0, 1, 2],
   });
   const many = (kind: "full" | "census", n: number) => Array.from({ length: n }, (_, k) => job(kind, k));
-  assert.equal(workerCount(many("census", 50), undefined, 2), 1, "census series take milliseconds");
-  assert.equal(workerCount(many("full", 1), undefined, 2), 1, "one process");
-  assert.equal(workerCount(many("full", 5), undefined, 2), 2, "a thread per core");
-  assert.equal(workerCount(many("full", 3), undefined, 8), 3, "no more threads than processes");
+  assert.equal(workerCount(many("census", 50), undefined, 2, 0), 1, "census series take milliseconds");
+  assert.equal(workerCount(many("full", 1), undefined, 2, 0), 1, "one process");
+  assert.equal(workerCount(many("full", 5), undefined, 2, 0), 2, "a thread per idle core");
+  assert.equal(workerCount(many("full", 5), undefined, 2, 0.6), 1, "a core that other work keeps busy is not idle");
+  assert.equal(workerCount(many("full", 5), undefined, 2, 9), 1, "at least one");
+  assert.equal(workerCount(many("full", 8), undefined, 8, 2.5), 5);
+  assert.equal(workerCount(many("full", 3), undefined, 8, 0), 3, "no more threads than processes");
   assert.equal(workerCount(many("census", 4), 3, 2), 3, "asked for");
   assert.equal(workerCount(many("full", 2), 9, 2), 2, "asked for, up to the processes");
 });

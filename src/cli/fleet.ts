@@ -94,7 +94,7 @@ rates and types; holders need full snapshots.
   -o, --output FILE  also write the fleet as one self-contained HTML report
   --force            replace the report if it exists
   --tables DIR       keep the Parquet tables the queries ran on in DIR (new or empty)
-  --workers N        worker threads for the diagnoses (1: none; default: one per core, up to the processes)`,
+  --workers N        worker threads for the diagnoses (1: none; default: one per idle core, up to the processes)`,
   async run(positionals: string[], values: OptionValues) {
     if (positionals.length === 0) throw new SnapshotError(`missing DIRECTORY or FILE (usage: ${fleetCommand.usage})`);
     const output = values.output;

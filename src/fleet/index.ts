@@ -14,7 +14,7 @@ import { analyseProcesses, workerCount } from "./pool.js";
 import { duckdbTableViews, FLEET_QUERIES, FLEET_VIEWS, type FleetQueryName } from "./queries.js";
 
 export interface FleetOptions {
-  /** Worker threads for the per-process diagnoses (1: none); by default chosen from the cores and the fleet. */
+  /** Worker threads for the per-process diagnoses (1: none); by default one per idle core, up to the processes. */
   workers?: number;
   /** Keep the tables the queries ran on in this directory (new or empty) instead of a temporary one. */
   tables?: string;

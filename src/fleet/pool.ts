@@ -1,18 +1,22 @@
 // The processes of a fleet analysed one after another, or in worker threads where that pays: with two or more
-// processes of full snapshots (a census series takes milliseconds, less than starting a thread) and more than one
-// core. Each thread takes the next process when it is done with one; results come back in the processes' order.
-// Threads pay even on heaps large enough for the graph analysis's own helper thread: that helper works during the
-// dominator search only, and the rest of a diagnosis runs on one thread (docs/performance.md, paired runs).
-import { availableParallelism } from "node:os";
+// processes of full snapshots (a census series takes milliseconds, less than starting a thread) and cores that are
+// idle. A thread on a core that other work keeps busy only adds contention and memory: on this project's shared
+// two-core machine (load 8-10), two threads took 1.1-1.17 times as long as one (docs/performance.md). Each thread
+// takes the next process when it is done with one; results come back in the processes' order.
+import { availableParallelism, loadavg } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { ProcessJob, ProcessTables } from "../export/rows.js";
 import { analyseProcess } from "./analyse.js";
 
-/** Threads to use: `requested` when given (1: none), otherwise one per core up to the processes of full snapshots. */
-export function workerCount(jobs: readonly ProcessJob[], requested?: number, cores = availableParallelism()): number {
+/**
+ * Threads to use: `requested` when given (1: none); otherwise one per idle core (the cores less the one-minute load
+ * average), at least one, up to the processes of full snapshots.
+ */
+export function workerCount(jobs: readonly ProcessJob[], requested?: number, cores = availableParallelism(), load = loadavg()[0]): number {
   if (requested !== undefined) return Math.max(1, Math.min(requested, jobs.length));
   const full = jobs.filter((j) => j.process.kinds.includes("full")).length;
-  return full < 2 ? 1 : Math.max(1, Math.min(cores, full));
+  const idle = Math.floor(cores - load);
+  return full < 2 ? 1 : Math.max(1, Math.min(idle, full));
 }
 
 export interface PoolOptions {
