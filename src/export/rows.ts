@@ -1,11 +1,11 @@
 // The rows of the exported tables, built from one process's series and its diagnosis (the small tables), and from
 // one full snapshot and its heap graph (types, objects, refs: columns taken from the snapshot's own arrays).
-import type { Diagnosis } from "../diagnose/index.js";
 import { graphOf } from "../engine/analysis-cache.js";
 import { edgeLabel } from "../engine/paths.js";
-import { typeSeries, type Series } from "../engine/series.js";
+import { typeSeries } from "../engine/series.js";
 import { NONE, type Snapshot } from "../engine/snapshot.js";
 import { objectBytes } from "../queries/memory.js";
+import type { Analysed } from "./analyse.js";
 import type { FleetProcess } from "./discover.js";
 import { fromRows, type TableData } from "./schema.js";
 
@@ -41,7 +41,7 @@ function snapshotRow(snap: Snapshot, id: number): Record<string, number | string
 }
 
 /** The small tables of a process whose series loaded and was diagnosed, or, with `error`, of one that could not be. */
-export function processTables(job: ProcessJob, analysed: { series: Series; diagnosis: Diagnosis } | { error: string }): ProcessTables {
+export function processTables(job: ProcessJob, analysed: Analysed): ProcessTables {
   const p = job.process;
   const processRow = {
     process_start: p.process_start, hostname: p.host || null, snapshots: p.files.length,

@@ -4,8 +4,7 @@
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { SnapshotError } from "../common/errors.js";
-import { diagnose } from "../diagnose/index.js";
-import { loadSeries } from "../engine/series.js";
+import { analyseFiles } from "./analyse.js";
 import { writeArrow } from "./arrow.js";
 import { discoverFleet, type FleetInput, type FleetProcess } from "./discover.js";
 import { Engine } from "./duckdb.js";
@@ -94,8 +93,8 @@ export interface ExportSummary {
   skipped: FleetInput["skipped"];
   /** Processes whose snapshots could not be read, with the reason (their processes row says it too). */
   errors: { host: string; pid: number; error: string }[];
-  /** Milliseconds spent loading, diagnosing, building the rows and writing the files. */
-  timings: { load: number; diagnose: number; rows: number; write: number };
+  /** Milliseconds spent loading and diagnosing, building the rows, and writing the files. */
+  timings: { diagnose: number; rows: number; write: number };
 }
 
 /** Exports the snapshots under `inputs` (directories walked to any depth, or files) to `opts.to`. */
@@ -106,7 +105,7 @@ export async function exportSnapshots(inputs: readonly string[], opts: ExportOpt
   const rows = Object.fromEntries([...SMALL_TABLES, ...GRAPH_TABLES].map((t) => [t, 0])) as Record<TableName, number>;
   const errors: ExportSummary["errors"] = [];
   const jobs = processJobs(input);
-  const timings = { load: 0, diagnose: 0, rows: 0, write: 0 };
+  const timings = { diagnose: 0, rows: 0, write: 0 };
   let clock = performance.now();
   const lap = (phase: keyof typeof timings) => {
     const now = performance.now();
@@ -117,29 +116,18 @@ export async function exportSnapshots(inputs: readonly string[], opts: ExportOpt
     for (const [k, job] of jobs.entries()) {
       opts.onProcess?.(k, jobs.length);
       const p = job.process;
-      let series;
       clock = performance.now();
-      try {
-        series = await loadSeries(p.files);
-        lap("load");
-      } catch (error) {
-        if (!(error instanceof SnapshotError)) throw error;
-        errors.push({ host: p.host, pid: p.pid, error: error.message });
-        const tables = processTables(job, { error: error.message });
-        await writer.writeProcess(p, tables);
-        for (const table of GRAPH_TABLES) await writer.write(table, p, []);
-        rows.processes += 1;
-        continue;
-      }
-      const diagnosis = diagnose(series);
+      const analysed = await analyseFiles(p.files);
       lap("diagnose");
-      const tables = processTables(job, { series, diagnosis });
+      const tables = processTables(job, analysed);
       lap("rows");
       await writer.writeProcess(p, tables);
       lap("write");
       for (const table of SMALL_TABLES) rows[table] += tables[table as keyof ProcessTables].rows;
+      if ("error" in analysed) errors.push({ host: p.host, pid: p.pid, error: analysed.error });
       const ids = new Map(p.files.map((f, i) => [f, job.ids[i]]));
-      const graphs = series.snapshots.map((snap) => graphTables(snap, ids.get(snap.source ?? "") ?? -1));
+      const snapshots = "error" in analysed ? [] : analysed.series.snapshots;
+      const graphs = snapshots.map((snap) => graphTables(snap, ids.get(snap.source ?? "") ?? -1));
       lap("rows");
       for (const table of GRAPH_TABLES) {
         const parts = graphs.map((g) => g[table as keyof typeof g]);
