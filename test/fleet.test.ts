@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { agentAvailable, CLI, tempDir } from "./helpers/python.js";
 import { runPreforkServer, type PreforkRun } from "./helpers/fleet.js";
@@ -108,6 +108,18 @@ test("fleet on census snapshots in one flat folder names the leaking workers, th
   assert.deepEqual(f.skipped.map((s) => s.file), [join(dir, "broken.lbsnap")]);
   // Every worker has its k-th snapshot: the merged census sums four processes at each ordinal.
   assert.deepEqual(f.merged_census.map((m) => m.processes), run.workers[0].files.map(() => 4));
+
+  // --tables keeps the Parquet files the queries ran on: one per table and process, under host=/pid= folders.
+  const kept = join(tempDir("leakbook-fleet-tables-"), "tables");
+  assert.deepEqual(fleetJson(dir, "--tables", kept).leaking, f.leaking);
+  assert.deepEqual(readdirSync(kept).sort(), ["census", "clusters", "findings", "processes", "snapshots"]);
+  for (const table of readdirSync(kept)) {
+    const files = readdirSync(join(kept, table), { recursive: true, encoding: "utf8" }).filter((name) => name.endsWith(".parquet"));
+    assert.deepEqual(files.map((name) => Number(/pid=(\d+)/.exec(name)![1])).sort(), run.workers.map((w) => w.pid).sort(), table);
+  }
+  const used = leakbook("fleet", dir, "--tables", kept);
+  assert.equal(used.status, 2);
+  assert.match(used.stderr, /^leakbook: .* is not empty; give a new or empty directory\n$/);
 
   // The two steady workers and one leaking worker, given as files: the leaking one is far from the median rate.
   const leaking = run.workers.find((w) => w.leaks)!;

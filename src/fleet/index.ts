@@ -84,6 +84,7 @@ function summarize(processes: Row[], holders: Row[]): string {
 export async function analyseFleet(inputs: readonly string[], opts: FleetOptions = {}): Promise<Fleet> {
   let started = performance.now();
   const input = await discoverFleet(inputs);
+  if (opts.tables !== undefined) await prepareOutput(opts.tables); // before the work, which a used folder would waste
   const jobs = processJobs(input);
   const discoverMs = performance.now() - started;
 
@@ -93,7 +94,6 @@ export async function analyseFleet(inputs: readonly string[], opts: FleetOptions
   const diagnoseMs = performance.now() - started;
 
   started = performance.now();
-  if (opts.tables !== undefined) await prepareOutput(opts.tables);
   const dir = opts.tables ?? (await mkdtemp(join(tmpdir(), "leakbook-fleet-")));
   try {
     const writer = new TableWriter(dir, "parquet", 1);
