@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { agentAvailable, CLI, tempDir } from "./helpers/python.js";
+import { agentAvailable, CLI, runPythonJson, tempDir } from "./helpers/python.js";
 import { runPreforkServer, type PreforkRun } from "./helpers/fleet.js";
 import { workerCount } from "../src/fleet/pool.js";
 import type { ProcessJob } from "../src/export/rows.js";
@@ -168,4 +168,28 @@ test("worker threads are used where they pay: two or more processes of full snap
   assert.equal(workerCount(many("full", 3), undefined, 8, 0), 3, "no more threads than processes");
   assert.equal(workerCount(many("census", 4), 3, 2), 3, "asked for");
   assert.equal(workerCount(many("full", 2), 9, 2), 2, "asked for, up to the processes");
+});
+
+test("a hostile host name is escaped in text, kept in JSON, and one safe folder in the tables", { skip }, () => {
+  const dir = tempDir("leakbook-fleet-hostile-");
+  const host = "evil\u001b[2J/../<b>host";
+  runPythonJson(`
+import json, os, sys
+import leakbook
+leakbook._HOSTNAME = ${JSON.stringify(host)}
+KEPT = []
+for i in range(3):
+    KEPT.extend(object() for _ in range(300))
+    leakbook.snapshot(os.path.join(sys.argv[1], "s%d.lbsnap" % i), census=True)
+print(json.dumps({}))
+`, dir);
+  const text = leakbook("fleet", dir);
+  assert.equal(text.status, 0, text.stderr);
+  assert.ok(!text.stdout.includes("\u001b"), "no escape character reaches the terminal");
+  assert.ok(text.stdout.includes("evil\\x1b[2J/../<b>host:"), text.stdout);
+  const kept = join(tempDir("leakbook-fleet-hostile-tables-"), "tables");
+  const json = JSON.parse(leakbook("fleet", dir, "--json", "--tables", kept).stdout) as { processes: { host: string }[] };
+  assert.equal(json.processes[0].host, host);
+  const folders = readdirSync(join(kept, "census"));
+  assert.deepEqual(folders, ["host=evil%1B%5B2J%2F..%2F%3Cb%3Ehost"]);
 });
