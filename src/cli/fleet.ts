@@ -83,7 +83,7 @@ export const fleetCommand: CommandSpec = {
   },
   help: `Finds every snapshot under the directories (to any depth: one folder per host and pid, or one flat folder)
 and groups them by host, pid and process start as their headers say. Diagnoses each process's series (in
-worker threads when there are several processes of full snapshots and more than one core), writes the tables
+worker threads when there are several processes of full snapshots and idle cores), writes the tables
 as Parquet and answers with SQL on an embedded DuckDB (docs/export.md has the queries): which processes leak,
 which holders and types grow in most of them, how fast (bytes per hour per process, and summed), and which
 processes are outliers (robust z-score of growth rate or size above 3.5). Census snapshots are enough for
