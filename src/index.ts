@@ -65,3 +65,13 @@ export { diagnose, REMEDIES, FINDING_KINDS, type DiagnoseOptions } from "./diagn
 export type { Diagnosis, Finding, FindingKind, Severity, StepResult, StepStatus, Verdict, EvidenceValue } from "./diagnose/types.js";
 export { renderReport, type ReportOptions } from "./present/report.js";
 export { evidenceRows, evidenceTable, type EvidenceRow } from "./present/evidence.js";
+export { renderFleetReport } from "./present/report.js";
+
+// Many processes: the fleet's cross-process view on an embedded DuckDB, and the export of tables (docs/export.md).
+export { analyseFleet, type Fleet, type FleetOptions } from "./fleet/index.js";
+export { FLEET_QUERIES, FLEET_VIEWS, duckdbTableViews } from "./fleet/queries.js";
+export { fleetCensusChart, fleetGrowthHeatmap, fleetRateChart } from "./fleet/charts.js";
+export { discoverFleet, type FleetInput, type FleetProcess } from "./export/discover.js";
+export { exportSnapshots, type ExportFormat, type ExportOptions, type ExportSummary } from "./export/write.js";
+export { Engine, type Row } from "./export/duckdb.js";
+export { TABLES, type TableName, type ColumnSpec } from "./export/schema.js";

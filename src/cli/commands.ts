@@ -101,6 +101,42 @@ tables. Nothing is fetched from the network and the page runs no script.
 ${PID_HELP}`,
     run: async (positionals, values) => (await import("./report.js")).reportCommand(positionals, values),
   },
+  fleet: {
+    usage: "leakbook fleet DIR|FILE... [--json] [-o REPORT.html [--force]] [--tables DIR] [--workers N]",
+    description: "one view across many processes: which leak, shared holders and types, rates, outliers",
+    options: {
+    json: { type: "boolean" }, output: { type: "string", short: "o" }, force: { type: "boolean" },
+    tables: { type: "string" }, workers: { type: "string" },
+  },
+    help: `Finds every snapshot under the directories (to any depth: one folder per host and pid, or one flat folder)
+and groups them by host, pid and process start as their headers say. Diagnoses each process's series (in
+worker threads when there are several processes of full snapshots and idle cores), writes the tables
+as Parquet and answers with SQL on an embedded DuckDB (docs/export.md has the queries): which processes leak,
+which holders and types grow in most of them, how fast (bytes per hour per process, and summed), and which
+processes are outliers (robust z-score of growth rate or size above 3.5). Census snapshots are enough for
+rates and types; holders need full snapshots.
+  --json             {summary, processes: [{host, pid, process_start, verdict, leaks, bytes_per_hour, outlier, ...}],
+                     leaking, outliers, holders: [{path, processes, bytes_per_hour, in: [{host, pid, ...}]}],
+                     types: [{type, processes, growing_in, bytes_per_hour, ...}], merged_census, skipped}
+  -o, --output FILE  also write the fleet as one self-contained HTML report
+  --force            replace the report if it exists
+  --tables DIR       keep the Parquet tables the queries ran on in DIR (new or empty)
+  --workers N        worker threads for the diagnoses (1: none; default: one per idle core, up to the processes)`,
+    run: async (positionals, values) => (await import("./fleet.js")).fleet(positionals, values),
+  },
+  export: {
+    usage: "leakbook export DIR|FILE... --to DIR [--format parquet|arrow] [--json]",
+    description: "write snapshots as tables (objects, refs, types, census, findings, ...) in Parquet or Arrow files",
+    options: { to: { type: "string" }, format: { type: "string" }, json: { type: "boolean" } },
+    help: `Finds every snapshot under the directories (to any depth) or given as files, groups them by host and
+process, diagnoses each process, and writes the tables snapshots, processes, census, findings, clusters,
+types, objects and refs under --to as TABLE/host=HOST/pid=PID/part-START.parquet (hive partitioning: DuckDB
+and Spark read host and pid as columns). The columns and example queries: docs/export.md.
+  --to DIR           where to write (created; must be new or empty: nothing is ever overwritten)
+  --format F         parquet (default; written by an embedded DuckDB) or arrow (Arrow IPC files, .arrow)
+  --json             {processes, snapshots, files, rows: {TABLE: n}, skipped, errors}`,
+    run: async (positionals, values) => (await import("./export.js")).exportTables(positionals, values),
+  },
   run: {
     usage: "leakbook run [--out DIR] [--interval S] [--rss-limit SIZE [--rss-step F]] [--tracemalloc] -- PYTHON SCRIPT.py [ARGS...]",
     description: "run a Python program with the capture agent, taking snapshots into DIR",

@@ -117,14 +117,16 @@ async function isDirectory(path: string): Promise<boolean> {
 }
 
 /** What a file's header says about its capture, read without reading any section. */
-interface HeaderMeta {
+export interface HeaderMeta {
   time_unix?: unknown;
   pid?: unknown;
   process_start?: unknown;
+  hostname?: unknown;
+  options?: unknown;
 }
 
 /** The header's `meta` object, or null when the file has no readable lbsnap header (a meliae dump, a damaged file). */
-async function readHeaderMeta(path: string): Promise<HeaderMeta | null> {
+export async function readHeaderMeta(path: string): Promise<HeaderMeta | null> {
   let file;
   try {
     file = await open(path, "r");

@@ -5,6 +5,8 @@ import type { Diagnosis, Finding, StepResult } from "../diagnose/index.js";
 import { escapeHtml, renderHtml, renderSvg } from "./display.js";
 import { evidenceRows } from "./evidence.js";
 import type { Snapshot } from "../engine/snapshot.js";
+import type { Fleet } from "../fleet/index.js";
+import { fleetSectionHtml } from "./fleet.js";
 
 export interface ReportOptions {
   /** What was analysed, as the user named it (a directory or files). */
@@ -130,6 +132,27 @@ ${d.findings.length > 0 ? d.findings.map((f, k) => findingHtml(f, k + 1)).join("
 <h2>Checklist</h2>
 ${steps.join("\n")}
 <p class="meta">Written by leakbook. Paths are Python expressions that evaluate to the object in the live process.</p>
+</body>
+</html>
+`;
+}
+
+/** The fleet report: one self-contained HTML document with the fleet section (present/fleet.ts). */
+export async function renderFleetReport(fleet: Fleet, opts: { source: string; maxRows?: number }): Promise<string> {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>leakbook fleet report</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>leakbook fleet report</h1>
+<p class="meta">source <code>${escapeHtml(opts.source)}</code></p>
+${await fleetSectionHtml(fleet, opts.maxRows ?? 50)}
+<p class="meta">Written by leakbook. Paths are Python expressions that evaluate to the holder in each live process.</p>
 </body>
 </html>
 `;
