@@ -3,6 +3,7 @@
 import { SnapshotError } from "../common/errors.js";
 import { diagnose, type Diagnosis } from "../diagnose/index.js";
 import { loadSeries, ProcessSelectionError, type Series } from "../engine/series.js";
+import { printJson, printMessage } from "./output.js";
 
 export type OptionValues = Record<string, string | boolean | undefined>;
 
@@ -42,10 +43,13 @@ export async function loadInputs(inputs: string[], usage: string, values: Option
       ? (file, files, done, total) => process.stderr.write(`\r\x1b[Kloading snapshot ${file + 1}/${files}: ${Math.floor((100 * done) / Math.max(total, 1))}%`)
       : undefined,
   }).catch((error: unknown) => {
-    if (values.json && error instanceof ProcessSelectionError) process.stdout.write(JSON.stringify({ error }, null, 1) + "\n");
+    if (values.json && error instanceof ProcessSelectionError) printJson({ error });
     throw error;
   });
-  for (const warning of series.warnings) process.stderr.write(`${interactive ? "\r\x1b[K" : ""}leakbook: warning: ${warning}\n`);
+  for (const warning of series.warnings) {
+    if (interactive) process.stderr.write("\r\x1b[K");
+    printMessage(`warning: ${warning}`);
+  }
   const diagnosis = diagnose(series, {
     onStep: interactive ? (id, done, total) => process.stderr.write(`\r\x1b[Kdiagnosing: step ${done + 1}/${total} (${id})`) : undefined,
   });

@@ -2,7 +2,6 @@
 // The `leakbook` command line: a table of commands, one function each. Bad input is reported as one line on
 // stderr starting "leakbook: " with exit code 2, never a stack trace; an internal error exits 3 (1 is check's "leak").
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { SnapshotError } from "../common/errors.js";
 import { DIAGNOSIS_COMMANDS } from "./diagnosis-commands.js";
 import { loadInput, runAnalysis, UsageError } from "./one-snapshot.js";
 import { pathsCommand } from "./paths.js";
@@ -11,6 +10,8 @@ import { retainedByType } from "../engine/graph.js";
 import type { Snapshot } from "../engine/snapshot.js";
 import { cycles, type CycleRow } from "../queries/cycles.js";
 import { formatBytes, formatCount, formatDuration, formatTime } from "../common/units.js";
+import { censusSummary, memoryLines, titleLine } from "./census-summary.js";
+import { printJson, reportFailure, textLines } from "./output.js";
 
 interface Command {
   usage: string;
@@ -82,6 +83,8 @@ async function summaryCommand(positionals: string[], values: Record<string, stri
   expectPositionals(positionals, ["FILE"], COMMANDS.summary.usage);
   const { snap, loadMs } = await loadInput(positionals[0]);
   const processes = await seriesProcesses(positionals[0]);
+  const processList = processes.length > 1 ? { lines: processLines(positionals[0], processes, snap), json: processes.map((p) => processJson(p, snap)) } : null;
+  if (snap.kind === "census") return censusSummary(snap, values.json === true, processList);
   const { graph, ms: analysisMs } = runAnalysis(snap);
   let started = performance.now();
   const types = retainedByType(graph);
@@ -123,27 +126,20 @@ async function summaryCommand(positionals: string[], values: Record<string, stri
       unreachable: { count: graph.unreachable.length, bytes: unreachableBytes },
       memory: { shallow_total: shallowTotal, rss: snap.memory.rss, rss_peak: snap.memory.rss_peak, pymalloc: snap.memory.pymalloc, tracemalloc: snap.memory.tracemalloc },
       types, cycles: cycleRows, timings,
-      ...(processes.length > 1 ? { processes: processes.map((p) => processJson(p, snap)) } : {}),
+      ...(processList ? { processes: processList.json } : {}),
     };
-    process.stdout.write(JSON.stringify(report, null, 1) + "\n");
+    printJson(report);
     return;
   }
 
   const out: string[] = [];
-  out.push(`${snap.source}  (${snap.format}${snap.meta.time ? `, captured ${snap.meta.time}` : ""}${snap.meta.pid ? `, pid ${snap.meta.pid}` : ""}${snap.meta.python ? `, Python ${snap.meta.python.version}` : ""})`);
+  out.push(titleLine(snap));
   out.push("");
   out.push(`objects      ${formatCount(snap.objectCount)}  (${formatBytes(shallowTotal)} shallow)`);
   out.push(`references   ${formatCount(snap.edgeCount)}`);
   out.push(`roots        ${formatCount(snap.rootObject.length)}  (${Object.entries(rootKinds).map(([k, n]) => `${n} ${k}`).join(", ")})`);
   out.push(`unreachable  ${formatCount(graph.unreachable.length)}  (${formatBytes(unreachableBytes)})`);
-  const m = snap.memory;
-  if (m.rss !== null) out.push(`process RSS  ${formatBytes(m.rss)}${m.rss_peak !== null ? `  (peak ${formatBytes(m.rss_peak)})` : ""}`);
-  const pymalloc = m.pymalloc;
-  if (pymalloc?.arenas_in_use !== undefined && pymalloc.arena_bytes !== undefined) {
-    const blocks = pymalloc.bytes_in_allocated_blocks;
-    out.push(`pymalloc     ${formatCount(pymalloc.arenas_in_use)} arenas in use (${formatBytes(pymalloc.arena_bytes)})` +
-      (blocks !== undefined ? `, ${formatBytes(blocks)} in allocated blocks` : ""));
-  }
+  out.push(...memoryLines(snap));
   const table = (title: string, rows: typeof types) => {
     out.push("", title);
     const width = Math.min(48, Math.max(4, ...rows.map((r) => r.type.length)));
@@ -161,9 +157,9 @@ async function summaryCommand(positionals: string[], values: Record<string, stri
     out.push(`  ${formatCount(c.members)} objects, ${formatBytes(c.retained)} retained: ${c.types}`);
     out.push(`      held by ${c.path ?? "(no path from a root)"}`);
   }
-  if (processes.length > 1) out.push("", ...processLines(positionals[0], processes, snap));
+  if (processList) out.push("", ...processList.lines);
   out.push("", "Timings  " + Object.entries(timings).map(([k, ms]) => `${k} ${formatDuration(ms)}`).join(", "));
-  process.stdout.write(out.join("\n") + "\n");
+  process.stdout.write(textLines(out));
 }
 
 /** Whether `snap` is one of process `p`'s snapshots. */
@@ -188,12 +184,5 @@ function processLines(dir: string, processes: SeriesProcess[], snap: Snapshot): 
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof SnapshotError || error instanceof UsageError) {
-    process.stderr.write(`leakbook: ${error.message}\n`);
-    process.exitCode = 2;
-  } else {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`leakbook: internal error: ${message.split("\n")[0]}${process.env.LEAKBOOK_DEBUG ? "\n" + (error as Error).stack : " (set LEAKBOOK_DEBUG=1 for details)"}\n`);
-    process.exitCode = 3;
-  }
+  process.exitCode = reportFailure(error);
 });

@@ -5,6 +5,8 @@ import type { HeapGraph } from "../engine/graph.js";
 import { loadSnapshot } from "../engine/load.js";
 import { latestSnapshotPath } from "../engine/series.js";
 import type { Snapshot } from "../engine/snapshot.js";
+import { terminalText } from "../common/escape.js";
+import { printMessage } from "./output.js";
 
 /** Bad arguments: reported like a bad file (one line, exit 2), with the command's usage hint in the message. */
 export class UsageError extends Error {}
@@ -15,10 +17,10 @@ export async function loadInput(input: string): Promise<{ snap: Snapshot; loadMs
   const interactive = process.stderr.isTTY === true;
   const started = performance.now();
   const snap = await loadSnapshot(path, {
-    onProgress: interactive ? (done, total) => process.stderr.write(`\rloading ${path}: ${Math.floor((100 * done) / total)}%`) : undefined,
+    onProgress: interactive ? (done, total) => process.stderr.write(`\rloading ${terminalText(path)}: ${Math.floor((100 * done) / total)}%`) : undefined,
   });
   if (interactive) process.stderr.write("\r\x1b[K");
-  for (const warning of (snap.meta.warnings as string[] | undefined) ?? []) process.stderr.write(`leakbook: warning: ${warning}\n`);
+  for (const warning of (snap.meta.warnings as string[] | undefined) ?? []) printMessage(`warning: ${warning}`);
   return { snap, loadMs: performance.now() - started };
 }
 

@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import type { ColumnTable } from "arquero";
 import type { VegaLiteSpec } from "../charts/charts.js";
 import { formatBytes, formatCount } from "../common/units.js";
+import { terminalText, xmlChars } from "../common/escape.js";
 
 export const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";
 
@@ -110,13 +111,14 @@ export function renderText(table: ColumnTable, opts: DisplayOptions = {}): strin
   const all = table.columnNames();
   const columns = all.filter((c) => !all.includes(`${c}_bytes`));
   const shown = Math.min(table.numRows(), maxRows);
-  const cells = [columns];
+  // Cells escaped for the terminal (names and keys are text from the snapshot) before widths are measured.
+  const cells = [columns.map(terminalText)];
   for (let r = 0; r < shown; r++) {
     cells.push(columns.map((c) => {
       const v = table.get(c, r);
       if (v === null || v === undefined) return "";
       if (typeof v === "number") return isBytesColumn(c) ? formatBytes(v) : formatNumber(v);
-      const text = cellText(v);
+      const text = terminalText(cellText(v));
       return text.length > 60 ? text.slice(0, 59) + "…" : text;
     }));
   }
@@ -134,7 +136,8 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
   const vegaLite = await import("vega-lite");
   const view = new vega.View(vega.parse(vegaLite.compile(spec as never).spec), { renderer: "none" });
   try {
-    return await view.toSVG();
+    // vega escapes markup characters in text but keeps control characters, which XML does not allow.
+    return xmlChars(await view.toSVG());
   } finally {
     view.finalize();
   }
@@ -152,7 +155,7 @@ function chartTitle(spec: VegaLiteSpec): string {
 export async function mimeBundle(x: unknown, opts: DisplayOptions = {}): Promise<MimeBundle> {
   if (isTable(x)) return { "text/html": renderHtml(x, opts), "text/plain": renderText(x, opts) };
   if (isChartSpec(x)) {
-    return { [VEGA_LITE_MIME]: x, "image/svg+xml": await renderSvg(x), "text/plain": `[chart] ${chartTitle(x)}` };
+    return { [VEGA_LITE_MIME]: x, "image/svg+xml": await renderSvg(x), "text/plain": `[chart] ${terminalText(chartTitle(x))}` };
   }
   return { "text/plain": typeof x === "string" ? x : JSON.stringify(x, null, 2) ?? String(x) };
 }
