@@ -104,7 +104,7 @@ test("report: refuses to replace an existing file unless --force, and leaves no 
   assert.deepEqual(readdirSync(dir), ["report.html"]);
   const missingDir = leakbook("report", example("steady"), "-o", join(dir, "no", "such", "dir.html"));
   assert.equal(missingDir.status, 2);
-  assert.match(missingDir.stderr, /^leakbook: cannot write .*ENOENT/);
+  assert.match(missingDir.stderr, /^leakbook: cannot write .*dir\.html: its directory does not exist\n$/);
 });
 
 const CHROMIUM = process.env.LEAKBOOK_CHROMIUM || "/usr/bin/chromium";
