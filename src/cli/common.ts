@@ -39,6 +39,7 @@ export async function loadInputs(inputs: string[], usage: string, values: Option
   const interactive = process.stderr.isTTY === true;
   const series = await loadSeries(inputs, {
     pid,
+    forAnalysis: true,
     onProgress: interactive
       ? (file, files, done, total) => process.stderr.write(`\r\x1b[Kloading snapshot ${file + 1}/${files}: ${Math.floor((100 * done) / Math.max(total, 1))}%`)
       : undefined,

@@ -17,6 +17,7 @@ export async function loadInput(input: string): Promise<{ snap: Snapshot; loadMs
   const interactive = process.stderr.isTTY === true;
   const started = performance.now();
   const snap = await loadSnapshot(path, {
+    forAnalysis: true,
     onProgress: interactive ? (done, total) => process.stderr.write(`\rloading ${terminalText(path)}: ${Math.floor((100 * done) / total)}%`) : undefined,
   });
   if (interactive) process.stderr.write("\r\x1b[K");

@@ -50,8 +50,9 @@ export interface LbsnapHeader {
   memory: MemoryInfo;
   types: string[];
   sections: Map<string, SectionPlace>;
-  /** Objects (obj_address's count; 0 in a census). */
+  /** Objects and references (obj_address's and edge_target's counts; 0 in a census). */
   objects: number;
+  edges: number;
   threads: ThreadInfo[];
   lruCaches: LruCacheInfo[];
   /** Object index -> the most items it can hold (Snapshot.bounds). */
@@ -164,7 +165,7 @@ export function checkHeader(raw: unknown, file: FileBounds, fail: Fail): LbsnapH
       if (counts[key] !== undefined && counts[key] !== value) fail(`corrupted (counts.${key} is ${shown(counts[key])}, the sections hold ${value})`);
     }
   }
-  return { kind, meta, memory, types, sections, objects, threads, lruCaches, bounds, allocSites, census };
+  return { kind, meta, memory, types, sections, objects, edges, threads, lruCaches, bounds, allocSites, census };
 }
 
 type Want = <T>(value: unknown, test: (v: unknown) => v is T, path: string, expected: string) => T;

@@ -9,7 +9,7 @@ import {
 } from "./format.js";
 import type { LbsnapHeader } from "./header.js";
 import { importMeliae, looksLikeMeliae } from "./meliae.js";
-import { ensureMemory, lbsnapLoadNeed, meliaeImportNeed } from "./memory-budget.js";
+import { analysisNeed, ensureMemory, headerNeed, lbsnapLoadNeed, meliaeImportNeed, together } from "./memory-budget.js";
 import { openRegularFile } from "./regular-file.js";
 import type { Snapshot } from "./snapshot.js";
 import { formatBytes } from "../common/units.js";
@@ -17,9 +17,16 @@ import { formatBytes } from "../common/units.js";
 export interface LoadOptions {
   /** Called as bytes are read (and, for meliae dumps, as lines are imported): done and total in bytes. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * The snapshot is to be analysed next: check, before reading it, that memory is left for the analysis too (so
+   * that a snapshot too large for the process fails at once, saying how much it needs).
+   */
+  forAnalysis?: boolean;
 }
 
 const CHUNK = 16 * 1024 * 1024;
+/** A meliae dump is read in smaller chunks: each becomes a string and its lines, on the JavaScript heap. */
+const TEXT_CHUNK = 1024 * 1024;
 /** The longest byte array this Node.js makes (4 GiB on Node 20): an lbsnap file is held in one. */
 const MAX_LENGTH = constants.MAX_LENGTH;
 /** Enough of a file to recognise its format. */
@@ -70,7 +77,7 @@ async function readLbsnap(file: FileHandle, path: string, size: number, head: Ui
   if (size > MAX_LENGTH) fail(`too large to load (${formatBytes(size)}; at most ${formatBytes(MAX_LENGTH)})`);
   const headerLength = checkPreamble(head, size, fail);
   const recordedCrc = checkTrailer(await readAt(file, size - TRAILER_LENGTH, TRAILER_LENGTH), size, fail);
-  ensureMemory(lbsnapLoadNeed(size, 0, headerLength), path, "load");
+  ensureMemory(headerNeed(headerLength), path, "load");
   const headerEnd = PREAMBLE_LENGTH + headerLength;
   const headerBytes = headerEnd <= head.length ? head.subarray(PREAMBLE_LENGTH, headerEnd) : await readAt(file, PREAMBLE_LENGTH, headerLength);
   let header: LbsnapHeader;
@@ -81,7 +88,9 @@ async function readLbsnap(file: FileHandle, path: string, size: number, head: Ui
     if (error instanceof SnapshotError && (await bodyChecksum(file, size)) !== recordedCrc) fail("corrupted (checksum mismatch)");
     throw error;
   }
-  ensureMemory(lbsnapLoadNeed(size, header.objects, headerLength), path, "load");
+  const load = lbsnapLoadNeed(size, header.objects, headerLength);
+  if (opts.forAnalysis) ensureMemory(together(load, analysisNeed(header.objects, header.edges)), path, "load and analyse");
+  else ensureMemory(load, path, "load");
 
   // One preallocated buffer for the whole file: the sections become views on it, never copies. The buffer is
   // shared memory so that analyze()'s helper thread reads the edge sections in place instead of a copy.
@@ -148,7 +157,7 @@ async function bodyChecksum(file: FileHandle, size: number): Promise<number> {
 async function* fileChunks(file: FileHandle, total: number, opts: LoadOptions): AsyncGenerator<Uint8Array> {
   let position = 0;
   while (position < total) {
-    const chunk = new Uint8Array(Math.min(CHUNK, total - position));
+    const chunk = new Uint8Array(Math.min(TEXT_CHUNK, total - position));
     const { bytesRead } = await file.read(chunk, 0, chunk.length, position);
     if (bytesRead === 0) return;
     position += bytesRead;

@@ -15,12 +15,17 @@ export const ANALYSIS_BYTES_PER_OBJECT = 64;
 export const ANALYSIS_BYTES_PER_REFERENCE = 16;
 /** Working space of an analysis of any size (tables, the JavaScript heap's growth). */
 const ANALYSIS_FIXED = 64 * MiB;
-/** Address space V8 and libuv reserve beyond what they touch (heap spaces, thread stacks). */
-const RESERVED_HEADROOM = 256 * MiB;
+/** Address space kept free for what grows beside the estimate (the JavaScript heap, thread stacks). */
+const RESERVED_HEADROOM = 64 * MiB;
 /** Address space a helper thread reserves when it starts (its own V8 isolate). */
 const HELPER_THREAD_ADDRESS_SPACE = 1024 * MiB;
 /** JavaScript heap a parsed JSON header takes, per byte of its text (objects, arrays, strings). */
 const HEADER_HEAP_PER_BYTE = 8;
+/**
+ * Of V8's heap_size_limit, what the young generation takes (three 16 MiB semi-spaces, whatever the old space's
+ * size): the rest is --max-old-space-size.
+ */
+const YOUNG_GENERATION = 48 * MiB;
 
 /** What a load or analysis is expected to need: typed arrays outside the JavaScript heap, and heap for objects. */
 export interface MemoryNeed {
@@ -31,7 +36,7 @@ export interface MemoryNeed {
 }
 
 /** What is being done, for messages: "load", "import" (a meliae dump), "analyse". */
-export type MemoryAction = "load" | "import" | "analyse";
+export type MemoryAction = "load" | "import" | "analyse" | "load and analyse";
 
 /** The last need checked, to name in the message should an allocation fail anyway. */
 let lastChecked: { bytes: number; source: string; action: MemoryAction } | null = null;
@@ -51,12 +56,22 @@ export function analysisNeed(objects: number, references: number): MemoryNeed {
  * (at most about 1.5 bytes per byte of text), and the JavaScript heap of its string table and of a line at a time.
  */
 export function meliaeImportNeed(fileBytes: number): MemoryNeed {
-  return { buffers: 1.5 * fileBytes, heap: fileBytes / 2 };
+  return { buffers: 1.5 * fileBytes, heap: 8 * MiB + fileBytes / 2 };
+}
+
+/** Memory parsing an lbsnap file's JSON header of `headerBytes` takes. */
+export function headerNeed(headerBytes: number): MemoryNeed {
+  return { buffers: 0, heap: HEADER_HEAP_PER_BYTE * headerBytes };
 }
 
 /** Memory loading an lbsnap file takes: the file in one buffer, columns it lacks, and its parsed header. */
 export function lbsnapLoadNeed(fileBytes: number, objects: number, headerBytes: number): MemoryNeed {
-  return { buffers: fileBytes + 9 * objects, heap: HEADER_HEAP_PER_BYTE * headerBytes };
+  return together({ buffers: fileBytes + 9 * objects, heap: 0 }, headerNeed(headerBytes));
+}
+
+/** Two needs at once (a load, and the analysis that follows it). */
+export function together(a: MemoryNeed, b: MemoryNeed): MemoryNeed {
+  return { buffers: a.buffers + b.buffers, heap: a.heap + b.heap };
 }
 
 interface ProcessRoom {
@@ -91,7 +106,7 @@ function readProc(path: string): string {
 /** How much more this process may allocate now. */
 function processRoom(): ProcessRoom {
   const heapStats = getHeapStatistics();
-  const heap = heapStats.heap_size_limit - heapStats.used_heap_size;
+  const heap = heapStats.heap_size_limit - YOUNG_GENERATION - heapStats.used_heap_size;
   const limits = readProc("/proc/self/limits");
   const addressLimit = softLimit(limits, "Max address space");
   const dataLimit = softLimit(limits, "Max data size");

@@ -24,6 +24,8 @@ export interface SeriesOptions {
   pid?: number;
   /** Load snapshots of several processes (with a warning) instead of refusing them; ignored when `pid` is given. */
   allowMixedProcesses?: boolean;
+  /** Each snapshot is to be analysed: see LoadOptions.forAnalysis. */
+  forAnalysis?: boolean;
 }
 
 const EXTENSION = ".lbsnap";
@@ -292,7 +294,10 @@ export async function loadSeries(input: string | string[], opts: SeriesOptions =
   const loaded = new Map<string, Snapshot>();
   const load = async (file: string) => {
     const k = files.indexOf(file);
-    const progress: LoadOptions = { onProgress: opts.onProgress && ((done, total) => opts.onProgress!(k, files.length, done, total)) };
+    const progress: LoadOptions = {
+      onProgress: opts.onProgress && ((done, total) => opts.onProgress!(k, files.length, done, total)),
+      forAnalysis: opts.forAnalysis,
+    };
     loaded.set(file, await loadSnapshot(file, progress));
   };
   // Headers tell the processes apart before anything is loaded; files without a readable header (meliae dumps,
