@@ -48,6 +48,9 @@ Usage: leakbook COMMAND [options]   (leakbook COMMAND --help for details)
 
 Commands:
 ${lines.join("\n")}
+
+Exit status: 0 fine, 1 a leak (check only), 2 bad input or usage (a damaged file, a FIFO or device as input,
+a report target that is no regular file, too little memory for the input), 3 an internal error.
 `;
 }
 
