@@ -165,6 +165,10 @@ test("a census snapshot: summary shows its counts, paths says it has no objects,
     const result = leakbook(command, census);
     assert.equal(result.status, 0, `${command}: ${result.stderr}`);
   }
+  const report = join(tempDir(), "census.html");
+  const written = leakbook("report", census, "-o", report);
+  assert.equal(written.status, 0, written.stderr);
+  assert.match(readFileSync(report, "utf8"), /^<!doctype html>/);
 });
 
 test("only regular files are read: FIFOs, devices, directories and symbolic link loops are refused or skipped with a note", { timeout: 240_000 }, () => {
