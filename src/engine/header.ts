@@ -275,8 +275,8 @@ function checkMeta(raw: unknown, want: Want, maybe: Maybe, list: List): Snapshot
     maybe(options.value_len, isWhole, "meta.options.value_len", "a whole number");
   }
   maybe(meta.argv, Array.isArray, "meta.argv", "a list")?.forEach((v, k) => want(v, isString, `meta.argv[${k}]`, "text"));
-  maybe(meta.platform, isString, "meta.platform", "text");
-  maybe(meta.hostname, isString, "meta.hostname", "text");
+  maybe(meta.platform, orNull(isString), "meta.platform", "text or null");
+  maybe(meta.hostname, orNull(isString), "meta.hostname", "text or null");
   maybe(meta.duration_s, isAmount, "meta.duration_s", "a number of seconds");
   maybe(meta.failed_objects, isWhole, "meta.failed_objects", "a whole number");
   if (meta.failed_kinds !== undefined) {
@@ -310,7 +310,7 @@ function checkMemory(raw: unknown, want: Want, maybe: Maybe): MemoryInfo {
     want(tracemalloc.peak, isAmount, "memory.tracemalloc.peak", "a number of bytes");
     maybe(tracemalloc.overhead, isAmount, "memory.tracemalloc.overhead", "a number of bytes");
   }
-  maybe(memory.source, isString, "memory.source", "text");
+  maybe(memory.source, orNull(isString), "memory.source", "text or null");
   maybe(memory.gc, isObject, "memory.gc", "an object");
   return {
     ...memory,

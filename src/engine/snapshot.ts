@@ -31,8 +31,8 @@ export interface SnapshotMeta {
   sequence?: number;
   argv?: string[];
   python?: { version: string; implementation: string; [k: string]: unknown };
-  platform?: string;
-  hostname?: string;
+  platform?: string | null;
+  hostname?: string | null;
   options?: Record<string, unknown>;
   duration_s?: number;
   [k: string]: unknown;
