@@ -169,71 +169,55 @@ interface Columns {
   rootObject: Uint32Array; rootKind: Uint8Array; rootLabel: Uint32Array; strOffsets: Uint32Array; strDataLength: number;
 }
 
-/** The largest exact integer of a float64: addresses and sizes lie between 0 and it. */
-const MAX_EXACT = Number.MAX_SAFE_INTEGER;
+/** The high word of the float64 2^53: the numbers in [0, 2^53) have smaller ones. */
+const BELOW_2_53 = 0x43400000;
 
 /**
  * Checks every value that points into another column or is read as a number, so that a damaged or crafted file is
  * one message here instead of an out-of-range read or a NaN deep in the graph engine. Returns a description of the
- * first problem, or null. Each loop is a function of its own over typed arrays, which V8 compiles to tight code
- * (one loop over an object of columns ran several times slower).
+ * first problem, or null. One pass per column group, over typed arrays held in locals: this runs once per load, in a
+ * cold process, so the loops are kept few and plain.
  */
 function checkColumns(c: Columns): string | null {
-  const n = c.address.length;
-  let i = firstBadObject(c.type, c.nameColumn, c.size, c.address, c.typeCount, c.stringCount);
-  if (i >= 0) {
-    if (c.type[i] >= c.typeCount) return `object ${i} has type index ${c.type[i]} of ${c.typeCount}`;
-    if (c.nameColumn[i] !== NONE && c.nameColumn[i] >= c.stringCount) return `object ${i} has string index ${c.nameColumn[i]} of ${c.stringCount}`;
-    return c.size[i] >= 0 && c.size[i] <= MAX_EXACT ? `object ${i} has address ${c.address[i]}` : `object ${i} has size ${c.size[i]}`;
+  const { typeCount, stringCount, siteCount, address, type, size, nameColumn, alloc } = c;
+  const { edgeStart, edgeTarget, edgeKind, edgeLabel, rootObject, rootKind, rootLabel, strOffsets } = c;
+  const n = address.length;
+  // Sizes and addresses are checked through the high 32 bits of each float64 (the odd words: the file, and the
+  // typed arrays on it, are little-endian), which are below 0x43400000 exactly when the number lies in [0, 2^53):
+  // NaN, the infinities and negative numbers lie above. Integers keep the loop free of boxed floats while it is
+  // still interpreted (it runs once per load, in a cold process).
+  const sizeHigh = new Uint32Array(size.buffer, size.byteOffset, 2 * n);
+  const addressHigh = new Uint32Array(address.buffer, address.byteOffset, 2 * n);
+  // Names as signed integers for the same reason: NONE is -1 there, and any other index of 2^31 or more is below -1.
+  const names = new Int32Array(nameColumn.buffer, nameColumn.byteOffset, n);
+  for (let i = 0, high = 1; i < n; i++, high += 2) {
+    const nameIndex = names[i];
+    if (type[i] >= typeCount || nameIndex < -1 || nameIndex >= stringCount || sizeHigh[high] >= BELOW_2_53 || addressHigh[high] >= BELOW_2_53) {
+      if (type[i] >= typeCount) return `object ${i} has type index ${type[i]} of ${typeCount}`;
+      if (nameColumn[i] !== NONE && nameColumn[i] >= stringCount) return `object ${i} has string index ${nameColumn[i]} of ${stringCount}`;
+      return sizeHigh[high] >= BELOW_2_53 ? `object ${i} has size ${size[i]}` : `object ${i} has address ${address[i]}`;
+    }
   }
-  if (c.alloc && (i = firstBadIndex(c.alloc, c.siteCount, true)) >= 0) return `object ${i} has allocation site ${c.alloc[i]} of ${c.siteCount}`;
-  const edgeCount = c.edgeTarget.length;
-  if (c.edgeStart[0] !== 0 || c.edgeStart[n] !== edgeCount) return "edge_start does not span the edges";
-  if ((i = firstDecrease(c.edgeStart, n)) >= 0) return `edge_start decreases at object ${i}`;
-  if ((i = firstBadIndex(c.edgeTarget, n, false)) >= 0) return `edge ${i} points at object ${c.edgeTarget[i]} of ${n}`;
-  if ((i = firstBadEdge(c.edgeKind, c.edgeLabel, c.stringCount)) >= 0) {
-    return c.edgeKind[i] > EDGE_OPAQUE ? `edge ${i} has kind ${c.edgeKind[i]}` : `edge ${i} has string index ${c.edgeLabel[i]} of ${c.stringCount}`;
+  if (alloc) {
+    for (let i = 0; i < n; i++) if (alloc[i] !== NONE && alloc[i] >= siteCount) return `object ${i} has allocation site ${alloc[i]} of ${siteCount}`;
   }
-  if ((i = firstBadIndex(c.rootObject, n, false)) >= 0) return `root ${i} points at object ${c.rootObject[i]} of ${n}`;
-  for (let r = 0; r < c.rootKind.length; r++) if (c.rootKind[r] > ROOT_OTHER) return `root ${r} has kind ${c.rootKind[r]}`;
-  if ((i = firstBadIndex(c.rootLabel, c.stringCount, false)) >= 0) return `root ${i} has string index ${c.rootLabel[i]} of ${c.stringCount}`;
-  if (c.strOffsets[c.strOffsets.length - 1] > c.strDataLength) return "string offsets beyond str_data";
-  if ((i = firstDecrease(c.strOffsets, c.stringCount)) >= 0) return `string offsets decrease at string ${i}`;
+  const edgeCount = edgeTarget.length;
+  if (edgeStart[0] !== 0 || edgeStart[n] !== edgeCount) return "edge_start does not span the edges";
+  for (let i = 0; i < n; i++) if (edgeStart[i] > edgeStart[i + 1]) return `edge_start decreases at object ${i}`;
+  for (let e = 0; e < edgeCount; e++) {
+    const target = edgeTarget[e];
+    const kind = edgeKind[e];
+    if (target >= n || kind > EDGE_OPAQUE || (kind !== EDGE_INDEX && edgeLabel[e] >= stringCount)) {
+      if (target >= n) return `edge ${e} points at object ${target} of ${n}`;
+      return kind > EDGE_OPAQUE ? `edge ${e} has kind ${kind}` : `edge ${e} has string index ${edgeLabel[e]} of ${stringCount}`;
+    }
+  }
+  for (let r = 0; r < rootObject.length; r++) {
+    if (rootObject[r] >= n) return `root ${r} points at object ${rootObject[r]} of ${n}`;
+    if (rootKind[r] > ROOT_OTHER) return `root ${r} has kind ${rootKind[r]}`;
+    if (rootLabel[r] >= stringCount) return `root ${r} has string index ${rootLabel[r]} of ${stringCount}`;
+  }
+  if (strOffsets[strOffsets.length - 1] > c.strDataLength) return "string offsets beyond str_data";
+  for (let k = 0; k < stringCount; k++) if (strOffsets[k] > strOffsets[k + 1]) return `string offsets decrease at string ${k}`;
   return null;
-}
-
-/** The first object whose type or name index is out of range, or whose size or address is not a number >= 0. */
-function firstBadObject(type: Uint32Array, name: Uint32Array, size: Float64Array, address: Float64Array, types: number, strings: number): number {
-  for (let i = 0; i < address.length; i++) {
-    const nameIndex = name[i];
-    const bytes = size[i];
-    const at = address[i];
-    // The comparisons are false for NaN: written so that NaN fails them.
-    if (type[i] >= types || (nameIndex !== NONE && nameIndex >= strings) || !(bytes >= 0 && bytes <= MAX_EXACT) || !(at >= 0 && at <= MAX_EXACT)) return i;
-  }
-  return -1;
-}
-
-/** The first entry not below `limit` (NONE allowed when `noneAllowed`), or -1. */
-function firstBadIndex(column: Uint32Array, limit: number, noneAllowed: boolean): number {
-  for (let k = 0; k < column.length; k++) {
-    const v = column[k];
-    if (v >= limit && !(noneAllowed && v === NONE)) return k;
-  }
-  return -1;
-}
-
-/** The first k < count with column[k] > column[k + 1], or -1. */
-function firstDecrease(column: Uint32Array, count: number): number {
-  for (let k = 0; k < count; k++) if (column[k] > column[k + 1]) return k;
-  return -1;
-}
-
-/** The first edge of an unknown kind, or whose string label is out of range (index edges carry a number), or -1. */
-function firstBadEdge(kind: Uint8Array, label: Uint32Array, strings: number): number {
-  for (let e = 0; e < kind.length; e++) {
-    const k = kind[e];
-    if (k > EDGE_OPAQUE || (k !== EDGE_INDEX && label[e] >= strings)) return e;
-  }
-  return -1;
 }

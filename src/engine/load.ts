@@ -132,8 +132,8 @@ async function readLbsnap(file: FileHandle, path: string, size: number, head: Ui
   }
   if (done !== size) fail(`truncated (${done} of ${size} bytes: the file shrank while being read)`);
   // The preamble, trailer and header were checked as first read; what is in the buffer must be what was checked.
-  checkTrailer(bytes.subarray(body), size, fail);
-  if (crc !== recordedCrc || !sameBytes(bytes.subarray(PREAMBLE_LENGTH, headerEnd), headerBytes)) fail("corrupted (checksum mismatch)");
+  const unchanged = checkTrailer(bytes.subarray(body), size, fail) === recordedCrc && sameBytes(bytes.subarray(PREAMBLE_LENGTH, headerEnd), headerBytes);
+  if (!unchanged || crc !== recordedCrc) fail("corrupted (checksum mismatch)");
   return snapshotOf(bytes, header, path, fail);
 }
 

@@ -103,13 +103,18 @@ function readProc(path: string): string {
   }
 }
 
+/** The soft address-space and data limits, read once: a process's limits seldom change while it runs. */
+let limits: { addressLimit: number; dataLimit: number } | null = null;
+
 /** How much more this process may allocate now. */
 function processRoom(): ProcessRoom {
   const heapStats = getHeapStatistics();
   const heap = heapStats.heap_size_limit - YOUNG_GENERATION - heapStats.used_heap_size;
-  const limits = readProc("/proc/self/limits");
-  const addressLimit = softLimit(limits, "Max address space");
-  const dataLimit = softLimit(limits, "Max data size");
+  if (!limits) {
+    const text = readProc("/proc/self/limits");
+    limits = { addressLimit: softLimit(text, "Max address space"), dataLimit: softLimit(text, "Max data size") };
+  }
+  const { addressLimit, dataLimit } = limits;
   if (addressLimit === Infinity && dataLimit === Infinity) return { addressSpace: Infinity, limit: "", heap };
   const status = readProc("/proc/self/status");
   const addressLeft = addressLimit - statusBytes(status, "VmSize");
