@@ -9,7 +9,7 @@ import { loadSeries } from "../src/engine/series.js";
 import { typeGrowth, typeHistory } from "../src/queries/types.js";
 import { typeGrowthChart, typeHistoryChart } from "../src/charts/charts.js";
 import { renderSvg, renderText } from "../src/present/display.js";
-import { terminalText, xmlText } from "../src/common/escape.js";
+import { terminalJson, terminalText, xmlText } from "../src/common/escape.js";
 import { agentAvailable, CLI, tempDir } from "./helpers/python.js";
 import { EVIL, hostileCapture, TERMINAL_UNSAFE } from "./helpers/hostile.js";
 import { checkWellFormedXml } from "./helpers/xml.js";
@@ -40,6 +40,9 @@ test("escaping: terminal text shows every unsafe character as a visible escape, 
   assert.equal(terminalText("a\tb\u2028c\ud800d\ud83d\ude00"), "a\\tb\\u2028c\\ud800d\ud83d\ude00", "a lone surrogate escaped, a pair kept");
   assert.equal(terminalText("C:\\path ünïcode"), "C:\\path ünïcode", "backslashes and printable text unchanged");
   assert.equal(xmlText(`a<b>&"'\x1b\x00\t\n\ufffe\udc00`), "a&lt;b&gt;&amp;&quot;&apos;\ufffd\ufffd\t\n\ufffd\ufffd");
+  const json = terminalJson({ name: EVIL, list: [1] }, 1);
+  assert.equal(TERMINAL_UNSAFE.exec(json), null, "JSON carries no unsafe character raw");
+  assert.deepEqual(JSON.parse(json), { name: EVIL, list: [1] }, "and is the same value");
 });
 
 test("hostile names: summary, paths, diagnose, check and report print them escaped, on their own lines", { skip: noAgent, timeout: 600_000 }, () => {

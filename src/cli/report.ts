@@ -56,15 +56,16 @@ async function checkTarget(path: string, force: boolean): Promise<void> {
   if (!force) throw new SnapshotError(`${path} exists; pass --force to overwrite it`);
 }
 
+const WRITE_PROBLEMS: Record<string, string> = {
+  ENOENT: "its directory does not exist", ENOTDIR: "its directory does not exist", EACCES: "permission denied",
+  EPERM: "permission denied", ENOSPC: "no space left on the device", EDQUOT: "disk quota exceeded",
+  EFBIG: "file too large (a file size limit, ulimit -f?)", EROFS: "read-only file system", EISDIR: "it is a directory",
+};
+
 /** Why a write failed, in words. */
 function writeProblem(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
-  const words: Record<string, string> = {
-    ENOENT: "its directory does not exist", ENOTDIR: "its directory does not exist", EACCES: "permission denied",
-    EPERM: "permission denied", ENOSPC: "no space left on the device", EDQUOT: "disk quota exceeded",
-    EFBIG: "file too large (a file size limit, ulimit -f?)", EROFS: "read-only file system", EISDIR: "it is a directory",
-  };
-  return (code && words[code]) ?? code ?? String((error as Error).message ?? error);
+  return (code && WRITE_PROBLEMS[code]) ?? code ?? String((error as Error).message ?? error);
 }
 
 export const reportCommand: CommandSpec = {

@@ -75,11 +75,11 @@ export function withHeader(valid: Uint8Array, change: (header: Record<string, an
   return reseal(out);
 }
 
-/** A writable view on one section of a file's bytes (a copy of `file` should be edited, then resealed). */
+/** A writable view on one section of a file's bytes: edit a copy of the file through it, then reseal the copy. */
 export function sectionOf(file: Uint8Array, name: string): Uint8Array | Uint32Array | Float64Array {
   const s = headerOf(file).sections[name];
   if (s.dtype === "u8") return file.subarray(s.offset, s.offset + s.count);
-  // Copied out and written back by the caller would lose edits: make the bytes aligned instead.
-  if ((file.byteOffset + s.offset) % 8 !== 0) throw new Error("sectionOf: misaligned buffer");
+  // Sections start at multiples of 8: in a copy of its own (byteOffset 0) every view is aligned.
+  if ((file.byteOffset + s.offset) % 8 !== 0) throw new Error("sectionOf: pass a copy of the file (new Uint8Array(bytes))");
   return s.dtype === "u32" ? new Uint32Array(file.buffer, file.byteOffset + s.offset, s.count) : new Float64Array(file.buffer, file.byteOffset + s.offset, s.count);
 }
