@@ -59,6 +59,8 @@ export {
   type PathStep,
 } from "./engine/paths.js";
 export { formatBytes, formatCount, formatDuration, formatAddress } from "./common/units.js";
+// Escaping snapshot text (type names, keys, thread and file names are arbitrary strings) for your own output.
+export { terminalText, xmlText } from "./common/escape.js";
 
 // The guided diagnosis (docs/diagnosis.md) and the HTML report.
 export { diagnose, REMEDIES, FINDING_KINDS, type DiagnoseOptions } from "./diagnose/index.js";

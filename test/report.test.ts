@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CHROMIUM, chromiumMissing, consoleProblems, openInChromium } from "./helpers/chromium.js";
@@ -168,6 +168,52 @@ test("report: refuses to replace an existing file unless --force, and leaves no 
   const missingDir = leakbook("report", example("steady"), "-o", join(dir, "no", "such", "dir.html"));
   assert.equal(missingDir.status, 2);
   assert.equal(missingDir.stderr, `leakbook: report: cannot write ${join(dir, "no", "such", "dir.html")}: directory ${join(dir, "no", "such")} does not exist\n`);
+});
+
+test("report -o writes regular files only: a FIFO, a device, a directory or a symbolic link is refused, with or without --force", () => {
+  const dir = tempDir();
+  const fifo = join(dir, "pipe.html");
+  assert.equal(spawnSync("mkfifo", [fifo]).status, 0, "mkfifo");
+  const kept = join(dir, "kept.html");
+  writeFileSync(kept, "keep me");
+  const link = join(dir, "link.html");
+  symlinkSync(kept, link);
+  const folder = join(dir, "folder.html");
+  mkdirSync(folder);
+  for (const [target, expected] of [
+    [fifo, /pipe\.html is a FIFO \(named pipe\); the report is written to a regular file only$/],
+    ["/dev/null", /\/dev\/null is a character device; the report is written to a regular file only$/],
+    [folder, /folder\.html is a directory; the report is written to a regular file only$/],
+    [link, /link\.html is a symbolic link; the report is written to a regular file only$/],
+  ] as const) {
+    for (const force of [[], ["--force"]]) {
+      const result = leakbook("report", example("steady"), "-o", target, ...force);
+      assert.equal(result.status, 2, `${target} ${force}: ${result.stderr}`);
+      assert.match(result.stderr.trimEnd(), expected);
+      assert.equal(result.stderr.split("\n").length, 2, result.stderr);
+    }
+  }
+  assert.ok(lstatSync(fifo).isFIFO() && lstatSync(link).isSymbolicLink() && lstatSync(folder).isDirectory(), "all left as they were");
+  assert.equal(readFileSync(kept, "utf8"), "keep me", "nothing written through the link");
+  assert.deepEqual(readdirSync(dir).sort(), ["folder.html", "kept.html", "link.html", "pipe.html"], "no temporary file");
+});
+
+test("report -o: a write that fails (a file size limit: EFBIG) is one line and leaves neither the report nor its temporary file", { skip: spawnSync("prlimit", ["--version"]).status !== 0 && "prlimit not installed" }, () => {
+  const dir = tempDir();
+  const out = join(dir, "report.html");
+  const limited = (...args: string[]) => {
+    const result = spawnSync("prlimit", ["--fsize=4096", process.execPath, CLI, ...args], { encoding: "utf8", timeout: 120_000 });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+  const failed = limited("report", example("steady"), "-o", out);
+  assert.equal(failed.status, 2, failed.stderr);
+  assert.equal(failed.stderr, `leakbook: cannot write ${out}: file too large (a file size limit, ulimit -f?)\n`);
+  assert.deepEqual(readdirSync(dir), [], "no report, no temporary file");
+  writeFileSync(out, "keep me");
+  const forced = limited("report", example("steady"), "-o", out, "--force");
+  assert.equal(forced.status, 2, forced.stderr);
+  assert.equal(readFileSync(out, "utf8"), "keep me", "the file --force would replace is untouched");
+  assert.deepEqual(readdirSync(dir), ["report.html"]);
 });
 
 test("report opens in headless Chromium with the network off: charts render, no console error", { skip: chromiumMissing && `${CHROMIUM} not installed` }, () => {

@@ -2,7 +2,7 @@
 // wrong and, for a typo, what was meant), its positionals, and for `run` the program's own command line.
 import { parseArgs } from "node:util";
 import type { CommandSpec, OptionValues } from "./commands.js";
-import { printable } from "./printable.js";
+import { terminalText } from "../common/escape.js";
 
 /** Bad arguments: reported like a bad file (one line, exit 2), with a hint in the message. */
 export class UsageError extends Error {}
@@ -42,7 +42,7 @@ type OptionToken = { name: string; rawName: string; value?: string; inlineValue?
 function optionValue(spec: CommandSpec, token: OptionToken): string | boolean {
   const option = spec.options[token.name];
   const long = token.rawName.startsWith("--");
-  const shown = printable(token.rawName);
+  const shown = terminalText(token.rawName);
   if (!option || (!long && option.short !== token.rawName.slice(1))) {
     // -k for --k: a long option written with one dash.
     const meant = long ? closest(token.name, Object.keys(spec.options)) : option ? token.name : null;

@@ -97,7 +97,8 @@ ${PID_HELP}`,
 findings with their retention paths and fixes, and every checklist step with its charts (inline SVG) and
 tables. Nothing is fetched from the network and the page runs no script.
   -o, --output FILE   where to write the report (required)
-  --force             replace FILE if it exists (otherwise an existing file is never touched)
+  --force             replace FILE if it exists and is a regular file (otherwise an existing file is never
+                      touched; a FIFO, device, directory or symbolic link is never written)
 ${PID_HELP}`,
     run: async (positionals, values) => (await import("./report.js")).reportCommand(positionals, values),
   },

@@ -6,6 +6,7 @@ import { observeAnalyses } from "../engine/analysis-cache.js";
 import { loadSeries, ProcessSelectionError, type Series } from "../engine/series.js";
 import type { OptionValues } from "./commands.js";
 import { terminalProgress } from "./progress.js";
+import { printJson, printMessage } from "./output.js";
 
 /** The --pid value as a number, undefined when not given; bad text is a usage error. */
 export function parsePid(value: string | boolean | undefined): number | undefined {
@@ -27,12 +28,16 @@ export async function loadInputs(inputs: string[], usage: string, values: Option
   try {
     const series = await loadSeries(inputs, {
       pid,
+      forAnalysis: true,
       onProgress: (file, files, done, total) => progress.update(`loading snapshot ${file + 1}/${files}`, done / Math.max(total, 1)),
     }).catch((error: unknown) => {
-      if (values.json && error instanceof ProcessSelectionError) process.stdout.write(JSON.stringify({ error }, null, 1) + "\n");
+      if (values.json && error instanceof ProcessSelectionError) printJson({ error });
       throw error;
     });
-    for (const warning of series.warnings) progress.message(`leakbook: warning: ${warning}`);
+    for (const warning of series.warnings) {
+      progress.clear();
+      printMessage(`warning: ${warning}`);
+    }
     const { snapshots } = series;
     let step = "diagnosing";
     const stopWatching = observeAnalyses((snap, phase, done, total) => {

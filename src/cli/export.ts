@@ -3,6 +3,7 @@ import { SnapshotError } from "../common/errors.js";
 import { formatCount } from "../common/units.js";
 import type { ExportFormat } from "../export/write.js";
 import { COMMANDS, type OptionValues } from "./commands.js";
+import { printJson } from "./output.js";
 import { oneLine } from "./fleet.js";
 
 const FORMATS: readonly ExportFormat[] = ["parquet", "arrow"];
@@ -24,7 +25,7 @@ export async function exportTables(positionals: string[], values: OptionValues):
   for (const s of summary.skipped) process.stderr.write(`leakbook: warning: skipped ${oneLine(s.file)}: ${s.reason}\n`);
   for (const e of summary.errors) process.stderr.write(`leakbook: warning: pid ${e.pid}${e.host ? ` on ${oneLine(e.host)}` : ""}: ${oneLine(e.error)}\n`);
   if (values.json) {
-    process.stdout.write(JSON.stringify(summary, null, 1) + "\n");
+    printJson(summary);
     return;
   }
   const rows = Object.entries(summary.rows).map(([table, n]) => `${table} ${formatCount(n)}`).join(", ");

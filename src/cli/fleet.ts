@@ -7,12 +7,13 @@ import type { Fleet } from "../fleet/index.js";
 import { writeNewFile } from "./report.js";
 import { wholeOption } from "./one-snapshot.js";
 import { COMMANDS, type OptionValues } from "./commands.js";
-import { printable } from "./printable.js";
+import { printJson } from "./output.js";
+import { terminalText } from "../common/escape.js";
 
 type Row = Record<string, unknown>;
 
 /** One line per value on a terminal: host names, paths and type names can hold any text. */
-export const oneLine = (value: unknown): string => printable(String(value ?? ""));
+export const oneLine = (value: unknown): string => terminalText(String(value ?? ""));
 
 const rate = (bytesPerHour: unknown) => (typeof bytesPerHour === "number" ? `${bytesPerHour < 0 ? "-" : "+"}${formatBytes(Math.abs(bytesPerHour))}/h` : "-");
 
@@ -95,6 +96,6 @@ export async function fleet(positionals: string[], values: OptionValues): Promis
     const { renderFleetReport } = await import("../present/report.js");
     await writeNewFile(output, await renderFleetReport(fleet, { source: positionals.join(" ") }), values.force === true);
   }
-  if (values.json) process.stdout.write(JSON.stringify(fleetJson(fleet), null, 1) + "\n");
+  if (values.json) printJson(fleetJson(fleet));
   else process.stdout.write(renderFleetText(fleet, positionals.join(" ")) + (output ? `wrote ${output}\n` : ""));
 }

@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { SnapshotError } from "../common/errors.js";
 import { closest, parseArguments, UsageError } from "./arguments.js";
 import { COMMANDS, type CommandSpec } from "./commands.js";
-import { printable } from "./printable.js";
+import { terminalText } from "../common/escape.js";
+import { reportFailure } from "./output.js";
 import { setMachineOutput } from "./progress.js";
 
 function programHelp(): string {
@@ -18,6 +19,9 @@ Usage: leakbook COMMAND [options]   (leakbook COMMAND --help, or leakbook help C
 
 Commands:
 ${lines.join("\n")}
+
+Exit status: 0 fine, 1 a leak (check only), 2 bad input or usage (a damaged file, a FIFO or device as input,
+a report target that is no regular file, too little memory for the input), 3 an internal error.
 `;
 }
 
@@ -55,18 +59,11 @@ async function main(argv: string[]): Promise<void> {
 
 function unknownCommand(name: string): UsageError {
   const names = Object.keys(COMMANDS);
-  if (name.startsWith("-")) return new UsageError(`unknown option ${printable(name)} (usage: leakbook COMMAND [options]; commands: ${names.join(", ")})`);
+  if (name.startsWith("-")) return new UsageError(`unknown option ${terminalText(name)} (usage: leakbook COMMAND [options]; commands: ${names.join(", ")})`);
   const meant = closest(name, names);
-  return new UsageError(`unknown command '${printable(name)}' ${meant ? `(did you mean '${meant}'?)` : `(commands: ${names.join(", ")})`}`);
+  return new UsageError(`unknown command '${terminalText(name)}' ${meant ? `(did you mean '${meant}'?)` : `(commands: ${names.join(", ")})`}`);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof SnapshotError || error instanceof UsageError) {
-    process.stderr.write(`leakbook: ${error.message}\n`);
-    process.exitCode = 2;
-  } else {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`leakbook: internal error: ${message.split("\n")[0]}${process.env.LEAKBOOK_DEBUG ? "\n" + (error as Error).stack : " (set LEAKBOOK_DEBUG=1 for details)"}\n`);
-    process.exitCode = 3;
-  }
+  process.exitCode = reportFailure(error);
 });

@@ -8,6 +8,7 @@ import { latestSnapshotPath } from "../engine/series.js";
 import type { Snapshot } from "../engine/snapshot.js";
 import { UsageError } from "./arguments.js";
 import { terminalProgress } from "./progress.js";
+import { printMessage } from "./output.js";
 
 /** Loads FILE, or the latest snapshot of DIR, showing progress only when stderr is a terminal. */
 export async function loadInput(input: string): Promise<{ snap: Snapshot; loadMs: number }> {
@@ -23,11 +24,11 @@ export async function loadFile(path: string): Promise<Snapshot> {
   const label = `loading ${basename(path)}`;
   let snap: Snapshot;
   try {
-    snap = await loadSnapshot(path, { onProgress: (done, total) => progress.update(label, done / Math.max(total, 1)) });
+    snap = await loadSnapshot(path, { forAnalysis: true, onProgress: (done, total) => progress.update(label, done / Math.max(total, 1)) });
   } finally {
     progress.clear();
   }
-  for (const warning of (snap.meta.warnings as string[] | undefined) ?? []) process.stderr.write(`leakbook: warning: ${warning}\n`);
+  for (const warning of (snap.meta.warnings as string[] | undefined) ?? []) printMessage(`warning: ${warning}`);
   return snap;
 }
 

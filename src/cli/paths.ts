@@ -11,6 +11,7 @@ import { formatAddress, formatBytes, formatCount } from "../common/units.js";
 import { UsageError } from "./arguments.js";
 import { COMMANDS, PATHS_DEFAULTS, type OptionValues } from "./commands.js";
 import { loadFile, loadInput, runAnalysis, wholeOption } from "./one-snapshot.js";
+import { printJson, textLines } from "./output.js";
 
 /** Type names suggested when --type matches none. */
 const SIMILAR_TYPES = 5;
@@ -39,6 +40,7 @@ function parseAddress(text: string): number {
 
 async function addressPaths(input: string, address: number, k: number, json: boolean): Promise<void> {
   const { snap } = await loadInput(input);
+  requireObjects(snap);
   const object = findObject(snap, address);
   if (object < 0) throw new SnapshotError(`no object at address ${formatAddress(address)} (${address}) in ${snap.source}`);
   const { graph } = runAnalysis(snap);
@@ -46,12 +48,12 @@ async function addressPaths(input: string, address: number, k: number, json: boo
   const type = snap.types[snap.type[object]];
 
   if (json) {
-    process.stdout.write(JSON.stringify({ address, type, paths: paths.map(pathJson) }, null, 1) + "\n");
+    printJson({ address, type, paths: paths.map(pathJson) });
     return;
   }
   const out = [`${type} at ${formatAddress(address)}: ${paths.length} shortest retention path${paths.length === 1 ? "" : "s"}${isUnreachable(paths) ? " (unreachable from every root)" : ""}`];
   out.push(...pathLines(paths, ""));
-  process.stdout.write(out.join("\n") + "\n");
+  process.stdout.write(textLines(out));
 }
 
 const pathJson = (p: RetentionPath) => ({ expr: p.expr, root: p.root, steps: p.steps });
@@ -96,7 +98,8 @@ async function typePaths(input: string, name: string, top: number, k: number, js
     name, types: ids.map((t) => snap.types[t]), snap, graph, previous, count: all.length, newCount: all.filter(isNew).length,
     rows: newestFirst(graph, all, old).slice(0, top).map((i) => ({ object: i, isNew: isNew(i), paths: shortestPaths(graph, i, { k }) })),
   };
-  process.stdout.write(json ? JSON.stringify(typeInstancesJson(result), null, 1) + "\n" : typeInstancesText(result));
+  if (json) printJson(typeInstancesJson(result));
+  else process.stdout.write(typeInstancesText(result));
 }
 
 function typeInstancesJson({ name, types, snap, graph, previous, rows }: TypeInstances): object {
@@ -120,7 +123,7 @@ function typeInstancesText({ types, snap, graph, previous, count, newCount, rows
       `${formatBytes(snap.size[object])} shallow, ${formatBytes(graph.retained[object])} retained${isUnreachable(paths) ? "  (unreachable from every root)" : ""}`);
     out.push(...pathLines(paths, "    "));
   });
-  return out.join("\n") + "\n";
+  return textLines(out);
 }
 
 /** A census snapshot has per-type counts only: no object to find a path to. */

@@ -1,7 +1,7 @@
 // Progress of the long steps (loading, analysis, the diagnosis) as one line on stderr, rewritten in place and
 // cleared at the end. Shown only on a terminal that can rewrite a line, and never with --json: a program reading
 // the JSON may capture stderr with it.
-import { printable } from "./printable.js";
+import { terminalText } from "../common/escape.js";
 
 /** What progress needs of a stream: process.stderr, or a stand-in in tests. */
 export interface ProgressStream {
@@ -41,7 +41,7 @@ export class Progress {
     // One character short of the width: a line that fills the terminal wraps, and \r then returns to the wrong line.
     const width = Math.max((this.stream.columns || 80) - 1, 10);
     const room = width - percent.length;
-    const shown = printable(label);
+    const shown = terminalText(label);
     this.stream.write(CLEAR_LINE + (shown.length > room ? shown.slice(0, room - 1) + "…" : shown) + percent);
   }
 

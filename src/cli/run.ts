@@ -7,7 +7,7 @@ import { delimiter, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "./arguments.js";
 import { AGENT_RUN_OPTIONS, COMMANDS, type OptionValues } from "./commands.js";
-import { printable } from "./printable.js";
+import { terminalText } from "../common/escape.js";
 
 /** The agent's path: this file is dist/src/cli/run.js, in the clone and in an installed package alike. */
 export function agentPath(): string {
@@ -17,7 +17,7 @@ export function agentPath(): string {
 }
 
 export async function printAgentPath(positionals: string[]): Promise<void> {
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${printable(positionals[0])}' (usage: ${COMMANDS.agent.usage})`);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${terminalText(positionals[0])}' (usage: ${COMMANDS.agent.usage})`);
   process.stdout.write(agentPath() + "\n");
 }
 
@@ -37,10 +37,10 @@ export function splitProgram(program: string[]): { python: string; pythonOptions
     const option = rest[at];
     // The one-letter flags of a group such as -um, up to an -X or -W whose value may follow in the same word.
     const flags = option.startsWith("--") ? "" : option.slice(1).split(/[XW]/)[0];
-    if (option === "-" || /[mc]/.test(flags)) throw new UsageError(`run: ${printable(python)} ${printable(option)} is not supported: give a script file (usage: ${usage})`);
+    if (option === "-" || /[mc]/.test(flags)) throw new UsageError(`run: ${terminalText(python)} ${terminalText(option)} is not supported: give a script file (usage: ${usage})`);
     at += TAKES_VALUE.test(option) ? 2 : 1;
   }
-  if (at >= rest.length) throw new UsageError(`missing the script after ${printable(python)} (usage: ${usage})`);
+  if (at >= rest.length) throw new UsageError(`missing the script after ${terminalText(python)} (usage: ${usage})`);
   return { python, pythonOptions: rest.slice(0, at), script: rest.slice(at) };
 }
 
@@ -83,7 +83,7 @@ export async function runProgram(program: string[], values: OptionValues): Promi
   const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.on("error", (error: NodeJS.ErrnoException) => {
       const why = error.code === "ENOENT" ? "no such program" : error.code === "EACCES" ? "permission denied" : error.message;
-      reject(new UsageError(`run: cannot start ${printable(python)}: ${why} (usage: ${COMMANDS.run.usage})`));
+      reject(new UsageError(`run: cannot start ${terminalText(python)}: ${why} (usage: ${COMMANDS.run.usage})`));
     });
     child.on("exit", (code, signal) => resolve({ code, signal }));
   }).finally(() => {

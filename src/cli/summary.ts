@@ -2,7 +2,9 @@
 // processes a folder holds.
 import { UsageError } from "./arguments.js";
 import { COMMANDS, type OptionValues } from "./commands.js";
+import { censusSummary, memoryLines, titleLine } from "./census-summary.js";
 import { loadInput, runAnalysis } from "./one-snapshot.js";
+import { printJson, textLines } from "./output.js";
 import { seriesProcesses, type SeriesProcess } from "../engine/series.js";
 import { retainedByType } from "../engine/graph.js";
 import type { Snapshot } from "../engine/snapshot.js";
@@ -20,6 +22,10 @@ export async function summary(positionals: string[], values: OptionValues): Prom
   expectPositionals(positionals, ["FILE"], COMMANDS.summary.usage);
   const { snap, loadMs } = await loadInput(positionals[0]);
   const processes = await seriesProcesses(positionals[0]);
+  if (snap.kind === "census") {
+    const processList = processes.length > 1 ? { lines: processLines(positionals[0], processes, snap), json: processes.map((p) => processJson(p, snap)) } : null;
+    return censusSummary(snap, values.json === true, processList);
+  }
   const { graph, ms: analysisMs } = runAnalysis(snap);
   let started = performance.now();
   const types = retainedByType(graph);
@@ -63,25 +69,18 @@ export async function summary(positionals: string[], values: OptionValues): Prom
       types, cycles: cycleRows, timings,
       ...(processes.length > 1 ? { processes: processes.map((p) => processJson(p, snap)) } : {}),
     };
-    process.stdout.write(JSON.stringify(report, null, 1) + "\n");
+    printJson(report);
     return;
   }
 
   const out: string[] = [];
-  out.push(`${snap.source}  (${snap.format}${snap.meta.time ? `, captured ${snap.meta.time}` : ""}${snap.meta.pid ? `, pid ${snap.meta.pid}` : ""}${snap.meta.python ? `, Python ${snap.meta.python.version}` : ""})`);
+  out.push(titleLine(snap));
   out.push("");
   out.push(`objects      ${formatCount(snap.objectCount)}  (${formatBytes(shallowTotal)} shallow)`);
   out.push(`references   ${formatCount(snap.edgeCount)}`);
   out.push(`roots        ${formatCount(snap.rootObject.length)}  (${Object.entries(rootKinds).map(([k, n]) => `${n} ${k}`).join(", ")})`);
   out.push(`unreachable  ${formatCount(graph.unreachable.length)}  (${formatBytes(unreachableBytes)})`);
-  const m = snap.memory;
-  if (m.rss !== null) out.push(`process RSS  ${formatBytes(m.rss)}${m.rss_peak !== null ? `  (peak ${formatBytes(m.rss_peak)})` : ""}`);
-  const pymalloc = m.pymalloc;
-  if (pymalloc?.arenas_in_use !== undefined && pymalloc.arena_bytes !== undefined) {
-    const blocks = pymalloc.bytes_in_allocated_blocks;
-    out.push(`pymalloc     ${formatCount(pymalloc.arenas_in_use)} arenas in use (${formatBytes(pymalloc.arena_bytes)})` +
-      (blocks !== undefined ? `, ${formatBytes(blocks)} in allocated blocks` : ""));
-  }
+  out.push(...memoryLines(snap));
   const table = (title: string, rows: typeof types) => {
     out.push("", title);
     const width = Math.min(48, Math.max(4, ...rows.map((r) => r.type.length)));
@@ -101,7 +100,7 @@ export async function summary(positionals: string[], values: OptionValues): Prom
   }
   if (processes.length > 1) out.push("", ...processLines(positionals[0], processes, snap));
   out.push("", "Timings  " + Object.entries(timings).map(([k, ms]) => `${k} ${formatDuration(ms)}`).join(", "));
-  process.stdout.write(out.join("\n") + "\n");
+  process.stdout.write(textLines(out));
 }
 
 /** Whether `snap` is one of process `p`'s snapshots. */

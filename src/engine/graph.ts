@@ -13,6 +13,8 @@ import {
 } from "./edge-passes.js";
 import { BY_NUMBER_LOOP, GATHER_LOOP, GraphHelper } from "./graph-helper.js";
 import { assignComponents, DONE_BASE } from "./scc.js";
+import { analysisNeed, ensureMemory, roomForHelperThread } from "./memory-budget.js";
+import { describeSource } from "../common/errors.js";
 
 export interface HeapGraph {
   snap: Snapshot;
@@ -57,7 +59,8 @@ export interface AnalyzeOptions {
   onProgress?: (phase: string, done: number, total: number) => void;
   /**
    * On heaps of PARALLEL_FROM objects or more, let a helper thread work beside the dominator search (default
-   * true; see graph-helper.ts for what it does). Results are the same either way.
+   * true; see graph-helper.ts for what it does), unless an address-space limit leaves no room for the thread's
+   * own heap. Results are the same either way.
    */
   threads?: boolean;
 }
@@ -69,7 +72,9 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
   const n = snap.objectCount;
   // Census snapshots carry no edge sections at all.
   const edgeStart = snap.edgeStart.length === n + 1 ? snap.edgeStart : new Uint32Array(n + 1);
-  const parallel = opts.threads !== false && n >= PARALLEL_FROM;
+  const need = analysisNeed(n, edgeStart[n]);
+  ensureMemory(need, describeSource(snap.source), "analyse");
+  const parallel = opts.threads !== false && n >= PARALLEL_FROM && roomForHelperThread(need);
   const space = workspace(n, edgeStart[n], parallel);
   const helper = parallel ? GraphHelper.start(n, edgeStart, snap.edgeTarget, firstTouchOrder(space)) : null;
   try {

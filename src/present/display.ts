@@ -5,6 +5,7 @@ import type { ColumnTable } from "arquero";
 import type { VegaLiteSpec } from "../charts/charts.js";
 import { formatAddress, formatBytes, formatCount } from "../common/units.js";
 import { svgToPng } from "./png.js";
+import { terminalText, xmlChars } from "../common/escape.js";
 
 export const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";
 
@@ -137,13 +138,14 @@ export function renderText(table: ColumnTable, opts: DisplayOptions = {}): strin
   const all = table.columnNames();
   const columns = all.filter((c) => !all.includes(`${c}_bytes`));
   const shown = Math.min(table.numRows(), maxRows);
-  const cells = [columns];
+  // Cells escaped for the terminal (names and keys are text from the snapshot) before widths are measured.
+  const cells = [columns.map(terminalText)];
   for (let r = 0; r < shown; r++) {
     cells.push(columns.map((c) => {
       const v = table.get(c, r);
       if (v === null || v === undefined) return "";
       if (typeof v === "number") return numberText(c, v);
-      const text = cellText(c, v);
+      const text = terminalText(cellText(c, v));
       return text.length > 60 ? text.slice(0, 59) + "…" : text;
     }));
   }
@@ -161,7 +163,8 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
   const vegaLite = await import("vega-lite");
   const view = new vega.View(vega.parse(vegaLite.compile(spec as never).spec), { renderer: "none" });
   try {
-    return await view.toSVG();
+    // vega escapes markup characters in text but keeps control characters, which XML does not allow.
+    return xmlChars(await view.toSVG());
   } finally {
     view.finalize();
   }
@@ -199,7 +202,7 @@ export async function displayData(x: unknown, opts: DisplayOptions = {}): Promis
 /** The text form of what show() shows: a table as text, a chart as its title, anything else as JSON. */
 function plainText(x: unknown, opts: DisplayOptions): string {
   if (isTable(x)) return renderText(x, opts);
-  if (isChartSpec(x)) return `[chart] ${chartTitle(x)}`;
+  if (isChartSpec(x)) return `[chart] ${terminalText(chartTitle(x))}`;
   return typeof x === "string" ? x : JSON.stringify(x, null, 2) ?? String(x);
 }
 
