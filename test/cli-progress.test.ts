@@ -60,7 +60,7 @@ test("a progress line fits the terminal's width, keeps its percentage, and shows
   assert.equal(line, "loading a-very-long-snap… 42%");
   assert.equal(line.length, 29, "one column short of the width: a full line would wrap");
   progress.update("loading \x1b[31mred\r");
-  assert.equal(t.writes[1], `${CLEAR_LINE}loading \\x1b[31mred\\x0d`);
+  assert.equal(t.writes[1], `${CLEAR_LINE}loading \\x1b[31mred\\r`);
   const unknownWidth = fakeTerminal(0);
   new Progress(unknownWidth.stream, true, unknownWidth.now).update("y".repeat(100));
   assert.equal(unknownWidth.writes[0].length, CLEAR_LINE.length + 79, "80 columns when the terminal does not say");

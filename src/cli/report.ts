@@ -90,9 +90,9 @@ export async function reportCommand(positionals: string[], values: OptionValues)
   const output = values.output;
   if (typeof output !== "string" || output === "") throw new SnapshotError(`missing -o REPORT.html (usage: ${COMMANDS.report.usage})`);
   // Before the diagnosis, which can take a while: a report that cannot be written is said at once.
-  await checkTarget(output, values.force === true);
   const problem = await directoryProblem(output);
   if (problem) throw new SnapshotError(`report: cannot write ${output}: ${problem}`);
+  await checkTarget(output, values.force === true);
   const { series, diagnosis } = await loadInputs(positionals, COMMANDS.report.usage, values);
   const progress = terminalProgress();
   progress.update("writing the report");
