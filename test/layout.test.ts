@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "src");
 
 // Lowest first. src/index.ts (the public API) sits above every layer but the command line.
-const LAYERS = ["common", "engine", "queries", "charts", "diagnose", "present", "index", "cli"];
+const LAYERS = ["common", "engine", "queries", "charts", "diagnose", "export", "fleet", "present", "index", "cli"];
 
 function layerOf(file: string): string {
   const rel = relative(SRC, file);

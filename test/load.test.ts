@@ -207,7 +207,7 @@ test("the header's bounds are checked: an entry for a missing object or of the w
     return path;
   };
   assert.deepEqual([...(await loadSnapshot(write("good", [[3, 7], [10, 0]]))).bounds], [[3, 7], [10, 0]]);
-  await assert.rejects(loadSnapshot(write("beyond", [[50, 7]])), /corrupted \(bounds entry for object 50 of 50\)/);
-  await assert.rejects(loadSnapshot(write("shape", [[3, -1]])), /unreadable header \(bounds entry \[3,-1\]/);
-  await assert.rejects(loadSnapshot(write("list", { 3: 7 })), /unreadable header \(bounds is not a list\)/);
+  await assert.rejects(loadSnapshot(write("beyond", [[50, 7]])), /unreadable header \(bounds\[0\]\[0\] is 50, expected an object index below 50\)/);
+  await assert.rejects(loadSnapshot(write("shape", [[3, -1]])), /unreadable header \(bounds\[0\] is \[3,-1\], expected \[object index, bound\]\)/);
+  await assert.rejects(loadSnapshot(write("list", { 3: 7 })), /unreadable header \(bounds is \{"3":7\}, expected a list\)/);
 });

@@ -1,6 +1,6 @@
 // Vega-lite chart specs for the query helpers' tables: plain JSON objects, rendered by show() or any vega-lite host.
 import type { ColumnTable } from "arquero";
-import { formatBytes, formatCount } from "../common/units.js";
+import { formatAddress, formatBytes, formatCount } from "../common/units.js";
 
 /** A vega-lite specification (plain JSON). */
 export type VegaLiteSpec = { $schema: string; [key: string]: unknown };
@@ -22,6 +22,41 @@ export function bytesExpr(value = "datum.value"): string {
     `${a} >= 1048576 ? format(${value} / 1048576, '.3~r') + ' MiB' : ` +
     `${a} >= 1024 ? format(${value} / 1024, '.3~r') + ' KiB' : format(${value}, 'd') + ' B'`
   );
+}
+
+const BINARY_UNITS: [size: number, name: string][] = [[1, "B"], [1024, "KiB"], [1024 ** 2, "MiB"], [1024 ** 3, "GiB"], [1024 ** 4, "TiB"]];
+
+/**
+ * Round tick values for a byte axis, computed from the data: steps of 1, 2 or 5 × 10^k in the binary unit of the
+ * largest value (0, 5, 10, 15 MiB rather than the 4.77, 9.54, 14.3 MiB of decimal steps), from zero or the lowest
+ * value to the first tick at or above the highest. `unit` names the unit every label is written in.
+ */
+export function byteTicks(values: readonly number[], target = 5): { ticks: number[]; unit: [size: number, name: string] } {
+  const finite = values.filter(Number.isFinite);
+  const lo = Math.min(0, ...finite);
+  const hi = Math.max(0, ...finite);
+  const largest = Math.max(Math.abs(lo), Math.abs(hi));
+  const unit = [...BINARY_UNITS].reverse().find(([size]) => largest >= size) ?? BINARY_UNITS[0];
+  if (hi === lo) return { ticks: [0], unit };
+  const raw = (hi - lo) / unit[0] / target;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw * (1 - 1e-9)) as number;
+  const ticks: number[] = [];
+  // Whole multiples of the step, so that 0.1 + 0.2 rounding never shows in a label.
+  for (let k = Math.floor(lo / unit[0] / step); k <= Math.ceil(hi / unit[0] / step - 1e-9); k++) {
+    ticks.push(Number((k * step).toPrecision(12)) * unit[0]);
+  }
+  return { ticks, unit };
+}
+
+/** Scale and axis settings of a byte axis with round ticks (byteTicks), every label in one unit. */
+function byteAxis(values: readonly number[]): { scale: object; axis: object } {
+  const { ticks, unit } = byteTicks(values);
+  return {
+    scale: { domain: [ticks[0], ticks[ticks.length - 1]], nice: false },
+    // Flush: the end labels stay inside the plot's extent instead of overhanging the chart's edge.
+    axis: { values: ticks, labelFlush: true, labelExpr: `format(datum.value / ${unit[0]}, '.4~r') + ' ${unit[1]}'` },
+  };
 }
 
 function rowsOf(table: ColumnTable): Row[] {
@@ -78,7 +113,7 @@ function lineOverTime(title: string, yTitle: string, values: Row[], rows: Row[],
         field: "value",
         type: "quantitative",
         title: yTitle,
-        ...(bytes ? { axis: { labelExpr: bytesExpr() } } : {}),
+        ...(bytes ? byteAxis(values.map((v) => Number(v.value))) : {}),
       },
       color: { field: "series", type: "nominal", title: legend },
       tooltip: [
@@ -113,10 +148,27 @@ export function memoryGapChart(gap: ColumnTable): VegaLiteSpec {
   return lineOverTime("Process memory against Python objects", "Memory", values, rows, true, "Measure");
 }
 
-/** Count (or bytes) of each type over time, from typeHistory(series). */
+/** The types whose measure ends higher than it started (history rows in snapshot order, as typeHistory gives them). */
+function grownTypes(rows: Row[], field: string): Set<string> {
+  const first = new Map<string, number>();
+  const last = new Map<string, number>();
+  for (const r of rows) {
+    const type = String(r.type);
+    if (!first.has(type)) first.set(type, Number(r[field]));
+    last.set(type, Number(r[field]));
+  }
+  return new Set([...first].filter(([type, v]) => (last.get(type) as number) > v).map(([type]) => type));
+}
+
+/**
+ * Count (or bytes) of each type over time, from typeHistory(series). Only the types that grew are drawn: a flat or
+ * shrinking type is no "fastest-growing type".
+ */
 export function typeHistoryChart(history: ColumnTable, opts: { measure?: "count" | "bytes" } = {}): VegaLiteSpec {
   const bytes = opts.measure === "bytes";
-  const rows = rowsOf(history);
+  const all = rowsOf(history);
+  const grown = grownTypes(all, bytes ? "bytes" : "count");
+  const rows = all.filter((r) => grown.has(String(r.type)));
   const axis = elapsedAxis(rows);
   const values = rows.map((r) => ({
     elapsed: Number(r.elapsed_s) / axis.scale,
@@ -162,16 +214,18 @@ export function typeHeatmap(history: ColumnTable, opts: { measure?: "count" | "b
   };
 }
 
-/** Horizontal bars of the growth per type, from typeGrowth(series). */
+/** Horizontal bars of the growth per type, from typeGrowth(series): the types that gained (delta above zero) only. */
 export function typeGrowthChart(growth: ColumnTable, opts: { measure?: "count" | "bytes" } = {}): VegaLiteSpec {
   const bytes = opts.measure === "bytes";
-  const values = rowsOf(growth).map((r) => ({
-    type: r.type,
-    value: bytes ? r.delta_bytes : r.delta_count,
-    value_text: bytes ? formatBytes(Number(r.delta_bytes)) : formatCount(Number(r.delta_count)),
-    steady: r.steady ? "steady" : "irregular",
-    last_text: bytes ? formatBytes(Number(r.last_bytes)) : formatCount(Number(r.last_count)),
-  }));
+  const values = rowsOf(growth)
+    .filter((r) => Number(bytes ? r.delta_bytes : r.delta_count) > 0)
+    .map((r) => ({
+      type: r.type,
+      value: bytes ? r.delta_bytes : r.delta_count,
+      value_text: bytes ? formatBytes(Number(r.delta_bytes)) : formatCount(Number(r.delta_count)),
+      steady: r.steady ? "steady" : "irregular",
+      last_text: bytes ? formatBytes(Number(r.last_bytes)) : formatCount(Number(r.last_count)),
+    }));
   const label = bytes ? "Shallow bytes gained" : "Instances gained";
   return {
     ...base(`Type growth between the first and the last snapshot`, label),
@@ -183,7 +237,7 @@ export function typeGrowthChart(growth: ColumnTable, opts: { measure?: "count" |
         field: "value",
         type: "quantitative",
         title: label,
-        ...(bytes ? { axis: { labelExpr: bytesExpr() } } : {}),
+        ...(bytes ? byteAxis(values.map((v) => Number(v.value))) : {}),
       },
       color: {
         field: "steady",
@@ -201,12 +255,30 @@ export function typeGrowthChart(growth: ColumnTable, opts: { measure?: "count" |
   };
 }
 
-/** Horizontal bars of the largest objects, from largest(snap) (or any table with type, address and a bytes column). */
+/** Characters of a bar label; the whole path is in the tooltip. */
+const LABEL_CHARS = 32;
+
+/** A retention path as a short label: a module global `sys.modules['app'].x` reads `app.x`. */
+export function pathLabel(path: string): string {
+  const short = path.replace(/^sys\.modules\['([^'\\]+)'\]/, "$1");
+  return short.length <= LABEL_CHARS ? short : `${short.slice(0, LABEL_CHARS - 1)}…`;
+}
+
+/**
+ * Horizontal bars of the largest objects, from largest(snap) (or any table with type, address, path and a bytes
+ * column): each bar is labelled by the object's path, or by its type and address when it has none.
+ */
 export function largestChart(largest: ColumnTable, opts: { measure?: "retained" | "shallow" } = {}): VegaLiteSpec {
   const field = opts.measure === "shallow" ? "shallow_bytes" : "retained_bytes";
   const label = opts.measure === "shallow" ? "Shallow size" : "Retained size";
-  const values = rowsOf(largest).map((r) => ({
-    object: `${shortName(String(r.type))} 0x${Number(r.address).toString(16)}`,
+  const rows = rowsOf(largest);
+  const address = (r: Row) => formatAddress(Number(r.address));
+  const labels = rows.map((r) => (r.path ? pathLabel(String(r.path)) : `${shortName(String(r.type))} ${address(r)}`));
+  const values = rows.map((r, k) => ({
+    // Bars are told apart by their label: two objects whose paths shorten alike also show their addresses.
+    object: labels.indexOf(labels[k]) !== labels.lastIndexOf(labels[k]) ? `${labels[k]} ${address(r)}` : labels[k],
+    type: shortName(String(r.type)),
+    address: address(r),
     path: r.path ?? "(unreachable)",
     value: r[field],
     value_text: formatBytes(Number(r[field])),
@@ -216,11 +288,13 @@ export function largestChart(largest: ColumnTable, opts: { measure?: "retained" 
     data: { values },
     mark: { type: "bar", tooltip: true },
     encoding: {
-      y: { field: "object", type: "nominal", title: "Object", sort: "-x" },
-      x: { field: "value", type: "quantitative", title: label, axis: { labelExpr: bytesExpr() } },
+      // No axis title: the paths say what they are, and the room goes to them.
+      y: { field: "object", type: "nominal", title: null, sort: "-x", axis: { labelLimit: 260 } },
+      x: { field: "value", type: "quantitative", title: label, ...byteAxis(values.map((v) => Number(v.value))) },
       tooltip: [
-        { field: "object", type: "nominal", title: "Object" },
         { field: "path", type: "nominal", title: "Path" },
+        { field: "type", type: "nominal", title: "Type" },
+        { field: "address", type: "nominal", title: "Address" },
         { field: "value_text", type: "nominal", title: label },
       ],
     },
@@ -329,7 +403,7 @@ export function dominatorIcicle(dominated: ColumnTable, opts: { colorTypes?: num
       y2: depth + 1,
       type: colored.has(String(r.type)) ? shortName(String(r.type)) : "other",
       label: `${shortName(String(r.type))}${r.name ? " " + String(r.name).slice(0, 40) : ""}`,
-      object: `0x${Number(r.address).toString(16)}`,
+      object: formatAddress(Number(r.address)),
       retained_text: formatBytes(width),
       share: width / total,
     });

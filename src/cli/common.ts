@@ -1,23 +1,12 @@
-// What the diagnose, check and report commands share: the command shape main.ts expects, loading a series with
-// progress on a terminal, and running the diagnosis with progress.
+// What the diagnose, check and report commands share: loading a series and running the diagnosis, with progress
+// on a terminal for each snapshot loaded, each step and each snapshot analysed within a step.
 import { SnapshotError } from "../common/errors.js";
 import { diagnose, type Diagnosis } from "../diagnose/index.js";
+import { observeAnalyses } from "../engine/analysis-cache.js";
 import { loadSeries, ProcessSelectionError, type Series } from "../engine/series.js";
-
-export type OptionValues = Record<string, string | boolean | undefined>;
-
-/** One command of the `leakbook` table in main.ts. */
-export interface CommandSpec {
-  usage: string;
-  description: string;
-  options: Record<string, { type: "string" | "boolean"; short?: string }>;
-  help: string;
-  run(positionals: string[], values: OptionValues): Promise<void>;
-}
-
-/** The `--pid PID` option of the series commands: which process's snapshots to analyse. */
-export const PID_OPTION = { pid: { type: "string" as const } };
-export const PID_HELP = `  --pid PID  analyse only the snapshots of process PID (needed when the input holds several processes)`;
+import type { OptionValues } from "./commands.js";
+import { terminalProgress } from "./progress.js";
+import { printJson, printMessage } from "./output.js";
 
 /** The --pid value as a number, undefined when not given; bad text is a usage error. */
 export function parsePid(value: string | boolean | undefined): number | undefined {
@@ -28,29 +17,46 @@ export function parsePid(value: string | boolean | undefined): number | undefine
 }
 
 /**
- * Loads the series named by DIRECTORY or FILES (only process --pid's snapshots when given), printing progress when
- * stderr is a terminal and warnings always. With --json, a process-selection error is also printed on stdout as
- * {"error": {...}}, so machines get it where they read the diagnosis.
+ * Loads the series named by DIRECTORY or FILES (only process --pid's snapshots when given) and diagnoses it,
+ * printing progress when stderr is a terminal and warnings always. With --json, a process-selection error is also
+ * printed on stdout as {"error": {...}}, so machines get it where they read the diagnosis.
  */
 export async function loadInputs(inputs: string[], usage: string, values: OptionValues = {}): Promise<{ series: Series; diagnosis: Diagnosis }> {
   if (inputs.length === 0) throw new SnapshotError(`missing DIRECTORY or FILE (usage: ${usage})`);
   const pid = parsePid(values.pid);
-  const interactive = process.stderr.isTTY === true;
-  const series = await loadSeries(inputs, {
-    pid,
-    onProgress: interactive
-      ? (file, files, done, total) => process.stderr.write(`\r\x1b[Kloading snapshot ${file + 1}/${files}: ${Math.floor((100 * done) / Math.max(total, 1))}%`)
-      : undefined,
-  }).catch((error: unknown) => {
-    if (values.json && error instanceof ProcessSelectionError) process.stdout.write(JSON.stringify({ error }, null, 1) + "\n");
-    throw error;
-  });
-  for (const warning of series.warnings) process.stderr.write(`${interactive ? "\r\x1b[K" : ""}leakbook: warning: ${warning}\n`);
-  const diagnosis = diagnose(series, {
-    onStep: interactive ? (id, done, total) => process.stderr.write(`\r\x1b[Kdiagnosing: step ${done + 1}/${total} (${id})`) : undefined,
-  });
-  if (interactive) process.stderr.write("\r\x1b[K");
-  return { series, diagnosis };
+  const progress = terminalProgress();
+  try {
+    const series = await loadSeries(inputs, {
+      pid,
+      forAnalysis: true,
+      onProgress: (file, files, done, total) => progress.update(`loading snapshot ${file + 1}/${files}`, done / Math.max(total, 1)),
+    }).catch((error: unknown) => {
+      if (values.json && error instanceof ProcessSelectionError) printJson({ error });
+      throw error;
+    });
+    for (const warning of series.warnings) {
+      progress.clear();
+      printMessage(`warning: ${warning}`);
+    }
+    const { snapshots } = series;
+    let step = "diagnosing";
+    const stopWatching = observeAnalyses((snap, phase, done, total) => {
+      progress.update(`${step}: analysing snapshot ${snapshots.indexOf(snap) + 1}/${snapshots.length} (${phase})`, done / Math.max(total, 1));
+    });
+    try {
+      const diagnosis = diagnose(series, {
+        onStep: (id, done, total) => {
+          step = `diagnosing: step ${done + 1}/${total} (${id})`;
+          progress.update(step);
+        },
+      });
+      return { series, diagnosis };
+    } finally {
+      stopWatching();
+    }
+  } finally {
+    progress.clear();
+  }
 }
 
 /** The diagnosis as the `--json` contract: steps without their tables and charts. */

@@ -3,44 +3,21 @@
 import { basename } from "node:path";
 import { SnapshotError } from "../common/errors.js";
 import type { HeapGraph } from "../engine/graph.js";
-import { loadSnapshot } from "../engine/load.js";
 import { findObject, shortestPaths, type RetentionPath } from "../engine/paths.js";
 import { typeIds } from "../queries/input.js";
 import { matchSurvivors, seriesProcesses } from "../engine/series.js";
 import { NONE, ROOT_UNREACHABLE, type Snapshot } from "../engine/snapshot.js";
 import { formatAddress, formatBytes, formatCount } from "../common/units.js";
-import type { CommandSpec, OptionValues } from "./common.js";
-import { loadInput, runAnalysis, UsageError, wholeOption } from "./one-snapshot.js";
+import { UsageError } from "./arguments.js";
+import { COMMANDS, PATHS_DEFAULTS, type OptionValues } from "./commands.js";
+import { loadFile, loadInput, runAnalysis, wholeOption } from "./one-snapshot.js";
+import { printJson, textLines } from "./output.js";
 
-/** Paths per object: several for one address (the user asked about that object), one per instance of a type. */
-const K_ADDRESS = 3;
-const K_TYPE = 1;
-const TOP = 5;
 /** Type names suggested when --type matches none. */
 const SIMILAR_TYPES = 5;
 
-export const pathsCommand: CommandSpec = {
-  usage: "leakbook paths FILE|DIR (ADDRESS | --type TYPE [--top N]) [--k K] [--json]",
-  description: "shortest retention paths from the roots to an object, or to the newest instances of a type",
-  options: { json: { type: "boolean" }, k: { type: "string" }, type: { type: "string" }, top: { type: "string" } },
-  help: `Prints the shortest retention paths of an object, each as steps and as a Python expression that
-evaluates to the object in the live process. DIR means the latest snapshot in that directory.
-Give exactly one of:
-  ADDRESS        id(obj), decimal or 0x hex
-  --type TYPE    the newest instances of a type: a qualified name (app.RouteStats, __main__.RouteStats) or a
-                 bare class name (RouteStats) matching any module. When DIR holds earlier snapshots of the
-                 same process, instances not in the one before (same address and type) come first, then the
-                 rest; largest retained size first within each.
-  --top N        with --type: how many instances (default ${TOP})
-  --k K          how many distinct shortest paths per object (default ${K_ADDRESS} for ADDRESS, ${K_TYPE} with --type)
-  --json         ADDRESS: {"address", "type", "paths": [{"expr", "root", "steps"}]}
-                 --type: {"type", "types", "snapshot", "previous", "instances": [{"address": "0x...", "type",
-                 "new", "shallow_bytes", "retained_bytes", "unreachable", "paths": [...]}]}`,
-  run: runPaths,
-};
-
-async function runPaths(positionals: string[], values: OptionValues): Promise<void> {
-  const usage = pathsCommand.usage;
+export async function paths(positionals: string[], values: OptionValues): Promise<void> {
+  const usage = COMMANDS.paths.usage;
   if (positionals.length === 0) throw new UsageError(`missing FILE (usage: ${usage})`);
   if (positionals.length > 2) throw new UsageError(`unexpected argument '${positionals[2]}' (usage: ${usage})`);
   const type = values.type;
@@ -49,9 +26,9 @@ async function runPaths(positionals: string[], values: OptionValues): Promise<vo
   if (type === undefined && values.top !== undefined) throw new UsageError(`--top goes with --type (usage: ${usage})`);
   if (typeof type === "string") {
     if (type.trim() === "") throw new UsageError(`bad --type '': give a type name such as app.User or User`);
-    await typePaths(positionals[0], type, wholeOption(values, "top", TOP), wholeOption(values, "k", K_TYPE), values.json === true);
+    await typePaths(positionals[0], type, wholeOption(values, "top", PATHS_DEFAULTS.top), wholeOption(values, "k", PATHS_DEFAULTS.kType), values.json === true);
   } else {
-    await addressPaths(positionals[0], parseAddress(positionals[1]), wholeOption(values, "k", K_ADDRESS), values.json === true);
+    await addressPaths(positionals[0], parseAddress(positionals[1]), wholeOption(values, "k", PATHS_DEFAULTS.kAddress), values.json === true);
   }
 }
 
@@ -63,6 +40,7 @@ function parseAddress(text: string): number {
 
 async function addressPaths(input: string, address: number, k: number, json: boolean): Promise<void> {
   const { snap } = await loadInput(input);
+  requireObjects(snap);
   const object = findObject(snap, address);
   if (object < 0) throw new SnapshotError(`no object at address ${formatAddress(address)} (${address}) in ${snap.source}`);
   const { graph } = runAnalysis(snap);
@@ -70,12 +48,12 @@ async function addressPaths(input: string, address: number, k: number, json: boo
   const type = snap.types[snap.type[object]];
 
   if (json) {
-    process.stdout.write(JSON.stringify({ address, type, paths: paths.map(pathJson) }, null, 1) + "\n");
+    printJson({ address, type, paths: paths.map(pathJson) });
     return;
   }
   const out = [`${type} at ${formatAddress(address)}: ${paths.length} shortest retention path${paths.length === 1 ? "" : "s"}${isUnreachable(paths) ? " (unreachable from every root)" : ""}`];
   out.push(...pathLines(paths, ""));
-  process.stdout.write(out.join("\n") + "\n");
+  process.stdout.write(textLines(out));
 }
 
 const pathJson = (p: RetentionPath) => ({ expr: p.expr, root: p.root, steps: p.steps });
@@ -120,7 +98,8 @@ async function typePaths(input: string, name: string, top: number, k: number, js
     name, types: ids.map((t) => snap.types[t]), snap, graph, previous, count: all.length, newCount: all.filter(isNew).length,
     rows: newestFirst(graph, all, old).slice(0, top).map((i) => ({ object: i, isNew: isNew(i), paths: shortestPaths(graph, i, { k }) })),
   };
-  process.stdout.write(json ? JSON.stringify(typeInstancesJson(result), null, 1) + "\n" : typeInstancesText(result));
+  if (json) printJson(typeInstancesJson(result));
+  else process.stdout.write(typeInstancesText(result));
 }
 
 function typeInstancesJson({ name, types, snap, graph, previous, rows }: TypeInstances): object {
@@ -144,7 +123,7 @@ function typeInstancesText({ types, snap, graph, previous, count, newCount, rows
       `${formatBytes(snap.size[object])} shallow, ${formatBytes(graph.retained[object])} retained${isUnreachable(paths) ? "  (unreachable from every root)" : ""}`);
     out.push(...pathLines(paths, "    "));
   });
-  return out.join("\n") + "\n";
+  return textLines(out);
 }
 
 /** A census snapshot has per-type counts only: no object to find a path to. */
@@ -169,7 +148,7 @@ async function previousSnapshot(input: string, latest: Snapshot): Promise<Snapsh
   const own = processes.find((p) => p.pid === latest.meta.pid && p.process_start === latest.meta.process_start);
   const at = own ? own.files.indexOf(latest.source ?? "") : -1;
   if (!own || at < 1) return null;
-  const previous = await loadSnapshot(own.files[at - 1]);
+  const previous = await loadFile(own.files[at - 1]);
   return previous.kind === "full" ? previous : null;
 }
 

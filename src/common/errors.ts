@@ -1,9 +1,9 @@
 // Errors about a snapshot file or its input that the CLI reports as one line, without a stack trace.
 
 export class SnapshotError extends Error {
+  /** `message` is one sentence, but the names in it (files, types) may hold any character: escape it to print it. */
   constructor(message: string) {
-    // One line: callers print `message` as is.
-    super(message.replace(/\s*\n\s*/g, " "));
+    super(message);
     this.name = "SnapshotError";
   }
 }

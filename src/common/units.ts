@@ -38,3 +38,8 @@ export function formatAddress(address: number): string {
 export function formatTime(seconds: number): string {
   return seconds > 0 ? new Date(seconds * 1000).toISOString() : "unknown";
 }
+
+/** A count with its noun in the right number: (1, "entry", "entries") -> "1 entry"; (1200, "type") -> "1,200 types". */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${formatCount(count)} ${count === 1 ? noun : nouns}`;
+}

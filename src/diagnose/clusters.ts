@@ -10,7 +10,7 @@ import { NONE, type Snapshot } from "../engine/snapshot.js";
 import { formatAddress, formatBytes, formatCount } from "../common/units.js";
 import { recognise, type CatalogueEntry, type HolderView } from "./catalogue.js";
 import { dominates, foreignModuleOf, heldByAgent, pathNoteOf, pathObjects, pathOf, rootModule, type Context } from "./context.js";
-import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, deltaOf, isRising, keptTrend, signed, trendOf, type Candidate, type Trend } from "./rules.js";
+import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, deltaOf, isRising, keptTrend, signed, signedCount, trendOf, type Candidate, type Trend } from "./rules.js";
 import type { ClusterSummary, Finding, FindingKind } from "./types.js";
 
 /** Kinds that say why a holder keeps its growth, most specific first; they name a cluster when they explain it. */
@@ -316,13 +316,17 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
   const dBytes = deltaOf(c.ownSizes);
   const dCount = deltaOf(c.ownCounts);
   const intervals = c.retainedSizes.length - 1;
-  const perInterval = `${signed(dCount / intervals)} objects (${formatBytes(dBytes / intervals)}) per interval`;
+  const bytesPerInterval = `${dBytes >= 0 ? "+" : ""}${formatBytes(dBytes / intervals)}`;
+  // A buffer that only gets longer gains bytes, not objects: "+0 objects" would say nothing.
+  const perInterval = Math.round(dCount / intervals) === 0
+    ? `${bytesPerInterval} per interval`
+    : `${signedCount(dCount / intervals, "object")} (${formatBytes(dBytes / intervals)}) per interval`;
   const memberText = members.slice(0, 3).map((m) => `${formatCount(m.count)} ${m.type}`).join(", ");
   const lengths = c.lengths;
   const dLength = deltaOf(lengths);
   const holderWord = holderType.startsWith("builtins.") ? holderType.slice(9) : holderType;
   const grew = dLength > 0
-    ? `${holderWord} grew ${signed(dLength)} entries to ${formatCount(lengths[lengths.length - 1] ?? 0)}`
+    ? `${holderWord} grew ${signedCount(dLength, "entry", "entries")} to ${formatCount(lengths[lengths.length - 1] ?? 0)}`
     : `${holderWord} keeps more`;
   let title: string;
   if (libraryLeak) title = `${j.entry!.registry} grows: ${perInterval}; new: ${memberText}`;

@@ -2,11 +2,11 @@
 // in every snapshot, parent/child pairs that point at each other, and the single handle that keeps a group alive.
 import { cycleRows, cycles, linkRows, linksTable, type CycleRow, type LinkRow } from "../queries/cycles.js";
 import { typeTotals } from "../queries/types.js";
-import { formatBytes, formatCount } from "../common/units.js";
+import { formatBytes, formatCount, plural } from "../common/units.js";
 import { heldByLibrary, isLibraryType, objectAt, type Context } from "./context.js";
 import {
-  MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, MIN_GROWTH_OBJECTS, SINGLE_SNAPSHOT_MIN_RETAINED, deltaOf, signed, trendOf,
-  type Candidate,
+  MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, MIN_GROWTH_OBJECTS, SINGLE_SNAPSHOT_MIN_RETAINED, deltaOf, signed, signedCount,
+  trendOf, type Candidate,
 } from "./rules.js";
 import type { Snapshot } from "../engine/snapshot.js";
 import type { StepResult } from "./types.js";
@@ -96,8 +96,8 @@ export function cyclesStep(ctx: Context, earlier: CycleReading[]): { step: StepR
     if (!(grows && growth >= MIN_GROWTH_BYTES) && !suspect) continue;
     candidates.push({
       kind: "cycle",
-      title: `${formatCount(lastCount)} reference cycle${lastCount === 1 ? "" : "s"} of ${key} retain ${formatBytes(lastRetained)}` +
-        (single ? "" : deltaOf(s.count) > 0 ? ` (${signed(deltaOf(s.count))} cycles over the series)` : ` (+${formatBytes(growth)} over the series)`),
+      title: `${plural(lastCount, "reference cycle")} of ${key} ${lastCount === 1 ? "retains" : "retain"} ${formatBytes(lastRetained)}` +
+        (single ? "" : deltaOf(s.count) > 0 ? ` (${signedCount(deltaOf(s.count), "cycle")} over the series)` : ` (+${formatBytes(growth)} over the series)`),
       type: s.largest.entry_type,
       path: s.largest.path,
       evidence: { types: key, cycles: s.count, retained_sizes: s.retained, members: s.members, handle_type: s.largest.entry_type },
@@ -154,8 +154,8 @@ export function cyclesStep(ctx: Context, earlier: CycleReading[]): { step: StepR
       ? `Yes: ${growing.map((c) => c.kind === "cycle" ? `cycles of ${c.evidence.types}` : `${c.evidence.parent_type}${c.evidence.child_link} ↔ ${c.evidence.parent_link}`).slice(0, 2).join("; ")} multiply, kept through ${growing[0].path ?? "an unreachable group"}.`
       : candidates.length > 0
         ? single
-          ? `One snapshot: ${candidates.length} group${candidates.length === 1 ? "" : "s"} of cycles or two-way links in program types worth a look.`
-          : `${candidates.length} group${candidates.length === 1 ? "" : "s"} of cycles grow, all of standard-library types or held by the standard library.`
+          ? `One snapshot: ${plural(candidates.length, "group")} of cycles or two-way links in program types worth a look.`
+          : `${plural(candidates.length, "group")} of cycles ${candidates.length === 1 ? "grows" : "grow"}, all of standard-library types or held by the standard library.`
         : single
           ? "No large cycle or two-way tree of program types in this snapshot."
           : "No cycle or two-way tree multiplies across the series.",

@@ -3,8 +3,8 @@
 // counted in every snapshot.
 import { graphOf } from "../engine/analysis-cache.js";
 import { findHolds, HOLDER_KINDS, holderPaths, holderRow, holders, rankedHolds, type Hold, type HolderKind, type HolderRow } from "../queries/holders.js";
-import { objectName } from "../queries/input.js";
-import { formatBytes, formatCount } from "../common/units.js";
+import { objectName, tableOf } from "../queries/input.js";
+import { formatBytes, formatCount, plural } from "../common/units.js";
 import { heldByLibrary, objectAt, pathOf, type Context } from "./context.js";
 import {
   MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, SINGLE_SNAPSHOT_MIN_RETAINED, deltaOf, signed, trendOf, type Candidate,
@@ -20,7 +20,9 @@ const FINDING_OF: Partial<Record<HolderKind, FindingKind>> = {
   "class-attribute": "class-attribute",
   garbage: "uncollectable",
 };
-const KIND_SET: ReadonlySet<HolderKind> = new Set(Object.keys(FINDING_OF) as HolderKind[]);
+const KINDS = Object.keys(FINDING_OF) as HolderKind[];
+/** Thread stacks are listed in the evidence table (a long-running thread's locals), though no rule judges them. */
+const KIND_SET: ReadonlySet<HolderKind> = new Set<HolderKind>([...KINDS, "thread-stack"]);
 /** Enough rows to count every hold of a kind in a real program. */
 const ALL_ROWS = 1_000_000;
 
@@ -42,6 +44,12 @@ function anyIndex(text: string | null): string {
     }
   }
   return from === 0 ? t : out + t.slice(from);
+}
+
+/** One row of the step's table: a group of holds of one shape, in every snapshot. */
+interface GroupRow {
+  kind: HolderKind; holder: string; via: string; held_type: string; holds: number; counts: number[];
+  held_retained_bytes: number; owner: "program" | "library"; finding: boolean;
 }
 
 /** Holds of one shape: the same holder (or kind of holder), the same way of holding, the same held type. */
@@ -71,6 +79,12 @@ function titleOf(r: HoldRow, count: number, retained: number): string {
     default:
       return `${formatCount(count)} ${r.held_type} object${count === 1 ? "" : "s"} in gc.garbage can never be freed (${kept})`;
   }
+}
+
+/** A path from a library module's globals (`sys.modules['enum']...`), for holders whose shortest path has no module root. */
+function isLibraryPath(ctx: Context, path: string | null): boolean {
+  const module = /^sys\.modules\['([^']+)'\]/.exec(path ?? "")?.[1];
+  return module !== undefined && ctx.libraryModules.has(module);
 }
 
 /** Holds of one shape in one snapshot: how many, what they keep, and the one keeping the most. */
@@ -139,6 +153,7 @@ export function holdersStep(ctx: Context, earlier: HolderReading[]): { step: Ste
     question: "Do saved tracebacks, closures, bound methods in containers, mutable defaults or class attributes, thread stacks or gc.garbage hold more each time?",
     query: "holders(snapshot)",
   };
+  const columns = ["kind", "holder", "via", "held_type", "holds", "counts", "held_retained_bytes", "owner", "finding"] as const;
   if (!ctx.full) {
     return { step: { ...base, status: "skipped", answer: "Census snapshots carry no object graph.", evidence: { tables: {}, charts: {} } }, candidates: [] };
   }
@@ -155,11 +170,19 @@ export function holdersStep(ctx: Context, earlier: HolderReading[]): { step: Ste
     }
   });
   const candidates: Candidate[] = [];
+  const rows: GroupRow[] = [];
   for (const grp of groups.values()) {
     const r = grp.example;
     if (!r) continue; // gone by the last snapshot
     const object = objectAt(ctx, r.held_address);
     const library = heldByLibrary(ctx, object) || heldByLibrary(ctx, objectAt(ctx, r.holder_address));
+    const row: GroupRow = {
+      kind: r.kind, holder: anyIndex(r.holder_path) || r.holder_name || r.holder_type, via: r.via, held_type: r.held_type,
+      holds: grp.count[n - 1], counts: grp.count, held_retained_bytes: grp.retained[n - 1],
+      owner: library || isLibraryPath(ctx, r.holder_path) ? "library" : "program", finding: false,
+    };
+    rows.push(row);
+    if (FINDING_OF[r.kind] === undefined) continue;
     const trend = single ? "single" : trendOf(grp.retained);
     const dRetained = deltaOf(grp.retained);
     const dCount = deltaOf(grp.count);
@@ -169,6 +192,7 @@ export function holdersStep(ctx: Context, earlier: HolderReading[]): { step: Ste
     const garbage = r.kind === "garbage";
     const suspect = single && !library && lastRetained >= SINGLE_SNAPSHOT_MIN_RETAINED;
     if (!grows && !garbage && !suspect) continue;
+    row.finding = true;
     candidates.push({
       kind: FINDING_OF[r.kind] as FindingKind,
       title: titleOf(r, lastCount, lastRetained) +
@@ -189,7 +213,11 @@ export function holdersStep(ctx: Context, earlier: HolderReading[]): { step: Ste
       severity: garbage ? "high" : suspect ? "low" : undefined,
     });
   }
-  const table = holders(ctx.last, undefined, { top: 20 });
+  // Findings first, then what the program's own code holds, then the standard library's holds: the culprit is never
+  // cut off below a screenful of library closures.
+  rows.sort((a, b) => Number(b.finding) - Number(a.finding) || Number(a.owner === "library") - Number(b.owner === "library") ||
+    b.held_retained_bytes - a.held_retained_bytes);
+  const table = tableOf(columns, rows);
   const growing = candidates.filter((c) => c.severity === undefined && !c.library || c.kind === "uncollectable");
   const step: StepResult = {
     ...base,
@@ -197,7 +225,7 @@ export function holdersStep(ctx: Context, earlier: HolderReading[]): { step: Ste
     answer: growing.length > 0
       ? `Yes: ${growing.slice(0, 2).map((c) => c.title.split(" (")[0]).join("; ")}.`
       : candidates.length > 0
-        ? `${candidates.length} holder${candidates.length === 1 ? "" : "s"} worth a look, none growing in the program's own code.`
+        ? `${plural(candidates.length, "holder")} worth a look, none growing in the program's own code.`
         : single
           ? "No large obscure holder in this snapshot."
           : "No traceback, closure, bound method, mutable default or class attribute holds more over the series.",

@@ -7,7 +7,7 @@ import { matchSurvivors } from "../engine/series.js";
 import { largest } from "../queries/objects.js";
 import { survivors } from "../queries/survivors.js";
 import { NONE, type Snapshot } from "../engine/snapshot.js";
-import { formatBytes } from "../common/units.js";
+import { formatBytes, formatCount, plural } from "../common/units.js";
 import { dominates, heldByLibrary, type Context } from "./context.js";
 import { MIN_GROWTH_BYTES, deltaOf, isRising, keptTrend, type Candidate } from "./rules.js";
 import type { StepResult } from "./types.js";
@@ -71,7 +71,8 @@ export function survivorsStep(ctx: Context, explained: number[]): { step: StepRe
     ...base,
     status: candidates.length > 0 ? "leak" : "ok",
     answer: candidates.length > 0
-      ? `${candidates.length} long-lived object${candidates.length === 1 ? "" : "s"} beyond the holders already named keep growing: ${candidates.slice(0, 3).map((c) => c.path ?? c.type).join(", ")}.`
+      ? `${plural(candidates.length, "long-lived object")} beyond the holders already named ${candidates.length === 1 ? "keeps" : "keep"} growing: ` +
+        `${candidates.slice(0, 3).map((c) => c.path ?? c.type).join(", ")}${candidates.length > 3 ? ` and ${formatCount(candidates.length - 3)} more` : ""}.`
       : explained.length > 0
         ? "The long-lived objects whose retained size grows are the holders already named (or the namespaces above them)."
         : "No long-lived object's retained size grows beyond noise.",

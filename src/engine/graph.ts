@@ -14,6 +14,8 @@ import {
 } from "./edge-passes.js";
 import { BY_NUMBER_LOOP, GATHER_LOOP, GraphHelper } from "./graph-helper.js";
 import { assignComponents, DONE_BASE } from "./scc.js";
+import { analysisNeed, ensureMemory, roomForHelperThread } from "./memory-budget.js";
+import { describeSource } from "../common/errors.js";
 
 export interface HeapGraph {
   snap: Snapshot;
@@ -60,8 +62,8 @@ export interface AnalyzeOptions {
   onProgress?: (phase: string, done: number, total: number) => void;
   /**
    * On heaps of PARALLEL_FROM objects or more, let a helper thread work beside the dominator search (see
-   * graph-helper.ts for what it does): true always, false never; by default when helperPays(). Results are the
-   * same either way.
+   * graph-helper.ts for what it does): true always, false never; by default when helperPays(). Never when an
+   * address-space limit leaves no room for the thread's own heap. Results are the same either way.
    */
   threads?: boolean;
 }
@@ -83,7 +85,9 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): HeapGraph {
   const n = snap.objectCount;
   // Census snapshots carry no edge sections at all.
   const edgeStart = snap.edgeStart.length === n + 1 ? snap.edgeStart : new Uint32Array(n + 1);
-  const parallel = n >= PARALLEL_FROM && (opts.threads ?? helperPays(n));
+  const need = analysisNeed(n, edgeStart[n]);
+  ensureMemory(need, describeSource(snap.source), "analyse");
+  const parallel = n >= PARALLEL_FROM && (opts.threads ?? helperPays(n)) && roomForHelperThread(need);
   const space = workspace(n, edgeStart[n], parallel);
   const helper = parallel ? GraphHelper.start(n, edgeStart, snap.edgeTarget, firstTouchOrder(space)) : null;
   try {

@@ -6,7 +6,7 @@ import { LazyStringTable } from "./format.js";
 import {
   EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, FLAG_TRUNCATED, FLAG_VALUE, NONE, ROOT_MODULE, ROOT_OTHER, type Snapshot,
 } from "./snapshot.js";
-import { formatAddress } from "../common/units.js";
+import { formatAddress, formatBytes } from "../common/units.js";
 
 /** True when the first non-blank line of the text is a JSON object with an "address" key. */
 export function looksLikeMeliae(head: Uint8Array): boolean {
@@ -99,6 +99,15 @@ class StringTableBuilder {
 }
 
 const STR_TYPES = new Set(["str", "unicode"]);
+/** The longest line read (a list of millions of references is one line); a longer one is not a meliae dump. */
+const MAX_LINE = 256 * 1024 * 1024;
+
+const isWhole = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+/** A JSON value as it appears in a message, cut short. */
+const shown = (v: unknown) => {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 40 ? text.slice(0, 37) + "..." : text;
+};
 const VALUE_TYPES = new Set(["str", "unicode", "bytes", "int", "long", "float", "bool"]);
 const SEQUENCE_TYPES = new Set(["list", "tuple"]);
 
@@ -116,6 +125,9 @@ export async function importMeliae(chunks: AsyncIterable<Uint8Array>, source: st
   refStart.push(0);
 
   let lineNumber = 0;
+  const bad = (what: string): never => {
+    throw new SnapshotError(`${name}: line ${lineNumber} ${what}`);
+  };
   const readLine = (line: string) => {
     lineNumber++;
     if (line.trim() === "") return;
@@ -123,31 +135,39 @@ export async function importMeliae(chunks: AsyncIterable<Uint8Array>, source: st
     try {
       record = JSON.parse(line);
     } catch {
-      throw new SnapshotError(`${name}: line ${lineNumber} is not valid JSON`);
+      return bad("is not valid JSON");
     }
-    if (typeof record?.address !== "number") throw new SnapshotError(`${name}: line ${lineNumber} has no numeric "address"`);
-    address.push(record.address);
-    const typeName = typeof record.type === "string" ? record.type : "<unknown>";
+    if (record === null || typeof record !== "object" || Array.isArray(record)) bad("is not a JSON object");
+    if (!isWhole(record.address)) bad(`has address ${shown(record.address)}, expected a whole number`);
+    if (record.type !== undefined && typeof record.type !== "string") bad(`has type ${shown(record.type)}, expected text`);
+    if (record.size !== undefined && !isWhole(record.size)) bad(`has size ${shown(record.size)}, expected a whole number of bytes`);
+    if (record.len !== undefined && record.len !== null && !isWhole(record.len)) bad(`has len ${shown(record.len)}, expected a whole number`);
+    if (record.refs !== undefined && !(Array.isArray(record.refs) && record.refs.every(isWhole))) bad("has refs that are not a list of addresses");
+    address.push(record.address as number);
+    const typeName = (record.type as string | undefined) ?? "<unknown>";
     let t = typeIndex.get(typeName);
     if (t === undefined) {
       t = types.push(typeName) - 1;
       typeIndex.set(typeName, t);
     }
     type.push(t);
-    size.push(typeof record.size === "number" ? record.size : 0);
-    length.push(typeof record.len === "number" ? Math.min(record.len, NONE - 1) : NONE);
+    size.push((record.size as number | undefined) ?? 0);
+    const len = typeof record.len === "number" ? record.len : null;
+    // Lengths saturate below NONE ("no length"), as in lbsnap files.
+    length.push(len === null ? NONE : Math.min(len, NONE - 1));
     let flag = 0;
     let label = NONE;
-    if (record.value !== undefined && record.value !== null && VALUE_TYPES.has(typeName)) {
-      const text = String(record.value);
+    const value = record.value;
+    if ((typeof value === "string" || typeof value === "number" || typeof value === "boolean") && VALUE_TYPES.has(typeName)) {
+      const text = String(value);
       label = strings.add(text);
       flag |= FLAG_VALUE;
-      if (STR_TYPES.has(typeName) && typeof record.len === "number" && [...text].length < record.len) flag |= FLAG_TRUNCATED;
+      if (STR_TYPES.has(typeName) && len !== null && [...text].length < len) flag |= FLAG_TRUNCATED;
     } else if (typeof record.name === "string") label = strings.add(record.name);
-    else if (typeof record.value === "string") label = strings.add(record.value); // e.g. a frame's co_name
+    else if (typeof value === "string") label = strings.add(value); // e.g. a frame's co_name
     flags.push(flag);
     nameColumn.push(label);
-    if (Array.isArray(record.refs)) for (const ref of record.refs) refAddress.push(typeof ref === "number" ? ref : -1);
+    if (record.refs) for (const ref of record.refs as number[]) refAddress.push(ref);
     refStart.push(refAddress.length);
   };
 
@@ -157,6 +177,10 @@ export async function importMeliae(chunks: AsyncIterable<Uint8Array>, source: st
     const lastNewline = chunk.lastIndexOf(10);
     if (lastNewline < 0) {
       carry += decoder.decode(chunk, { stream: true });
+      if (carry.length > MAX_LINE) {
+        lineNumber++;
+        bad(`is longer than ${formatBytes(MAX_LINE)} (not a meliae dump?)`);
+      }
       continue;
     }
     const lines = (carry + decoder.decode(chunk.subarray(0, lastNewline + 1), { stream: true })).split("\n");
@@ -172,7 +196,7 @@ export async function importMeliae(chunks: AsyncIterable<Uint8Array>, source: st
   const objectName = nameColumn.finish();
   const starts = refStart.finish();
   const refs = refAddress.finish();
-  const findObject = addressLookup(objects);
+  const findObject = addressLookup(objects, name);
   const table = strings;
 
   // Resolve references to object indices and label them; references to unknown addresses are dropped.
@@ -270,10 +294,14 @@ export async function importMeliae(chunks: AsyncIterable<Uint8Array>, source: st
 
 /**
  * Address -> object index by binary search over the sorted addresses (a Map keyed by object would hit V8's
- * 2^24-entry limit). Returns NONE for an address not in the dump; with duplicate addresses one of them wins.
+ * 2^24-entry limit). Returns NONE for an address not in the dump. An address twice in the dump is an error: the
+ * references to it could not be told apart.
  */
-function addressLookup(addresses: Float64Array): (address: number) => number {
+function addressLookup(addresses: Float64Array, name: string): (address: number) => number {
   const sorted = addresses.slice().sort();
+  for (let k = 1; k < sorted.length; k++) {
+    if (sorted[k] === sorted[k - 1]) throw new SnapshotError(`${name}: address ${formatAddress(sorted[k])} is in the dump twice`);
+  }
   const indexOfRank = new Uint32Array(sorted.length);
   const rankOf = (address: number): number => {
     let lo = 0, hi = sorted.length - 1;

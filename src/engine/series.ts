@@ -1,12 +1,15 @@
 // A series of snapshots of one process: loading and ordering them, per-type figures over time, and matching
 // objects across snapshots (survivors by address and type, holders by retention path). Rules: docs/analysis.md.
-import { open, readdir, stat } from "node:fs/promises";
+import type { Dirent } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { SnapshotError } from "../common/errors.js";
 import { loadSnapshot, type LoadOptions } from "./load.js";
 import { NONE, type Snapshot } from "./snapshot.js";
 import { addressLookup, edgeLabel, type RetentionPath } from "./paths.js";
 import { formatTime } from "../common/units.js";
+import { terminalText } from "../common/escape.js";
+import { entryKind, openProblem, openRegularFile } from "./regular-file.js";
 
 export interface Series {
   /** Ordered by capture time (meta.time_unix), oldest first. */
@@ -21,56 +24,119 @@ export interface SeriesOptions {
   pid?: number;
   /** Load snapshots of several processes (with a warning) instead of refusing them; ignored when `pid` is given. */
   allowMixedProcesses?: boolean;
+  /** Each snapshot is to be analysed: see LoadOptions.forAnalysis. */
+  forAnalysis?: boolean;
 }
 
 const EXTENSION = ".lbsnap";
 
 const MAGIC = "LEAKBOOK";
-/** Files already reported as read without the extension: each is named on stderr once per process. */
-const reportedUnnamed = new Set<string>();
+/** Notes already written to stderr: each is said once per process, however often a directory is listed. */
+const noted = new Set<string>();
 
-/** Whether a file starts with the lbsnap magic (8 bytes read; false for anything unreadable). */
+function noteOnce(message: string): void {
+  if (noted.has(message)) return;
+  noted.add(message);
+  process.stderr.write(`leakbook: ${terminalText(message)}\n`);
+}
+
+/** Whether a regular file starts with the lbsnap magic (8 bytes read; false for anything unreadable). */
 async function hasSnapshotMagic(path: string): Promise<boolean> {
   let file;
   try {
-    file = await open(path, "r");
+    file = await openRegularFile(path);
   } catch {
     return false;
   }
   try {
     const head = new Uint8Array(MAGIC.length);
-    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    const { bytesRead } = await file.handle.read(head, 0, head.length, 0);
     return bytesRead === head.length && new TextDecoder().decode(head) === MAGIC;
   } catch {
     return false;
   } finally {
-    await file.close();
+    await file.handle.close();
   }
+}
+
+/** Why a directory entry cannot be read as a snapshot (a FIFO, a directory, a symbolic link loop ...), or null. */
+async function notAFile(path: string, entry: Dirent): Promise<string | null> {
+  if (entry.isFile()) return null;
+  try {
+    const info = await stat(path); // follows a symbolic link to what it names
+    return info.isFile() ? null : `${entryKind(info)}, not a regular file`;
+  } catch (error) {
+    return openProblem(error);
+  }
+}
+
+/** Whether a directory entry is a snapshot: an .lbsnap name, or a regular file (not a `.partial` capture being
+ * written) that starts with the lbsnap magic. */
+async function isSnapshotEntry(directory: string, entry: Dirent): Promise<boolean> {
+  if (entry.name.endsWith(EXTENSION)) return true;
+  return entry.isFile() && !entry.name.endsWith(".partial") && await hasSnapshotMagic(join(directory, entry.name));
 }
 
 /**
  * A directory's snapshot files, by name: its .lbsnap files and any other regular file that starts with the lbsnap
  * magic (a snapshot saved under another name; said once on stderr). `.partial` files (captures being written) are
- * left out. A SnapshotError when there are none.
+ * left out, and so are entries that are no regular file (a FIFO, a directory, a symbolic link loop: said once on
+ * stderr), which could only block or fail the reader. A SnapshotError when there are none, naming the subfolders
+ * that hold some.
  */
 export async function snapshotFiles(directory: string): Promise<string[]> {
-  const entries = await readdir(directory, { withFileTypes: true });
+  let entries: Dirent[];
+  try {
+    entries = await readdir(directory, { withFileTypes: true });
+  } catch (error) {
+    throw new SnapshotError(`${directory}: cannot list it (${openProblem(error)})`);
+  }
   const names: string[] = [];
   for (const entry of entries) {
     const name = entry.name;
-    if (name.endsWith(EXTENSION)) names.push(name);
-    else if (entry.isFile() && !name.endsWith(".partial") && await hasSnapshotMagic(join(directory, name))) {
-      const path = join(directory, name);
-      if (!reportedUnnamed.has(path)) {
-        reportedUnnamed.add(path);
-        process.stderr.write(`leakbook: ${path} has no ${EXTENSION} extension; read as a snapshot\n`);
-      }
+    const path = join(directory, name);
+    if (name.endsWith(EXTENSION)) {
+      const problem = await notAFile(path, entry);
+      if (problem) noteOnce(`skipped ${path}: ${problem}`);
+      else names.push(name);
+    } else if (entry.isFile() && !name.endsWith(".partial") && await hasSnapshotMagic(path)) {
+      noteOnce(`${path} has no ${EXTENSION} extension; read as a snapshot`);
       names.push(name);
     }
   }
   names.sort();
-  if (names.length === 0) throw new SnapshotError(`${directory}: empty directory (no ${EXTENSION} files)`);
+  if (names.length === 0) throw new SnapshotError(await noSnapshotsMessage(directory, entries.length === 0));
   return names.map((n) => join(directory, n));
+}
+
+/** Subfolders named in the message about a folder of folders; the rest are counted. */
+const SUBFOLDERS_NAMED = 5;
+
+async function noSnapshotsMessage(directory: string, empty: boolean): Promise<string> {
+  if (empty) return `${directory}: empty directory (no ${EXTENSION} files)`;
+  const holding = await subfoldersWithSnapshots(directory);
+  if (holding.length === 0) return `${directory}: no snapshots in this directory or its subfolders (no ${EXTENSION} files)`;
+  const named = holding.slice(0, SUBFOLDERS_NAMED).map((name) => `${name}/`).join(", ");
+  const more = holding.length > SUBFOLDERS_NAMED ? ` and ${holding.length - SUBFOLDERS_NAMED} more` : "";
+  const which = holding.length === 1 ? `its subfolder ${named} does: pass it` : `its subfolders ${named}${more} do: pass one of them`;
+  return `${directory.endsWith("/") ? directory : directory + "/"} holds no snapshots; ${which}`;
+}
+
+/** The subfolders of `directory` (one level down, by name, sorted) that hold snapshots of their own. */
+export async function subfoldersWithSnapshots(directory: string): Promise<string[]> {
+  const holding: string[] = [];
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const subfolder = join(directory, entry.name);
+    const inside = await readdir(subfolder, { withFileTypes: true }).catch(() => []);
+    for (const item of inside) {
+      if (await isSnapshotEntry(subfolder, item)) {
+        holding.push(entry.name);
+        break;
+      }
+    }
+  }
+  return holding.sort();
 }
 
 async function isDirectory(path: string): Promise<boolean> {
@@ -82,17 +148,19 @@ async function isDirectory(path: string): Promise<boolean> {
 }
 
 /** What a file's header says about its capture, read without reading any section. */
-interface HeaderMeta {
+export interface HeaderMeta {
   time_unix?: unknown;
   pid?: unknown;
   process_start?: unknown;
+  hostname?: unknown;
+  options?: unknown;
 }
 
 /** The header's `meta` object, or null when the file has no readable lbsnap header (a meliae dump, a damaged file). */
-async function readHeaderMeta(path: string): Promise<HeaderMeta | null> {
-  let file;
+export async function readHeaderMeta(path: string): Promise<HeaderMeta | null> {
+  let file, size;
   try {
-    file = await open(path, "r");
+    ({ handle: file, size } = await openRegularFile(path));
   } catch {
     return null; // loadSnapshot reports a missing or unreadable file with its own message
   }
@@ -101,7 +169,7 @@ async function readHeaderMeta(path: string): Promise<HeaderMeta | null> {
     const { bytesRead } = await file.read(preamble, 0, 16, 0);
     if (bytesRead < 16 || new TextDecoder().decode(preamble.subarray(0, 8)) !== "LEAKBOOK") return null;
     const headerLength = new DataView(preamble.buffer).getUint32(12, true);
-    if (headerLength > 0 && headerLength < 64 * 1024 * 1024) {
+    if (headerLength > 0 && headerLength < Math.min(size - 16, 64 * 1024 * 1024)) {
       const header = new Uint8Array(headerLength);
       await file.read(header, 0, headerLength, 16);
       const meta = JSON.parse(new TextDecoder().decode(header))?.meta;
@@ -266,7 +334,10 @@ export async function loadSeries(input: string | string[], opts: SeriesOptions =
   const loaded = new Map<string, Snapshot>();
   const load = async (file: string) => {
     const k = files.indexOf(file);
-    const progress: LoadOptions = { onProgress: opts.onProgress && ((done, total) => opts.onProgress!(k, files.length, done, total)) };
+    const progress: LoadOptions = {
+      onProgress: opts.onProgress && ((done, total) => opts.onProgress!(k, files.length, done, total)),
+      forAnalysis: opts.forAnalysis,
+    };
     loaded.set(file, await loadSnapshot(file, progress));
   };
   // Headers tell the processes apart before anything is loaded; files without a readable header (meliae dumps,

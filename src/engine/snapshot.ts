@@ -31,8 +31,8 @@ export interface SnapshotMeta {
   sequence?: number;
   argv?: string[];
   python?: { version: string; implementation: string; [k: string]: unknown };
-  platform?: string;
-  hostname?: string;
+  platform?: string | null;
+  hostname?: string | null;
   options?: Record<string, unknown>;
   duration_s?: number;
   [k: string]: unknown;
@@ -58,19 +58,22 @@ export interface MemoryInfo {
 
 export interface ThreadInfo {
   ident: number;
-  name: string;
-  daemon: boolean;
+  /** null for a thread unknown to `threading`, and for every thread with `values: "none"`. */
+  name: string | null;
+  daemon: boolean | null;
   frame: number | null;
 }
 
 export interface LruCacheInfo {
   object: number;
-  name: string;
+  /** The wrapped function's qualified name; null when it is not a plain function. */
+  name: string | null;
   hits: number;
   misses: number;
   maxsize: number | null;
   currsize: number;
-  typed: boolean;
+  /** null where the agent could not tell (Python 3.8). */
+  typed: boolean | null;
 }
 
 export interface AllocFrame {

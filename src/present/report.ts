@@ -3,7 +3,10 @@
 // escaped, and a Content-Security-Policy forbids scripts and network fetches should anything slip through.
 import type { Diagnosis, Finding, StepResult } from "../diagnose/index.js";
 import { escapeHtml, renderHtml, renderSvg } from "./display.js";
+import { evidenceRows } from "./evidence.js";
 import type { Snapshot } from "../engine/snapshot.js";
+import type { Fleet } from "../fleet/index.js";
+import { fleetSectionHtml } from "./fleet.js";
 
 export interface ReportOptions {
   /** What was analysed, as the user named it (a directory or files). */
@@ -25,8 +28,11 @@ code { font: 12.5px ui-monospace, SFMono-Regular, Menlo, monospace; background: 
 .finding, .step { border: 1px solid #e0e0e0; border-radius: 6px; padding: 10px 14px; margin: 12px 0; }
 .meta { color: #555; font-size: 13px; } .q { color: #555; margin: 2px 0; } .a { margin: 4px 0 8px; }
 figure { margin: 12px 0; overflow-x: auto; } figure svg { max-width: 100%; height: auto; }
-details { margin: 6px 0; } pre { white-space: pre-wrap; word-break: break-all; font-size: 12px; background: #fafafa; padding: 6px; }
+details { margin: 6px 0; }
 .leakbook-table { overflow-x: auto; margin: 8px 0; }
+table.evidence { border-collapse: collapse; font-size: 12px; margin: 6px 0; }
+table.evidence th { text-align: left; font-weight: 600; color: #555; padding: 1px 12px 1px 0; white-space: nowrap; }
+table.evidence td { padding: 1px 0; font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; white-space: nowrap; }
 `;
 
 function findingHtml(f: Finding, rank: number): string {
@@ -38,8 +44,14 @@ ${f.reason ? `<p class="meta">${escapeHtml(f.reason)}</p>` : ""}
 ${f.catalogue ? `<p><strong>Library registry:</strong> ${escapeHtml(f.catalogue.registry)}, fed by ${escapeHtml(f.catalogue.fed_by)}.</p>` : ""}
 ${clusterHtml(f)}
 <p><strong>Fix:</strong> ${escapeHtml(f.remedy)}</p>
-<details><summary>Evidence (from step ${escapeHtml(f.step)})</summary><pre>${escapeHtml(JSON.stringify(f.evidence, null, 1))}</pre></details>
+<details><summary>Evidence (from step ${escapeHtml(f.step)})</summary>${evidenceHtml(f)}</details>
 </div>`;
+}
+
+/** The evidence as a small table of labelled figures in human units. */
+function evidenceHtml(f: Finding): string {
+  const rows = evidenceRows(f.evidence).map((r) => `<tr><th>${escapeHtml(r.label)}</th><td>${escapeHtml(r.value)}</td></tr>`);
+  return `<table class="evidence">${rows.join("")}</table>`;
 }
 
 /** The new objects a finding's holder keeps: member types, a few entries, and one member to follow with `paths`. */
@@ -72,9 +84,10 @@ async function stepHtml(s: StepResult, maxRows: number): Promise<string> {
   for (const [name, spec] of Object.entries(s.evidence.charts)) charts.push(await chartHtml(name, spec));
   const tables = Object.entries(s.evidence.tables).map(([name, table]) =>
     `<details${s.status === "leak" ? " open" : ""}><summary>Table <code>${escapeHtml(name)}</code> (${table.numRows()} rows)</summary>${renderHtml(table, { maxRows })}</details>`);
-  const number = s.number === 0 ? "Sidebar" : `Step ${s.number}`;
+  // The sidebar's title says it is the sidebar ("Sidebar: process memory ..."); steps get their number.
+  const heading = s.number === 0 ? escapeHtml(s.title) : `Step ${s.number}. ${escapeHtml(s.title)}`;
   return `<section class="step" id="step-${escapeHtml(s.id)}">
-<h3><span class="badge st-${s.status}">${s.status}</span>${number}. ${escapeHtml(s.title)}</h3>
+<h3><span class="badge st-${s.status}">${s.status}</span>${heading}</h3>
 <p class="q">${escapeHtml(s.question)}</p>
 <p class="a">${escapeHtml(s.answer)}</p>
 <div class="meta">Reproduce with <code>${escapeHtml(s.query)}</code></div>
@@ -119,6 +132,27 @@ ${d.findings.length > 0 ? d.findings.map((f, k) => findingHtml(f, k + 1)).join("
 <h2>Checklist</h2>
 ${steps.join("\n")}
 <p class="meta">Written by leakbook. Paths are Python expressions that evaluate to the object in the live process.</p>
+</body>
+</html>
+`;
+}
+
+/** The fleet report: one self-contained HTML document with the fleet section (present/fleet.ts). */
+export async function renderFleetReport(fleet: Fleet, opts: { source: string; maxRows?: number }): Promise<string> {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>leakbook fleet report</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>leakbook fleet report</h1>
+<p class="meta">source <code>${escapeHtml(opts.source)}</code></p>
+${await fleetSectionHtml(fleet, opts.maxRows ?? 50)}
+<p class="meta">Written by leakbook. Paths are Python expressions that evaluate to the holder in each live process.</p>
 </body>
 </html>
 `;

@@ -280,7 +280,7 @@ export function heldByAgentModule(g: HeapGraph): Uint8Array {
       agentRoots.push(snap.rootObject[r]);
     }
   }
-  for (const t of snap.threads) if (t.frame !== null && t.name.startsWith("leakbook-")) agentRoots.push(t.frame);
+  for (const t of snap.threads) if (t.frame !== null && t.name?.startsWith("leakbook-")) agentRoots.push(t.frame);
   // Down the breadth-first tree from those roots: only the agent's own (small) part of the heap is visited.
   const queue = [...new Set(agentRoots)];
   for (const r of queue) mask[r] = 1;
