@@ -16,22 +16,11 @@ import { cycles } from "../src/queries/cycles.js";
 import { diagnose } from "../src/diagnose/index.js";
 import { SnapshotError } from "../src/common/errors.js";
 import type { Snapshot } from "../src/engine/snapshot.js";
-import { synthesize, writeLbsnap } from "../bench/synth.js";
+import { random, synthesize, writeLbsnap } from "../bench/synth.js";
 import { agentAvailable, CLI, runPythonJson, tempDir } from "./helpers/python.js";
 import { headerOf, resealed, withHeader } from "./helpers/damage.js";
 
 const SEED = 0x1eadb00c;
-
-/** Deterministic xorshift32 in [0, 1). */
-function random(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 4294967296;
-  };
-}
 
 const CAPTURE = `
 import functools, json, os, sys, threading

@@ -4,6 +4,7 @@ import { formatCount } from "../common/units.js";
 import type { ExportFormat } from "../export/write.js";
 import { COMMANDS, type OptionValues } from "./commands.js";
 import { printJson } from "./output.js";
+import { terminalProgress } from "./progress.js";
 import { oneLine } from "./fleet.js";
 
 const FORMATS: readonly ExportFormat[] = ["parquet", "arrow"];
@@ -15,13 +16,16 @@ export async function exportTables(positionals: string[], values: OptionValues):
   if (typeof to !== "string" || to === "") throw new SnapshotError(`missing --to DIR (usage: ${usage})`);
   const format = (values.format ?? "parquet") as ExportFormat;
   if (!FORMATS.includes(format)) throw new SnapshotError(`bad --format '${String(values.format)}': give parquet or arrow`);
-  const interactive = process.stderr.isTTY === true;
   const { exportSnapshots } = await import("../export/write.js"); // when the command runs, not at start-up
-  const summary = await exportSnapshots(positionals, {
-    to, format,
-    onProcess: interactive ? (k, n) => process.stderr.write(`\r\x1b[Kexporting process ${k + 1}/${n}`) : undefined,
-  });
-  if (interactive) process.stderr.write("\r\x1b[K");
+  const progress = terminalProgress();
+  let summary;
+  try {
+    summary = await exportSnapshots(positionals, {
+      to, format, onProcess: (k, n) => progress.update(`exporting process ${k + 1}/${n}`, k / Math.max(n, 1)),
+    });
+  } finally {
+    progress.clear();
+  }
   for (const s of summary.skipped) process.stderr.write(`leakbook: warning: skipped ${oneLine(s.file)}: ${s.reason}\n`);
   for (const e of summary.errors) process.stderr.write(`leakbook: warning: pid ${e.pid}${e.host ? ` on ${oneLine(e.host)}` : ""}: ${oneLine(e.error)}\n`);
   if (values.json) {

@@ -8,6 +8,7 @@ import { writeNewFile } from "./report.js";
 import { wholeOption } from "./one-snapshot.js";
 import { COMMANDS, type OptionValues } from "./commands.js";
 import { printJson } from "./output.js";
+import { terminalProgress } from "./progress.js";
 import { terminalText } from "../common/escape.js";
 
 type Row = Record<string, unknown>;
@@ -83,15 +84,19 @@ export async function fleet(positionals: string[], values: OptionValues): Promis
     throw new SnapshotError(`${output} exists; pass --force to overwrite it`);
   }
   const workers = values.workers === undefined ? undefined : wholeOption(values, "workers", 1);
-  const interactive = process.stderr.isTTY === true;
   // Imported when the command runs: other commands' start-up does not pay for the fleet's modules.
   const { analyseFleet } = await import("../fleet/index.js");
-  const fleet = await analyseFleet(positionals, {
-    workers,
-    tables: typeof values.tables === "string" ? values.tables : undefined,
-    onProgress: interactive ? (done, total) => process.stderr.write(`\r\x1b[Kdiagnosing processes: ${done}/${total}`) : undefined,
-  });
-  if (interactive) process.stderr.write("\r\x1b[K");
+  const progress = terminalProgress();
+  let fleet;
+  try {
+    fleet = await analyseFleet(positionals, {
+      workers,
+      tables: typeof values.tables === "string" ? values.tables : undefined,
+      onProgress: (done, total) => progress.update(`diagnosing processes: ${done}/${total}`, done / Math.max(total, 1)),
+    });
+  } finally {
+    progress.clear();
+  }
   if (output !== undefined) {
     const { renderFleetReport } = await import("../present/report.js");
     await writeNewFile(output, await renderFleetReport(fleet, { source: positionals.join(" ") }), values.force === true);
