@@ -569,6 +569,16 @@ export function addressLookup(snap: Snapshot): { find: (address: number) => numb
   return { find: (address) => lookUp(snap, slots, address), unique: !repeats };
 }
 
+/**
+ * Lookups by address in the snapshot's own table, built now if need be and kept (findObject uses it too): for a
+ * snapshot that is asked about many addresses, such as the last of a series.
+ */
+export function keptAddressLookup(snap: Snapshot): { find: (address: number) => number; unique: boolean } {
+  const index = indexOf(snap);
+  const slots = tableOf(snap, index);
+  return { find: (address) => lookUp(snap, slots, address), unique: !index.repeats };
+}
+
 /** A binary min-heap of ids by key; equal keys pop in insertion order, so results are deterministic. */
 class StateHeap {
   private ids: number[] = [];

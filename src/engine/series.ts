@@ -6,7 +6,7 @@ import { basename, join } from "node:path";
 import { SnapshotError } from "../common/errors.js";
 import { loadSnapshot, type LoadOptions } from "./load.js";
 import { NONE, type Snapshot } from "./snapshot.js";
-import { addressLookup, edgeLabel, type RetentionPath } from "./paths.js";
+import { addressLookup, edgeLabel, keptAddressLookup, type RetentionPath } from "./paths.js";
 import { formatTime } from "../common/units.js";
 import { terminalText } from "../common/escape.js";
 import { entryKind, openProblem, openRegularFile } from "./regular-file.js";
@@ -416,7 +416,7 @@ const survivorMatches = new WeakMap<Snapshot, WeakMap<Snapshot, Uint32Array>>();
 
 /**
  * For each object of `a`, the index of the object of `b` with the same address and the same type name, or NONE.
- * One lookup per object in `b`'s address table (built once per snapshot and shared with findObject); memoised per
+ * One lookup per object through an address table (see matchThroughOwnTable); memoised per
  * pair, as several steps of a diagnosis ask for the same one. The result is shared: read it, do not change it.
  */
 export function matchSurvivors(a: Snapshot, b: Snapshot): Uint32Array {
@@ -434,6 +434,8 @@ function computeMatch(a: Snapshot, b: Snapshot): Uint32Array {
   const nameOfB = Uint32Array.from(b.types, (name) => nameInB.get(name)!);
   const typeMap = Uint32Array.from(a.types, (name) => nameInB.get(name) ?? NONE);
   const match = new Uint32Array(a.objectCount).fill(NONE);
+  if (matchThroughOwnTable(a, b, typeMap, nameOfB, match)) return match;
+  match.fill(NONE);
   // The agent walks a heap in much the same order each time, so survivors come in runs: the object after the
   // last one found is tried before the address table (exact when no address repeats in b).
   const { find, unique } = addressLookup(b);
@@ -446,6 +448,29 @@ function computeMatch(a: Snapshot, b: Snapshot): Uint32Array {
     if (typeMap[a.type[i]] === nameOfB[b.type[j]]) match[i] = j;
   }
   return match;
+}
+
+/**
+ * The match computed from b's side through a's kept address table (a, the last of a series, is matched against
+ * every earlier snapshot: one table serves them all, where the other way round builds one per earlier snapshot).
+ * Gives up, returning false, when an address repeats in a, or an address of a repeats in b: then "the first
+ * object of b at a's address" needs b's own table.
+ */
+function matchThroughOwnTable(a: Snapshot, b: Snapshot, typeMap: Uint32Array, nameOfB: Uint32Array, match: Uint32Array): boolean {
+  const { find, unique } = keptAddressLookup(a);
+  if (!unique) return false;
+  const seen = new Uint8Array(a.objectCount);
+  let next = 0;
+  for (let j = 0; j < b.objectCount; j++) {
+    const address = b.address[j];
+    const i = next < a.objectCount && a.address[next] === address ? next : find(address);
+    if (i < 0) continue;
+    next = i + 1;
+    if (seen[i] === 1) return false;
+    seen[i] = 1;
+    if (typeMap[a.type[i]] === nameOfB[b.type[j]]) match[i] = j;
+  }
+  return true;
 }
 
 /**

@@ -22,8 +22,12 @@ const components = new WeakMap<HeapGraph, Components>();
 /**
  * Strongly connected components over the references other than `.__class__`. Every instance refers to its class,
  * and a class reaches its module through its methods' globals, so with those edges every instance of a class
- * defined in a module would join one giant component with all modules. The same pass over the edges notes the
- * classes. Computed once per analysis.
+ * defined in a module would join one giant component with all modules. Computed once per analysis.
+ *
+ * Leaving edges out only splits components, so a cycle here lies inside one of the analysis's components of two or
+ * more objects: only their members (`g.cyclic`) and the edges between members of one component are walked, which
+ * on most heaps is a small part of the graph. Components are numbered in the order of their lowest member; objects
+ * outside every cycle have no component (NONE). The same pass notes the classes among the members.
  */
 function componentsWithoutClassEdges(g: HeapGraph): Components {
   let found = components.get(g);
@@ -31,27 +35,43 @@ function componentsWithoutClassEdges(g: HeapGraph): Components {
   const snap = g.snap;
   const classLabel = stringId(snap, ".__class__");
   const mroLabel = stringId(snap, ".__mro__");
-  const isClassEdge = (e: number) => snap.edgeLabel[e] === classLabel && snap.edgeKind[e] === EDGE_SUFFIX;
   const n = snap.objectCount;
-  const start = new Uint32Array(n + 1);
-  const classes: number[] = [];
+  const local = new Uint32Array(n).fill(NONE);
   let m = 0;
-  for (let i = 0; i < n; i++) {
-    start[i] = m;
+  for (let i = 0; i < n; i++) if (g.cyclic[i] === 1) local[i] = m++;
+  const member = new Uint32Array(m);
+  const start = new Uint32Array(m + 1);
+  const targets: number[] = [];
+  const classes: number[] = [];
+  for (let i = 0, k = 0; i < n; i++) {
+    if (local[i] === NONE) continue;
+    member[k] = i;
+    start[k++] = targets.length;
     let isClass = false;
     for (let e = snap.edgeStart[i]; e < snap.edgeStart[i + 1]; e++) {
-      if (!isClassEdge(e)) m++;
-      if (snap.edgeLabel[e] === mroLabel && snap.edgeKind[e] === EDGE_SUFFIX) isClass = true;
+      const suffix = snap.edgeKind[e] === EDGE_SUFFIX;
+      if (suffix && snap.edgeLabel[e] === mroLabel) isClass = true;
+      const t = snap.edgeTarget[e];
+      if (local[t] !== NONE && g.scc[t] === g.scc[i] && !(suffix && snap.edgeLabel[e] === classLabel)) targets.push(local[t]);
     }
     if (isClass) classes.push(i);
   }
-  start[n] = m;
-  const target = new Uint32Array(m);
-  for (let i = 0, k = 0; i < n; i++) {
-    for (let e = snap.edgeStart[i]; e < snap.edgeStart[i + 1]; e++) if (!isClassEdge(e)) target[k++] = snap.edgeTarget[e];
-  }
+  start[m] = targets.length;
+  const localCyclic = new Uint8Array(m);
+  const inner = stronglyConnected(m, start, Uint32Array.from(targets), localCyclic);
+  // Renumbered by lowest member, so that ids do not depend on the walk's order.
+  const renumber = new Uint32Array(inner.count).fill(NONE);
+  const scc = new Uint32Array(n).fill(NONE);
   const cyclic = new Uint8Array(n);
-  found = { ...stronglyConnected(n, start, target, cyclic), classes: Uint32Array.from(classes), cyclic };
+  let count = 0;
+  for (let k = 0; k < m; k++) {
+    if (localCyclic[k] === 0) continue;
+    const c = inner.scc[k];
+    if (renumber[c] === NONE) renumber[c] = count++;
+    scc[member[k]] = renumber[c];
+    cyclic[member[k]] = 1;
+  }
+  found = { scc, count, classes: Uint32Array.from(classes), cyclic };
   components.set(g, found);
   return found;
 }
@@ -90,7 +110,7 @@ function componentFigures(g: HeapGraph): ComponentFigures {
   const hasModule = new Uint8Array(count);
   const hasClass = new Uint8Array(count);
   const moduleType = snap.types.indexOf("builtins.module");
-  for (const i of classes) hasClass[scc[i]] = 1;
+  for (const i of classes) if (cyclic[i] === 1) hasClass[scc[i]] = 1;
   for (let i = 0; i < n; i++) {
     if (cyclic[i] === 0) continue;
     const c = scc[i];
