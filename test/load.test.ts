@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadSnapshot, detectFormat } from "../src/engine/load.js";
+import { LazyStringTable } from "../src/engine/format.js";
 import { SnapshotError } from "../src/common/errors.js";
 import { EDGE_INDEX, FLAG_VALUE, NONE, type Snapshot } from "../src/engine/snapshot.js";
 import { synthesize, writeLbsnap } from "../bench/synth.js";
@@ -35,6 +36,27 @@ test("synthetic snapshot round-trips column for column", async () => {
   for (let k = 0; k < columns.strings.length; k += 97) assert.equal(snap.strings.get(k), columns.strings[k]);
   // Sections are views on one buffer, not copies.
   assert.equal(snap.address.buffer, snap.edgeTarget.buffer);
+});
+
+test("the string table finds a text by its bytes as decoding would: first index, byte order marks, U+FFFD", () => {
+  const texts = ["b", "ab", "x\u00e9", "\ufeffab", "ab", "\u{1f600}", "\ufffd"];
+  const encoded = texts.map((t, k) => (k === 3 ? Uint8Array.from([0xef, 0xbb, 0xbf, 0x61, 0x62]) : new TextEncoder().encode(t)));
+  // An invalid byte, which decodes as U+FFFD, in place of the last text.
+  encoded[6] = Uint8Array.from([0xff]);
+  const offsets = new Uint32Array(texts.length + 1);
+  encoded.forEach((bytes, k) => (offsets[k + 1] = offsets[k] + bytes.length));
+  const data = new Uint8Array(offsets[texts.length]);
+  encoded.forEach((bytes, k) => data.set(bytes, offsets[k]));
+  const table = new LazyStringTable(offsets, data);
+  for (const text of ["b", "ab", "x\u00e9", "\u{1f600}", "\ufffd", "absent", "", "\ufeffab"]) {
+    let expected = NONE;
+    for (let k = 0; k < table.count && expected === NONE; k++) if (table.get(k) === text) expected = k;
+    assert.equal(table.indexOf(text), expected, JSON.stringify(text));
+  }
+  // The BOM is dropped by the decoder, so "ab" is found at index 1 and the BOM entry decodes as "ab" too.
+  assert.equal(table.get(3), "ab");
+  assert.equal(table.indexOf("ab"), 1);
+  assert.equal(table.indexOf("\ufffd"), 6);
 });
 
 test("bytes at an odd offset load the same (misaligned sections are copied)", async () => {

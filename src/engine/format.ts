@@ -43,6 +43,28 @@ export class LazyStringTable implements StringTable {
     if (!(index >= 0 && index < this.count)) throw new RangeError(`string index ${index} out of range`);
     return this.decoder.decode(this.data.subarray(this.offsets[index], this.offsets[index + 1]));
   }
+  indexOf(text: string): number {
+    // Compared as bytes, so that the strings of other lengths (nearly all) are not decoded. A text with U+FFFD
+    // could equal the decoding of invalid bytes, and one starting with U+FEFF that of two byte order marks: those
+    // are compared decoded.
+    if (text.includes("\ufffd") || text.startsWith("\ufeff")) {
+      for (let k = 0; k < this.count; k++) if (this.get(k) === text) return k;
+      return NONE;
+    }
+    const wanted = new TextEncoder().encode(text);
+    const { offsets, data } = this;
+    for (let k = 0; k < this.count; k++) {
+      let from = offsets[k];
+      const length = offsets[k + 1] - from;
+      // The decoder drops a leading byte order mark.
+      if (length === wanted.length + 3 && data[from] === 0xef && data[from + 1] === 0xbb && data[from + 2] === 0xbf) from += 3;
+      else if (length !== wanted.length) continue;
+      let same = true;
+      for (let b = 0; b < wanted.length && same; b++) same = data[from + b] === wanted[b];
+      if (same) return k;
+    }
+    return NONE;
+  }
 }
 
 /**

@@ -92,6 +92,8 @@ export interface CensusInfo {
 export interface StringTable {
   readonly count: number;
   get(index: number): string;
+  /** The first index whose string is `text`, or NONE. */
+  indexOf(text: string): number;
 }
 
 export interface Snapshot {

@@ -338,13 +338,7 @@ export function stringId(snap: Snapshot, text: string): number {
   if (!ids) stringIds.set(snap, (ids = new Map()));
   let id = ids.get(text);
   if (id === undefined) {
-    id = NONE;
-    for (let k = 0; k < snap.strings.count; k++) {
-      if (snap.strings.get(k) === text) {
-        id = k;
-        break;
-      }
-    }
+    id = snap.strings.indexOf(text);
     ids.set(text, id);
   }
   return id;

@@ -35,6 +35,10 @@ class Strings implements StringTable {
     if (index >= this.list.length) throw new RangeError(`string ${index} out of range`);
     return this.list[index];
   }
+  indexOf(text: string): number {
+    const k = this.list.indexOf(text);
+    return k < 0 ? 0xffffffff : k;
+  }
   intern(s: string): number {
     let id = this.ids.get(s);
     if (id === undefined) {
