@@ -117,7 +117,9 @@ export function readHolders(snap: Snapshot): HolderReading {
   };
   const found = findHolds(g, KIND_SET);
   // holders() lists at most ALL_ROWS holds of a kind: past that, only its rows count.
-  const holds = HOLDER_KINDS.some((k) => found.filter((h) => h.kind === k).length > ALL_ROWS) ? rankedHolds(g, KIND_SET, ALL_ROWS) : found;
+  const perKind = new Map<HolderKind, number>();
+  for (const h of found) perKind.set(h.kind, (perKind.get(h.kind) ?? 0) + 1);
+  const holds = [...perKind.values()].some((count) => count > ALL_ROWS) ? rankedHolds(g, KIND_SET, ALL_ROWS) : found;
   // In the order found, each group's example the hold keeping the most (the first found among equals); then the
   // groups in the order holders()'s rows would give them: by kind, then by their example, as a sort of every hold
   // would (sums of whole bytes do not depend on their order).

@@ -5,7 +5,7 @@ import * as aq from "arquero";
 import { graphOf } from "../engine/analysis-cache.js";
 import type { HeapGraph } from "../engine/graph.js";
 import { edgeLabel } from "../engine/paths.js";
-import { EDGE_SUFFIX, NONE, ROOT_GARBAGE, ROOT_THREAD, type Snapshot } from "../engine/snapshot.js";
+import { EDGE_INDEX, EDGE_SUFFIX, NONE, ROOT_GARBAGE, ROOT_THREAD, type Snapshot } from "../engine/snapshot.js";
 import { formatBytes } from "../common/units.js";
 import { heldByAgentModule, lastOf, objectLength, objectName, pathExpr, requireFull, stringId, tableOf, type SeriesInput } from "./input.js";
 
@@ -28,6 +28,29 @@ const MUTABLE = new Set([
   "collections.OrderedDict", "collections.defaultdict", "collections.Counter",
 ]);
 
+/** The labels collect() looks for, as codes (0: any other label). */
+const LABEL_CODES: Record<string, number> = {
+  ".__self__": 1, ".__closure__": 2, ".cell_contents": 3, ".__defaults__": 4, ".__kwdefaults__": 5, ".tb_next": 6,
+  ".tb_frame": 7, ".__dict__": 8, ".f_back": 9, ".__traceback__": 10,
+};
+const [SELF, CLOSURE, CELL_CONTENTS, DEFAULTS, KWDEFAULTS, TB_NEXT, TB_FRAME, DICT, F_BACK, TRACEBACK] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const UNKNOWN = 255;
+
+/**
+ * The label code of every edge, by string id, worked out the first time a label is met (so that only the labels of
+ * the objects collect() looks at are decoded).
+ */
+function labelCoder(snap: Snapshot): (e: number) => number {
+  const codes = new Uint8Array(snap.strings.count).fill(UNKNOWN);
+  return (e) => {
+    const label = snap.edgeLabel[e];
+    if (snap.edgeKind[e] === EDGE_INDEX || label === NONE) return 0;
+    let code = codes[label];
+    if (code === UNKNOWN) codes[label] = code = LABEL_CODES[edgeLabel(snap, e)] ?? 0;
+    return code;
+  };
+}
+
 /** Targets of the edges of obj whose label satisfies `want`, with the labels. */
 function edgesWhere(snap: Snapshot, obj: number, want: (label: string) => boolean): { target: number; label: string }[] {
   const out: { target: number; label: string }[] = [];
@@ -38,11 +61,6 @@ function edgesWhere(snap: Snapshot, obj: number, want: (label: string) => boolea
   return out;
 }
 
-function edgeTo(snap: Snapshot, obj: number, label: string): number {
-  for (let e = snap.edgeStart[obj]; e < snap.edgeStart[obj + 1]; e++) if (edgeLabel(snap, e) === label) return snap.edgeTarget[e];
-  return NONE;
-}
-
 /** Locals of a frame as holds: "co_name file:line: name". */
 function frameLocals(snap: Snapshot, kind: HolderKind, holder: number, frame: number, out: Hold[]) {
   const where = objectName(snap, frame);
@@ -51,85 +69,94 @@ function frameLocals(snap: Snapshot, kind: HolderKind, holder: number, frame: nu
   }
 }
 
-function collect(g: HeapGraph, kinds: ReadonlySet<HolderKind>): Hold[] {
+/** The holds of every kind, the capture agent's own left out. */
+function collect(g: HeapGraph): Hold[] {
   const snap = g.snap;
   const typeName = (i: number) => snap.types[snap.type[i]];
+  const agent = heldByAgentModule(g);
   const out: Hold[] = [];
+  const add = (kind: HolderKind, holder: number, via: string, held: number) => {
+    if (agent[holder] === 0 && agent[held] === 0) out.push({ kind, holder, via, held });
+  };
+  const codeOf = labelCoder(snap);
+  const edgeTo = (obj: number, code: number): number => {
+    for (let e = snap.edgeStart[obj]; e < snap.edgeStart[obj + 1]; e++) if (codeOf(e) === code) return snap.edgeTarget[e];
+    return NONE;
+  };
   const tb = snap.types.indexOf("builtins.traceback");
   const fn = snap.types.indexOf("builtins.function");
   const method = snap.types.indexOf("builtins.method");
   const container = Uint8Array.from(snap.types, (name) => (isContainer(name) ? 1 : 0));
-  const tracebackLabel = stringId(snap, ".__traceback__");
-  const isClass = kinds.has("class-attribute") ? classes(snap) : null;
+  const isClass = classes(snap);
+  const framesOf = (kind: HolderKind, holder: number, frame: number) => {
+    const start = out.length;
+    frameLocals(snap, kind, holder, frame, out);
+    // frameLocals appends unfiltered: drop the agent's own.
+    let kept = start;
+    for (let k = start; k < out.length; k++) if (agent[out[k].holder] === 0 && agent[out[k].held] === 0) out[kept++] = out[k];
+    out.length = kept;
+  };
   for (let i = 0; i < snap.objectCount; i++) {
     const t = snap.type[i];
-    if (t === tb && kinds.has("traceback")) {
+    if (t === tb) {
       // A traceback held by an exception's __traceback__: every frame of the chain and its locals.
       for (let k = g.revStart[i]; k < g.revStart[i + 1]; k++) {
-        const e = g.revEdge[k];
-        if (snap.edgeKind[e] !== EDGE_SUFFIX || snap.edgeLabel[e] !== tracebackLabel) continue;
-        for (let cur = i, hops = 0; cur !== NONE && hops < 1000; cur = edgeTo(snap, cur, ".tb_next"), hops++) {
-          const frame = edgeTo(snap, cur, ".tb_frame");
-          if (frame !== NONE) frameLocals(snap, "traceback", g.revSource[k], frame, out);
+        if (codeOf(g.revEdge[k]) !== TRACEBACK || snap.edgeKind[g.revEdge[k]] !== EDGE_SUFFIX) continue;
+        for (let cur = i, hops = 0; cur !== NONE && hops < 1000; cur = edgeTo(cur, TB_NEXT), hops++) {
+          const frame = edgeTo(cur, TB_FRAME);
+          if (frame !== NONE) framesOf("traceback", g.revSource[k], frame);
         }
       }
-    }
-    if (t === fn) {
-      if (kinds.has("closure")) {
-        const cells = edgeTo(snap, i, ".__closure__");
-        if (cells !== NONE) {
-          for (let e = snap.edgeStart[cells]; e < snap.edgeStart[cells + 1]; e++) {
-            const contents = edgeTo(snap, snap.edgeTarget[e], ".cell_contents");
-            if (contents !== NONE) out.push({ kind: "closure", holder: i, via: `.__closure__${edgeLabel(snap, e)}.cell_contents`, held: contents });
-          }
+    } else if (t === fn) {
+      const cells = edgeTo(i, CLOSURE);
+      if (cells !== NONE) {
+        for (let e = snap.edgeStart[cells]; e < snap.edgeStart[cells + 1]; e++) {
+          const contents = edgeTo(snap.edgeTarget[e], CELL_CONTENTS);
+          if (contents !== NONE) add("closure", i, `.__closure__${edgeLabel(snap, e)}.cell_contents`, contents);
         }
       }
-      if (kinds.has("default-argument")) {
-        const defaults = edgeTo(snap, i, ".__defaults__");
-        if (defaults !== NONE) {
-          for (let e = snap.edgeStart[defaults]; e < snap.edgeStart[defaults + 1]; e++) {
-            const value = snap.edgeTarget[e];
-            if (isMutable(typeName(value))) out.push({ kind: "default-argument", holder: i, via: `.__defaults__${edgeLabel(snap, e)}`, held: value });
-          }
-        }
-        const kw = edgeTo(snap, i, ".__kwdefaults__");
-        if (kw !== NONE) {
-          for (const { target, label } of edgesWhere(snap, kw, (l) => l.startsWith("["))) {
-            if (isMutable(typeName(target))) out.push({ kind: "default-argument", holder: i, via: `.__kwdefaults__${label}`, held: target });
-          }
+      const defaults = edgeTo(i, DEFAULTS);
+      if (defaults !== NONE) {
+        for (let e = snap.edgeStart[defaults]; e < snap.edgeStart[defaults + 1]; e++) {
+          const value = snap.edgeTarget[e];
+          if (isMutable(typeName(value))) add("default-argument", i, `.__defaults__${edgeLabel(snap, e)}`, value);
         }
       }
-    }
-    if (t === method && kinds.has("bound-method")) {
-      const self = edgeTo(snap, i, ".__self__");
-      if (self !== NONE) {
+      const kw = edgeTo(i, KWDEFAULTS);
+      if (kw !== NONE) {
+        for (const { target, label } of edgesWhere(snap, kw, (l) => l.startsWith("["))) {
+          if (isMutable(typeName(target))) add("default-argument", i, `.__kwdefaults__${label}`, target);
+        }
+      }
+    } else if (t === method) {
+      const self = edgeTo(i, SELF);
+      if (self !== NONE && agent[self] === 0) {
         // Held by a container (a callback list, a handler dict): report the container as the holder.
         for (let k = g.revStart[i]; k < g.revStart[i + 1]; k++) {
           const holder = g.revSource[k];
-          if (!container[snap.type[holder]]) continue;
-          out.push({ kind: "bound-method", holder, via: `${edgeLabel(snap, g.revEdge[k])}.__self__`, held: self });
+          if (container[snap.type[holder]] && agent[holder] === 0) {
+            out.push({ kind: "bound-method", holder, via: `${edgeLabel(snap, g.revEdge[k])}.__self__`, held: self });
+          }
         }
       }
     }
-    if (isClass && isClass[i]) {
-      const ns = edgeTo(snap, i, ".__dict__");
+    if (isClass[i]) {
+      const ns = edgeTo(i, DICT);
       if (ns !== NONE) {
         for (const { target, label } of edgesWhere(snap, ns, (l) => /^\['[^']*'\]$/.test(l) && !l.startsWith("['__"))) {
-          if (MUTABLE.has(typeName(target))) out.push({ kind: "class-attribute", holder: i, via: `.${label.slice(2, -2)}`, held: target });
+          if (MUTABLE.has(typeName(target))) add("class-attribute", i, `.${label.slice(2, -2)}`, target);
         }
       }
     }
   }
   for (let r = 0; r < snap.rootObject.length; r++) {
     const obj = snap.rootObject[r];
-    if (snap.rootKind[r] === ROOT_THREAD && kinds.has("thread-stack")) {
-      for (let frame = obj, hops = 0; frame !== NONE && hops < 1000; frame = edgeTo(snap, frame, ".f_back"), hops++) {
-        frameLocals(snap, "thread-stack", obj, frame, out);
+    if (snap.rootKind[r] === ROOT_THREAD) {
+      for (let frame = obj, hops = 0; frame !== NONE && hops < 1000; frame = edgeTo(frame, F_BACK), hops++) {
+        framesOf("thread-stack", obj, frame);
       }
     }
-    if (snap.rootKind[r] === ROOT_GARBAGE && kinds.has("garbage")) {
-      out.push({ kind: "garbage", holder: obj, via: snap.strings.get(snap.rootLabel[r]), held: obj });
-    }
+    if (snap.rootKind[r] === ROOT_GARBAGE) add("garbage", obj, snap.strings.get(snap.rootLabel[r]), obj);
   }
   return out;
 }
@@ -183,7 +210,6 @@ export interface HolderRow {
 }
 
 const holdsOfGraph = new WeakMap<HeapGraph, Hold[]>();
-const ALL_KINDS: ReadonlySet<HolderKind> = new Set(HOLDER_KINDS);
 
 /**
  * The holds of the given kinds in the analysed snapshot, in the order found; the capture agent's own are left out.
@@ -192,8 +218,7 @@ const ALL_KINDS: ReadonlySet<HolderKind> = new Set(HOLDER_KINDS);
 export function findHolds(g: HeapGraph, kinds: ReadonlySet<HolderKind>): Hold[] {
   let all = holdsOfGraph.get(g);
   if (!all) {
-    const agent = heldByAgentModule(g);
-    all = collect(g, ALL_KINDS).filter((h) => agent[h.holder] === 0 && agent[h.held] === 0);
+    all = collect(g);
     holdsOfGraph.set(g, all);
   }
   return HOLDER_KINDS.every((k) => kinds.has(k)) ? all : all.filter((h) => kinds.has(h.kind));
