@@ -9,7 +9,7 @@ import { heldByLibrary, objectAt, pathOf, type Context } from "./context.js";
 import {
   MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, SINGLE_SNAPSHOT_MIN_RETAINED, deltaOf, signed, trendOf, type Candidate,
 } from "./rules.js";
-import type { Snapshot } from "../engine/snapshot.js";
+import { NONE, type Snapshot } from "../engine/snapshot.js";
 import type { FindingKind, StepResult } from "./types.js";
 
 const FINDING_OF: Partial<Record<HolderKind, FindingKind>> = {
@@ -104,13 +104,20 @@ export function readHolders(snap: Snapshot): HolderReading {
   // A container's bound methods come by the thousand with the same key: it is found by holder, held type and
   // index-free link, without building it each time.
   const boundKeys = new Map<number, Map<string, Map<number, string>>>();
+  // The hold before, as they come in runs: a list's items one after another.
+  let previous = { holder: NONE, link: "", heldType: NONE, key: "" };
   const boundKey = (h: Hold): string => {
+    const link = anyIndex(h.via);
+    const heldType = snap.type[h.held];
+    if (previous.holder === h.holder && previous.heldType === heldType && previous.link === link) return previous.key;
+    previous = { holder: h.holder, link, heldType, key: lookUpBoundKey(h, link, heldType) };
+    return previous.key;
+  };
+  const lookUpBoundKey = (h: Hold, link: string, heldType: number): string => {
     let byLink = boundKeys.get(h.holder);
     if (!byLink) boundKeys.set(h.holder, (byLink = new Map()));
-    const link = anyIndex(h.via);
     let byType = byLink.get(link);
     if (!byType) byLink.set(link, (byType = new Map()));
-    const heldType = snap.type[h.held];
     let key = byType.get(heldType);
     if (key === undefined) byType.set(heldType, (key = keyOf(h)));
     return key;
