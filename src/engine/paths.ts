@@ -487,7 +487,8 @@ const addressIndex = new WeakMap<Snapshot, AddressIndex>();
 /** Lookups by scanning before a snapshot gets its table. */
 const SCANS = 8;
 
-function hashAddress(address: number, mask: number): number {
+/** A slot of a table of `mask + 1` slots for the address. */
+export function hashAddress(address: number, mask: number): number {
   const low = address % 0x100000000;
   const high = (address - low) / 0x100000000;
   let h = Math.imul(low ^ Math.imul(high, 0x9e3779b1), 0x85ebca6b);
@@ -567,16 +568,6 @@ export function addressLookup(snap: Snapshot): { find: (address: number) => numb
   const index = indexOf(snap);
   const { slots, repeats } = index.slots !== null ? { slots: index.slots, repeats: index.repeats! } : buildTable(snap);
   return { find: (address) => lookUp(snap, slots, address), unique: !repeats };
-}
-
-/**
- * Lookups by address in the snapshot's own table, built now if need be and kept (findObject uses it too): for a
- * snapshot that is asked about many addresses, such as the last of a series.
- */
-export function keptAddressLookup(snap: Snapshot): { find: (address: number) => number; unique: boolean } {
-  const index = indexOf(snap);
-  const slots = tableOf(snap, index);
-  return { find: (address) => lookUp(snap, slots, address), unique: !index.repeats };
 }
 
 /** A binary min-heap of ids by key; equal keys pop in insertion order, so results are deterministic. */

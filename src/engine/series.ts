@@ -6,7 +6,7 @@ import { basename, join } from "node:path";
 import { SnapshotError } from "../common/errors.js";
 import { loadSnapshot, type LoadOptions } from "./load.js";
 import { NONE, type Snapshot } from "./snapshot.js";
-import { addressLookup, edgeLabel, keptAddressLookup, type RetentionPath } from "./paths.js";
+import { addressLookup, edgeLabel, hashAddress, type RetentionPath } from "./paths.js";
 import { formatTime } from "../common/units.js";
 import { terminalText } from "../common/escape.js";
 import { entryKind, openProblem, openRegularFile } from "./regular-file.js";
@@ -434,7 +434,7 @@ function computeMatch(a: Snapshot, b: Snapshot): Uint32Array {
   const nameOfB = Uint32Array.from(b.types, (name) => nameInB.get(name)!);
   const typeMap = Uint32Array.from(a.types, (name) => nameInB.get(name) ?? NONE);
   const match = new Uint32Array(a.objectCount).fill(NONE);
-  if (matchThroughOwnTable(a, b, typeMap, nameOfB, match)) return match;
+  if (matchInWalkOrder(a, b, typeMap, nameOfB, match)) return match;
   match.fill(NONE);
   // The agent walks a heap in much the same order each time, so survivors come in runs: the object after the
   // last one found is tried before the address table (exact when no address repeats in b).
@@ -450,27 +450,93 @@ function computeMatch(a: Snapshot, b: Snapshot): Uint32Array {
   return match;
 }
 
+/** Objects of a looked at past the one after the last found, for an object of b, before it counts as out of place. */
+const WALK_WINDOW = 32;
+/** One object of a in this many is in the table that finds the place again after a run of new objects. */
+const LANDMARK_STRIDE = 16;
+/** A slot of matchInWalkOrder's table whose address was found (no j + 1 reaches it). */
+const FOUND = 0xffffffff;
+
 /**
- * The match computed from b's side through a's kept address table (a, the last of a series, is matched against
- * every earlier snapshot: one table serves them all, where the other way round builds one per earlier snapshot).
- * Gives up, returning false, when an address repeats in a, or an address of a repeats in b: then "the first
- * object of b at a's address" needs b's own table.
+ * The match without an address table of all of a, from b's side (computeMatch falls back to one when this gives
+ * up). The agent walks a heap in much the same order each time, so an object of b is looked for in a just after
+ * the last one found, among the next few. Past a longer run of objects made since, the walk finds its place again
+ * through a small table of every 16th object of a (landmarks). The objects of b found neither way (out of place,
+ * or gone) are looked up together in one pass over a with a table of their addresses. Gives up, returning false,
+ * when more than a quarter are out of place (snapshots walked in different orders) or when two objects of b land
+ * on one of a (an address repeated). An address repeated in a is matched once.
  */
-function matchThroughOwnTable(a: Snapshot, b: Snapshot, typeMap: Uint32Array, nameOfB: Uint32Array, match: Uint32Array): boolean {
-  const { find, unique } = keptAddressLookup(a);
-  if (!unique) return false;
-  const seen = new Uint8Array(a.objectCount);
+function matchInWalkOrder(a: Snapshot, b: Snapshot, typeMap: Uint32Array, nameOfB: Uint32Array, match: Uint32Array): boolean {
+  const taken = new Uint8Array(a.objectCount);
+  const pair = (i: number, j: number): boolean => {
+    if (taken[i] === 1) return false;
+    taken[i] = 1;
+    if (typeMap[a.type[i]] === nameOfB[b.type[j]]) match[i] = j;
+    return true;
+  };
+  const landmark = landmarks(a);
+  const limit = Math.max(1024, b.objectCount >>> 2);
+  const outOfPlace: number[] = [];
   let next = 0;
   for (let j = 0; j < b.objectCount; j++) {
     const address = b.address[j];
-    const i = next < a.objectCount && a.address[next] === address ? next : find(address);
-    if (i < 0) continue;
-    next = i + 1;
-    if (seen[i] === 1) return false;
-    seen[i] = 1;
-    if (typeMap[a.type[i]] === nameOfB[b.type[j]]) match[i] = j;
+    const end = Math.min(next + WALK_WINDOW, a.objectCount);
+    let i = next;
+    while (i < end && a.address[i] !== address) i++;
+    if (i === end) i = landmark(address);
+    if (i >= 0 && i < a.objectCount) {
+      if (!pair(i, j)) return false;
+      next = i + 1;
+    } else if (outOfPlace.push(j) > limit) {
+      return false;
+    }
+  }
+  if (outOfPlace.length === 0) return true;
+  // A table of the out-of-place addresses (slots hold j + 1), then one pass over a: the first object at each.
+  let capacity = 16;
+  while (capacity < 2 * outOfPlace.length) capacity *= 2;
+  const mask = capacity - 1;
+  const slots = new Uint32Array(capacity);
+  for (const j of outOfPlace) {
+    let slot = hashAddress(b.address[j], mask);
+    while (slots[slot] !== 0) {
+      if (b.address[slots[slot] - 1] === b.address[j]) return false;
+      slot = (slot + 1) & mask;
+    }
+    slots[slot] = j + 1;
+  }
+  for (let i = 0; i < a.objectCount; i++) {
+    const address = a.address[i];
+    for (let slot = hashAddress(address, mask); slots[slot] !== 0; slot = (slot + 1) & mask) {
+      if (slots[slot] === FOUND) continue;
+      const j = slots[slot] - 1;
+      if (b.address[j] !== address) continue;
+      if (!pair(i, j)) return false;
+      slots[slot] = FOUND; // the first object of a at the address takes it
+      break;
+    }
   }
   return true;
+}
+
+/** Lookup of the landmarks of a (every LANDMARK_STRIDE-th object) by address: the index, or -1. */
+function landmarks(a: Snapshot): (address: number) => number {
+  const count = Math.ceil(a.objectCount / LANDMARK_STRIDE);
+  let capacity = 16;
+  while (capacity < 2 * count) capacity *= 2;
+  const mask = capacity - 1;
+  const slots = new Uint32Array(capacity); // index + 1
+  for (let i = 0; i < a.objectCount; i += LANDMARK_STRIDE) {
+    let slot = hashAddress(a.address[i], mask);
+    while (slots[slot] !== 0) slot = (slot + 1) & mask;
+    slots[slot] = i + 1;
+  }
+  return (address) => {
+    for (let slot = hashAddress(address, mask); slots[slot] !== 0; slot = (slot + 1) & mask) {
+      if (a.address[slots[slot] - 1] === address) return slots[slot] - 1;
+    }
+    return -1;
+  };
 }
 
 /**
