@@ -14,6 +14,9 @@ import type { StepResult } from "./types.js";
 /** Cycles read per snapshot; a leak of more, smaller cycles than this shows in the bidirectional pairs instead. */
 const CYCLE_ROWS = 2000;
 
+/** Two-way link groups read per snapshot. */
+const LINK_ROWS = 100;
+
 /** Member types that mark a cycle as a class's own structure. */
 const CLASS_PARTS = new Set(["type", "getset_descriptor", "member_descriptor", "wrapper_descriptor", "method_descriptor"]);
 
@@ -26,11 +29,8 @@ function shape(types: string): string {
 /** Cycles of one shape in one snapshot: how many, what they retain, and (for the last snapshot) the largest. */
 interface ShapeReading { count: number; retained: number; largest: CycleRow; members: number }
 
-/** What step 5 reads of one snapshot: its cycles by shape, and its two-way link rows. */
-export interface CycleReading {
-  shapes: Map<string, ShapeReading>;
-  links: LinkRow[];
-}
+/** What step 5 reads of one snapshot while its analysis is at hand: its cycles by shape. */
+export type CycleReading = Map<string, ShapeReading>;
 
 /**
  * Step 5's reading of a snapshot (a full one): taken while its analysis is at hand, kept without it. Only the
@@ -50,7 +50,7 @@ export function readCycles(snap: Snapshot, paths: boolean): CycleReading {
     s.members += r.members;
     if (r.retained_bytes > s.largest.retained_bytes) s.largest = r;
   }
-  return { shapes, links: linkRows(snap, { top: 100, paths }) };
+  return shapes;
 }
 
 /** `earlier`: the readings of the snapshots before the last, oldest first (readCycles). */
@@ -71,7 +71,7 @@ export function cyclesStep(ctx: Context, earlier: CycleReading[]): { step: StepR
   const readings = [...earlier, readCycles(ctx.last, true)];
   const shapes = new Map<string, { count: number[]; retained: number[]; largest: CycleRow | null; members: number }>();
   readings.forEach((reading, k) => {
-    for (const [key, r] of reading.shapes) {
+    for (const [key, r] of reading) {
       let s = shapes.get(key);
       if (!s) shapes.set(key, (s = { count: new Array(n).fill(0), retained: new Array(n).fill(0), largest: null, members: 0 }));
       s.count[k] = r.count;
@@ -111,8 +111,11 @@ export function cyclesStep(ctx: Context, earlier: CycleReading[]): { step: StepR
     });
   }
 
-  // Two-way links: pairs per (parent type, link, child type, back-link) in each snapshot.
-  const links = readings.map((reading) => reading.links);
+  // Two-way links: pairs per (parent type, link, child type, back-link) in each snapshot; the earlier snapshots
+  // (which need no analysis for it) are read for the parent types of the last one's groups only.
+  const lastLinks = linkRows(ctx.last, { top: LINK_ROWS });
+  const parentTypes = new Set(lastLinks.map((r) => r.parent_type));
+  const links = [...ctx.snaps.slice(0, -1).map((snap) => linkRows(snap, { top: LINK_ROWS, paths: false, parentTypes })), lastLinks];
   const key = (r: LinkRow) => `${r.parent_type}|${r.child_link}|${r.child_type}|${r.parent_link}`;
   const childBytes = typeTotals(ctx.last);
   for (const r of links[n - 1]) {

@@ -266,14 +266,20 @@ export interface LinkRow {
   example_path: string | null;
 }
 
-/** The rows of bidirectionalLinks(snap, opts); with `paths: false` every example_path is null. */
-export function linkRows(snap: Snapshot, opts: { top?: number; paths?: boolean } = {}): LinkRow[] {
+/**
+ * The rows of bidirectionalLinks(snap, opts); with `paths: false` every example_path is null; with `parentTypes`,
+ * only pairs whose parent is of one of those types (by name).
+ */
+export function linkRows(snap: Snapshot, opts: { top?: number; paths?: boolean; parentTypes?: ReadonlySet<string> } = {}): LinkRow[] {
   // Instances of classes defined in Python: not builtins, and not classes, modules or functions.
   const isInstanceType = Uint8Array.from(snap.types, (name) => (name.startsWith("builtins.") || name.startsWith("abc.") ? 0 : 1));
+  const isParentType = opts.parentTypes === undefined
+    ? isInstanceType
+    : Uint8Array.from(snap.types, (name, t) => (isInstanceType[t] === 1 && opts.parentTypes!.has(name) ? 1 : 0));
   const sequence = Uint8Array.from(snap.types, (name) => (SEQUENCE_TYPES.has(name) ? 1 : 0));
   const groups = new Map<string, { parentType: string; childLink: string; childType: string; parentLink: string; pairs: number; example: number }>();
   for (let a = 0; a < snap.objectCount; a++) {
-    if (!isInstanceType[snap.type[a]]) continue;
+    if (!isParentType[snap.type[a]]) continue;
     attributeLinks(snap, sequence, isInstanceType, a, true, (b, childLink) => {
       if (b === a) return;
       attributeLinks(snap, sequence, isInstanceType, b, false, (back, parentLink) => {
