@@ -767,7 +767,7 @@ class _TypeInfo(object):
     __slots__ = ("index", "kind", "size", "length", "name_kind", "name", "handler",
                  "slots", "dict_get", "managed", "generic", "learned", "candidates", "attrs",
                  "misses", "unsafe", "pool_tries", "bound", "bulk", "number_range", "traced",
-                 "pattern")
+                 "pattern", "cls")
 
 
 class _Graph(object):
@@ -782,7 +782,8 @@ class _Graph(object):
         "sid_dict", "sid_lru", "opaque", "enum_texts", "code_names", "unnamed", "value_list",
         "key_label_sids", "bounds", "bounded_classes", "named_types", "key_len", "name_labels",
         "hidden_names", "failed", "failed_kinds", "pending", "pending_el", "edge_base", "lone_count",
-        "type_order", "by_index", "pinned", "position", "dict_eligible",
+        "type_order", "by_index", "pinned", "position", "value_eligible", "segments", "next_types", "const_edges",
+        "next_base",
     )
 
     def __init__(self, values, value_len, trace):
@@ -804,9 +805,18 @@ class _Graph(object):
         self.by_index = {}       # type index -> _TypeInfo
         self.pending = []        # referents of the objects recorded since the last discover()
         self.pending_el = bytearray()  # per pending referent: 1 if it may be a lone reference
+        # How the pending references make the chunk's next edges, in edge order: (count, 0, None)
+        # for `count` pending references in edge order; (rows, width, columns) for rows of `width`
+        # edges given column by column, each column either pending references (-1) or all to one
+        # object already indexed (its index: then not in pending).
+        self.segments = []
+        self.const_edges = 0     # edges of the segments that are not in pending
+        self.next_types = array.array("I")  # type index of objects next_base, next_base + 1, ...
+        self.next_base = 0
         self.edge_base = 0       # edges in the chunks before the current one
         self.lone_count = _lone_count()
-        self.dict_eligible = b"\0\0" if _PY313 else b"\0\1"  # a dict item: key, value
+        # Whether a dict value or an instance attribute may be a lone reference (see discover()).
+        self.value_eligible = b"\0" if _PY313 else b"\1"
         self.pinned = []         # objects whose index is looked up after the walk
         self.position = None     # index of the object visit() is recording
         self.type_names = []
@@ -904,6 +914,7 @@ class _Graph(object):
                 return -1
             found = self.index[id(obj)] = len(self.objs)
             self.objs.append(obj)
+            self.next_types.append(self.info_of(type(obj)).index)
         return found
 
     # -- roots --------------------------------------------------------------------------------
@@ -1001,6 +1012,7 @@ class _Graph(object):
         info.number_range = (None, None)
         info.traced = t is str or t is bytes or t is bytearray
         info.pattern = None
+        info.cls = t
         if t is str:
             info.name_kind = _N_STR
         elif self.values != "none" and id(t) in _VALUE_NAMES:
@@ -1721,13 +1733,15 @@ class _Graph(object):
     # -- recording: chunks of objects, runs of one type ----------------------------------------
     #
     # The objects are recorded a chunk at a time, and a chunk a run at a time: consecutive objects
-    # of one type, which the discovery of new objects makes long (it appends the objects a chunk's
-    # references found grouped by type). For the common exact builtin types (str, int, float,
-    # list, tuple, dict, set, objects with nothing to label) and instances labelled alike, a run's
-    # columns are computed by builtins mapped over the whole run (C loops: sys.getsizeof, len,
-    # gc.get_referents, dict.items); other types, and any run whose bulk step raises, go through
-    # visit(), one object at a time. A run's references are kept as objects (`pending`) until the
-    # chunk is recorded, then turned into object indices all at once by discover().
+    # of one type. discover() makes the runs long: it appends the objects that a chunk's
+    # references lead to in the order of those references, which the bulk steps give column by
+    # column (every instance's first attribute, then every second one...; a dict's keys, then its
+    # values), and sorts them by type when that order still mixes types. For the common exact
+    # builtin types (str, int, float, list, tuple, dict, set, objects with nothing to label) and
+    # instances labelled alike, a run's columns are computed by builtins mapped over the whole
+    # run (C loops: sys.getsizeof, len, gc.get_referents, dict.items, getattr); other types, and a
+    # run whose bulk step raises, go through visit(), one object at a time. References are kept as
+    # objects (`pending`) until the chunk is recorded, then turned into object indices at once.
 
     def run(self):
         """Record every object from the first one not yet recorded to the end of objs, which
@@ -1775,19 +1789,28 @@ class _Graph(object):
         return found
 
     def record(self, chunk, start):
-        """Records chunk (objects start, start + 1, ...) run by run."""
+        """Records chunk (objects start, start + 1, ...) run by run, with the type indexes
+        discover() or add() noted for them (checked: a class can be reassigned meanwhile)."""
+        offset = start - self.next_base
+        noted = self.next_types[offset:offset + len(chunk)]
+        if offset > CHUNK:
+            del self.next_types[:offset]
+            self.next_base = start
         by_index = self.by_index
+        is_ = operator.is_
         pos = 0
-        for ti, run in itertools.groupby(self.type_indexes(chunk)):
+        for ti, run in itertools.groupby(noted):
             n = len(list(run))
             info = by_index[ti]
             objs = chunk[pos:pos + n]
-            if info.bulk is None or not self.bulk(info, objs, start + pos):
+            if not (info.bulk is not None and all(map(is_, map(type, objs), itertools.repeat(info.cls)))
+                    and self.bulk(info, objs, start + pos)):
                 self.one_by_one(objs, start + pos)
             pos += n
 
     def one_by_one(self, objs, start):
         visit = self.visitor()
+        before = len(self.pending)
         i = start
         for o in objs:
             try:
@@ -1795,8 +1818,16 @@ class _Graph(object):
             except Exception as error:  # reading o failed: recorded incomplete, the walk goes on
                 self.incomplete(o, i, error)
             i += 1
+        if len(self.pending) > before:
+            self.segments.append((len(self.pending) - before, 0, None))
 
     # -- bulk recording of a run of one type ---------------------------------------------------
+    #
+    # Each bulk step returns (sizes, lengths, flags, names, counts, targets, kinds, labels,
+    # eligible, width): the run's column entries, the number of edges of each object (None: no
+    # edges), and the edges' targets (objects), kinds and labels. kinds and labels are in edge
+    # order; targets and eligible (see discover()) too when width is 0, and column by column when
+    # it is w (the edges form rows of w: all first edges, then all second edges, ...).
 
     def bulk(self, info, objs, start):
         """Records a run of objects of one type with builtins mapped over the run; returns False,
@@ -1807,14 +1838,13 @@ class _Graph(object):
             return False
         if columns is None:
             return False
-        sizes, lengths, flags, names, counts, targets, kinds, labels, eligible = columns
+        sizes, lengths, flags, names, counts, targets, kinds, labels, eligible, width = columns
         n = len(objs)
-        index = array.array("I", [info.index])
-        self.type_col[-1].extend(index * n)
-        self.address[-1].fromlist(list(map(float, map(id, objs))))
+        self.type_col[-1].extend(array.array("I", [info.index]) * n)
+        self.address[-1].extend(_addresses(objs))
         self.size[-1].extend(sizes)
         self.length[-1].extend(lengths)
-        self.flags[-1].extend(flags)
+        self.flags[-1].frombytes(flags)
         self.name[-1].extend(names)
         edge_kind = self.edge_kind[-1]
         first = self.edge_base + len(edge_kind)
@@ -1822,10 +1852,14 @@ class _Graph(object):
             self.edge_start[-1].extend(array.array("I", [first]) * n)
         else:
             self.edge_start[-1].extend(itertools.islice(itertools.accumulate(counts, initial=first), n))
-            edge_kind.extend(kinds)
+            edge_kind.frombytes(kinds)
             self.edge_label[-1].extend(labels)
-            self.pending.extend(targets)
-            self.pending_el.extend(eligible)
+            if width:
+                self.add_columns(targets, eligible)
+            else:
+                self.segments.append((len(targets), 0, None))
+                self.pending.extend(targets)
+                self.pending_el.extend(eligible)
         if self.alloc is not None:
             alloc_site = self.alloc_site
             if info.traced:
@@ -1837,12 +1871,32 @@ class _Graph(object):
                 self.alloc[-1].extend(array.array("I", [NONE]) * n)
         return True
 
+    def add_columns(self, columns, eligible):
+        """Pending references given column by column (eligible: one byte per column). A column whose
+        references all lead to one object with an index (an instance's class, the key of a run of
+        one-item dicts) is resolved here."""
+        rows = len(columns[0])
+        spec = []
+        index_get = self.index.get
+        pending, pending_el = self.pending, self.pending_el
+        for column, flag in zip(columns, eligible):
+            first = column[0] if rows else None
+            known = index_get(id(first)) if rows else None
+            if known is not None and all(map(operator.is_, column, itertools.repeat(first))):
+                spec.append(known)
+                self.const_edges += rows
+            else:
+                spec.append(-1)
+                pending.extend(column)
+                pending_el.extend(bytes([flag]) * rows)
+        self.segments.append((rows, len(columns), spec))
+
     def bulk_str(self, info, objs):
         n = len(objs)
         lengths = array.array("I", map(len, objs))
         sizes = array.array("I", map(sys.getsizeof, objs))
         if self.values == "none":
-            return sizes, lengths, bytes(n), array.array("I", [NONE]) * n, None, None, None, None, None
+            return sizes, lengths, bytes(n), array.array("I", [NONE]) * n, None, None, None, None, None, 0
         values = self.value_list
         names = array.array("I", range(len(values), len(values) + n))
         flags = bytearray([FLAG_VALUE]) * n
@@ -1853,7 +1907,7 @@ class _Graph(object):
                 objs[j] = objs[j][:limit]
                 flags[j] = FLAG_VALUE | FLAG_TRUNCATED
         values.extend(objs)
-        return sizes, self.check_lengths(lengths), flags, names, None, None, None, None, None
+        return sizes, self.check_lengths(lengths), flags, names, None, None, None, None, None, 0
 
     def bulk_number(self, info, objs):
         """int and float: the value is the object itself (written as text with the file) when every
@@ -1866,7 +1920,8 @@ class _Graph(object):
         values = self.value_list
         names = array.array("I", range(len(values), len(values) + n))
         values.extend(objs)
-        return sizes, array.array("I", [NONE]) * n, bytes([FLAG_VALUE]) * n, names, None, None, None, None, None
+        return (sizes, array.array("I", [NONE]) * n, bytes([FLAG_VALUE]) * n, names,
+                None, None, None, None, None, 0)
 
     def bulk_leaf(self, info, objs):
         """Objects without references or names (the sizes and lengths of exact builtin types)."""
@@ -1876,19 +1931,29 @@ class _Graph(object):
             lengths = array.array("I", [NONE]) * n
         else:
             lengths = self.check_lengths(array.array("I", map(len, objs)))
-        return sizes, lengths, bytes(n), array.array("I", [NONE]) * n, None, None, None, None, None
+        return sizes, lengths, bytes(n), array.array("I", [NONE]) * n, None, None, None, None, None, 0
 
     def bulk_sequence(self, info, objs):
-        """Exact lists and tuples: items with index labels (gc.get_referents lists them in order)."""
-        items = list(map(gc.get_referents, objs))
+        """Exact lists and tuples: items with index labels (copied with list(): gc.get_referents
+        lists them last first). Items of sequences of one length are given column by column."""
+        items = list(map(list, objs))
         counts = array.array("I", map(len, items))
-        targets = list(itertools.chain.from_iterable(items))
+        sizes = array.array("I", map(sys.getsizeof, objs))
+        flags = bytes(map(gc.is_tracked, objs))
+        width = counts[0] if counts and 1 < counts[0] <= 16 and min(counts) == max(counts) else 0
+        if width:
+            targets = [list(map(operator.itemgetter(k), items)) for k in range(width)]
+            labels = array.array("I", range(width)) * len(items)
+            e = width * len(items)
+            eligible = b"\1" * width
+        else:
+            targets = list(itertools.chain.from_iterable(items))
+            labels = array.array("I", itertools.chain.from_iterable(map(range, counts)))
+            e = len(targets)
+            eligible = b"\1" * e
         del items
-        e = len(targets)
-        labels = array.array("I", itertools.chain.from_iterable(map(range, counts)))
-        return (array.array("I", map(sys.getsizeof, objs)), self.check_lengths(counts),
-                bytes(map(gc.is_tracked, objs)), array.array("I", [NONE]) * len(objs), counts,
-                targets, bytes([EDGE_INDEX]) * e, labels, b"\1" * e)
+        return (sizes, self.check_lengths(counts), flags, array.array("I", [NONE]) * len(objs), counts,
+                targets, bytes([EDGE_INDEX]) * e, labels, eligible, width)
 
     def bulk_set(self, info, objs):
         """Exact sets and frozensets: members, opaque edges."""
@@ -1900,21 +1965,21 @@ class _Graph(object):
         return (array.array("I", map(sys.getsizeof, objs)), self.check_lengths(counts),
                 bytes(map(gc.is_tracked, objs)), array.array("I", [NONE]) * len(objs), counts,
                 targets, bytes([EDGE_OPAQUE]) * e, array.array("I", [self.sid_set_member]) * e,
-                b"\1" * e)
+                b"\1" * e, 0)
 
     def bulk_dict(self, info, objs):
         """Exact dicts: per item a `<dict key>` edge to the key and an edge to the value labelled
-        by the key. Labels of exact str keys come from key_labels (new keys are added in bulk);
-        any other key goes through value_label()."""
+        by the key, the keys given first, then the values. Labels of exact str keys come from
+        key_labels (new keys are added in bulk); any other key goes through value_label()."""
         items = list(map(list, map(dict.items, objs)))  # one C call: lengths and items agree
         sizes = array.array("I", map(sys.getsizeof, objs))
         counts = array.array("I", map(len, items))
         flat = list(itertools.chain.from_iterable(itertools.chain.from_iterable(items)))
         del items
-        e = len(flat)
         keys = flat[0::2]
-        labels = array.array("I", [self.sid_dict_key, 0]) * len(keys)
-        kinds = bytearray([EDGE_OPAQUE, EDGE_SUFFIX]) * len(keys)
+        m = len(keys)
+        labels = array.array("I", [self.sid_dict_key, 0]) * m
+        kinds = bytearray([EDGE_OPAQUE, EDGE_SUFFIX]) * m
         found = None
         if self.values != "none" and all(map(operator.is_, map(type, keys), itertools.repeat(str))):
             key_labels = self.key_labels
@@ -1924,17 +1989,19 @@ class _Graph(object):
                 found = list(map(key_labels.get, keys, itertools.repeat(-1)))
         if found is None or (found and min(found) < 0):
             if found is None:
-                found = [-1] * len(keys)
+                found = [-1] * m
             # Keys the bulk step cannot label: value_label() with the dict each belongs to.
             ends = list(itertools.accumulate(counts))
-            for j in itertools.compress(range(len(keys)), map(operator.gt, itertools.repeat(0), found)):
+            for j in itertools.compress(range(m), map(operator.gt, itertools.repeat(0), found)):
                 kind, found[j] = self.value_label(objs[bisect.bisect_right(ends, j)], keys[j])
                 kinds[2 * j + 1] = kind
         labels[1::2] = array.array("I", found)
-        del keys
+        del found
+        values = flat[1::2]
+        del flat
         return (sizes, self.check_lengths(counts), bytes(map(gc.is_tracked, objs)),
                 array.array("I", [NONE]) * len(objs), array.array("I", map((2).__mul__, counts)),
-                flat, kinds, labels, self.dict_eligible * (e // 2))
+                [keys, values], kinds, labels, b"\0" + self.value_eligible, 2)
 
     def bulk_instance(self, info, objs):
         """Instances whose referents all match the type's pattern (learn_pattern()), position by
@@ -1949,10 +2016,10 @@ class _Graph(object):
         width = len(pattern)
         if not all(map(width.__eq__, map(len, items))):
             return None
-        t = type(objs[0])
+        t = info.cls
         missing = itertools.repeat(_MISSING)
         is_ = operator.is_
-        dicts = None
+        columns = []
         for k, (code, arg, _sid) in enumerate(pattern):
             column = list(map(operator.itemgetter(k), items))
             if code == _P_CLASS:
@@ -1965,26 +2032,25 @@ class _Graph(object):
                 if not all(map(is_, map(type, column), itertools.repeat(dict))):
                     return None
                 expected = map(arg, objs)
-                dicts = column
             if not all(map(is_, column, expected)):
                 return None
-        del column, expected
+            columns.append(column)
+        del items, column, expected
         n = len(objs)
-        counts = array.array("I", [width]) * n
-        targets = list(itertools.chain.from_iterable(items))
-        del items
+        for (code, _a, _s), column in zip(pattern, columns):
+            if code == _P_DICT:
+                self.namespaces.update(map(id, column))
         opaque = self.opaque
         kinds = bytes([EDGE_OPAQUE if sid in opaque else EDGE_SUFFIX for _c, _a, sid in pattern]) * n
         labels = array.array("I", [sid for _c, _a, sid in pattern]) * n
-        eligible = bytes([0 if code == _P_CLASS or _PY313 else 1 for code, _a, _s in pattern]) * n
-        if dicts is not None:
-            self.namespaces.update(map(id, dicts))
+        eligible = b"".join(b"\0" if code == _P_CLASS else self.value_eligible for code, _a, _s in pattern)
         if info.length is None:
             lengths = array.array("I", [NONE]) * n
         else:
             lengths = self.check_lengths(array.array("I", map(info.length, objs)))
         return (array.array("I", map(info.size, objs)), lengths, bytes(map(gc.is_tracked, objs)),
-                array.array("I", [NONE]) * n, counts, targets, kinds, labels, eligible)
+                array.array("I", [NONE]) * n, array.array("I", [width]) * n,
+                columns, kinds, labels, eligible, width)
 
     def learn_keys(self, keys):
         """Labels for new exact str dict keys of at most key_len characters: the key itself goes
@@ -2007,8 +2073,8 @@ class _Graph(object):
     # -- discovery: references to object indices -----------------------------------------------
 
     def discover(self):
-        """Turns the pending references of the chunk recorded last into object indices, adding the
-        objects not seen before to objs (grouped by type, so that the runs are long).
+        """Turns the pending references of the chunk recorded last into object indices, appending
+        the objects not seen before to objs.
 
         The id -> index map holds only the objects that more than one reference may lead to. A
         reference from an exact list, tuple, set or dict value (or an instance's own attribute,
@@ -2021,18 +2087,23 @@ class _Graph(object):
         instances and dicts (an instance's inline values are also its materialised dict's), and the
         edges visit() makes (a ContextVar's `.get()` value is also held by the context)."""
         pending = self.pending
-        if not pending:
+        segments = self.segments
+        if not segments:
             return
         eligible = self.pending_el
         self.pending = []
         self.pending_el = bytearray()
+        self.segments = []
+        self.const_edges = 0
         n = len(pending)
         lone = None
         if eligible.count(1):
             alone = bytes(map(self.lone_count.__eq__, map(sys.getrefcount, pending)))
             mask = int.from_bytes(alone, "little") & int.from_bytes(eligible, "little")
+            del alone
             if mask:
                 lone = mask.to_bytes(n, "little")
+            del mask
         del eligible
         if lone is None:
             shared, singles = pending, ()
@@ -2041,7 +2112,8 @@ class _Graph(object):
             singles = list(itertools.compress(pending, lone))
         ids = list(map(id, shared))
         if not self.excluded.isdisjoint(ids):  # rare: a reference to the agent's bookkeeping
-            shared = self.drop_excluded(pending)
+            shared = self.drop_excluded(self.in_edge_order(pending, segments))
+            segments = [(len(shared), 0, None)]
             singles, lone = (), None
             ids = list(map(id, shared))
         del pending
@@ -2052,6 +2124,7 @@ class _Graph(object):
             missing = list(map(operator.gt, itertools.repeat(0), found))
             fresh = dict(zip(itertools.compress(ids, missing), itertools.compress(shared, missing)))
             del missing
+        del shared
         if singles or fresh:
             new = list(singles)
             first = len(new)
@@ -2060,30 +2133,75 @@ class _Graph(object):
             where = self.append_grouped(new)
             del new
             if fresh:
-                index.update(zip(fresh, where[first:]))
+                placed = dict(zip(fresh, where[first:]))
                 fresh = None
-                found = list(map(index.__getitem__, ids))
+                index.update(placed)
+                found = list(map(placed.get, ids, found))
+                del placed
             if lone is not None:
                 found = map(next, map((iter(found), iter(where[:first])).__getitem__, lone))
-        self.edge_target[-1].extend(found)
+        targets = array.array("I", found)
+        del found, ids
+        edge_target = self.edge_target[-1]
+        if len(segments) == 1 and not segments[0][1]:
+            edge_target.extend(targets)
+            return
+        pos = 0
+        for rows, width, columns in segments:
+            if not width:
+                edge_target.extend(targets[pos:pos + rows])
+                pos += rows
+                continue
+            block = array.array("I", bytes(4 * rows * width))
+            for k, known in enumerate(columns):
+                if known < 0:
+                    block[k::width] = targets[pos:pos + rows]
+                    pos += rows
+                else:
+                    block[k::width] = array.array("I", [known]) * rows
+            edge_target.extend(block)
+
+    def in_edge_order(self, pending, segments):
+        """The pending references in edge order (the resolved columns as the objects indexed)."""
+        ordered = []
+        pos = 0
+        objs = self.objs
+        for rows, width, columns in segments:
+            if not width:
+                ordered.extend(pending[pos:pos + rows])
+                pos += rows
+                continue
+            block = [None] * (rows * width)
+            for k, known in enumerate(columns):
+                if known < 0:
+                    block[k::width] = pending[pos:pos + rows]
+                    pos += rows
+                else:
+                    block[k::width] = [objs[known]] * rows
+            ordered.extend(block)
+        return ordered
 
     def append_grouped(self, new):
-        """Appends new to objs grouped by type (in order within each type); returns each one's index."""
+        """Appends new to objs, in order unless that mixes types (then sorted by type, in order
+        within each type), and notes their type indexes for record(); returns each one's index."""
         objs = self.objs
         first = len(objs)
         order = self.type_indexes(new)
-        if not order or min(order) == max(order):
+        m = len(order)
+        if m < 2 or sum(map(operator.ne, itertools.islice(order, 1, None), order)) <= m // 64 + 4:
             objs.extend(new)
-            return range(first, first + len(new))
-        permutation = sorted(range(len(new)), key=order.__getitem__)
-        del order
+            self.next_types.extend(order)
+            return range(first, first + m)
+        permutation = sorted(range(m), key=order.__getitem__)
         objs.extend(map(new.__getitem__, permutation))
-        where = [0] * len(new)
-        collections.deque(map(where.__setitem__, permutation, range(first, first + len(new))), 0)
+        self.next_types.extend(map(order.__getitem__, permutation))
+        del order
+        where = [0] * m
+        collections.deque(map(where.__setitem__, permutation, range(first, first + m)), 0)
         return where
 
     def add_unreached(self, tracked):
-        """GC-tracked objects the roots do not lead to, grouped by type."""
+        """GC-tracked objects the roots do not lead to."""
         index = self.index
         missing = list(itertools.compress(tracked, map(operator.not_, map(index.__contains__, map(id, tracked)))))
         ids = list(map(id, missing))
@@ -2094,8 +2212,9 @@ class _Graph(object):
         index.update(zip(ids, self.append_grouped(missing)))
 
     def drop_excluded(self, pending):
-        """Removes the pending references to excluded objects (and their kinds and labels), moving
-        the edge starts of the objects recorded since the last discovery."""
+        """Removes the references (all of the chunk's unresolved edges, in edge order) to excluded
+        objects, and their kinds and labels, moving the edge starts of the objects recorded since
+        the last discovery."""
         excluded = self.excluded
         keep = [id(r) not in excluded for r in pending]
         kinds, labels, starts = self.edge_kind[-1], self.edge_label[-1], self.edge_start[-1]
@@ -2251,6 +2370,7 @@ class _Graph(object):
         # An edge whose target was appended but not its kind or label is dropped.
         resolved = len(self.edge_target[-1])
         kinds, labels = self.edge_kind[-1], self.edge_label[-1]
+        resolved += self.const_edges  # edges of this chunk that are not in pending
         count = min(len(kinds) - resolved, len(labels) - resolved, len(self.pending), len(self.pending_el))
         del kinds[resolved + count:], labels[resolved + count:]
         del self.pending[count:], self.pending_el[count:]
@@ -2297,6 +2417,7 @@ class _Graph(object):
         info.learned, info.candidates, info.attrs, info.misses = [], [], (), 0
         info.unsafe, info.pool_tries, info.bound = frozenset(), 0, None
         info.bulk, info.number_range, info.traced, info.pattern = None, (None, None), False, None
+        info.cls = t
         self.remember(t, info)
         return info.index
 
@@ -2372,6 +2493,28 @@ class _Graph(object):
             sizes[k] = array.array("d", chunk.tolist())
         for i, size in self.big_sizes.items():
             sizes[i // CHUNK][i % CHUNK] = size
+
+
+def _addresses(objs):
+    """The ids of objs as the file's f64 column. When they lie in one binade [2**k, 2**(k+1)),
+    k <= 52 (all addresses of a run, nearly always), they are converted with one big-integer
+    shift and add over the whole array: the double of such a v has the bits
+    (1022 + k) << 52 plus v << (52 - k), which never carries into the next element."""
+    ids = array.array("Q", map(id, objs))
+    n = len(ids)
+    if not n:
+        return array.array("d")
+    k = ids[0].bit_length() - 1
+    order = sys.byteorder
+    if 0 <= k <= 52:
+        whole = int.from_bytes(ids.tobytes(), order)
+        above, bit, exponent = (int.from_bytes(value.to_bytes(8, order) * n, order) for value in
+                                (-(1 << (k + 1)) & 0xFFFFFFFFFFFFFFFF, 1 << k, (1022 + k) << 52))
+        if not whole & above and whole & bit == bit:
+            result = array.array("d")
+            result.frombytes(((whole << (52 - k)) + exponent).to_bytes(8 * n, order))
+            return result
+    return array.array("d", map(float, ids))
 
 
 def _lone_count():
