@@ -1078,7 +1078,7 @@ class _Graph(object):
             info.bulk = self.bulk_set
         elif (info.handler == self.instance_edges and info.name_kind == _N_NONE and info.bound is None
               and not any(_one_of(c, _PLAIN_INSTANCE_EXCLUDED) for c in _mro(t))):
-            info.bulk = self.bulk_instance
+            info.bulk = self.record_instances
 
     def remember(self, t, info):
         self.types[id(t)] = info
@@ -1436,7 +1436,7 @@ class _Graph(object):
     def learn_pattern(self, o, t, info, refs, labels):
         """When every referent of instance o has a label that a builtin can check on another
         instance (the class, a slot, a learned attribute name, a plain class's __dict__), the
-        labels by position become the type's pattern: bulk_instance() records the next instances
+        labels by position become the type's pattern: record_instances() records the next instances
         that match it without labelling each."""
         names = {sid: name for name, sid in info.learned}
         slots = {sid: get for get, sid in info.slots}
@@ -1803,8 +1803,11 @@ class _Graph(object):
             n = len(list(run))
             info = by_index[ti]
             objs = chunk[pos:pos + n]
-            if not (info.bulk is not None and all(map(is_, map(type, objs), itertools.repeat(info.cls)))
-                    and self.bulk(info, objs, start + pos)):
+            if info.bulk is None or not all(map(is_, map(type, objs), itertools.repeat(info.cls))):
+                self.one_by_one(objs, start + pos)
+            elif info.bulk == self.record_instances:
+                self.record_instances(info, objs, start + pos)
+            elif not self.bulk(info, objs, start + pos):
                 self.one_by_one(objs, start + pos)
             pos += n
 
@@ -1829,11 +1832,12 @@ class _Graph(object):
     # order; targets and eligible (see discover()) too when width is 0, and column by column when
     # it is w (the edges form rows of w: all first edges, then all second edges, ...).
 
-    def bulk(self, info, objs, start):
-        """Records a run of objects of one type with builtins mapped over the run; returns False,
-        having recorded nothing, when a step raises (visit() then records them one by one)."""
+    def bulk(self, info, objs, start, step=None):
+        """Records a run of objects of one type with builtins mapped over the run (with `step`,
+        info.bulk by default); returns False, having recorded nothing, when a step raises
+        (visit() then records them one by one)."""
         try:
-            columns = info.bulk(info, objs)
+            columns = (step or info.bulk)(info, objs)
         except Exception:
             return False
         if columns is None:
@@ -2003,39 +2007,64 @@ class _Graph(object):
                 array.array("I", [NONE]) * len(objs), array.array("I", map((2).__mul__, counts)),
                 [keys, values], kinds, labels, b"\0" + self.value_eligible, 2)
 
-    def bulk_instance(self, info, objs):
-        """Instances whose referents all match the type's pattern (learn_pattern()), position by
-        position, by identity: the class, slot values read with the slot's descriptor, attributes
-        read with the generic getattr (classes with no __getattr__/__getattribute__, names that
-        are no descriptor of the class: what inline_attributes() reads), the __dict__ of a class
-        without a managed dict. Any mismatch: None (visit() labels them one by one)."""
+    def record_instances(self, info, objs, start):
+        """A run of instances: those that match the type's pattern (learn_pattern()) in bulk,
+        the others (and the first one, while the type has no pattern) one by one."""
+        if info.pattern is None:
+            self.one_by_one(objs[:1], start)
+            objs = objs[1:]
+            start += 1
+        if not objs:
+            return
+        if info.pattern is None:
+            self.one_by_one(objs, start)
+            return
         pattern = info.pattern
-        if pattern is None:
-            return None
-        items = list(map(gc.get_referents, objs))
+        try:
+            columns, matches = self.match_pattern(info, pattern, objs)
+        except Exception:
+            self.one_by_one(objs, start)
+            return
+        pos = 0
+        for ok, group in itertools.groupby(matches):
+            n = len(list(group))
+            part = objs[pos:pos + n]
+            if not (ok and self.bulk(info, part, start + pos, functools.partial(
+                    self.instance_columns, pattern, [column[pos:pos + n] for column in columns]))):
+                self.one_by_one(part, start + pos)
+            pos += n
+
+    def match_pattern(self, info, pattern, objs):
+        """The referents of objs by position (columns), and per instance a byte, 1 when its
+        referents are, position by position and by identity, what the pattern says: the class,
+        slot values read with the slot's descriptor, attributes read with the generic getattr
+        (classes with no __getattr__/__getattribute__, names that are no descriptor of the
+        class: what inline_attributes() reads), the __dict__ of a class without a managed dict."""
         width = len(pattern)
-        if not all(map(width.__eq__, map(len, items))):
-            return None
-        t = info.cls
-        missing = itertools.repeat(_MISSING)
+        items = list(map(gc.get_referents, objs))
+        n = len(items)
+        whole = int.from_bytes(bytes(map(width.__eq__, map(len, items))), "little")
+        columns = list(itertools.islice(itertools.zip_longest(*items, fillvalue=_MISSING), width))
+        del items
         is_ = operator.is_
-        columns = []
-        for k, (code, arg, _sid) in enumerate(pattern):
-            column = list(map(operator.itemgetter(k), items))
+        for (code, arg, _sid), column in zip(pattern, columns):
             if code == _P_CLASS:
-                expected = itertools.repeat(t)
+                expected = itertools.repeat(info.cls)
             elif code == _P_SLOT:
                 expected = map(arg, objs)
             elif code == _P_ATTRIBUTE:
-                expected = map(getattr, objs, itertools.repeat(arg), missing)
+                expected = map(getattr, objs, itertools.repeat(arg), itertools.repeat(_MISSING))
             else:
+                # The getter makes a __dict__ when there is none: called only when every instance
+                # has a dict there.
                 if not all(map(is_, map(type, column), itertools.repeat(dict))):
-                    return None
+                    return columns, bytes(n)
                 expected = map(arg, objs)
-            if not all(map(is_, column, expected)):
-                return None
-            columns.append(column)
-        del items, column, expected
+            whole &= int.from_bytes(bytes(map(is_, column, expected)), "little")
+        return columns, whole.to_bytes(n, "little")
+
+    def instance_columns(self, pattern, columns, info, objs):
+        """The bulk step of a run of instances that match the pattern (their referents: columns)."""
         n = len(objs)
         for (code, _a, _s), column in zip(pattern, columns):
             if code == _P_DICT:
@@ -2049,8 +2078,8 @@ class _Graph(object):
         else:
             lengths = self.check_lengths(array.array("I", map(info.length, objs)))
         return (array.array("I", map(info.size, objs)), lengths, bytes(map(gc.is_tracked, objs)),
-                array.array("I", [NONE]) * n, array.array("I", [width]) * n,
-                columns, kinds, labels, eligible, width)
+                array.array("I", [NONE]) * n, array.array("I", [len(pattern)]) * n,
+                columns, kinds, labels, eligible, len(pattern))
 
     def learn_keys(self, keys):
         """Labels for new exact str dict keys of at most key_len characters: the key itself goes
@@ -2119,27 +2148,14 @@ class _Graph(object):
         del pending
         index = self.index
         found = list(map(index.get, ids, itertools.repeat(-1)))
-        fresh = None
+        fresh = missing = None
         if found and min(found) < 0:
-            missing = list(map(operator.gt, itertools.repeat(0), found))
-            fresh = dict(zip(itertools.compress(ids, missing), itertools.compress(shared, missing)))
-            del missing
+            missing = list(itertools.compress(range(len(found)), map(operator.gt, itertools.repeat(0), found)))
+            fresh = dict(zip(map(ids.__getitem__, missing), map(shared.__getitem__, missing)))
         del shared
         if singles or fresh:
-            new = list(singles)
-            first = len(new)
-            if fresh:
-                new.extend(fresh.values())
-            where = self.append_grouped(new)
-            del new
-            if fresh:
-                placed = dict(zip(fresh, where[first:]))
-                fresh = None
-                index.update(placed)
-                found = list(map(placed.get, ids, found))
-                del placed
-            if lone is not None:
-                found = map(next, map((iter(found), iter(where[:first])).__getitem__, lone))
+            found = self.add_new(singles, fresh, ids, found, missing, lone)
+            fresh = missing = None
         targets = array.array("I", found)
         del found, ids
         edge_target = self.edge_target[-1]
@@ -2180,6 +2196,26 @@ class _Graph(object):
                     block[k::width] = [objs[known]] * rows
             ordered.extend(block)
         return ordered
+
+    def add_new(self, singles, fresh, ids, found, missing, lone):
+        """Appends the objects of lone references (singles) and the new ones among the others
+        (fresh: id -> object), indexing the latter; returns the indices of all pending
+        references, in pending order (found has those of the others, -1 at the positions
+        `missing` of the new ones)."""
+        new = list(singles)
+        first = len(new)
+        if fresh:
+            new.extend(fresh.values())
+        where = self.append_grouped(new)
+        del new
+        if fresh:
+            index = self.index
+            index.update(zip(fresh, where[first:]))
+            collections.deque(map(found.__setitem__, missing,
+                                  map(index.__getitem__, map(ids.__getitem__, missing))), 0)
+        if lone is None:
+            return found
+        return map(next, map((iter(found), iter(where[:first])).__getitem__, lone))
 
     def append_grouped(self, new):
         """Appends new to objs, in order unless that mixes types (then sorted by type, in order
@@ -2728,46 +2764,73 @@ class _Output(object):
 _DTYPES = {"d": "f64", "I": "u32", "B": "u8"}
 
 
-def _value_text(value):
-    """The text of a value entry: a str, or an exact int or float kept as the object."""
-    if type(value) is str:
-        return value
-    return _INT_REPR(value) if type(value) is int else _FLOAT_REPR(value)
-
-
 def _unique_values(value_list, base):
     """Equal values share one string table entry (many equal ints and strs are distinct objects).
-    Returns the distinct values and each value's string index (base + position). Floats are
-    compared by their text: -0.0, 0.0 and 0 are equal numbers but different values."""
+    Returns the distinct values (floats as their text) and each value's string index (base +
+    position). Floats are compared by their text: -0.0, 0.0 and 0 are equal numbers but
+    different values. (One dict lookup per value in a loop: C loops over the list touch each
+    value two or three times, which is slower on a heap that does not fit in the caches.)"""
     first = {}
     unique = []
     where = array.array("I")
+    float_repr = _FLOAT_REPR
     for value in value_list:
-        key = value if type(value) is not float else _FLOAT_REPR(value)
-        found = first.get(key)
+        if type(value) is float:
+            value = float_repr(value)
+        found = first.get(value)
         if found is None:
-            found = first[key] = base + len(unique)
+            found = first[value] = base + len(unique)
             unique.append(value)
         where.append(found)
     return unique, where
 
 
+# Byte b -> 1 when it has FLAG_VALUE (bytes.translate table for the flags column).
+_HAS_VALUE = bytes(1 if b & FLAG_VALUE else 0 for b in range(256))
+
+
+def _name_values(names, flags, where):
+    """The name column's value entries (flagged FLAG_VALUE, in walk order) get the string indices
+    in `where`, chunk by chunk."""
+    pos = 0
+    for k, (name, flag) in enumerate(zip(names, flags)):
+        mask = flag.tobytes().translate(_HAS_VALUE)
+        count = mask.count(1)
+        if not count:
+            continue
+        found = where[pos:pos + count]
+        pos += count
+        if count == len(name):
+            names[k] = found
+        else:
+            others = itertools.compress(name, map(operator.not_, mask))
+            names[k] = array.array("I", map(next, map((others, iter(found)).__getitem__, mask)))
+
+
 def _string_table(strings):
-    """UTF-8 data of the strings (lone surrogates escaped; int and float values as their
-    decimal text), as chunks, and their offsets."""
+    """UTF-8 data of the strings (lone surrogates escaped; int values as their decimal text), as
+    chunks, and their offsets. Every entry is an exact str or int: str() runs no code of the
+    program's."""
     offsets = array.array("I", [0])
     chunks = []
     total = 0
-    # A step's bytes objects live until joined: steps of 65536 strings made this the peak of
+    # A step's text and bytes live until joined: steps of 65536 strings made this the peak of
     # a small capture.
-    step = 4096
+    step = 8192
     for start in range(0, len(strings), step):
-        encoded = [(s if type(s) is str else _value_text(s)).encode("utf-8", "backslashreplace")
-                   for s in strings[start:start + step]]
-        for data in encoded:
-            total += len(data)
-            offsets.append(total)
-        chunks.append(b"".join(encoded))
+        texts = list(map(str, strings[start:start + step]))
+        joined = "".join(texts)
+        if joined.isascii():
+            data = joined.encode("ascii")
+            lengths = map(len, texts)
+        else:
+            encoded = list(map(str.encode, texts, itertools.repeat("utf-8"), itertools.repeat("backslashreplace")))
+            data = b"".join(encoded)
+            lengths = map(len, encoded)
+        del joined
+        offsets.extend(itertools.islice(itertools.accumulate(lengths, initial=total), 1, None))
+        total += len(data)
+        chunks.append(data)
     return offsets, chunks, total
 
 
@@ -2969,16 +3032,12 @@ def _full_layout(graph):
     e = graph.edge_count()
     r = len(graph.root_object)
     strings = graph.strings
-    for k in graph.key_label_sids:
-        strings[k] = "[%r]" % strings[k]
+    sids = graph.key_label_sids
+    collections.deque(map(strings.__setitem__, sids, map("[%r]".__mod__, map(strings.__getitem__, sids))), 0)
     unique, where = _unique_values(graph.value_list, len(strings))
     del graph.value_list[:]
     # Value entries of the name column, in walk order, now index the string table.
-    where = iter(where)
-    for name, flags in zip(graph.name, graph.flags):
-        has_value = map(FLAG_VALUE.__and__, flags)
-        for i, found in zip(itertools.compress(itertools.count(), has_value), where):
-            name[i] = found
+    _name_values(graph.name, graph.flags, where)
     del where
     graph.strings.extend(unique)
     del unique
