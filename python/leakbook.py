@@ -90,6 +90,8 @@ INT_VALUE_DIGITS = 40
 # big array grown by realloc is copied around the allocator's heap and leaves the old copies
 # behind as free memory that the walk's other buffers do not fill (27 bytes/object of peak).
 CHUNK = 1 << 14
+# discover() resolves references this many at a time: its C loops run a few milliseconds each.
+DISCOVER_STEP = 1 << 15
 
 _LITTLE = sys.byteorder == "little"
 _PREAMBLE = struct.Struct("<II")        # format version, header length
@@ -240,6 +242,10 @@ _P_CLASS = 0
 _P_SLOT = 1
 _P_ATTRIBUTE = 2
 _P_DICT = 3
+# Objects that report a frame's locals as their own referents (and ContextVar, whose `.get()`
+# value its context holds): their edges are never lone references (see _Graph.discover).
+_FRAME_HOLDERS = tuple(t for t in (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType,
+                                   _CONTEXTVAR_TYPE) if t is not None)
 # Instances of subclasses of these have more edges than their slots and attributes.
 _PLAIN_INSTANCE_EXCLUDED = (dict, list, tuple, collections.deque, BaseException)
 
@@ -767,7 +773,7 @@ class _TypeInfo(object):
     __slots__ = ("index", "kind", "size", "length", "name_kind", "name", "handler",
                  "slots", "dict_get", "managed", "generic", "learned", "candidates", "attrs",
                  "misses", "unsafe", "pool_tries", "bound", "bulk", "number_range", "traced",
-                 "pattern", "cls")
+                 "pattern", "cls", "eligible")
 
 
 class _Graph(object):
@@ -783,6 +789,7 @@ class _Graph(object):
         "key_label_sids", "bounds", "bounded_classes", "named_types", "key_len", "name_labels",
         "hidden_names", "failed", "failed_kinds", "pending", "pending_el", "edge_base", "lone_count",
         "type_order", "by_index", "pinned", "position", "value_eligible", "segments", "next_types", "const_edges",
+        "dropped",
         "next_base",
     )
 
@@ -811,6 +818,7 @@ class _Graph(object):
         # object already indexed (its index: then not in pending).
         self.segments = []
         self.const_edges = 0     # edges of the segments that are not in pending
+        self.dropped = False     # a resolved reference was to the agent's bookkeeping
         self.next_types = array.array("I")  # type index of objects next_base, next_base + 1, ...
         self.next_base = 0
         self.edge_base = 0       # edges in the chunks before the current one
@@ -1013,6 +1021,12 @@ class _Graph(object):
         info.traced = t is str or t is bytes or t is bytearray
         info.pattern = None
         info.cls = t
+        # Whether the handler's edges may be lone references (see discover()): each is a
+        # reference the object holds, reported once, except a frame's locals (a suspended
+        # generator's frame reports them, and so does the generator), a generator's and a
+        # ContextVar's `.get()` value (the context holds it). 3.13+ instances: their inline
+        # values are also their materialised dict's.
+        info.eligible = 1
         if t is str:
             info.name_kind = _N_STR
         elif self.values != "none" and id(t) in _VALUE_NAMES:
@@ -1037,6 +1051,7 @@ class _Graph(object):
             info.kind = _K_DICT
         elif t is types.FrameType:
             info.handler = self.frame_edges
+            info.eligible = 0
         elif t is types.ModuleType:
             info.handler = self.module_edges
         elif t is set or t is frozenset:
@@ -1044,11 +1059,14 @@ class _Graph(object):
         elif id(t) in _BUILTIN_ATTRS:
             info.attrs = tuple((name, self.sid("." + name)) for name in _BUILTIN_ATTRS[id(t)])
             info.handler = self.builtin_edges
+            if _one_of(t, _FRAME_HOLDERS):
+                info.eligible = 0
         elif issubclass(t, type):
             info.handler = self.type_edges
         else:
             self.instance_setup(t, info)
             info.handler = self.instance_edges
+            info.eligible = 0 if _PY313 else 1
         self.choose_bulk(t, info)
         return self.remember(t, info)
 
@@ -1807,8 +1825,26 @@ class _Graph(object):
                 self.one_by_one(objs, start + pos)
             elif info.bulk == self.record_instances:
                 self.record_instances(info, objs, start + pos)
+            elif info.kind != _K_LEAF and max(map(len, objs)) > DISCOVER_STEP:
+                self.record_big(info, objs, start + pos)
             elif not self.bulk(info, objs, start + pos):
                 self.one_by_one(objs, start + pos)
+            pos += n
+
+    def record_big(self, info, objs, start):
+        """A run of containers some of which are big (see big_container())."""
+        big = bytes(map(DISCOVER_STEP.__lt__, map(len, objs)))
+        pos = 0
+        for is_big, group in itertools.groupby(big):
+            n = len(list(group))
+            if is_big:
+                for j in range(pos, pos + n):
+                    try:
+                        self.big_container(info, objs[j], start + j)
+                    except Exception as error:
+                        self.incomplete(objs[j], start + j, error)
+            elif not self.bulk(info, objs[pos:pos + n], start + pos):
+                self.one_by_one(objs[pos:pos + n], start + pos)
             pos += n
 
     def one_by_one(self, objs, start):
@@ -1981,6 +2017,16 @@ class _Graph(object):
         flat = list(itertools.chain.from_iterable(itertools.chain.from_iterable(items)))
         del items
         keys = flat[0::2]
+        kinds, labels = self.item_labels(objs, counts, keys)
+        values = flat[1::2]
+        del flat
+        return (sizes, self.check_lengths(counts), bytes(map(gc.is_tracked, objs)),
+                array.array("I", [NONE]) * len(objs), array.array("I", map((2).__mul__, counts)),
+                [keys, values], kinds, labels, b"\0" + self.value_eligible, 2)
+
+    def item_labels(self, objs, counts, keys):
+        """Edge kinds and labels of dict items (key edge, value edge, ...): the keys are those of
+        objs, counts[k] of them for objs[k]."""
         m = len(keys)
         labels = array.array("I", [self.sid_dict_key, 0]) * m
         kinds = bytearray([EDGE_OPAQUE, EDGE_SUFFIX]) * m
@@ -2000,12 +2046,51 @@ class _Graph(object):
                 kind, found[j] = self.value_label(objs[bisect.bisect_right(ends, j)], keys[j])
                 kinds[2 * j + 1] = kind
         labels[1::2] = array.array("I", found)
-        del found
-        values = flat[1::2]
-        del flat
-        return (sizes, self.check_lengths(counts), bytes(map(gc.is_tracked, objs)),
-                array.array("I", [NONE]) * len(objs), array.array("I", map((2).__mul__, counts)),
-                [keys, values], kinds, labels, b"\0" + self.value_eligible, 2)
+        return kinds, labels
+
+    def big_container(self, info, o, i):
+        """An exact dict, list, tuple, set or frozenset of more than DISCOVER_STEP items: its items
+        copied in one C call, then labelled and resolved a slice at a time (with discover()), so
+        that no C loop holds the GIL long."""
+        t = info.cls
+        if t is dict:
+            items = list(dict.items(o))
+        elif t is list or t is tuple:
+            items = list(o)
+        else:
+            items = gc.get_referents(o)
+        self.type_col[-1].append(info.index)
+        self.address[-1].append(id(o))
+        self.edge_start[-1].append(self.edge_base + len(self.edge_kind[-1]))
+        self.size[-1].append(sys.getsizeof(o))
+        self.length[-1].append(min(len(items), MAX_LENGTH))
+        self.flags[-1].append(FLAG_TRACKED if gc.is_tracked(o) else 0)
+        self.name[-1].append(NONE)
+        if self.alloc is not None:
+            self.alloc[-1].append(self.alloc_site(o) if gc.is_tracked(o) else NONE)
+        step = DISCOVER_STEP
+        for start in range(0, len(items), step):
+            part = items[start:start + step]
+            n = len(part)
+            if t is dict:
+                flat = list(itertools.chain.from_iterable(part))
+                del part
+                keys = flat[0::2]
+                kinds, labels = self.item_labels([o], [n], keys)
+                self.edge_kind[-1].frombytes(kinds)
+                self.edge_label[-1].extend(labels)
+                self.add_columns([keys, flat[1::2]], b"\0" + self.value_eligible)
+                del flat, keys
+            else:
+                sequence = t is list or t is tuple
+                self.edge_kind[-1].frombytes(bytes([EDGE_INDEX if sequence else EDGE_OPAQUE]) * n)
+                self.edge_label[-1].extend(array.array("I", range(start, start + n)) if sequence
+                                           else array.array("I", [self.sid_set_member]) * n)
+                self.segments.append((n, 0, None))
+                self.pending.extend(part)
+                self.pending_el.extend(b"\1" * n)
+                del part
+            self.discover()
 
     def record_instances(self, info, objs, start):
         """A run of instances: those that match the type's pattern (learn_pattern()) in bulk,
@@ -2124,6 +2209,40 @@ class _Graph(object):
         self.pending_el = bytearray()
         self.segments = []
         self.const_edges = 0
+        # In slices, so that no C loop holds the GIL long (a dict of a million items).
+        step = DISCOVER_STEP
+        if len(pending) <= step:
+            targets = self.resolve(pending, eligible)
+        else:
+            targets = array.array("I")
+            for start in range(0, len(pending), step):
+                targets.extend(self.resolve(pending[start:start + step], eligible[start:start + step]))
+        del pending, eligible
+        edge_target = self.edge_target[-1]
+        first = len(edge_target)
+        if len(segments) == 1 and not segments[0][1]:
+            edge_target.extend(targets)
+        else:
+            pos = 0
+            for rows, width, columns in segments:
+                if not width:
+                    edge_target.extend(targets[pos:pos + rows])
+                    pos += rows
+                    continue
+                block = array.array("I", bytes(4 * rows * width))
+                for k, known in enumerate(columns):
+                    if known < 0:
+                        block[k::width] = targets[pos:pos + rows]
+                        pos += rows
+                    else:
+                        block[k::width] = array.array("I", [known]) * rows
+                edge_target.extend(block)
+        if self.dropped:
+            self.drop_edges(first)
+
+    def resolve(self, pending, eligible):
+        """Object indices of the pending references (see discover()); NONE for a reference to
+        the agent's bookkeeping (its edge is dropped)."""
         n = len(pending)
         lone = None
         if eligible.count(1):
@@ -2133,21 +2252,20 @@ class _Graph(object):
             if mask:
                 lone = mask.to_bytes(n, "little")
             del mask
-        del eligible
         if lone is None:
             shared, singles = pending, ()
         else:
             shared = list(itertools.compress(pending, map(operator.not_, lone)))
             singles = list(itertools.compress(pending, lone))
         ids = list(map(id, shared))
-        if not self.excluded.isdisjoint(ids):  # rare: a reference to the agent's bookkeeping
-            shared = self.drop_excluded(self.in_edge_order(pending, segments))
-            segments = [(len(shared), 0, None)]
-            singles, lone = (), None
-            ids = list(map(id, shared))
-        del pending
         index = self.index
         found = list(map(index.get, ids, itertools.repeat(-1)))
+        excluded = self.excluded
+        if not excluded.isdisjoint(ids):  # rare: a reference to the agent's bookkeeping
+            for j, key in enumerate(ids):
+                if key in excluded:
+                    found[j] = NONE
+            self.dropped = True
         fresh = missing = None
         if found and min(found) < 0:
             missing = list(itertools.compress(range(len(found)), map(operator.gt, itertools.repeat(0), found)))
@@ -2156,46 +2274,7 @@ class _Graph(object):
         if singles or fresh:
             found = self.add_new(singles, fresh, ids, found, missing, lone)
             fresh = missing = None
-        targets = array.array("I", found)
-        del found, ids
-        edge_target = self.edge_target[-1]
-        if len(segments) == 1 and not segments[0][1]:
-            edge_target.extend(targets)
-            return
-        pos = 0
-        for rows, width, columns in segments:
-            if not width:
-                edge_target.extend(targets[pos:pos + rows])
-                pos += rows
-                continue
-            block = array.array("I", bytes(4 * rows * width))
-            for k, known in enumerate(columns):
-                if known < 0:
-                    block[k::width] = targets[pos:pos + rows]
-                    pos += rows
-                else:
-                    block[k::width] = array.array("I", [known]) * rows
-            edge_target.extend(block)
-
-    def in_edge_order(self, pending, segments):
-        """The pending references in edge order (the resolved columns as the objects indexed)."""
-        ordered = []
-        pos = 0
-        objs = self.objs
-        for rows, width, columns in segments:
-            if not width:
-                ordered.extend(pending[pos:pos + rows])
-                pos += rows
-                continue
-            block = [None] * (rows * width)
-            for k, known in enumerate(columns):
-                if known < 0:
-                    block[k::width] = pending[pos:pos + rows]
-                    pos += rows
-                else:
-                    block[k::width] = [objs[known]] * rows
-            ordered.extend(block)
-        return ordered
+        return array.array("I", found)
 
     def add_new(self, singles, fresh, ids, found, missing, lone):
         """Appends the objects of lone references (singles) and the new ones among the others
@@ -2247,25 +2326,23 @@ class _Graph(object):
             ids = list(map(id, missing))
         index.update(zip(ids, self.append_grouped(missing)))
 
-    def drop_excluded(self, pending):
-        """Removes the references (all of the chunk's unresolved edges, in edge order) to excluded
-        objects, and their kinds and labels, moving the edge starts of the objects recorded since
-        the last discovery."""
-        excluded = self.excluded
-        keep = [id(r) not in excluded for r in pending]
-        kinds, labels, starts = self.edge_kind[-1], self.edge_label[-1], self.edge_start[-1]
-        resolved = len(self.edge_target[-1])
-        for column in (kinds, labels):
-            tail = column[resolved:]
-            del column[resolved:]
+    def drop_edges(self, first):
+        """Removes the edges from position `first` of the chunk on whose target is NONE (references
+        to the agent's bookkeeping), moving the edge starts of the objects recorded since."""
+        self.dropped = False
+        targets, kinds, labels = self.edge_target[-1], self.edge_kind[-1], self.edge_label[-1]
+        keep = list(map(NONE.__ne__, targets[first:]))
+        for column in (targets, kinds, labels):
+            tail = column[first:]
+            del column[first:]
             column.extend(itertools.compress(tail, keep))
         kept = list(itertools.accumulate(keep, initial=0))
-        first = self.edge_base + resolved
+        base = self.edge_base + first
+        starts = self.edge_start[-1]
         for j in range(len(starts) - 1, -1, -1):
-            if starts[j] < first:
+            if starts[j] < base:
                 break
-            starts[j] = first + kept[starts[j] - first]
-        return list(itertools.compress(pending, keep))
+            starts[j] = base + kept[starts[j] - base]
 
     def visitor(self):
         """The per-object step of one_by_one(), as short closures over the columns. While
@@ -2303,11 +2380,13 @@ class _Graph(object):
         bounds = self.bounds
         deque_maxlen = _DEQUE_MAXLEN
 
-        def edge(r, kind, label):
+        value_eligible = self.value_eligible[0]
+
+        def edge(r, kind, label, eligible):
             pending_append(r)
             kind_append(kind)
             label_append(label)
-            el_append(0)
+            el_append(eligible)
 
         def sequence(o, t, i):
             if t is collections.deque:
@@ -2316,17 +2395,17 @@ class _Graph(object):
                     bounds[i] = maxlen
                 o = list(o)
             for j, r in enumerate(o):
-                edge(r, EDGE_INDEX, j)
+                edge(r, EDGE_INDEX, j, 1)
 
         def mapping(o):
             for k, v in _dict_items(o):
-                edge(k, EDGE_OPAQUE, dict_key)
+                edge(k, EDGE_OPAQUE, dict_key, 0)
                 label = key_labels_get(k) if str_labels and type(k) is str else None
                 if label is None:
                     kind, label = value_label(o, k)
-                    edge(v, kind, label)
+                    edge(v, kind, label, value_eligible)
                 else:
-                    edge(v, EDGE_SUFFIX, label)
+                    edge(v, EDGE_SUFFIX, label, value_eligible)
 
         def other(o, t, info, i):
             self.position = i
@@ -2334,8 +2413,10 @@ class _Graph(object):
                 edges = info.handler(o, t, info)
             except Exception:
                 edges = [(r, EDGE_OPAQUE, sid_referent) for r in gc.get_referents(o)]
+            eligible = info.eligible
             for r, kind, label in edges:
-                edge(r, kind, label)
+                # A dict subclass's keys are never eligible (see discover()).
+                edge(r, kind, label, 0 if label == dict_key and kind == EDGE_OPAQUE else eligible)
 
         def visit(o, i):
             t = type(o)
@@ -2453,7 +2534,7 @@ class _Graph(object):
         info.learned, info.candidates, info.attrs, info.misses = [], [], (), 0
         info.unsafe, info.pool_tries, info.bound = frozenset(), 0, None
         info.bulk, info.number_range, info.traced, info.pattern = None, (None, None), False, None
-        info.cls = t
+        info.cls, info.eligible = t, 0
         self.remember(t, info)
         return info.index
 
