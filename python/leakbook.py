@@ -65,6 +65,7 @@ TRAILER_MAGIC = b"LBEND001"
 TRAILER_SIZE = 24
 
 NONE = 0xFFFFFFFF
+_KEY_LABEL = 0xFFFFFFFE  # walk-time edge label: `['key']` of the key edge just before (see _key_labels)
 MAX_LENGTH = 0xFFFFFFFE
 FLAG_TRACKED = 1
 FLAG_TRUNCATED = 2
@@ -783,7 +784,7 @@ class _Graph(object):
         "values", "value_len", "objs", "index", "excluded", "types", "type_names", "strings", "string_ids",
         "address", "type_col", "size", "big_sizes", "length", "flags", "name", "alloc", "edge_start",
         "edge_target", "edge_kind", "edge_label", "root_object", "root_kind", "root_label",
-        "namespaces", "key_labels", "threads", "lru", "alloc_sites", "alloc_site_ids",
+        "namespaces", "threads", "lru", "alloc_sites", "alloc_site_ids",
         "trace", "held", "sid_referent", "sid_dict_key", "sid_set_member", "sid_class",
         "sid_dict", "sid_lru", "opaque", "enum_texts", "code_names", "unnamed", "value_list",
         "key_label_sids", "bounds", "bounded_classes", "named_types", "key_len", "name_labels",
@@ -834,7 +835,6 @@ class _Graph(object):
         # written: no str per number while the walk holds everything); obj_name indexes this
         # list until the layout appends them, deduplicated, to the string table.
         self.value_list = []
-        self.key_labels = {}     # str dict key of at most key_len characters -> label string index
         self.name_labels = {}    # longer identifier key of a namespace -> label string index
         self.hidden_names = {}   # (kind, name too long to write) -> string index of `<kind #N>`
         self.key_label_sids = array.array("I")  # string indices that hold a key, not its label
@@ -1601,13 +1601,13 @@ class _Graph(object):
         return covered
 
     def value_label(self, d, key):
-        """A str key is written when it has at most key_len characters (labels of those are valid
-        in any dict: the hot loop looks them up in key_labels), or when it is an identifier of a
-        module, class or instance namespace (a name of the code, kept in both modes)."""
+        """A str key is written when it has at most key_len characters (the label _KEY_LABEL: the
+        layout makes `['key']` from the key's value, see _key_labels()), or when it is an identifier
+        of a module, class or instance namespace (a name of the code, kept in both modes)."""
         if type(key) is str:
             if len(key) <= self.key_len:
-                labels = self.key_labels
-            elif id(d) in self.namespaces and len(key) <= KEY_REPR_LIMIT and key.isidentifier():
+                return EDGE_SUFFIX, _KEY_LABEL
+            if id(d) in self.namespaces and len(key) <= KEY_REPR_LIMIT and key.isidentifier():
                 labels = self.name_labels
             else:
                 return EDGE_OPAQUE, self.sid("<value of key #%d>" % self.add(key))
@@ -2009,8 +2009,7 @@ class _Graph(object):
 
     def bulk_dict(self, info, objs):
         """Exact dicts: per item a `<dict key>` edge to the key and an edge to the value labelled
-        by the key, the keys given first, then the values. Labels of exact str keys come from
-        key_labels (new keys are added in bulk); any other key goes through value_label()."""
+        by the key, the keys given first, then the values (see item_labels())."""
         items = list(map(list, map(dict.items, objs)))  # one C call: lengths and items agree
         sizes = array.array("I", map(sys.getsizeof, objs))
         counts = array.array("I", map(len, items))
@@ -2032,11 +2031,8 @@ class _Graph(object):
         kinds = bytearray([EDGE_OPAQUE, EDGE_SUFFIX]) * m
         found = None
         if self.values != "none" and all(map(operator.is_, map(type, keys), itertools.repeat(str))):
-            key_labels = self.key_labels
-            found = list(map(key_labels.get, keys, itertools.repeat(-1)))
-            if found and min(found) < 0:
-                self.learn_keys(itertools.compress(keys, map(operator.gt, itertools.repeat(0), found)))
-                found = list(map(key_labels.get, keys, itertools.repeat(-1)))
+            # Exact str keys of at most key_len characters: _KEY_LABEL (see value_label()).
+            found = list(map((-1, _KEY_LABEL).__getitem__, map(self.key_len.__ge__, map(len, keys))))
         if found is None or (found and min(found) < 0):
             if found is None:
                 found = [-1] * m
@@ -2059,18 +2055,22 @@ class _Graph(object):
             items = list(o)
         else:
             items = gc.get_referents(o)
+        total = len(items)
         self.type_col[-1].append(info.index)
         self.address[-1].append(id(o))
         self.edge_start[-1].append(self.edge_base + len(self.edge_kind[-1]))
         self.size[-1].append(sys.getsizeof(o))
-        self.length[-1].append(min(len(items), MAX_LENGTH))
+        self.length[-1].append(min(total, MAX_LENGTH))
         self.flags[-1].append(FLAG_TRACKED if gc.is_tracked(o) else 0)
         self.name[-1].append(NONE)
         if self.alloc is not None:
             self.alloc[-1].append(self.alloc_site(o) if gc.is_tracked(o) else NONE)
         step = DISCOVER_STEP
-        for start in range(0, len(items), step):
-            part = items[start:start + step]
+        # Each slice leaves `items` before it is resolved: discover() counts one reference of the
+        # agent's to each object.
+        for start in range(0, total, step):
+            part = items[:step]
+            del items[:step]
             n = len(part)
             if t is dict:
                 flat = list(itertools.chain.from_iterable(part))
@@ -2166,18 +2166,6 @@ class _Graph(object):
                 array.array("I", [NONE]) * n, array.array("I", [len(pattern)]) * n,
                 columns, kinds, labels, eligible, len(pattern))
 
-    def learn_keys(self, keys):
-        """Labels for new exact str dict keys of at most key_len characters: the key itself goes
-        to the string table (the layout turns it into `['key']`)."""
-        fresh = list(dict.fromkeys(keys))
-        limit = self.key_len
-        fresh = list(itertools.compress(fresh, map(limit.__ge__, map(len, fresh))))
-        if fresh:
-            first = len(self.strings)
-            self.strings.extend(fresh)
-            self.key_labels.update(zip(fresh, itertools.count(first)))
-            self.key_label_sids.extend(range(first, first + len(fresh)))
-
     def check_lengths(self, lengths):
         """Lengths above MAX_LENGTH are recorded as MAX_LENGTH (NONE means no length)."""
         if lengths and max(lengths) > MAX_LENGTH:
@@ -2209,14 +2197,18 @@ class _Graph(object):
         self.pending_el = bytearray()
         self.segments = []
         self.const_edges = 0
-        # In slices, so that no C loop holds the GIL long (a dict of a million items).
+        # In slices, so that no C loop holds the GIL long (a dict of a million items). Each slice
+        # leaves `pending` before it is resolved: resolve() counts one reference of the agent's.
         step = DISCOVER_STEP
         if len(pending) <= step:
             targets = self.resolve(pending, eligible)
         else:
             targets = array.array("I")
-            for start in range(0, len(pending), step):
-                targets.extend(self.resolve(pending[start:start + step], eligible[start:start + step]))
+            while pending:
+                part = pending[:step]
+                del pending[:step]
+                targets.extend(self.resolve(part, eligible[:step]))
+                del part, eligible[:step]
         del pending, eligible
         edge_target = self.edge_target[-1]
         first = len(edge_target)
@@ -2373,7 +2365,7 @@ class _Graph(object):
         alloc_site = self.alloc_site
         name_and_flags = self.name_and_flags
         value_label = self.value_label
-        key_labels_get = self.key_labels.get
+        key_len = self.key_len
         dict_key = self.sid_dict_key
         str_labels = self.values != "none"
         sid_referent = self.sid_referent
@@ -2400,12 +2392,11 @@ class _Graph(object):
         def mapping(o):
             for k, v in _dict_items(o):
                 edge(k, EDGE_OPAQUE, dict_key, 0)
-                label = key_labels_get(k) if str_labels and type(k) is str else None
-                if label is None:
+                if str_labels and type(k) is str and len(k) <= key_len:
+                    edge(v, EDGE_SUFFIX, _KEY_LABEL, value_eligible)
+                else:
                     kind, label = value_label(o, k)
                     edge(v, kind, label, value_eligible)
-                else:
-                    edge(v, EDGE_SUFFIX, label, value_eligible)
 
         def other(o, t, info, i):
             self.position = i
@@ -2591,7 +2582,6 @@ class _Graph(object):
         self.by_index.clear()
         self.type_order.clear()
         del self.held[:]
-        self.key_labels.clear()
         self.name_labels.clear()
         self.hidden_names.clear()
         self.enum_texts.clear()
@@ -2845,24 +2835,60 @@ class _Output(object):
 _DTYPES = {"d": "f64", "I": "u32", "B": "u8"}
 
 
+def _key_labels(graph):
+    """Labels _KEY_LABEL of dict values become the string index of `['key']`, made from the value
+    of the str key whose edge is just before (a key of at most key_len characters, so its value is
+    the whole key). Runs while the name column still indexes value_list."""
+    names = array.array("I")
+    for chunk in graph.name:
+        names.extend(chunk)
+    values = graph.value_list
+    strings = graph.strings
+    found = {}  # label text -> string index
+    for targets, kinds, labels in zip(graph.edge_target, graph.edge_kind, graph.edge_label):
+        marks = list(itertools.compress(range(len(labels)), map(_KEY_LABEL.__eq__, labels)))
+        if not marks:
+            continue
+        keys = list(map(targets.__getitem__, map(operator.sub, marks, itertools.repeat(1))))
+        entries = list(map(names.__getitem__, keys))
+        if NONE in entries:  # a key recorded without its value (it failed): an opaque edge
+            for j in [j for j, entry in enumerate(entries) if entry == NONE]:
+                kinds[marks[j]] = EDGE_OPAQUE
+                entries[j] = None
+            texts = ["<dict key>" if entry is None else "[%r]" % values[entry] for entry in entries]
+        else:
+            texts = list(map("[%r]".__mod__, map(values.__getitem__, entries)))
+        for text in dict.fromkeys(texts):
+            if text not in found:
+                found[text] = len(strings)
+                strings.append(text)
+        collections.deque(map(labels.__setitem__, marks, map(found.__getitem__, texts)), 0)
+
+
 def _unique_values(value_list, base):
     """Equal values share one string table entry (many equal ints and strs are distinct objects).
     Returns the distinct values (floats as their text) and each value's string index (base +
     position). Floats are compared by their text: -0.0, 0.0 and 0 are equal numbers but
-    different values. (One dict lookup per value in a loop: C loops over the list touch each
-    value two or three times, which is slower on a heap that does not fit in the caches.)"""
-    first = {}
+    different values. The ints are deduplicated first, then the rest: two smaller dicts, one
+    after the other, instead of one for all (the layout's peak). One dict lookup per value in a
+    loop: C loops over the list touch each value two or three times, which is slower on a heap
+    that does not fit in the caches."""
     unique = []
-    where = array.array("I")
+    where = array.array("I", bytes(4 * len(value_list)))
+    is_int = bytes(map(operator.is_, map(type, value_list), itertools.repeat(int)))
     float_repr = _FLOAT_REPR
-    for value in value_list:
-        if type(value) is float:
-            value = float_repr(value)
-        found = first.get(value)
-        if found is None:
-            found = first[value] = base + len(unique)
-            unique.append(value)
-        where.append(found)
+    for wanted in (1, 0):
+        first = {}
+        for j in itertools.compress(range(len(value_list)), map(wanted.__eq__, is_int)):
+            value = value_list[j]
+            if type(value) is float:
+                value = float_repr(value)
+            found = first.get(value)
+            if found is None:
+                found = first[value] = base + len(unique)
+                unique.append(value)
+            where[j] = found
+        del first
     return unique, where
 
 
@@ -3115,6 +3141,7 @@ def _full_layout(graph):
     strings = graph.strings
     sids = graph.key_label_sids
     collections.deque(map(strings.__setitem__, sids, map("[%r]".__mod__, map(strings.__getitem__, sids))), 0)
+    _key_labels(graph)
     unique, where = _unique_values(graph.value_list, len(strings))
     del graph.value_list[:]
     # Value entries of the name column, in walk order, now index the string table.
