@@ -1635,6 +1635,7 @@ class _Graph(object):
         if _PY313:
             self.adopt_instance_dicts(tracked)
         self.add_unreached(tracked)
+        del tracked[:]  # every object of it is now in objs and the id map
         self.run()
         self.edge_start[-1].append(self.edge_count())
         self.name_unnamed_attributes()
@@ -1754,12 +1755,13 @@ class _Graph(object):
     # of one type. discover() makes the runs long: it appends the objects that a chunk's
     # references lead to in the order of those references, which the bulk steps give column by
     # column (every instance's first attribute, then every second one...; a dict's keys, then its
-    # values), and sorts them by type when that order still mixes types. For the common exact
-    # builtin types (str, int, float, list, tuple, dict, set, objects with nothing to label) and
-    # instances labelled alike, a run's columns are computed by builtins mapped over the whole
-    # run (C loops: sys.getsizeof, len, gc.get_referents, dict.items, getattr); other types, and a
-    # run whose bulk step raises, go through visit(), one object at a time. References are kept as
-    # objects (`pending`) until the chunk is recorded, then turned into object indices at once.
+    # values), and groups the objects that are not GC-tracked by type when that order still mixes
+    # types (see append_grouped()). For the common exact builtin types (str, int, float, list,
+    # tuple, dict, set, objects with nothing to label) and instances labelled alike, a run's
+    # columns are computed by builtins mapped over the whole run (C loops: sys.getsizeof, len,
+    # gc.get_referents, dict.items, getattr); other types, and a run whose bulk step raises, go
+    # through visit(), one object at a time. References are kept as objects (`pending`) until the
+    # chunk is recorded, then turned into object indices at once.
 
     def run(self):
         """Record every object from the first one not yet recorded to the end of objs, which
@@ -2289,8 +2291,11 @@ class _Graph(object):
         return map(next, map((iter(found), iter(where[:first])).__getitem__, lone))
 
     def append_grouped(self, new):
-        """Appends new to objs, in order unless that mixes types (then sorted by type, in order
-        within each type), and notes their type indexes for record(); returns each one's index."""
+        """Appends new to objs and notes their type indexes for record(); returns each one's index.
+        They stay in order unless that mixes types; then the objects that are not GC-tracked (strs,
+        ints, untracked tuples and dicts: most of a heap) are moved after the others, grouped by
+        type, while the GC-tracked ones (containers, instances) keep the order of the references
+        that led to them, which is the order a reader's breadth-first searches meet them in."""
         objs = self.objs
         first = len(objs)
         order = self.type_indexes(new)
@@ -2299,7 +2304,9 @@ class _Graph(object):
             objs.extend(new)
             self.next_types.extend(order)
             return range(first, first + m)
-        permutation = sorted(range(m), key=order.__getitem__)
+        keys = list(map(operator.mul, map(operator.not_, map(gc.is_tracked, new)), map((1).__add__, order)))
+        permutation = sorted(range(m), key=keys.__getitem__)
+        del keys
         objs.extend(map(new.__getitem__, permutation))
         self.next_types.extend(map(order.__getitem__, permutation))
         del order
@@ -2626,7 +2633,11 @@ def _addresses(objs):
 
 def _lone_count():
     """sys.getrefcount of an object held by one reference and by the list discover() checks,
-    counted the way discover() counts (mapped over that list)."""
+    counted the way discover() counts (mapped over that list). -1 (no reference is taken for a
+    lone one) on a free-threaded build, whose counts other threads change without the GIL."""
+    gil = getattr(sys, "_is_gil_enabled", None)
+    if gil is not None and not gil():
+        return -1
     holder = [object()]
     pending = list(holder)
     return list(map(sys.getrefcount, pending))[0]
