@@ -2315,9 +2315,14 @@ class _Graph(object):
         return where
 
     def add_unreached(self, tracked):
-        """GC-tracked objects the roots do not lead to."""
+        """GC-tracked objects the roots do not lead to (looked up a slice at a time: no C loop
+        over the whole list holds the GIL)."""
         index = self.index
-        missing = list(itertools.compress(tracked, map(operator.not_, map(index.__contains__, map(id, tracked)))))
+        missing = []
+        for start in range(0, len(tracked), DISCOVER_STEP):
+            part = tracked[start:start + DISCOVER_STEP]
+            missing.extend(itertools.compress(part, map(operator.not_, map(index.__contains__, map(id, part)))))
+        del part
         ids = list(map(id, missing))
         if not self.excluded.isdisjoint(ids):
             excluded = self.excluded
@@ -2582,7 +2587,9 @@ class _Graph(object):
 
     def release(self):
         """Drop every reference to heap objects."""
-        del self.objs[:]
+        objs = self.objs
+        while objs:  # from the end, a slice at a time: no C loop over the whole list
+            del objs[-DISCOVER_STEP:]
         del self.pending[:], self.pinned[:]
         self.excluded.clear()
         self.types.clear()
@@ -2596,7 +2603,12 @@ class _Graph(object):
         del self.unnamed[:]
         self.string_ids.clear()
         self.namespaces.clear()
-        self.index.clear()
+        index = self.index
+        popitem = index.popitem
+        while index:  # freeing the id map's ints a few thousand at a time
+            for _ in range(min(len(index), 4096)):
+                popitem()
+        index.clear()
 
     def widen_sizes(self):
         """The file's size column is 'd': the walk's 'I' chunks are converted once the id map is
@@ -2855,25 +2867,29 @@ def _key_labels(graph):
         names.extend(chunk)
     values = graph.value_list
     strings = graph.strings
-    found = {}  # label text -> string index
+    by_text = {}   # label text -> string index
+    by_entry = {}  # value_list index of a key -> string index of its label
     for targets, kinds, labels in zip(graph.edge_target, graph.edge_kind, graph.edge_label):
         marks = list(itertools.compress(range(len(labels)), map(_KEY_LABEL.__eq__, labels)))
         if not marks:
             continue
-        keys = list(map(targets.__getitem__, map(operator.sub, marks, itertools.repeat(1))))
-        entries = list(map(names.__getitem__, keys))
-        if NONE in entries:  # a key recorded without its value (it failed): an opaque edge
-            for j in [j for j, entry in enumerate(entries) if entry == NONE]:
-                kinds[marks[j]] = EDGE_OPAQUE
-                entries[j] = None
-            texts = ["<dict key>" if entry is None else "[%r]" % values[entry] for entry in entries]
-        else:
-            texts = list(map("[%r]".__mod__, map(values.__getitem__, entries)))
-        for text in dict.fromkeys(texts):
-            if text not in found:
-                found[text] = len(strings)
-                strings.append(text)
-        collections.deque(map(labels.__setitem__, marks, map(found.__getitem__, texts)), 0)
+        entries = list(map(names.__getitem__, map(targets.__getitem__, map(operator.sub, marks, itertools.repeat(1)))))
+        for entry in dict.fromkeys(entries):
+            if entry not in by_entry:
+                if entry == NONE:  # a key recorded without its value (it failed): an opaque edge
+                    text = "<dict key>"
+                else:
+                    text = "[%r]" % values[entry]
+                found = by_text.get(text)
+                if found is None:
+                    found = by_text[text] = len(strings)
+                    strings.append(text)
+                by_entry[entry] = found
+        collections.deque(map(labels.__setitem__, marks, map(by_entry.__getitem__, entries)), 0)
+        if NONE in by_entry:
+            for j, entry in enumerate(entries):
+                if entry == NONE:
+                    kinds[marks[j]] = EDGE_OPAQUE
 
 
 def _unique_values(value_list, base):
@@ -2881,25 +2897,36 @@ def _unique_values(value_list, base):
     Returns the distinct values (floats as their text) and each value's string index (base +
     position). Floats are compared by their text: -0.0, 0.0 and 0 are equal numbers but
     different values. The ints are deduplicated first, then the rest: two smaller dicts, one
-    after the other, instead of one for all (the layout's peak). One dict lookup per value in a
-    loop: C loops over the list touch each value two or three times, which is slower on a heap
-    that does not fit in the caches."""
+    after the other, instead of one for all (it was the layout's peak). One dict lookup per value
+    in a loop: C loops over the list touch each value two or three times, which is slower on a
+    heap that does not fit in the caches."""
     unique = []
-    where = array.array("I", bytes(4 * len(value_list)))
-    is_int = bytes(map(operator.is_, map(type, value_list), itertools.repeat(int)))
+    step = DISCOVER_STEP  # C loops over the whole list a slice at a time
+    is_int = b"".join(bytes(map(operator.is_, map(type, value_list[k:k + step]), itertools.repeat(int)))
+                      for k in range(0, len(value_list), step))
     float_repr = _FLOAT_REPR
-    for wanted in (1, 0):
+    parts = []
+    for wanted in (0, 1):
         first = {}
-        for j in itertools.compress(range(len(value_list)), map(wanted.__eq__, is_int)):
-            value = value_list[j]
+        where = array.array("I")
+        for value in itertools.compress(value_list, map(wanted.__eq__, is_int)):
             if type(value) is float:
                 value = float_repr(value)
             found = first.get(value)
             if found is None:
                 found = first[value] = base + len(unique)
                 unique.append(value)
-            where[j] = found
-        del first
+            where.append(found)
+        popitem = first.popitem
+        while first:  # freed a few thousand at a time
+            for _ in range(min(len(first), 4096)):
+                popitem()
+        parts.append(iter(where))
+    # Back in value_list's order: each position takes the next index of its part.
+    pick = tuple(parts).__getitem__
+    where = array.array("I")
+    for k in range(0, len(is_int), step):
+        where.extend(map(next, map(pick, is_int[k:k + step])))
     return unique, where
 
 
