@@ -2868,9 +2868,10 @@ def _key_labels(graph):
     values = graph.value_list
     strings = graph.strings
     by_text = {}   # label text -> string index
-    by_entry = {}  # value_list index of a key -> string index of its label
+    by_entry = {}  # value_list index of a key -> string index of its label, for one chunk
     for targets, kinds, labels in zip(graph.edge_target, graph.edge_kind, graph.edge_label):
         marks = list(itertools.compress(range(len(labels)), map(_KEY_LABEL.__eq__, labels)))
+        by_entry.clear()
         if not marks:
             continue
         entries = list(map(names.__getitem__, map(targets.__getitem__, map(operator.sub, marks, itertools.repeat(1)))))
@@ -2897,36 +2898,25 @@ def _unique_values(value_list, base):
     Returns the distinct values (floats as their text) and each value's string index (base +
     position). Floats are compared by their text: -0.0, 0.0 and 0 are equal numbers but
     different values. The ints are deduplicated first, then the rest: two smaller dicts, one
-    after the other, instead of one for all (it was the layout's peak). One dict lookup per value
-    in a loop: C loops over the list touch each value two or three times, which is slower on a
-    heap that does not fit in the caches."""
+    after the other, instead of one for all (the layout's peak). One dict lookup per value in a
+    loop: C loops over the list touch each value two or three times, which is slower on a heap
+    that does not fit in the caches."""
     unique = []
-    step = DISCOVER_STEP  # C loops over the whole list a slice at a time
-    is_int = b"".join(bytes(map(operator.is_, map(type, value_list[k:k + step]), itertools.repeat(int)))
-                      for k in range(0, len(value_list), step))
+    where = array.array("I", bytes(4 * len(value_list)))
+    is_int = bytes(map(operator.is_, map(type, value_list), itertools.repeat(int)))
     float_repr = _FLOAT_REPR
-    parts = []
-    for wanted in (0, 1):
+    for wanted in (1, 0):
         first = {}
-        where = array.array("I")
-        for value in itertools.compress(value_list, map(wanted.__eq__, is_int)):
+        for j in itertools.compress(range(len(value_list)), map(wanted.__eq__, is_int)):
+            value = value_list[j]
             if type(value) is float:
                 value = float_repr(value)
             found = first.get(value)
             if found is None:
                 found = first[value] = base + len(unique)
                 unique.append(value)
-            where.append(found)
-        popitem = first.popitem
-        while first:  # freed a few thousand at a time
-            for _ in range(min(len(first), 4096)):
-                popitem()
-        parts.append(iter(where))
-    # Back in value_list's order: each position takes the next index of its part.
-    pick = tuple(parts).__getitem__
-    where = array.array("I")
-    for k in range(0, len(is_int), step):
-        where.extend(map(next, map(pick, is_int[k:k + step])))
+            where[j] = found
+        del first
     return unique, where
 
 
