@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadSnapshot } from "../src/load.js";
-import { analyze, cycles, retainedByType } from "../src/graph.js";
+import { loadSnapshot } from "../src/engine/load.js";
+import { analyze, cycles, retainedByType } from "../src/engine/graph.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, "../..");

@@ -4,7 +4,7 @@
 import { closeSync, openSync, renameSync, writeSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { pathToFileURL } from "node:url";
-import { EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, FLAG_TRACKED, FLAG_VALUE, NONE, ROOT_MODULE } from "../src/snapshot.js";
+import { EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, FLAG_TRACKED, FLAG_VALUE, NONE, ROOT_MODULE } from "../src/engine/snapshot.js";
 
 /** Everything an lbsnap file holds, as columns. */
 export interface SnapshotColumns {
@@ -136,7 +136,7 @@ const T_USER = t("app.models.User"), T_NODE = t("app.graph.Node"), T_FUNCTION = 
 const T_CELL = t("builtins.cell"), T_SET = t("builtins.set"), T_INT = t("builtins.int"), T_FLOAT = t("builtins.float");
 
 /** Deterministic xorshift32 generator in [0, 1). */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
     s ^= s << 13; s >>>= 0;

@@ -22,4 +22,9 @@ rm -rf examples/cache/snapshots-tracemalloc
 "$PYTHON" -S -m leakbook run --tracemalloc --interval 3600 --out examples/cache/snapshots-tracemalloc \
   examples/cache/app.py examples/cache/snapshots-tracemalloc 3
 
+# A pre-fork server's six workers, two of which leak into the same dict: census snapshots, one folder per host
+# and pid (the fleet notebook's and `leakbook fleet`'s example).
+rm -rf examples/fleet/snapshots
+"$PYTHON" -S examples/fleet/app.py examples/fleet/snapshots --workers 6 --leaky 1,4 --census --rounds 5 > /dev/null
+
 ls -l examples/*/snapshots*/

@@ -9,7 +9,7 @@ docs/snapshot-format.md.
     leakbook.start("/tmp/snaps", interval=60) # periodic snapshots plus one at exit
 
     python3 -m leakbook run [--out DIR] [--interval S] [--tracemalloc] script.py [args...]
-    python3 -m leakbook attach PID [--out DIR]
+    python3 -m leakbook attach PID [--out DIR] [--timeout S]  # gdb on 3.8-3.13, sys.remote_exec on 3.14
     python3 -m leakbook info FILE [--json]
 """
 
@@ -3666,60 +3666,524 @@ def _run_advice(recorder, elapsed):
 # Reading (for `info` and tests)
 
 _TYPECODES = {"f64": "d", "u32": "I", "u8": "B"}
+_ITEMSIZES = {"f64": 8, "u32": 4, "u8": 1}
+# The sections of a full snapshot and their dtypes. The writer writes every one of them but
+# obj_alloc (only while tracemalloc traced); a census snapshot has none.
+_SECTION_DTYPES = {
+    "obj_address": "f64", "obj_type": "u32", "obj_size": "f64", "obj_length": "u32",
+    "obj_flags": "u8", "obj_name": "u32", "obj_alloc": "u32", "edge_start": "u32",
+    "edge_target": "u32", "edge_kind": "u8", "edge_label": "u32", "root_object": "u32",
+    "root_kind": "u8", "root_label": "u32", "str_offsets": "u32", "str_data": "u8",
+}
+_OPTIONAL_SECTIONS = ("obj_alloc",)
+_PER_OBJECT = ("obj_type", "obj_size", "obj_length", "obj_flags", "obj_name", "obj_alloc")
+# A header longer than this was not made by the writer (its biggest parts, the type names and
+# the allocation sites, stay far below it), and parsing it could exhaust the memory.
+_HEADER_LIMIT = 256 << 20
+_DEPTH_LIMIT = 64          # the writer's header nests 5 levels deep
+_NUMBER_DIGITS = 40        # the writer's longest numbers have 20 digits (thread idents)
+_SIZE_LIMIT = float(1 << 53)
+_READ_CHUNK = 1 << 20
+# When the header is bad, the CRC tells damage from a foreign writer (files up to this size).
+_CRC_FIRST_LIMIT = 256 << 20
+
+
+class _Bad(Exception):
+    """One problem with a file; read_snapshot adds the file's name."""
 
 
 def read_snapshot(path):
     """Parse and check a snapshot file. Returns {"header", "columns": {name: array},
-    "strings": [str]}. Raises SnapshotError for a damaged or foreign file."""
+    "strings": [str]}. Raises SnapshotError for a damaged or foreign file, or anything but a
+    regular file, with a one-line message.
+
+    Every header field the format defines is checked for its type and range, and the counts
+    and sections against each other; the preamble, trailer and header are read and checked
+    against the file's real size before the rest is read, so that a FIFO, a device or a huge
+    (sparse) file is refused without reading it."""
+    message = None
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        raise SnapshotError("%s: no such file" % path)
-    except IsADirectoryError:
-        raise SnapshotError("%s: is a directory" % path)
+        f, size = _open_regular(path)
+        with f:
+            return _read_opened(f, size)
+    except _Bad as problem:
+        message = str(problem)
+    except MemoryError:
+        message = "too big for the memory available"
     except OSError as error:
-        raise SnapshotError("%s: cannot read: %s" % (path, error.strerror or error))
-    if not data:
-        raise SnapshotError("%s: empty file" % path)
-    if not data.startswith(MAGIC) and not MAGIC.startswith(data):
-        raise SnapshotError("%s: not a leakbook snapshot" % path)
-    if len(data) < 16 + TRAILER_SIZE:
-        raise SnapshotError("%s: truncated (%d bytes)" % (path, len(data)))
-    version, header_length = _PREAMBLE.unpack_from(data, 8)
-    if version != FORMAT_VERSION:
-        raise SnapshotError("%s: unsupported format version %d" % (path, version))
-    trailer = data[-TRAILER_SIZE:]
-    magic = trailer[:8]
-    crc, _zero, total = _TRAILER.unpack_from(trailer, 8)
-    if magic != TRAILER_MAGIC or total != len(data):
-        raise SnapshotError("%s: truncated (no valid trailer)" % path)
-    body = memoryview(data)[:-TRAILER_SIZE]
-    if zlib.crc32(body) & 0xFFFFFFFF != crc:
-        raise SnapshotError("%s: corrupted (CRC mismatch)" % path)
+        message = "cannot read: %s" % (error.strerror or error)
+    # Raised here, not in the except clause: the traceback of a MemoryError would keep the
+    # columns read so far alive.
+    raise SnapshotError("%s: %s" % (path, message))
+
+
+def _check_regular(mode):
+    import stat  # already imported by os: no new module
+    if stat.S_ISREG(mode):
+        return
+    for test, what in ((stat.S_ISDIR, "is a directory"), (stat.S_ISFIFO, "is a FIFO"),
+                       (stat.S_ISCHR, "is a character device"), (stat.S_ISBLK, "is a block device"),
+                       (stat.S_ISSOCK, "is a socket")):
+        if test(mode):
+            raise _Bad(what + ", not a snapshot file")
+    raise _Bad("is not a regular file")
+
+
+def _open_regular(path):
+    """An unbuffered file object on the regular file at path, and its size. Anything else is
+    refused before it is opened (opening a FIFO waits for a writer, a device can stream
+    forever) and again after (fstat), should the path have been replaced meanwhile."""
+    nonblocking = getattr(os, "O_NONBLOCK", 0)
     try:
-        header = json.loads(bytes(body[16:16 + header_length]).decode("utf-8"))
-    except ValueError:
-        raise SnapshotError("%s: corrupted header" % path)
-    if not isinstance(header, dict) or header.get("format") != "leakbook-snapshot":
-        raise SnapshotError("%s: not a leakbook snapshot header" % path)
+        _check_regular(os.stat(path).st_mode)
+        fd = os.open(path, os.O_RDONLY | nonblocking | getattr(os, "O_NOCTTY", 0)
+                     | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise _Bad("no such file")
+    except ValueError:  # an embedded NUL
+        raise _Bad("not a usable file name")
+    try:
+        info = os.fstat(fd)
+        _check_regular(info.st_mode)
+        if nonblocking:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb", buffering=0), info.st_size
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _fill(f, view):
+    """Fills the writable byte view from the file's position."""
+    done = 0
+    while done < len(view):
+        n = f.readinto(view[done:])
+        if not n:
+            raise _Bad("truncated (the file shrank while it was read)")
+        done += n
+
+
+def _read_at(f, offset, length):
+    data = bytearray(length)
+    f.seek(offset)
+    _fill(f, memoryview(data))
+    return data
+
+
+def _body_crc(f, length):
+    """CRC-32 of the file's first `length` bytes, read in chunks."""
+    chunk = bytearray(min(length, _READ_CHUNK))
+    view = memoryview(chunk)
+    f.seek(0)
+    crc = 0
+    while length:
+        part = view[:min(length, len(chunk))]
+        _fill(f, part)
+        crc = zlib.crc32(part, crc)
+        length -= len(part)
+    return crc & 0xFFFFFFFF
+
+
+def _read_opened(f, size):
+    if size == 0:
+        raise _Bad("empty file")
+    head = _read_at(f, 0, min(size, 16))
+    if not head.startswith(MAGIC) and not MAGIC.startswith(head):
+        raise _Bad("not a leakbook snapshot")
+    if size < 16 + TRAILER_SIZE:
+        raise _Bad("truncated (%d bytes)" % size)
+    version, header_length = _PREAMBLE.unpack_from(head, 8)
+    if version != FORMAT_VERSION:
+        raise _Bad("unsupported format version %d" % version)
+    trailer = _read_at(f, size - TRAILER_SIZE, TRAILER_SIZE)
+    crc, _zero, total = _TRAILER.unpack_from(trailer, 8)
+    if trailer[:8] != TRAILER_MAGIC:
+        raise _Bad("truncated (no valid trailer)")
+    if total != size:
+        raise _Bad("truncated (%d of %d bytes)" % (size, total) if total > size else
+                   "corrupted (the file has %d bytes, its trailer says %d)" % (size, total))
+    body_length = size - TRAILER_SIZE
+    header_end = 16 + header_length
+    if header_length > _HEADER_LIMIT or header_end > body_length:
+        raise _Bad("corrupted (header length %d in a file of %d bytes)" % (header_length, size))
+    text = _read_at(f, 16, header_length)
+    try:
+        header = _parse_header(text)
+        layout, real = _check_header(header, header_end + (-header_end % 8), body_length)
+    except _Bad:
+        if body_length <= _CRC_FIRST_LIMIT and _body_crc(f, body_length) != crc:
+            raise _Bad("corrupted (CRC mismatch)")
+        raise
+    # One pass over the body in file order: each section straight into its column, and the CRC.
+    running = zlib.crc32(text, zlib.crc32(head))
+    position = header_end
     columns = {}
-    for name, entry in (header.get("sections") or {}).items():
-        code = _TYPECODES.get(entry.get("dtype"))
-        offset, length = entry.get("offset", -1), entry.get("length", -1)
-        if code is None or offset < 0 or offset % 8 or offset + length > len(body):
-            raise SnapshotError("%s: bad section %s" % (path, name))
-        column = array.array(code)
-        column.frombytes(body[offset:offset + length])
-        if not _LITTLE and code != "B":
+    for offset, length, name, dtype in layout:
+        running = zlib.crc32(_read_at(f, position, offset - position), running)
+        column = array.array(_TYPECODES[dtype], [0]) * (length // _ITEMSIZES[dtype])
+        with memoryview(column) as view:
+            with view.cast("B") as raw:
+                f.seek(offset)
+                _fill(f, raw)
+                running = zlib.crc32(raw, running)
+        if not _LITTLE and dtype != "u8":
             column.byteswap()
         columns[name] = column
+        position = offset + length
+    running = zlib.crc32(_read_at(f, position, body_length - position), running)
+    if running & 0xFFFFFFFF != crc:
+        raise _Bad("corrupted (CRC mismatch)")
     strings = []
-    if "str_offsets" in columns and "str_data" in columns:
+    if header["kind"] == "full":
+        _check_columns(header, columns, real)
         raw = bytes(columns["str_data"])
         offs = columns["str_offsets"]
         strings = [raw[offs[k]:offs[k + 1]].decode("utf-8", "replace") for k in range(len(offs) - 1)]
     return {"header": header, "columns": columns, "strings": strings}
+
+
+def _shown(value, limit=60):
+    """A header value for a message, as JSON, cut short."""
+    text = json.dumps(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _name(name, limit=60):
+    """A section or census type name for a message, cut short."""
+    return name if len(name) <= limit else name[:limit] + "..."
+
+
+def _json_int(text):
+    if len(text.lstrip("-")) > _NUMBER_DIGITS:
+        raise ValueError("an integer of %d digits" % len(text))
+    return int(text)
+
+
+def _json_float(text):
+    value = float(text)
+    if value - value != 0.0:
+        raise ValueError("the number %s is out of range" % _name(text, 30))
+    return value
+
+
+def _json_constant(name):
+    raise ValueError("%s is not a number" % name)
+
+
+def _parse_header(text):
+    try:
+        text = text.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Bad("corrupted header (not UTF-8)")
+    decoder = json.JSONDecoder(parse_int=_json_int, parse_float=_json_float,
+                               parse_constant=_json_constant)
+    problem = None
+    try:
+        header = decoder.decode(text)
+    except RecursionError:
+        problem = "nested too deeply"
+    except ValueError as error:
+        problem = str(error)
+    if problem is not None:
+        raise _Bad("corrupted header (%s)" % problem)
+    if type(header) is not dict:
+        raise _Bad("not a leakbook snapshot header")
+    # Deeper structures could not be written out again (info --json) without recursing as deep.
+    stack = [(header, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _DEPTH_LIMIT:
+            raise _Bad("corrupted header (nested more than %d levels deep)" % _DEPTH_LIMIT)
+        for item in (value.values() if type(value) is dict else value):
+            if type(item) is dict or type(item) is list:
+                stack.append((item, depth + 1))
+    return header
+
+
+_WANTED = {
+    "text": "a string", "count": "a non-negative integer", "number": "a number",
+    "size": "a non-negative number", "flag": "true or false", "object": "an object",
+    "list": "a list", "texts": "a list of strings", "counts": "a list of non-negative integers",
+    "objects": "a list of objects",
+}
+
+
+def _is(value, want):
+    kind = type(value)
+    if want == "text":
+        return kind is str
+    if want == "count":
+        return kind is int and value >= 0
+    if want == "number":
+        return kind is int or kind is float
+    if want == "size":
+        return (kind is int or kind is float) and value >= 0
+    if want == "flag":
+        return kind is bool
+    if want == "object":
+        return kind is dict
+    if want == "list":
+        return kind is list
+    if kind is not list:
+        return False
+    if want == "texts":
+        return all(type(v) is str for v in value)
+    if want == "counts":
+        return all(type(v) is int and v >= 0 for v in value)
+    return all(type(v) is dict for v in value)  # objects
+
+
+def _require(value, want, where):
+    if not _is(value, want):
+        raise _Bad("corrupted header (%s is %s, expected %s)" % (where, _shown(value), _WANTED[want]))
+
+
+def _fields(obj, where, spec):
+    """Checks the keys of spec that obj has (null counts as absent)."""
+    for key, want in spec:
+        value = obj.get(key)
+        if value is not None:
+            _require(value, want, "%s.%s" % (where, key) if where else key)
+
+
+def _index(value, objects, where):
+    """An object index (or null) of a header entry."""
+    if value is not None and not (_is(value, "count") and value < objects):
+        raise _Bad("corrupted header (%s is %s, the file has %d objects)" % (where, _shown(value), objects))
+
+
+_META_FIELDS = (
+    ("time", "text"), ("time_unix", "number"), ("pid", "count"), ("process_start", "number"),
+    ("sequence", "count"), ("argv", "texts"), ("python", "object"), ("platform", "text"),
+    ("hostname", "text"), ("options", "object"), ("duration_s", "size"),
+    ("failed_objects", "count"), ("failed_kinds", "objects"),
+)
+_MEMORY_FIELDS = (
+    ("rss", "count"), ("rss_peak", "count"), ("source", "text"), ("pymalloc", "object"),
+    ("gc", "object"), ("tracemalloc", "object"),
+)
+
+
+def _check_sections(sections, data_start, body_length):
+    """[(offset, length, name, dtype)] in file order, and {name: count}. The sections must
+    tile the body as the writer lays them out: from the end of the header, each at a multiple
+    of 8 after the previous one's padding, the last one's padding ending at the trailer."""
+    layout = []
+    found = {}
+    for name, entry in sections.items():
+        where = "section %s" % _name(name)
+        _require(entry, "object", where)
+        dtype = entry.get("dtype")
+        expected = _SECTION_DTYPES.get(name)
+        if type(dtype) is not str or dtype not in _ITEMSIZES or expected not in (None, dtype):
+            raise _Bad("corrupted header (%s has dtype %s, expected %s)"
+                       % (where, _shown(dtype), expected or "u8, u32 or f64"))
+        for key in ("offset", "length", "count"):
+            _require(entry.get(key), "count", "%s.%s" % (where, key))
+        offset, length, count = entry["offset"], entry["length"], entry["count"]
+        if length != count * _ITEMSIZES[dtype]:
+            raise _Bad("corrupted header (%s has %d bytes for %d %s items)" % (where, length, count, dtype))
+        if offset % 8 or offset < data_start or offset + length > body_length:
+            raise _Bad("corrupted header (%s at bytes %d-%d, outside the data at bytes %d-%d or not "
+                       "at a multiple of 8)" % (where, offset, offset + length, data_start, body_length))
+        layout.append((offset, length, name, dtype))
+        found[name] = count
+    layout.sort(key=lambda entry: entry[:2])
+    position, previous = data_start, None
+    for offset, length, name, dtype in layout:
+        if offset < position:
+            raise _Bad("corrupted header (sections %s and %s overlap)" % (_name(previous), _name(name)))
+        if offset > position:
+            raise _Bad("corrupted header (%d bytes before section %s belong to no section)"
+                       % (offset - position, _name(name)))
+        position, previous = offset + length + (-length % 8), name
+    if position != body_length:
+        raise _Bad("corrupted header (the sections end at byte %d, the trailer starts at %d)"
+                   % (position, body_length))
+    return layout, found
+
+
+def _check_census(census):
+    """A census snapshot's totals; returns its object count."""
+    _require(census, "object", "census")
+    _require(census.get("types"), "object", "census.types")
+    objects, size = 0, 0
+    for name, entry in census["types"].items():
+        if not (type(entry) is list and len(entry) == 2 and _is(entry[0], "count")
+                and _is(entry[1], "size")):
+            raise _Bad("corrupted header (census.types[%s] is %s, expected [count, bytes])"
+                       % (_name(name), _shown(entry)))
+        objects += entry[0]
+        size += entry[1]
+    _require(census.get("objects"), "count", "census.objects")
+    _fields(census, "census", (("tracked_only", "flag"), ("bytes", "size"), ("failed_objects", "count")))
+    if census["objects"] != objects:
+        raise _Bad("corrupted header (census.objects is %d, its types count %d)" % (census["objects"], objects))
+    if census.get("bytes") is not None and abs(census["bytes"] - size) > 1e-9 * size:
+        raise _Bad("corrupted header (census.bytes is %s, its types hold %s)" % (census["bytes"], size))
+    return objects
+
+
+def _check_header(header, data_start, body_length):
+    """Checks every header field the format defines, and the counts against the sections.
+    Returns the sections in file order and the real counts."""
+    if header.get("format") != "leakbook-snapshot":
+        raise _Bad("not a leakbook snapshot header")
+    version = header.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise _Bad("unsupported format version %s in the header" % _shown(version))
+    kind = header.get("kind")
+    if kind not in ("full", "census"):
+        raise _Bad("corrupted header (kind is %s, expected \"full\" or \"census\")" % _shown(kind))
+    _fields(header, "", (("agent_version", "text"),))
+    types_ = header.get("types")
+    _require(types_, "texts", "types")
+    counts = header.get("counts")
+    _require(counts, "object", "counts")
+    for key in ("objects", "edges", "roots", "strings", "types"):
+        _require(counts.get(key), "count", "counts.%s" % key)
+    _require(header.get("sections"), "object", "sections")
+    layout, found = _check_sections(header["sections"], data_start, body_length)
+    if kind == "full":
+        for name in _SECTION_DTYPES:
+            if name not in found and name not in _OPTIONAL_SECTIONS:
+                raise _Bad("corrupted header (section %s missing)" % name)
+        objects, edges, roots = found["obj_address"], found["edge_target"], found["root_object"]
+        expected = dict.fromkeys(_PER_OBJECT, objects)
+        expected.update(edge_start=objects + 1, edge_kind=edges, edge_label=edges,
+                        root_kind=roots, root_label=roots)
+        for name, count in expected.items():
+            if name in found and found[name] != count:
+                raise _Bad("corrupted header (section %s has %d entries, expected %d)"
+                           % (name, found[name], count))
+        if found["str_offsets"] < 1:
+            raise _Bad("corrupted header (section str_offsets is empty)")
+        strings = found["str_offsets"] - 1
+        if header.get("census") is not None:
+            raise _Bad("corrupted header (a full snapshot with a census)")
+        indexed = objects
+    else:
+        if found:
+            raise _Bad("corrupted header (a census snapshot with sections)")
+        if types_:
+            raise _Bad("corrupted header (a census snapshot with types)")
+        objects, edges, roots, strings = _check_census(header.get("census")), 0, 0, 0
+        indexed = 0  # no object columns: nothing may refer to an object
+    real = {"objects": objects, "edges": edges, "roots": roots, "strings": strings, "types": len(types_)}
+    for key, value in real.items():
+        if counts[key] != value:
+            raise _Bad("corrupted header (counts.%s is %d, the file holds %d)" % (key, counts[key], value))
+
+    meta = header.get("meta")
+    _require(meta, "object", "meta")
+    _fields(meta, "meta", _META_FIELDS)
+    _fields(meta.get("python") or {}, "meta.python",
+            (("version", "text"), ("implementation", "text"), ("hexversion", "count")))
+    _fields(meta.get("options") or {}, "meta.options",
+            (("census", "flag"), ("values", "text"), ("value_len", "count"), ("tracemalloc", "flag")))
+    for i, failed in enumerate(meta.get("failed_kinds") or ()):
+        _fields(failed, "meta.failed_kinds[%d]" % i, (("type", "text"), ("error", "text"), ("count", "count")))
+    memory = header.get("memory")
+    _require(memory, "object", "memory")
+    _fields(memory, "memory", _MEMORY_FIELDS)
+    for key, value in (memory.get("pymalloc") or {}).items():
+        _require(value, "count", "memory.pymalloc.%s" % _name(key))
+    _fields(memory.get("gc") or {}, "memory.gc",
+            (("enabled", "flag"), ("count", "counts"), ("stats", "objects"), ("garbage", "count")))
+    tracing = memory.get("tracemalloc")
+    if tracing is not None:
+        for key in ("current", "peak"):
+            _require(tracing.get(key), "count", "memory.tracemalloc.%s" % key)
+        _fields(tracing, "memory.tracemalloc", (("overhead", "count"),))
+
+    _fields(header, "", (("threads", "objects"), ("lru_caches", "objects"), ("bounds", "list"),
+                               ("alloc_sites", "list")))
+    for i, thread in enumerate(header.get("threads") or ()):
+        where = "threads[%d]" % i
+        _fields(thread, where, (("ident", "count"), ("name", "text"), ("daemon", "flag")))
+        _index(thread.get("frame"), indexed, where + ".frame")
+    for i, cache in enumerate(header.get("lru_caches") or ()):
+        where = "lru_caches[%d]" % i
+        _fields(cache, where, (("name", "text"), ("hits", "count"), ("misses", "count"),
+                               ("maxsize", "count"), ("currsize", "count"), ("typed", "flag")))
+        _index(cache.get("object"), indexed, where + ".object")
+    for i, bound in enumerate(header.get("bounds") or ()):
+        where = "bounds[%d]" % i
+        if not (_is(bound, "counts") and len(bound) == 2):
+            raise _Bad("corrupted header (%s is %s, expected [object, bound])" % (where, _shown(bound)))
+        _index(bound[0], indexed, where)
+    for i, site in enumerate(header.get("alloc_sites") or ()):
+        _require(site, "objects", "alloc_sites[%d]" % i)
+        for frame in site:
+            _fields(frame, "alloc_sites[%d]" % i, (("file", "text"), ("line", "count")))
+    if "obj_alloc" in found and header.get("alloc_sites") is None:
+        raise _Bad("corrupted header (section obj_alloc without alloc_sites)")
+    return layout, real
+
+
+def _first(column, bad):
+    """Index of the first entry of column for which bad(value) holds."""
+    return next(i for i, value in enumerate(column) if bad(value))
+
+
+def _finite_sizes(column):
+    if not column:
+        return True
+    total = sum(column)  # not finite when any entry is not
+    return total - total == 0.0 and min(column) >= 0.0 and max(column) <= _SIZE_LIMIT
+
+
+def _check_columns(header, c, real):
+    """Every index into another column or table in range, the CSR and string offsets
+    non-decreasing and within their columns, the sizes and addresses finite, non-negative
+    numbers."""
+    objects, edges, strings, types_ = real["objects"], real["edges"], real["strings"], real["types"]
+
+    def bad(problem):
+        raise _Bad("corrupted (%s)" % problem)
+
+    if objects and max(c["obj_type"]) >= types_:
+        i = _first(c["obj_type"], types_.__le__)
+        bad("object %d has type index %d of %d" % (i, c["obj_type"][i], types_))
+    for name in ("obj_size", "obj_address"):
+        if not _finite_sizes(c[name]):
+            bad("%s holds a negative, huge or non-finite number" % name)
+    if max(filter(NONE.__ne__, c["obj_name"]), default=-1) >= strings:
+        i = _first(c["obj_name"], lambda k: strings <= k != NONE)
+        bad("object %d has string index %d of %d" % (i, c["obj_name"][i], strings))
+    if "obj_alloc" in c:
+        sites = len(header["alloc_sites"])
+        if max(filter(NONE.__ne__, c["obj_alloc"]), default=-1) >= sites:
+            bad("an object has an allocation site beyond the %d of alloc_sites" % sites)
+    start = c["edge_start"]
+    if start[0] != 0 or start[objects] != edges:
+        bad("edge_start does not span the %d edges" % edges)
+    if not all(map(int.__le__, start, itertools.islice(start, 1, None))):
+        bad("edge_start decreases at object %d"
+            % _first(range(objects), lambda i: start[i] > start[i + 1]))
+    if edges and max(c["edge_target"]) >= objects:
+        bad("edge %d points at an object beyond the %d objects"
+            % (_first(c["edge_target"], objects.__le__), objects))
+    kinds = c["edge_kind"].tobytes()
+    if kinds.translate(None, bytes(range(EDGE_OPAQUE + 1))):  # what is left are unknown kinds
+        bad("edge %d has kind %d" % (_first(c["edge_kind"], EDGE_OPAQUE.__lt__), max(kinds)))
+    # The labels of edges other than index edges are string indexes.
+    strings_used = kinds.translate(bytes(int(k != EDGE_INDEX) for k in range(256)))
+    if max(itertools.compress(c["edge_label"], strings_used), default=-1) >= strings:
+        bad("an edge label is a string index beyond the %d strings" % strings)
+    if c["root_object"] and max(c["root_object"]) >= objects:
+        bad("root %d points at an object beyond the %d objects"
+            % (_first(c["root_object"], objects.__le__), objects))
+    if c["root_kind"].tobytes().translate(None, bytes(range(ROOT_OTHER + 1))):
+        bad("root %d has kind %d" % (_first(c["root_kind"], ROOT_OTHER.__lt__), max(c["root_kind"])))
+    if max(filter(NONE.__ne__, c["root_label"]), default=-1) >= strings:
+        bad("a root label is a string index beyond the %d strings" % strings)
+    offsets = c["str_offsets"]
+    if not all(map(int.__le__, offsets, itertools.islice(offsets, 1, None))):
+        bad("string offsets decrease at string %d"
+            % _first(range(strings), lambda k: offsets[k] > offsets[k + 1]))
+    if offsets[-1] > len(c["str_data"]):
+        bad("string offsets beyond str_data")
 
 
 def type_totals(snap):
@@ -3744,69 +4208,120 @@ def type_totals(snap):
     return totals
 
 
+def _escaped_character(c):
+    if c == "\n":
+        return "\\n"
+    if c == "\t":
+        return "\\t"
+    if c == "\r":
+        return "\\r"
+    code = ord(c)
+    return "\\x%02x" % code if code < 0x100 else "\\u%04x" % code if code < 0x10000 else "\\U%08x" % code
+
+
+def _terminal_text(text):
+    """text with every character a terminal acts on or that hides or reorders what follows
+    written as a visible escape (\\x1b, \\x07, \\n, \\u202e): C0 and C1 controls, DEL, bidi
+    embeddings, overrides, isolates and marks, line separators, lone surrogates and every other
+    character Python does not count as printable. The strings of a header are arbitrary."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escaped_character(c) for c in text)
+
+
+def _shown_text(value):
+    """A header value for the text output: escaped, and "?" for null."""
+    return "?" if value is None else _terminal_text(value if type(value) is str else str(value))
+
+
 def _info(path, as_json, out):
     snap = read_snapshot(path)
     header = snap["header"]
-    counts = header.get("counts", {})
+    columns = snap["columns"]
     totals = type_totals(snap)
+    # The real counts, of the columns read (the header's were checked against them).
+    if header["kind"] == "census":
+        objects, edges, roots, strings = header["census"]["objects"], 0, 0, 0
+    else:
+        objects, edges = len(columns["obj_address"]), len(columns["edge_target"])
+        roots, strings = len(columns["root_object"]), len(snap["strings"])
     summary = {
         "file": path,
-        "kind": header.get("kind"),
-        "format_version": header.get("version"),
+        "kind": header["kind"],
+        "format_version": header["version"],
         "agent_version": header.get("agent_version"),
-        "objects": counts.get("objects", 0),
-        "edges": counts.get("edges", 0),
-        "roots": counts.get("roots", 0),
-        "strings": counts.get("strings", 0),
+        "objects": objects,
+        "edges": edges,
+        "roots": roots,
+        "strings": strings,
         "bytes": sum(v["size"] for v in totals.values()),
-        "meta": header.get("meta"),
-        "memory": header.get("memory"),
+        "meta": header["meta"],
+        "memory": header["memory"],
         "threads": header.get("threads"),
         "lru_caches": header.get("lru_caches"),
         "types": totals,
     }
     if as_json:
-        out.write(json.dumps(summary, indent=1) + "\n")
+        # ensure_ascii escapes every control and non-ASCII character (bidi ones too); DEL is
+        # ASCII, so it is escaped here (it only occurs inside strings).
+        out.write(json.dumps(summary, indent=1).replace("\x7f", "\\u007f") + "\n")
         return
-    meta = summary["meta"] or {}
-    memory = summary["memory"] or {}
+    text = _shown_text
+    meta = summary["meta"]
+    memory = summary["memory"]
     python = meta.get("python") or {}
     lines = [
-        "%s: leakbook snapshot v%s (%s), agent %s" % (path, summary["format_version"],
-                                                     summary["kind"], summary["agent_version"]),
-        "taken %s, pid %s, %s %s, %.3f s" % (meta.get("time"), meta.get("pid"),
-                                            python.get("implementation"), python.get("version"),
+        "%s: leakbook snapshot v%d (%s), agent %s" % (text(str(path)), summary["format_version"],
+                                                     summary["kind"], text(summary["agent_version"])),
+        "taken %s, pid %s, %s %s, %.3f s" % (text(meta.get("time")), text(meta.get("pid")),
+                                            text(python.get("implementation")), text(python.get("version")),
                                             meta.get("duration_s") or 0.0),
         "objects %d, references %d, roots %d, strings %d, shallow bytes %d"
         % (summary["objects"], summary["edges"], summary["roots"], summary["strings"],
            summary["bytes"]),
         "rss %s, peak %s (%s)" % (_mib(memory.get("rss")), _mib(memory.get("rss_peak")),
-                                  memory.get("source")),
+                                  text(memory.get("source"))),
     ]
     pymalloc = memory.get("pymalloc")
     if pymalloc:
         lines.append("pymalloc: %s arenas in use, %s in allocated blocks, %s free"
-                     % (pymalloc.get("arenas_in_use"), _mib(pymalloc.get("bytes_in_allocated_blocks")),
+                     % (text(pymalloc.get("arenas_in_use")), _mib(pymalloc.get("bytes_in_allocated_blocks")),
                         _mib(pymalloc.get("bytes_in_free_blocks"))))
-    gcinfo = memory.get("gc") or {}
+    gcinfo = memory.get("gc")
     if gcinfo:
-        lines.append("gc: enabled %s, counts %s, garbage %s" % (gcinfo.get("enabled"),
-                                                                gcinfo.get("count"), gcinfo.get("garbage")))
+        lines.append("gc: enabled %s, counts %s, garbage %s" % (text(gcinfo.get("enabled")),
+                                                                text(gcinfo.get("count")),
+                                                                text(gcinfo.get("garbage"))))
     if memory.get("tracemalloc"):
         lines.append("tracemalloc: current %s, peak %s" % (_mib(memory["tracemalloc"]["current"]),
                                                           _mib(memory["tracemalloc"]["peak"])))
+    threads = summary["threads"] or []
+    if threads:
+        names = ["%s%s" % (text(t.get("name")), " (daemon)" if t.get("daemon") else "") for t in threads[:10]]
+        if len(threads) > 10:
+            names.append("... %d more" % (len(threads) - 10))
+        lines.append("threads %d: %s" % (len(threads), ", ".join(names)))
     for cache in summary["lru_caches"] or []:
         lines.append("lru_cache %s: size %s of %s, hits %s, misses %s"
-                     % (cache.get("name"), cache.get("currsize"),
-                        "unbounded" if cache.get("maxsize") is None else cache.get("maxsize"),
-                        cache.get("hits"), cache.get("misses")))
+                     % (text(cache.get("name")), text(cache.get("currsize")),
+                        "unbounded" if cache.get("maxsize") is None else cache["maxsize"],
+                        text(cache.get("hits")), text(cache.get("misses"))))
     lines.append("%12s %14s  %s" % ("count", "bytes", "type"))
     ranked = sorted(totals.items(), key=lambda kv: -kv[1]["size"])
     for name, entry in ranked[:40]:
-        lines.append("%12d %14d  %s" % (entry["count"], entry["size"], name))
+        lines.append("%12d %14d  %s" % (entry["count"], entry["size"], text(name)))
     if len(ranked) > 40:
         lines.append("... %d more types (use --json)" % (len(ranked) - 40))
-    out.write("\n".join(lines) + "\n")
+    output = "\n".join(lines) + "\n"
+    encoding = getattr(out, "encoding", None)
+    if encoding:  # printable characters the terminal's encoding lacks: escaped too
+        try:
+            output.encode(encoding)
+        except UnicodeEncodeError:
+            output = output.encode(encoding, "backslashreplace").decode(encoding)
+        except LookupError:
+            pass
+    out.write(output)
 
 
 def _mib(value):
@@ -3819,7 +4334,7 @@ def _mib(value):
 _USAGE = """usage:
   python3 -m leakbook run [--out DIR] [--interval S] [--rss-limit SIZE [--rss-step F]] [--tracemalloc]
                           script.py [args...]
-  python3 -m leakbook attach PID [--out DIR]
+  python3 -m leakbook attach PID [--out DIR] [--timeout S] [--gdb] [--verbose]
   python3 -m leakbook info FILE [--json]
 python3 -m leakbook COMMAND --help describes a command."""
 
@@ -3833,9 +4348,15 @@ Runs script.py as `python3 script.py args...` would, taking snapshots into DIR.
                    and again each time it grows by a further --rss-step (checked every second)
   --rss-step F     growth over the last RSS-triggered snapshot's RSS (default 0.25: 25%)
   --tracemalloc    record allocation sites (captures 10-30x slower, every allocation costs more)""",
-    "attach": """usage: python3 -m leakbook attach PID [--out DIR]
+    "attach": """usage: python3 -m leakbook attach PID [--out DIR] [--timeout S] [--gdb] [--verbose]
 
-Asks process PID (Python 3.14+, sys.remote_exec) to write one snapshot into DIR (default: .).""",
+Makes running process PID write one snapshot into DIR and prints its path. Python 3.8-3.13: through gdb
+(apt-get install gdb), which needs ptrace rights over PID and stops it for a second or two. Python 3.14:
+through sys.remote_exec, to a 3.14 process; returns once the request is made. Details: docs/capture.md.
+  --out DIR    where the snapshot goes (default: .; the process creates it when missing)
+  --timeout S  give up after S seconds (default 60), gdb and the wait for the snapshot together
+  --gdb        through gdb on Python 3.14 too (a process older than 3.14)
+  --verbose    print gdb's output on stderr""",
     "info": """usage: python3 -m leakbook info FILE [--json]
 
 Prints a snapshot's header, counts, memory figures and biggest types (--json: for machines).""",
@@ -3948,52 +4469,588 @@ finally:
         pass
 """
 
+_ALTERNATIVES = ("alternatives: leakbook.start(DIR, signal=signal.SIGUSR2) in the program, then kill -USR2 PID; "
+                 "python3 -m leakbook run script.py; or, for a Python 3.14 process, python3.14 -m leakbook attach "
+                 "(sys.remote_exec)")
+
+# Attach through gdb (Python 3.8-3.13, or --gdb). gdb stops the process, and its main thread is wherever it
+# happened to be: in the middle of a bytecode, of a dict resize, of malloc. No Python code may run there, and
+# the request takes one of the two ways that are safe, after looking at the main thread:
+# - it holds the GIL (Python code, or C code under the GIL): Py_AddPendingCall(PyRun_SimpleString, request).
+#   The eval loop runs it in the main thread between two bytecodes, after any pending signal handler.
+# - it is blocked in a system call without the GIL (time.sleep, a lock, select, read: between
+#   Py_BEGIN_ALLOW_THREADS and Py_END_ALLOW_THREADS): PyGILState_Ensure, then C API calls only, then
+#   PyGILState_Release, as a C library calling back from that system call would. A pending call would wait
+#   for the call to return (time.sleep retries after EINTR without running pending calls). No bytecode runs
+#   on the main thread: a signal handler of the application could run inside it, and its exception would be
+#   lost. A thread blocked in the kernel is not inside malloc, except in brk/mmap/munmap/..., which take the
+#   first way; so does C code running without the GIL (the pending call runs when it is back in the eval
+#   loop).
+# Before that, gdb calls nothing that takes a lock the stopped thread could hold: PyGILState_Check (it only
+# reads the current thread state), __errno_location, mmap. Either way the request only starts a thread,
+# which imports the agent and writes the snapshot with the GIL taken the ordinary way, while the main
+# thread goes back to what it was doing. The request's text goes into a page that gdb maps in the process
+# and writes as integers: nothing from the command line or the file system is ever part of a gdb command.
+# The thread unmaps the page when done.
+
+# The page: the pending call's request (Python source run by PyRun_SimpleString in __main__'s namespace; it
+# binds no name there and catches everything, since an exception escaping a pending call would surface in the
+# application's code and SystemExit would end the process), then the thread's source, then the names and the
+# slots the C calls of the other way use.
+_GDB_REQUEST = """\
+try:
+    __import__('_thread').start_new_thread(exec, (%s, {}))
+except BaseException:
+    pass
+"""
+# The thread's source: reads the script the attach command wrote, and runs it.
+_GDB_BOOT = """\
+script = %s
+mapping = (0x%s, %d)
+try:
+    with open(script, 'rb') as f:
+        source = f.read()
+except OSError:
+    source = b''
+exec(compile(source, script, 'exec'))
+"""
+_GDB_NAMES = ("_thread", "start_new_thread", "builtins", "exec")
+
+# The thread's script, Python 3 syntax that every version parses (an old one reports its version). It
+# leaves the agent's module behind and nothing else: sys.path as it was, no file of its own (the attach
+# command removes the result file), the request's page unmapped.
+_GDB_SCRIPT = """\
+import os, sys
+
+def attach(directory, out, script, result, mapping):
+    try:
+        os.unlink(script)
+        open(result + '.started', 'w').close()  # for the attach command, should it stop waiting
+    except OSError:
+        pass
+    outcome = {'python': sys.version.split()[0]}
+    try:
+        if sys.version_info < (3, 8):
+            raise RuntimeError('the agent needs Python 3.8+')
+        agent = sys.modules.get('leakbook')
+        if agent is None:
+            sys.path.insert(0, directory)
+            try:
+                import leakbook as agent
+            finally:
+                sys.path.remove(directory)
+        outcome['path'] = agent.snapshot(out)
+    except BaseException as error:
+        outcome['error'] = '%s: %s' % (type(error).__name__, error)
+    try:
+        with open(result + '.tmp', 'w') as f:
+            f.write(repr(outcome))
+        os.rename(result + '.tmp', result)
+        folder = os.path.dirname(result)
+        if os.path.exists(os.path.join(folder, 'abandoned')):  # the attach command stopped waiting
+            for name in os.listdir(folder):
+                os.unlink(os.path.join(folder, name))
+            os.rmdir(folder)
+    except OSError:
+        pass
+    try:
+        import ctypes
+        munmap = ctypes.CDLL(None).munmap
+        munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
+        munmap(mapping[0], mapping[1])
+    except Exception:
+        pass
+"""
+
+# Signals the target may get while gdb holds it: passed on, and no reason to stop a call into it.
+_GDB_PASS_SIGNALS = ("SIGALRM SIGCHLD SIGPIPE SIGUSR1 SIGUSR2 SIGWINCH SIGURG SIGIO SIGPROF SIGVTALRM SIGHUP "
+                     "SIGTERM SIGQUIT SIGXCPU SIGXFSZ SIGPWR SIGCONT")
+_GDB_SYMBOLS = ("PyGILState_Check", "PyGILState_Ensure", "PyGILState_Release", "Py_AddPendingCall",
+                "PyRun_SimpleString", "PyErr_Fetch", "PyErr_Restore", "PyErr_Clear", "PyUnicode_FromString",
+                "PyImport_GetModule", "PyObject_GetAttrString", "PyDict_New", "PyTuple_New", "PyTuple_SetItem",
+                "PyObject_CallObject", "Py_DecRef", "mmap", "munmap", "__errno_location")
+# System calls glibc's malloc makes while it holds its lock: a thread blocked in one of them is not at a
+# point where Python code can run.
+_MEMORY_SYSCALLS = {"x86_64": (9, 10, 11, 12, 25, 28), "aarch64": (214, 215, 216, 222, 226, 233)}
+
+
+def _attach_error(message):
+    sys.stderr.write("leakbook: %s\n" % message)
+    return 2
+
 
 def _attach(args):
-    out = "."
-    pid = None
+    out, pid, timeout, use_gdb, verbose = ".", None, 60.0, False, False
     while args:
         item = args.pop(0)
         if item in ("-h", "--help"):
             sys.stdout.write(_COMMAND_USAGE["attach"] + "\n")
             return 0
-        if item == "--out":
+        if item in ("--out", "--timeout"):
             if not args:
-                raise _UsageError("--out needs a value")
-            out = args.pop(0)
+                raise _UsageError("%s needs a value" % item)
+            value = args.pop(0)
+            if item == "--out":
+                out = value
+            else:
+                try:
+                    timeout = float(value)
+                except ValueError:
+                    raise _UsageError("--timeout needs a number of seconds")
+                if not timeout > 0:
+                    raise _UsageError("--timeout must be positive")
+        elif item == "--gdb":
+            use_gdb = True
+        elif item == "--verbose":
+            verbose = True
         elif pid is None:
             try:
                 pid = int(item)
             except ValueError:
                 raise _UsageError("attach needs a numeric PID, got %r" % item)
+            if pid <= 0:
+                raise _UsageError("attach needs a PID above 0, got %d" % pid)
         else:
             raise _UsageError("unexpected argument %s" % item)
     if pid is None:
         raise _UsageError("attach needs a PID")
-    remote = getattr(sys, "remote_exec", None)
-    if remote is None:
-        sys.stderr.write(
-            "leakbook: attach needs Python 3.14+ (sys.remote_exec); this is %d.%d. Alternatives: "
-            "start the program with `python3 -m leakbook run script.py`, or call "
-            "leakbook.start(DIR, signal=signal.SIGUSR2) in it and send `kill -USR2 PID`, "
-            "or call leakbook.snapshot() from the program\n" % sys.version_info[:2])
-        return 2
-    import tempfile
     out = os.path.abspath(out)
+    remote = getattr(sys, "remote_exec", None)
+    if remote is None or use_gdb:
+        return _attach_gdb(pid, out, timeout, verbose)
+    import tempfile
     here = os.path.dirname(os.path.abspath(__file__))
     fd, script = tempfile.mkstemp(prefix="leakbook-attach-", suffix=".py")
     with os.fdopen(fd, "w") as f:
-        f.write(_ATTACH_SCRIPT % {"dir": here, "out": out, "self": script})
+        f.write(_ATTACH_SCRIPT % {"dir": here, "out": os.path.join(out, ""), "self": script})
     os.chmod(script, 0o644)
     try:
         remote(pid, script)
     except Exception as error:
         os.unlink(script)
-        sys.stderr.write("leakbook: attach to %d failed: %s\n" % (pid, error))
+        sys.stderr.write("leakbook: attach to %d failed: %s (a process older than 3.14: add --gdb)\n"
+                         % (pid, error))
         return 2
     sys.stdout.write("snapshot requested; process %d writes it into %s at its next safe point\n"
                      % (pid, out))
     return 0
+
+
+def _proc_status(pid):
+    """The fields of /proc/PID/status, {} when it cannot be read."""
+    fields = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                name, _, value = line.partition(":")
+                fields[name] = value.strip()
+    except OSError:
+        pass
+    return fields
+
+
+def _read_line(path):
+    try:
+        with open(path) as f:
+            return f.readline().strip()
+    except OSError:
+        return None
+
+
+def _attach_check(pid):
+    """Why attaching to pid cannot work, before gdb is started; None when nothing is known against it."""
+    if pid == os.getpid():
+        return "attach cannot take a snapshot of its own process"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "no process %d" % pid
+    except PermissionError:
+        pass  # another user's: gdb says whether ptrace is allowed
+    if not os.path.isdir("/proc/%d" % pid):
+        return "attach through gdb needs Linux (/proc/%d is missing)" % pid
+    status = _proc_status(pid)
+    if status.get("State", "").startswith(("Z", "X")):
+        return "process %d has exited (it is a zombie)" % pid
+    if status.get("State", "").startswith("T"):
+        return "process %d is stopped (job control?): kill -CONT %d first" % (pid, pid)
+    tracer = status.get("TracerPid", "0")
+    if tracer != "0":
+        return ("process %d is already traced by process %s (a debugger or strace?); a process has one tracer "
+                "at a time" % (pid, tracer))
+    try:
+        mine, theirs = os.stat("/proc/self/ns/mnt"), os.stat("/proc/%d/ns/mnt" % pid)
+    except OSError:
+        pass
+    else:
+        if (mine.st_dev, mine.st_ino) != (theirs.st_dev, theirs.st_ino):
+            return ("process %d sees other files than this one (another mount namespace: a container?): "
+                    "run attach inside it, e.g. docker exec CONTAINER python3 -m leakbook attach PID" % pid)
+    return None
+
+
+def _has_cap_sys_ptrace():
+    try:
+        return bool(int(_proc_status(os.getpid()).get("CapEff", "0"), 16) >> 19 & 1)
+    except ValueError:
+        return False
+
+
+def _ptrace_denied(pid):
+    parts = ["ptrace is not allowed on process %d" % pid]
+    scope = _read_line("/proc/sys/kernel/yama/ptrace_scope")
+    if scope is not None:
+        parts.append({
+            "0": "kernel.yama.ptrace_scope is 0 (a process of the same user, or CAP_SYS_PTRACE)",
+            "1": "kernel.yama.ptrace_scope is 1 (only a parent may trace; otherwise root or CAP_SYS_PTRACE; "
+                 "sysctl kernel.yama.ptrace_scope=0 allows the same user)",
+            "2": "kernel.yama.ptrace_scope is 2 (CAP_SYS_PTRACE only: run attach as root)",
+            "3": "kernel.yama.ptrace_scope is 3 (no tracing at all until reboot)",
+        }.get(scope, "kernel.yama.ptrace_scope is %s" % scope))
+    else:
+        parts.append("no kernel.yama.ptrace_scope on this kernel (no Yama: a process of the same user, or "
+                     "CAP_SYS_PTRACE)")
+    uid = _proc_status(pid).get("Uid", "").split()
+    if uid and len(uid) > 1 and int(uid[1]) != os.geteuid():
+        parts.append("it runs as uid %s, this is uid %d" % (uid[1], os.geteuid()))
+    if _has_cap_sys_ptrace():
+        parts.append("in a container, the seccomp or AppArmor profile may forbid ptrace "
+                     "(docker: --cap-add=SYS_PTRACE --security-opt seccomp=unconfined)")
+    else:
+        parts.append("this process lacks CAP_SYS_PTRACE (in a container: --cap-add=SYS_PTRACE)")
+    parts.append(_ALTERNATIVES)
+    return "; ".join(parts)
+
+
+def _syscall_hint(pid):
+    """The system call the main thread is blocked in (from /proc), -1 when it is running or unknown: what the
+    gdb commands go by where gdb has no register for it (it has $orig_rax on x86-64)."""
+    line = _read_line("/proc/%d/syscall" % pid)
+    try:
+        return int(line.split()[0]) if line else -1
+    except ValueError:  # "running"
+        return -1
+
+
+def _gdb_page(script, size):
+    """The page's bytes for the script at path `script`, the offsets of what the C calls use, and where the
+    page's address goes (16 hex digits, twice)."""
+    boot = _GDB_BOOT % (ascii(script), "0" * 16, size)
+    request = _GDB_REQUEST % ascii(boot)
+    data = request.encode("ascii") + b"\0"
+    places = {"boot": len(data)}
+    digits = [request.index("(0x") + 3, len(data) + boot.index("(0x") + 3]
+    data += boot.encode("ascii") + b"\0"
+    for name in _GDB_NAMES:
+        places[name] = len(data)
+        data += name.encode("ascii") + b"\0"
+    data += b"\0" * (-len(data) % 8)
+    places["error"] = len(data)  # PyErr_Fetch's three pointers
+    data += b"\0" * 24
+    return data, places, digits
+
+
+def _gdb_commands(pid, data, places, digits, size, hint):
+    import mmap
+
+    def text(name):
+        return "(char *) ($lb_page + %d)" % places[name]
+
+    def slot(i):
+        return "(void **) ($lb_page + %d)" % (places["error"] + 8 * i)
+
+    obj = "void *"
+    commands = [
+        "set pagination off", "set confirm off", "set width 0", "set height 0",
+        # A signal that stops a function called in the target (and gdb's own interrupt on a timeout)
+        # unwinds the call: the thread is put back as it was before it.
+        "set unwindonsignal on",
+        "handle %s nostop noprint pass" % _GDB_PASS_SIGNALS,
+        "attach %d" % pid,
+        'printf "LEAKBOOK attached\\n"',
+        "thread 1",  # the main thread, where pending calls run
+    ]
+    # Each name is looked up before anything in the target changes: a missing one ends the commands here.
+    commands += ["set $lb_symbol = (long) &%s" % name for name in _GDB_SYMBOLS]
+    commands += [
+        'printf "LEAKBOOK symbols\\n"',
+        "set $lb_errno_at = ((int *(*)(void)) __errno_location)()",
+        "set $lb_errno = *$lb_errno_at",  # given back at the end: the thread may be about to read it
+        "set $lb_held = ((int (*)(void)) PyGILState_Check)()",
+        "if $_isvoid($orig_rax)",
+        "set $lb_syscall = %d" % hint,
+        "else",
+        "set $lb_syscall = $orig_rax",
+        "end",
+        'printf "LEAKBOOK state %d %ld\\n", $lb_held, $lb_syscall',
+        "set $lb_page = ((long (*)(long, long, long, long, long, long)) mmap)(0, %d, %d, %d, -1, 0)"
+        % (size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS),
+        "if $lb_page == -1 || $lb_page == 0",
+        'printf "LEAKBOOK nopage\\n"',
+        "set var *$lb_errno_at = $lb_errno",
+        "detach",
+        "quit 3",
+        "end",
+    ]
+    for offset in range(0, len(data), 8):
+        word = int.from_bytes(data[offset:offset + 8], sys.byteorder)
+        if word:
+            commands.append("set var {unsigned long long} ($lb_page + %d) = %du" % (offset, word))
+    commands.append("set $lb_address = (unsigned long long) $lb_page")
+    for at in digits:  # the page's address, in hex, where the sources say 0x0000000000000000
+        for digit in range(16):
+            nibble = "(($lb_address >> %d) & 15)" % (4 * (15 - digit))
+            commands.append("set var {char} ($lb_page + %d) = %s + 48 + (%s > 9) * 39" % (at + digit, nibble, nibble))
+    unsafe = "".join(" && $lb_syscall != %d" % n for n in _MEMORY_SYSCALLS.get(os.uname().machine, ()))
+    commands += [
+        "set $lb_rc = -1",
+        "if $lb_held == 0 && $lb_syscall >= 0%s" % unsafe,
+        'printf "LEAKBOOK now\\n"',
+        "set $lb_gil = ((int (*)(void)) PyGILState_Ensure)()",
+        'printf "LEAKBOOK gil\\n"',
+        # The thread state's exception, if the blocked code had one set, is kept aside and given back.
+        "call ((void (*)(void **, void **, void **)) PyErr_Fetch)(%s, %s, %s)" % (slot(0), slot(1), slot(2)),
+        # start_new_thread(exec, (source, {})) from C: _thread.start_new_thread and builtins.exec looked up in
+        # sys.modules, where both always are.
+        "set $lb_name = ((%s(*)(char *)) PyUnicode_FromString)(%s)" % (obj, text("_thread")),
+        "set $lb_thread = ((%s(*)(%s)) PyImport_GetModule)($lb_name)" % (obj, obj),
+        "call ((void (*)(%s)) Py_DecRef)($lb_name)" % obj,
+        "set $lb_name = ((%s(*)(char *)) PyUnicode_FromString)(%s)" % (obj, text("builtins")),
+        "set $lb_builtins = ((%s(*)(%s)) PyImport_GetModule)($lb_name)" % (obj, obj),
+        "call ((void (*)(%s)) Py_DecRef)($lb_name)" % obj,
+        "if $lb_thread != 0 && $lb_builtins != 0",
+        "set $lb_start = ((%s(*)(%s, char *)) PyObject_GetAttrString)($lb_thread, %s)"
+        % (obj, obj, text("start_new_thread")),
+        "set $lb_exec = ((%s(*)(%s, char *)) PyObject_GetAttrString)($lb_builtins, %s)" % (obj, obj, text("exec")),
+        "set $lb_source = ((%s(*)(char *)) PyUnicode_FromString)(%s)" % (obj, text("boot")),
+        "set $lb_globals = ((%s(*)(void)) PyDict_New)()" % obj,
+        "set $lb_inner = ((%s(*)(long)) PyTuple_New)(2)" % obj,
+        "set $lb_args = ((%s(*)(long)) PyTuple_New)(2)" % obj,
+        "if $lb_start && $lb_exec && $lb_source && $lb_globals && $lb_inner && $lb_args",
+        # PyTuple_SetItem takes over the reference: freeing $lb_args frees the rest.
+        "set $lb_void = ((int (*)(%s, long, %s)) PyTuple_SetItem)($lb_inner, 0, $lb_source)" % (obj, obj),
+        "set $lb_void = ((int (*)(%s, long, %s)) PyTuple_SetItem)($lb_inner, 1, $lb_globals)" % (obj, obj),
+        "set $lb_void = ((int (*)(%s, long, %s)) PyTuple_SetItem)($lb_args, 0, $lb_exec)" % (obj, obj),
+        "set $lb_void = ((int (*)(%s, long, %s)) PyTuple_SetItem)($lb_args, 1, $lb_inner)" % (obj, obj),
+        "set $lb_result = ((%s(*)(%s, %s)) PyObject_CallObject)($lb_start, $lb_args)" % (obj, obj, obj),
+        "if $lb_result != 0",
+        "set $lb_rc = 0",
+        "end",
+        "call ((void (*)(%s)) Py_DecRef)($lb_result)" % obj,
+        "call ((void (*)(%s)) Py_DecRef)($lb_args)" % obj,
+        "else",
+    ]
+    commands += ["call ((void (*)(%s)) Py_DecRef)($lb_%s)" % (obj, name)  # Py_DecRef(NULL) does nothing
+                 for name in ("exec", "source", "globals", "inner", "args")]
+    commands += [
+        "end",
+        "call ((void (*)(%s)) Py_DecRef)($lb_start)" % obj,
+        "end",
+        "call ((void (*)(%s)) Py_DecRef)($lb_thread)" % obj,
+        "call ((void (*)(%s)) Py_DecRef)($lb_builtins)" % obj,
+        "call ((void (*)(void)) PyErr_Clear)()",
+        "call ((void (*)(%s, %s, %s)) PyErr_Restore)(*%s, *%s, *%s)" % (obj, obj, obj, slot(0), slot(1), slot(2)),
+        "call ((void (*)(int)) PyGILState_Release)($lb_gil)",
+        'printf "LEAKBOOK released\\n"',
+        # A signal that came while gdb held the process has run its C handler during the calls; its Python
+        # handler runs when the thread sees EINTR, as it would have without gdb, rather than when the system
+        # call, restarted, returns (x86-64: -512..-516 are the kernel's restart codes, -4 is EINTR).
+        "if !$_isvoid($orig_rax)",
+        "if $rax == -512 || $rax == -514 || $rax == -516",
+        "set var $rax = -4",
+        "end",
+        "end",
+        "else",
+        'printf "LEAKBOOK pending\\n"',
+        "set $lb_rc = ((int (*)(void *, void *)) Py_AddPendingCall)((void *) &PyRun_SimpleString, "
+        "(void *) $lb_page)",
+        "end",
+        "if $lb_rc != 0",
+        "set $lb_void = ((int (*)(long, long)) munmap)($lb_page, %d)" % size,
+        "end",
+        'printf "LEAKBOOK done %d\\n", $lb_rc',
+        "set var *$lb_errno_at = $lb_errno",
+        "detach",
+        'printf "LEAKBOOK detached\\n"',
+    ]
+    return "\n".join(commands) + "\n"
+
+
+def _gdb_failure(pid, output, markers):
+    """One line for a gdb run that did not deliver the request."""
+    if "attached" not in markers:
+        if "Operation not permitted" in output:
+            return _ptrace_denied(pid)
+        if "No such process" in output:
+            return "no process %d" % pid
+    elif "symbols" not in markers:
+        for name in _GDB_SYMBOLS:
+            if 'No symbol "%s"' % name in output:
+                if name in ("mmap", "munmap", "__errno_location"):
+                    return "gdb finds no %s in process %d (no C library it can call)" % (name, pid)
+                return ("process %d does not look like CPython 3.8+: gdb finds no %s in it (not Python, or a "
+                        "binary without its dynamic symbols)" % (pid, name))
+    elif "nopage" in markers:
+        return "process %d could not map a page for the request (out of memory?)" % pid
+    elif markers.get("done") not in (None, "0"):
+        return "process %d refused the request (its pending-call queue is full, or it is exiting)" % pid
+    lines = [line for line in output.splitlines() if line.strip() and not line.startswith("LEAKBOOK ")]
+    return "gdb failed on process %d: %s" % (pid, lines[-1].strip() if lines else "no output")
+
+
+def _gdb_drain(stream, lines):
+    for line in stream:
+        lines.append(line)
+
+
+def _gdb_stop(process, lines):
+    """Ends a gdb run that took too long. Its interrupt stops a call into the target, which unwindonsignal
+    then undoes, and gdb detaches as it exits. Between PyGILState_Ensure and PyGILState_Release that would
+    leave the GIL taken for good: there gdb gets up to 10 s more to finish the few short calls left. Killing
+    gdb is the last resort: the kernel detaches, but a call it was in is left where it was."""
+    import signal
+    import subprocess
+
+    def holding():
+        marks = [line.split()[1] for line in list(lines) if line.startswith("LEAKBOOK ")]
+        return "gil" in marks and "released" not in marks
+
+    grace = time.monotonic() + 10
+    while holding() and process.poll() is None and time.monotonic() < grace:
+        time.sleep(0.05)
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _attach_gdb(pid, out, timeout, verbose=False):
+    import shutil
+    import subprocess
+    import tempfile
+    deadline = time.monotonic() + timeout
+    problem = _attach_check(pid)
+    if problem:
+        return _attach_error(problem)
+    gdb = shutil.which("gdb")
+    if gdb is None:
+        return _attach_error("attach on Python 3.8-3.13 needs gdb (apt-get install gdb), and there is none on "
+                             "PATH; " + _ALTERNATIVES)
+    folder = tempfile.mkdtemp(prefix="leakbook-attach-")
+    keep = False  # the request may still run: the target's thread removes the folder then
+    try:
+        result = os.path.join(folder, "result")
+        status = _proc_status(pid)
+        try:
+            uid, gid = int(status["Uid"].split()[1]), int(status["Gid"].split()[1])
+        except (KeyError, IndexError, ValueError):
+            uid = gid = os.geteuid()
+        if uid != os.geteuid():  # the target writes its result here
+            if os.geteuid() == 0:
+                os.chown(folder, uid, gid)
+            else:
+                os.chmod(folder, 0o733)
+        here = os.path.dirname(os.path.abspath(__file__))
+        script = os.path.join(folder, "attach.py")
+        with open(script, "w") as f:
+            f.write(_GDB_SCRIPT + "\nattach(%s, %s, script, %s, mapping)\ndel attach\n" % (
+                ascii(here), ascii(os.path.join(out, "")), ascii(result)))
+        os.chmod(script, 0o644)
+        import mmap
+        size = mmap.PAGESIZE
+        while True:  # whole pages, as many as the page's contents (which name its size) need
+            data, places, digits = _gdb_page(script, size)
+            needed = -(-len(data) // mmap.PAGESIZE) * mmap.PAGESIZE
+            if needed <= size:
+                break
+            size = needed
+        commands = os.path.join(folder, "commands.gdb")
+        with open(commands, "w") as f:
+            f.write(_gdb_commands(pid, data, places, digits, size, _syscall_hint(pid)))
+        env = dict(os.environ, DEBUGINFOD_URLS="")  # no downloads of debug information
+        argv = [gdb, "-nx", "-batch", "-iex", "set auto-load off", "-iex", "set debuginfod enabled off",
+                "-x", commands]
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                   universal_newlines=True, errors="replace")
+        lines = []  # gdb's output as it comes: its markers say how far it got
+        reader = threading.Thread(target=_gdb_drain, args=(process.stdout, lines))
+        reader.daemon = True
+        reader.start()
+        timed_out = interrupted = False
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except (subprocess.TimeoutExpired, KeyboardInterrupt) as error:
+            timed_out = isinstance(error, subprocess.TimeoutExpired)
+            interrupted = not timed_out
+            _gdb_stop(process, lines)
+        reader.join()
+        output = "".join(lines)
+        os.unlink(commands)
+        if verbose:
+            sys.stderr.write(output if output.endswith("\n") else output + "\n")
+            sys.stderr.flush()
+        markers = {}
+        for line in output.splitlines():
+            if line.startswith("LEAKBOOK "):
+                words = line.split()
+                markers[words[1]] = " ".join(words[2:])
+        delivered = markers.get("done") == "0"
+        keep = delivered
+        if interrupted:
+            return _attach_error("interrupted" + (" (the request was delivered: the snapshot goes into %s)" % out
+                                                  if delivered else ""))
+        if not delivered:
+            if timed_out:
+                return _attach_error("gdb did not finish within %g s (interrupted; process %d continues)"
+                                     % (timeout, pid))
+            return _attach_error(_gdb_failure(pid, output, markers))
+        gone = False
+        while not os.path.exists(result) and time.monotonic() < deadline and not gone:
+            time.sleep(0.05)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                gone = not os.path.exists(result)
+            except OSError:
+                pass
+        if gone:
+            keep = False
+            return _attach_error("process %d exited before it wrote the snapshot" % pid)
+        if not os.path.exists(result):
+            open(os.path.join(folder, "abandoned"), "w").close()
+            if not os.path.exists(result):
+                if not os.path.exists(result + ".started") and "pending" in markers:
+                    return _attach_error(
+                        "process %d has not run the request within %g s: its main thread is in C code (holding "
+                        "the GIL, or running without it outside a system call); the snapshot goes into %s when "
+                        "it is back in Python code" % (pid, timeout, out))
+                if not os.path.exists(result + ".started"):
+                    return _attach_error("process %d has not started the snapshot within %g s (its thread waits "
+                                         "for the GIL?); it goes into %s when it does" % (pid, timeout, out))
+                return _attach_error("process %d did not finish the snapshot within %g s; it goes into %s when "
+                                     "done" % (pid, timeout, out))
+        keep = False
+        import ast
+        try:
+            with open(result) as f:
+                outcome = ast.literal_eval(f.read())
+        except (OSError, ValueError, SyntaxError) as error:
+            return _attach_error("cannot read what process %d reported: %s" % (pid, error))
+        if outcome.get("error"):
+            return _attach_error("the snapshot inside process %d (Python %s) failed: %s"
+                                 % (pid, outcome.get("python"), outcome["error"]))
+        if not outcome.get("path"):
+            return _attach_error("process %d was already taking a snapshot (its own Recorder's?); none written, "
+                                 "try again" % pid)
+        sys.stdout.write("snapshot of process %d (Python %s): %s\n" % (pid, outcome.get("python"), outcome["path"]))
+        return 0
+    finally:
+        if not keep:
+            shutil.rmtree(folder, True)
 
 
 def main(argv=None):
@@ -4015,14 +5072,30 @@ def main(argv=None):
             files = [a for a in args if a != "--json"]
             if len(files) != 1:
                 raise _UsageError("info needs one FILE")
-            _info(files[0], as_json, sys.stdout)
+            try:
+                _info(files[0], as_json, sys.stdout)
+                sys.stdout.flush()
+            except BrokenPipeError:  # `info FILE | head`: the reader has gone
+                try:
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                except (OSError, ValueError):
+                    pass
+                return 0
+            except MemoryError:
+                raise SnapshotError("%s: too big for the memory available" % files[0])
+            except SnapshotError:
+                raise
+            except Exception as error:  # a reader bug: still one line, no traceback, exit 3
+                sys.stderr.write("leakbook: internal error reading %s (%s): please report it\n"
+                                 % (_terminal_text(files[0]), type(error).__name__))
+                return 3
             return 0
         raise _UsageError("unknown command %r" % command)
     except _UsageError as error:
         sys.stderr.write("leakbook: %s (python3 -m leakbook --help)\n" % error)
         return 2
-    except SnapshotError as error:
-        sys.stderr.write("leakbook: %s\n" % error)
+    except SnapshotError as error:  # names and paths in it are arbitrary text
+        sys.stderr.write("leakbook: %s\n" % _terminal_text(str(error)))
         return 2
 
 

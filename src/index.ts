@@ -1,9 +1,9 @@
 // The public API of leakbook: load snapshots, ask the leak-hunting questions as arquero tables, chart and show them.
 
 // Loading snapshots and series.
-export * from "./snapshot.js";
-export { SnapshotError } from "./errors.js";
-export { loadSnapshot, detectFormat, type LoadOptions, type SnapshotFormat } from "./load.js";
+export * from "./engine/snapshot.js";
+export { SnapshotError } from "./common/errors.js";
+export { loadSnapshot, detectFormat, type LoadOptions, type SnapshotFormat } from "./engine/load.js";
 export {
   loadSeries,
   seriesProcesses,
@@ -15,7 +15,7 @@ export {
   type SeriesOptions,
   type SeriesProcess,
   type TypeSeries,
-} from "./series.js";
+} from "./engine/series.js";
 
 // The query helpers: each returns an arquero table (docs/queries.md).
 export { census } from "./queries/census.js";
@@ -33,11 +33,12 @@ export { allocationSites } from "./queries/alloc.js";
 export { selectObject, resolvePath, type SeriesInput, type ObjectSelector } from "./queries/input.js";
 
 // Charts (vega-lite specs) and display in notebooks.
-export * from "./charts.js";
-export { show, renderHtml, renderText, renderSvg, escapeHtml, type DisplayOptions } from "./display.js";
+export * from "./charts/charts.js";
+export { show, renderHtml, renderText, renderSvg, escapeHtml, type DisplayOptions } from "./present/display.js";
+export { snapshotsPath } from "./present/notebook-input.js";
 
 // The heap graph engine underneath, for queries of your own.
-export { graphOf } from "./analysis-cache.js";
+export { graphOf } from "./engine/analysis-cache.js";
 export {
   analyze,
   retainedByType,
@@ -46,7 +47,7 @@ export {
   type AnalyzeOptions,
   type TypeRetained,
   type Cycle,
-} from "./graph.js";
+} from "./engine/graph.js";
 export {
   shortestPaths,
   referrers as referrerEdges,
@@ -56,10 +57,23 @@ export {
   dominatedBy,
   type RetentionPath,
   type PathStep,
-} from "./paths.js";
-export { formatBytes, formatCount, formatDuration, formatAddress } from "./units.js";
+} from "./engine/paths.js";
+export { formatBytes, formatCount, formatDuration, formatAddress } from "./common/units.js";
+// Escaping snapshot text (type names, keys, thread and file names are arbitrary strings) for your own output.
+export { terminalText, xmlText } from "./common/escape.js";
 
 // The guided diagnosis (docs/diagnosis.md) and the HTML report.
 export { diagnose, REMEDIES, FINDING_KINDS, type DiagnoseOptions } from "./diagnose/index.js";
 export type { Diagnosis, Finding, FindingKind, Severity, StepResult, StepStatus, Verdict, EvidenceValue } from "./diagnose/types.js";
-export { renderReport, type ReportOptions } from "./report.js";
+export { renderReport, type ReportOptions } from "./present/report.js";
+export { evidenceRows, evidenceTable, type EvidenceRow } from "./present/evidence.js";
+export { renderFleetReport } from "./present/report.js";
+
+// Many processes: the fleet's cross-process view on an embedded DuckDB, and the export of tables (docs/export.md).
+export { analyseFleet, type Fleet, type FleetOptions } from "./fleet/index.js";
+export { FLEET_QUERIES, FLEET_VIEWS, duckdbTableViews } from "./fleet/queries.js";
+export { fleetCensusChart, fleetGrowthHeatmap, fleetRateChart } from "./fleet/charts.js";
+export { discoverFleet, type FleetInput, type FleetProcess } from "./export/discover.js";
+export { exportSnapshots, type ExportFormat, type ExportOptions, type ExportSummary } from "./export/write.js";
+export { Engine, type Row } from "./export/duckdb.js";
+export { TABLES, type TableName, type ColumnSpec } from "./export/schema.js";

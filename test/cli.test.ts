@@ -66,6 +66,7 @@ test("--help describes the program and each command", () => {
   assert.equal(program.status, 0);
   assert.match(program.stdout, /summary/);
   assert.match(program.stdout, /paths/);
+  assert.match(program.stdout, /\nExit status: 0 fine, 1 a leak \(check only\), 2 bad input or usage [^]*, 3 an internal error\.\n$/);
   for (const command of ["summary", "paths"]) {
     const help = leakbook(command, "--help");
     assert.equal(help.status, 0);

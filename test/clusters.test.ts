@@ -10,7 +10,7 @@ import { leakClusters } from "../src/queries/clusters.js";
 import { holders } from "../src/queries/holders.js";
 import { largest } from "../src/queries/objects.js";
 import { survivors } from "../src/queries/survivors.js";
-import { loadSeries } from "../src/series.js";
+import { loadSeries } from "../src/engine/series.js";
 import { agentAvailable, runPythonJson, tempDir } from "./helpers/python.js";
 
 test("trends: a rise then two still intervals is filled, not growth; counts decide before bytes", () => {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { diagnose, FINDING_KINDS, type Finding } from "../src/diagnose/index.js";
-import { loadSeries } from "../src/series.js";
+import { loadSeries } from "../src/engine/series.js";
 import { agentAvailable, CLI, REPO, runPythonJson, tempDir } from "./helpers/python.js";
 
 function leakbook(...args: string[]) {

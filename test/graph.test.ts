@@ -2,12 +2,12 @@
 // that break recursive implementations (100k-long chains and cycles) and hand-built cases.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { analyze, cycles, PARALLEL_FROM, retainedByType, type HeapGraph } from "../src/graph.js";
-import { stronglyConnected } from "../src/scc.js";
-import { dominatorTree } from "../src/dominators.js";
-import { gatherPredecessors, predecessorStarts } from "../src/edge-passes.js";
-import { GraphHelper } from "../src/graph-helper.js";
-import { NONE, type Snapshot } from "../src/snapshot.js";
+import { analyze, cycles, PARALLEL_FROM, retainedByType, type HeapGraph } from "../src/engine/graph.js";
+import { stronglyConnected } from "../src/engine/scc.js";
+import { dominatorTree } from "../src/engine/dominators.js";
+import { gatherPredecessors, predecessorStarts } from "../src/engine/edge-passes.js";
+import { GraphHelper } from "../src/engine/graph-helper.js";
+import { NONE, type Snapshot } from "../src/engine/snapshot.js";
 import { makeSnapshot, type EdgeSpec } from "./helpers/make-snapshot.js";
 import { bigRandomSnapshot, randomSnapshot, seededRandom } from "./helpers/random-graph.js";
 
@@ -255,7 +255,7 @@ test("with the helper thread (large heaps) the analysis is the same as on one th
     for (const [snap, parts] of [[inMemory, 3], [inSharedMemory(inMemory), 4]] as const) {
       delivered.clear();
       for (let run = 0; run < 12 && delivered.size < parts; run++) {
-        const helped = analyze(snap);
+        const helped = analyze(snap, { threads: true });
         for (const key of ["revStart", "revSource", "revEdge", "unreachable", "extraRoots", "idom", "retained", "distance", "bfsEdge", "scc", "cyclic", "typeCount", "typeShallow", "typeRetained"] as const) {
           assert.deepEqual(helped[key], alone[key], key);
         }
@@ -288,7 +288,7 @@ test("a helper thread that fails mid-way leaves correct results: the calling thr
     own.push(done);
   };
   try {
-    const helped = analyze(snap);
+    const helped = analyze(snap, { threads: true });
     for (const key of ["idom", "retained", "distance", "bfsEdge", "typeRetained"] as const) {
       assert.deepEqual(helped[key], alone[key], key);
     }

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadSnapshot } from "../src/load.js";
-import { FLAG_INCOMPLETE, FLAG_TRACKED } from "../src/snapshot.js";
+import { loadSnapshot } from "../src/engine/load.js";
+import { FLAG_INCOMPLETE, FLAG_TRACKED } from "../src/engine/snapshot.js";
 import { agentAvailable, runPythonJson, tempDir } from "./helpers/python.js";
 
 test("an object the agent could not read loads with FLAG_INCOMPLETE and the header counts it", { skip: !agentAvailable() && "python/leakbook.py not present" }, async () => {

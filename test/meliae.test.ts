@@ -1,9 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { loadSnapshot } from "../src/load.js";
-import { pyRepr } from "../src/meliae.js";
-import { EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, NONE, ROOT_MODULE, ROOT_OTHER, type Snapshot } from "../src/snapshot.js";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { SnapshotError } from "../src/common/errors.js";
+import { loadSnapshot } from "../src/engine/load.js";
+import { pyRepr } from "../src/engine/meliae.js";
+import { EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, NONE, ROOT_MODULE, ROOT_OTHER, type Snapshot } from "../src/engine/snapshot.js";
 import { CLI, runPythonJson, tempDir } from "./helpers/python.js";
 
 // A Python process dumps its own heap in meliae's format (gc.get_objects expanded through gc.get_referents and
@@ -152,4 +155,44 @@ samples = json.loads(sys.stdin.readline()) if False else ${JSON.stringify(JSON.s
 print(json.dumps({"reprs": [repr(s) for s in json.loads(samples)]}))
 `, dir);
   assert.deepEqual(samples.map(pyRepr), expected.reprs);
+});
+
+test("a damaged meliae dump is one line naming the line: negative or huge len, bad sizes and addresses, an address twice", async () => {
+  const dir = tempDir();
+  const facts = runPythonJson<Facts>(DUMP_SCRIPT, dir);
+  const lines = readFileSync(facts.path, "utf8").split("\n");
+  const at = lines.findIndex((line) => line.includes('"len": '));
+  const record = JSON.parse(lines[at]);
+  const damaged = (name: string, change: (r: Record<string, unknown>) => void, line = at) => {
+    const copy = [...lines];
+    const r = JSON.parse(lines[line]);
+    change(r);
+    copy[line] = JSON.stringify(r);
+    const path = join(dir, `${name}.json`);
+    writeFileSync(path, copy.join("\n"));
+    return path;
+  };
+  const n = at + 1;
+  const cases: [string, string, RegExp][] = [
+    ["negative len (read as 4294967291 before)", damaged("negative-len", (r) => { r.len = -5; }), new RegExp(`line ${n} has len -5, expected a whole number$`)],
+    ["fractional len", damaged("fraction-len", (r) => { r.len = 2.5; }), new RegExp(`line ${n} has len 2\\.5`)],
+    ["huge len", damaged("huge-len", (r) => { r.len = 1e300; }), new RegExp(`line ${n} has len 1e\\+300`)],
+    ["negative size", damaged("negative-size", (r) => { r.size = -64; }), new RegExp(`line ${n} has size -64, expected a whole number of bytes$`)],
+    ["size as text", damaged("text-size", (r) => { r.size = "64"; }), new RegExp(`line ${n} has size "64"`)],
+    ["address as text", damaged("text-address", (r) => { r.address = "0x10"; }), new RegExp(`line ${n} has address "0x10", expected a whole number$`)],
+    ["references not addresses", damaged("refs", (r) => { r.refs = ["x"]; }), new RegExp(`line ${n} has refs that are not a list of addresses$`)],
+    ["an address twice", damaged("twice", (r) => { r.address = record.address; }, at + 1),
+      new RegExp(`address 0x${record.address.toString(16)} is in the dump twice$`)],
+  ];
+  for (const [what, path, expected] of cases) {
+    await assert.rejects(loadSnapshot(path), (error: unknown) => {
+      assert.ok(error instanceof SnapshotError, `${what}: ${error}`);
+      assert.match(error.message, expected, what);
+      assert.ok(error.message.startsWith(path), what);
+      return true;
+    }, what);
+  }
+  // A len above what the column holds saturates below NONE, as in lbsnap files.
+  const big = await loadSnapshot(damaged("big-len", (r) => { r.len = 2 ** 40; }));
+  assert.equal(big.length[big.address.indexOf(record.address)], NONE - 1);
 });

@@ -4,10 +4,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { analyze } from "../src/graph.js";
-import { loadSnapshot } from "../src/load.js";
-import { dominatedBy, edgeLabel, findObject, referents, referrers, shortestPaths, type PathOptions, type RetentionPath } from "../src/paths.js";
-import { EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, ROOT_BUILTINS, ROOT_MODULE, ROOT_THREAD, ROOT_UNREACHABLE } from "../src/snapshot.js";
+import { analyze } from "../src/engine/graph.js";
+import { loadSnapshot } from "../src/engine/load.js";
+import { dominatedBy, edgeLabel, findObject, referents, referrers, shortestPaths, type PathOptions, type RetentionPath } from "../src/engine/paths.js";
+import { EDGE_INDEX, EDGE_OPAQUE, EDGE_SUFFIX, ROOT_BUILTINS, ROOT_MODULE, ROOT_THREAD, ROOT_UNREACHABLE } from "../src/engine/snapshot.js";
 import { makeSnapshot, type EdgeSpec, type ObjectSpec } from "./helpers/make-snapshot.js";
 import { PYTHON, agentAvailable, runPythonJson, startPython, tempDir } from "./helpers/python.js";
 

@@ -2,15 +2,15 @@
 // links, obscure holders and navigation.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import type { Series } from "../src/series.js";
-import type { Snapshot } from "../src/snapshot.js";
+import type { Series } from "../src/engine/series.js";
+import type { Snapshot } from "../src/engine/snapshot.js";
 import { caches } from "../src/queries/caches.js";
 import { bidirectionalLinks, cycles } from "../src/queries/cycles.js";
 import { holders } from "../src/queries/holders.js";
 import { selectObject } from "../src/queries/input.js";
 import { dominated, pathsToRoot, referents, referrers } from "../src/queries/navigate.js";
 import { survivors } from "../src/queries/survivors.js";
-import { findObject } from "../src/paths.js";
+import { findObject } from "../src/engine/paths.js";
 import { plantedSeries, type Planted } from "./helpers/capture.js";
 import { agentAvailable } from "./helpers/python.js";
 

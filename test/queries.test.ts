@@ -2,8 +2,8 @@
 // census, types, objects, strings, memory, allocation sites, and object selection.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import type { Series } from "../src/series.js";
-import type { Snapshot } from "../src/snapshot.js";
+import type { Series } from "../src/engine/series.js";
+import type { Snapshot } from "../src/engine/snapshot.js";
 import { census } from "../src/queries/census.js";
 import { selectObject, resolvePath } from "../src/queries/input.js";
 import { memoryGap } from "../src/queries/memory.js";

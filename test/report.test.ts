@@ -1,13 +1,19 @@
-// The HTML report: one self-contained file with the checklist, the charts as inline SVG and the findings; hostile
-// strings from a captured heap appear only escaped; an existing file is never replaced without --force; and headless
-// Chromium, with the network off, renders the charts without a console error.
+// The HTML report: one self-contained file with the checklist, the charts as inline SVG and the findings; its words,
+// tables and evidence read well (plurals, counts, what grew, hex addresses, the culprit first); hostile strings from a
+// captured heap appear only escaped; an existing file is never replaced without --force; and headless Chromium, with
+// the network off, renders the charts without a console error.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CHROMIUM, chromiumMissing, consoleProblems, openInChromium } from "./helpers/chromium.js";
+import { CLOSURES_PROGRAM } from "./helpers/programs.js";
 import { agentAvailable, CLI, REPO, runPythonJson, tempDir } from "./helpers/python.js";
+import { makeContext } from "../src/diagnose/context.js";
+import { cachesStep } from "../src/diagnose/step-caches.js";
+import { loadSeries } from "../src/engine/series.js";
 
 function leakbook(...args: string[]) {
   const result = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 120_000 });
@@ -34,7 +40,9 @@ test("report: one self-contained file with the verdict, findings, paths, every s
   assert.doesNotMatch(html, /<link\b/i);
   assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
   for (let n = 1; n <= 8; n++) assert.match(html, new RegExp(`Step ${n}\\. `));
-  assert.match(html, /Sidebar\. /);
+  // The sidebar's heading is its title, once: "Sidebar: process memory ...", never "Sidebar. Sidebar: ...".
+  assert.match(html, /<\/span>Sidebar: process memory against Python objects<\/h3>/);
+  assert.doesNotMatch(html, /Sidebar\. /);
   // The census, memory, type growth, type history, cache lengths, survivors and string charts, each with marks.
   const charts = html.match(/<figure class="chart"[^>]*><svg[\s\S]*?<\/svg><\/figure>/g) ?? [];
   assert.ok(charts.length >= 7, `${charts.length} charts`);
@@ -89,6 +97,61 @@ test("report: strings from the heap appear only escaped, in text, tables and cha
   assert.ok(legend.includes(escaped), "chart legend");
 });
 
+/** The rows of the table named `name` in a report section, as lists of cell texts (tags stripped, entities kept). */
+function tableRows(section: string, name: string): string[][] {
+  const table = new RegExp(`<summary>Table <code>${name}</code>[\\s\\S]*?</table>`).exec(section)?.[0] ?? "";
+  return [...table.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) => [...row[1].matchAll(/<t[dh][^>]*>([\s\S]*?)<\/t[dh]>/g)].map((c) => c[1]));
+}
+
+function section(html: string, id: string): string {
+  return new RegExp(`<section class="step" id="step-${id}">[\\s\\S]*?</section>`).exec(html)?.[0] ?? "";
+}
+
+test("report: words, tables and evidence for people (plurals, counts, what grew, hex, the culprit first)", { skip: !agentAvailable() }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "leakbook-closures-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  runPythonJson(CLOSURES_PROGRAM, dir);
+  const html = writeReport(dir);
+
+  // Plurals: one container grows; the defaultdict's own candidate says "a defaultdict of 1 entry".
+  assert.match(section(html, "caches"), /Yes: 1 container grows over the series: sys\.modules\[&#39;__main__&#39;\]\.BY_USER\./);
+  const ctx = makeContext((await loadSeries(dir)).snapshots);
+  const titles = cachesStep(ctx).candidates.map((c) => c.title);
+  assert.ok(titles.some((t) => t.startsWith("a defaultdict of 1 entry keeps more")), titles.join("\n"));
+  assert.doesNotMatch(html, /\b1 (entries|containers|types|objects)\b|\b1 container grow\b/);
+
+  // Step 2 names as many types as it counts.
+  const answer = /<p class="a">(\d+) types? grows? steadily(?:, most bytes first)?: ([^.]*(?:\.[^ .][^.]*)*)\./.exec(section(html, "types"));
+  assert.ok(answer, section(html, "types"));
+  assert.equal(answer[2].split(", ").length, Number(answer[1]), answer[0]);
+
+  // The growth table lists only types that grew.
+  const growth = tableRows(section(html, "types"), "typeGrowth");
+  const deltaColumn = growth[0].indexOf("delta_count");
+  assert.ok(growth.length > 1 && deltaColumn >= 0);
+  for (const row of growth.slice(1)) assert.ok(Number(row[deltaColumn].replace(/,/g, "")) > 0, row.join(" | "));
+
+  // Step 6: the culprit is the first row, and the program's holds come before the standard library's.
+  const holds = tableRows(section(html, "holders"), "holders");
+  const [header, first] = holds;
+  assert.equal(first[header.indexOf("kind")], "closure");
+  assert.match(first[header.indexOf("holder")], /BY_USER\[&#39;alice&#39;\]\[\*\]/);
+  assert.equal(first[header.indexOf("finding")], "true");
+  const owners = holds.slice(1).map((row) => row[header.indexOf("owner")]);
+  assert.ok(owners.includes("library"), "the standard library's closures are listed too");
+  assert.equal(owners.indexOf("library"), owners.filter((o) => o === "program").length, `program rows first: ${owners.join(" ")}`);
+
+  // Evidence as small labelled tables, in human units; no raw JSON anywhere.
+  const evidence = /<table class="evidence">[\s\S]*?<\/table>/.exec(html)?.[0] ?? "";
+  assert.match(evidence, /<tr><th>counts<\/th><td>150 · 300 · 450 · 600<\/td><\/tr>/);
+  assert.match(evidence, /<tr><th>retained sizes<\/th><td>[\d.]+ KiB · [\d.]+ KiB · [\d.]+ (KiB|MiB) · [\d.]+ MiB<\/td><\/tr>/);
+  assert.doesNotMatch(html, /<pre>|\{&quot;|\[\s*\d+,\s*\d+/);
+
+  // Addresses in hex only: nothing that looks like an id() with thousands separators.
+  assert.doesNotMatch(html, /\d{3},\d{3},\d{3},\d{3}/);
+  assert.match(section(html, "holders") + html, /0x[0-9a-f]{6,}/);
+});
+
 test("report: refuses to replace an existing file unless --force, and leaves no temporary file", () => {
   const dir = tempDir();
   const out = join(dir, "report.html");
@@ -104,31 +167,54 @@ test("report: refuses to replace an existing file unless --force, and leaves no 
   assert.deepEqual(readdirSync(dir), ["report.html"]);
   const missingDir = leakbook("report", example("steady"), "-o", join(dir, "no", "such", "dir.html"));
   assert.equal(missingDir.status, 2);
-  assert.match(missingDir.stderr, /^leakbook: cannot write .*ENOENT/);
+  assert.equal(missingDir.stderr, `leakbook: report: cannot write ${join(dir, "no", "such", "dir.html")}: directory ${join(dir, "no", "such")} does not exist\n`);
 });
 
-const CHROMIUM = process.env.LEAKBOOK_CHROMIUM || "/usr/bin/chromium";
+test("report -o writes regular files only: a FIFO, a device, a directory or a symbolic link is refused, with or without --force", () => {
+  const dir = tempDir();
+  const fifo = join(dir, "pipe.html");
+  assert.equal(spawnSync("mkfifo", [fifo]).status, 0, "mkfifo");
+  const kept = join(dir, "kept.html");
+  writeFileSync(kept, "keep me");
+  const link = join(dir, "link.html");
+  symlinkSync(kept, link);
+  const folder = join(dir, "folder.html");
+  mkdirSync(folder);
+  for (const [target, expected] of [
+    [fifo, /pipe\.html is a FIFO \(named pipe\); the report is written to a regular file only$/],
+    ["/dev/null", /\/dev\/null is a character device; the report is written to a regular file only$/],
+    [folder, /folder\.html is a directory; the report is written to a regular file only$/],
+    [link, /link\.html is a symbolic link; the report is written to a regular file only$/],
+  ] as const) {
+    for (const force of [[], ["--force"]]) {
+      const result = leakbook("report", example("steady"), "-o", target, ...force);
+      assert.equal(result.status, 2, `${target} ${force}: ${result.stderr}`);
+      assert.match(result.stderr.trimEnd(), expected);
+      assert.equal(result.stderr.split("\n").length, 2, result.stderr);
+    }
+  }
+  assert.ok(lstatSync(fifo).isFIFO() && lstatSync(link).isSymbolicLink() && lstatSync(folder).isDirectory(), "all left as they were");
+  assert.equal(readFileSync(kept, "utf8"), "keep me", "nothing written through the link");
+  assert.deepEqual(readdirSync(dir).sort(), ["folder.html", "kept.html", "link.html", "pipe.html"], "no temporary file");
+});
 
-/** Opens a local file in headless Chromium with the network off; returns the DOM after load and the browser's log. */
-function openInChromium(file: string): { dom: string; log: string; status: number | null } {
-  const profile = mkdtempSync(join(tmpdir(), "leakbook-chromium-"));
-  const result = spawnSync(CHROMIUM, [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", `--user-data-dir=${profile}`,
-    // No network: every request goes to a proxy that does not exist (the discard port), loopback included.
-    "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-    "--enable-logging=stderr", "--v=0", "--dump-dom", `file://${file}`,
-  ], { encoding: "utf8", timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
-  return { dom: result.stdout, log: result.stderr, status: result.status };
-}
-
-/** Console messages and uncaught errors in Chromium's log. */
-function consoleProblems(log: string): string[] {
-  return log.split("\n").filter((line) => /:CONSOLE[:(]|Uncaught/.test(line));
-}
-
-// On CI (.ci/run installs Chromium) a missing browser fails the test instead of skipping it.
-const chromiumMissing = !existsSync(CHROMIUM) && !process.env.CI;
+test("report -o: a write that fails (a file size limit: EFBIG) is one line and leaves neither the report nor its temporary file", { skip: spawnSync("prlimit", ["--version"]).status !== 0 && "prlimit not installed" }, () => {
+  const dir = tempDir();
+  const out = join(dir, "report.html");
+  const limited = (...args: string[]) => {
+    const result = spawnSync("prlimit", ["--fsize=4096", process.execPath, CLI, ...args], { encoding: "utf8", timeout: 120_000 });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+  const failed = limited("report", example("steady"), "-o", out);
+  assert.equal(failed.status, 2, failed.stderr);
+  assert.equal(failed.stderr, `leakbook: cannot write ${out}: file too large (a file size limit, ulimit -f?)\n`);
+  assert.deepEqual(readdirSync(dir), [], "no report, no temporary file");
+  writeFileSync(out, "keep me");
+  const forced = limited("report", example("steady"), "-o", out, "--force");
+  assert.equal(forced.status, 2, forced.stderr);
+  assert.equal(readFileSync(out, "utf8"), "keep me", "the file --force would replace is untouched");
+  assert.deepEqual(readdirSync(dir), ["report.html"]);
+});
 
 test("report opens in headless Chromium with the network off: charts render, no console error", { skip: chromiumMissing && `${CHROMIUM} not installed` }, () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: .ci/run installs Debian's chromium package`);

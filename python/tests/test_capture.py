@@ -1035,10 +1035,13 @@ class CommandLineTest(unittest.TestCase):
         self.assertEqual(result.returncode, 2)
         self.assertNotIn(b"Traceback", result.stderr)
 
-    @unittest.skipIf(hasattr(sys, "remote_exec"), "3.14+ can attach")
+    @unittest.skipIf(hasattr(sys, "remote_exec"), "3.14+ attaches through sys.remote_exec")
     def test_attach_names_alternatives(self):
+        # Without gdb on PATH (tests/test_attach.py attaches for real, to processes of its own).
+        nothing = os.path.join(self.dir, "empty")
+        os.mkdir(nothing)
         result = subprocess.run([sys.executable, "-m", "leakbook", "attach", str(os.getpid())],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(self.env, PATH=nothing))
         self.assertEqual(result.returncode, 2)
         err = result.stderr.decode()
         self.assertEqual(len(err.strip().splitlines()), 1)

@@ -2,15 +2,15 @@
 // steps merged into the cluster they explain. A mechanism (a traceback, a bound method, a default argument)
 // names the cause only when what it holds is part of the growth; otherwise it is a side note. Rules:
 // docs/diagnosis.md "Leak clusters".
-import { graphOf } from "../analysis-cache.js";
-import { edgeLabel, findObject, isClassObject } from "../paths.js";
+import { retainedFigures } from "../engine/analysis-cache.js";
+import { edgeLabel, findObject, isClassObject } from "../engine/paths.js";
 import { clusterSeries, sampleEntries, type Cluster } from "../queries/clusters.js";
 import { objectName } from "../queries/input.js";
-import { NONE, type Snapshot } from "../snapshot.js";
-import { formatAddress, formatBytes, formatCount } from "../units.js";
+import { NONE, type Snapshot } from "../engine/snapshot.js";
+import { formatAddress, formatBytes, formatCount } from "../common/units.js";
 import { recognise, type CatalogueEntry, type HolderView } from "./catalogue.js";
 import { dominates, foreignModuleOf, heldByAgent, pathNoteOf, pathObjects, pathOf, rootModule, type Context } from "./context.js";
-import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, deltaOf, isRising, keptTrend, signed, trendOf, type Candidate, type Trend } from "./rules.js";
+import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, deltaOf, isRising, keptTrend, signed, signedCount, trendOf, type Candidate, type Trend } from "./rules.js";
 import type { ClusterSummary, Finding, FindingKind } from "./types.js";
 
 /** Kinds that say why a holder keeps its growth, most specific first; they name a cluster when they explain it. */
@@ -316,13 +316,17 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
   const dBytes = deltaOf(c.ownSizes);
   const dCount = deltaOf(c.ownCounts);
   const intervals = c.retainedSizes.length - 1;
-  const perInterval = `${signed(dCount / intervals)} objects (${formatBytes(dBytes / intervals)}) per interval`;
+  const bytesPerInterval = `${dBytes >= 0 ? "+" : ""}${formatBytes(dBytes / intervals)}`;
+  // A buffer that only gets longer gains bytes, not objects: "+0 objects" would say nothing.
+  const perInterval = Math.round(dCount / intervals) === 0
+    ? `${bytesPerInterval} per interval`
+    : `${signedCount(dCount / intervals, "object")} (${formatBytes(dBytes / intervals)}) per interval`;
   const memberText = members.slice(0, 3).map((m) => `${formatCount(m.count)} ${m.type}`).join(", ");
   const lengths = c.lengths;
   const dLength = deltaOf(lengths);
   const holderWord = holderType.startsWith("builtins.") ? holderType.slice(9) : holderType;
   const grew = dLength > 0
-    ? `${holderWord} grew ${signed(dLength)} entries to ${formatCount(lengths[lengths.length - 1] ?? 0)}`
+    ? `${holderWord} grew ${signedCount(dLength, "entry", "entries")} to ${formatCount(lengths[lengths.length - 1] ?? 0)}`
     : `${holderWord} keeps more`;
   let title: string;
   if (libraryLeak) title = `${j.entry!.registry} grows: ${perInterval}; new: ${memberText}`;
@@ -386,13 +390,8 @@ function neverInstantiated(ctx: Context, owner: Owner): boolean {
  * root reaches in every snapshot, named by the outermost new types.
  */
 function unheldCandidate(ctx: Context, c: Cluster): Candidate | null {
-  const counts = ctx.snaps.map((s) => graphOf(s).unreachable.length);
-  const bytes = ctx.snaps.map((s) => {
-    const g = graphOf(s);
-    let total = 0;
-    for (const r of g.extraRoots) total += g.retained[r];
-    return total;
-  });
+  const counts = ctx.snaps.map((s) => retainedFigures(s).unreachable);
+  const bytes = ctx.snaps.map((s) => retainedFigures(s).unreachableBytes);
   const trend = trendOf(counts);
   const significant = deltaOf(counts) >= MIN_GROWTH_OBJECTS || deltaOf(bytes) >= MIN_GROWTH_BYTES;
   if (!isRising(trend) || !significant) return null;

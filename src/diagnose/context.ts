@@ -1,9 +1,9 @@
 // What every step of a diagnosis shares: the snapshots, the last one's memoised analysis, and the questions
 // "which object is at this address", "what path leads to it", and "does the standard library hold it".
-import { graphOf } from "../analysis-cache.js";
-import type { HeapGraph } from "../graph.js";
-import { findObject, shortestPaths } from "../paths.js";
-import { NONE, ROOT_MODULE, type Snapshot } from "../snapshot.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import type { HeapGraph } from "../engine/graph.js";
+import { findObject, shortestPaths } from "../engine/paths.js";
+import { NONE, ROOT_MODULE, type Snapshot } from "../engine/snapshot.js";
 import { attribute, edgeSource, heldByAgentModule, objectName, pathExpr } from "../queries/input.js";
 
 export interface Context {
@@ -47,14 +47,22 @@ function moduleKinds(snap: Snapshot): { library: Set<string>; thirdParty: Set<st
   const library = new Set<string>();
   const thirdParty = new Set<string>();
   const moduleType = snap.types.indexOf("builtins.module");
+  // A module is known by its __name__ and by its key in sys.modules, which rootModule() reads; they can differ
+  // (_collections_abc calls itself collections.abc).
+  const keys = new Map<number, string[]>();
+  for (let r = 0; r < snap.rootObject.length; r++) {
+    const m = snap.rootKind[r] === ROOT_MODULE ? /^sys\.modules\['([^']+)'\]$/.exec(snap.strings.get(snap.rootLabel[r])) : null;
+    if (m) keys.set(snap.rootObject[r], [...(keys.get(snap.rootObject[r]) ?? []), m[1]]);
+  }
   for (let i = 0; i < snap.objectCount; i++) {
     if (snap.type[i] !== moduleType) continue;
     const name = objectName(snap, i);
     if (name === "__main__") continue;
     const file = attribute(snap, i, "__file__");
     const path = file === NONE ? "" : objectName(snap, file);
-    if (file === NONE || isStandardLibraryFile(path) || isAgentModule(name)) library.add(name);
-    else if (INSTALLED_FILE.test(path)) thirdParty.add(name);
+    const names = [name, ...(keys.get(i) ?? []).filter((key) => key !== "__main__")];
+    if (file === NONE || isStandardLibraryFile(path) || isAgentModule(name)) names.forEach((n) => library.add(n));
+    else if (INSTALLED_FILE.test(path)) names.forEach((n) => thirdParty.add(n));
   }
   return { library, thirdParty };
 }

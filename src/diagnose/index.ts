@@ -1,15 +1,16 @@
 // diagnose(): the checklist walk over a snapshot or a series, steps 1 to 8 and the RSS sidebar, with findings
 // ranked most likely cause first and a verdict. Rules and thresholds: docs/diagnosis.md.
-import type { Series } from "../series.js";
-import type { Snapshot } from "../snapshot.js";
+import { withAnalysis } from "../engine/analysis-cache.js";
+import type { Series } from "../engine/series.js";
+import type { Snapshot } from "../engine/snapshot.js";
 import { snapshotsOf } from "../queries/input.js";
 import { makeContext } from "./context.js";
 import { rank, verdictOf } from "./rank.js";
 import { severityOf, type Candidate } from "./rules.js";
 import { cachesStep } from "./step-caches.js";
 import { clusterCandidates } from "./clusters.js";
-import { cyclesStep } from "./step-cycles.js";
-import { holdersStep } from "./step-holders.js";
+import { cyclesStep, readCycles, type CycleReading } from "./step-cycles.js";
+import { holdersStep, readHolders, type HolderReading } from "./step-holders.js";
 import { leakStep, memoryStep } from "./step-leak.js";
 import { sitesStep } from "./step-sites.js";
 import { sizesStep } from "./step-sizes.js";
@@ -33,6 +34,9 @@ const STEP_IDS = ["leak", "memory", "types", "caches", "cycles", "holders", "siz
  */
 export function diagnose(input: Series | Snapshot | readonly Snapshot[], opts: DiagnoseOptions = {}): Diagnosis {
   const snaps = snapshotsOf(input);
+  // The snapshots before the last are read first, one analysis at a time, and only their readings and retained
+  // figures are kept; then the last snapshot's analysis, which the steps use throughout.
+  const earlier = readEarlier(snaps);
   const ctx = makeContext(snaps);
   let done = 0;
   const run = <T>(id: string, f: () => T): T => {
@@ -43,8 +47,8 @@ export function diagnose(input: Series | Snapshot | readonly Snapshot[], opts: D
   const memory = run("memory", () => memoryStep(ctx, leak.pythonGrows));
   const types = run("types", () => typesStep(ctx));
   const cachesResult = run("caches", () => cachesStep(ctx));
-  const cyclesResult = run("cycles", () => cyclesStep(ctx));
-  const holdersResult = run("holders", () => holdersStep(ctx));
+  const cyclesResult = run("cycles", () => cyclesStep(ctx, earlier.map((r) => r.cycles)));
+  const holdersResult = run("holders", () => holdersStep(ctx, earlier.map((r) => r.holders)));
   const sizes = run("sizes", () => sizesStep(ctx));
   // Step 4 runs after the holder steps: it names only long-lived objects that no other finding explains.
   const named: Candidate[] = [cachesResult, cyclesResult, holdersResult, sizes].flatMap((s) => s.candidates);
@@ -59,4 +63,10 @@ export function diagnose(input: Series | Snapshot | readonly Snapshot[], opts: D
   const findings = rank(ctx, [...merged, ...sites.candidates]).map((r) => r.finding);
   const { verdict, summary } = verdictOf(ctx, findings);
   return { verdict, summary, snapshots: snaps.length, steps, findings };
+}
+
+/** What the steps read of every snapshot but the last (none when any snapshot is a census: those steps skip). */
+function readEarlier(snaps: Snapshot[]): { cycles: CycleReading; holders: HolderReading }[] {
+  if (!snaps.every((s) => s.kind === "full")) return [];
+  return snaps.slice(0, -1).map((snap) => withAnalysis(snap, () => ({ cycles: readCycles(snap, false), holders: readHolders(snap) })));
 }

@@ -118,3 +118,9 @@ export function severityOf(c: Candidate, snapshots: number): Severity {
 export function signed(n: number): string {
   return (n >= 0 ? "+" : "") + Math.round(n).toLocaleString("en-US");
 }
+
+/** Growth with its noun in the right number: "+1 entry", "+1,200 entries". */
+export function signedCount(n: number, noun: string, nouns = `${noun}s`): string {
+  const rounded = Math.round(n);
+  return `${signed(rounded)} ${Math.abs(rounded) === 1 ? noun : nouns}`;
+}

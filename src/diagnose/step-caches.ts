@@ -1,12 +1,12 @@
 // Step 3, "is it a cache?": module- and class-level containers and lru_cache wrappers that only grow, caches
 // without a bound, and caches whose entries are unexpectedly large.
-import { cacheLengthsChart } from "../charts.js";
+import { cacheLengthsChart } from "../charts/charts.js";
 import { caches } from "../queries/caches.js";
-import { formatBytes, formatCount } from "../units.js";
+import { formatBytes, formatCount, plural } from "../common/units.js";
 import { heldByLibrary, objectAt, type Context } from "./context.js";
 import {
   LARGE_ENTRY_BYTES, LARGE_ENTRY_FACTOR, MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, SINGLE_SNAPSHOT_MIN_RETAINED,
-  deltaOf, signed, trendOf, type Candidate,
+  deltaOf, signed, signedCount, trendOf, type Candidate,
 } from "./rules.js";
 import type { StepResult } from "./types.js";
 
@@ -82,9 +82,10 @@ export function cachesStep(ctx: Context): { step: StepResult; candidates: Candid
         ...common,
         kind: "growing-container",
         title: dLength > 0
-          ? `${r.weak ? "weak " : ""}${r.kind} grew ${signed(dLength)} entries to ${formatCount(lastLength ?? 0)} ` +
+          ? `${r.weak ? "weak " : ""}${r.kind} grew ${signedCount(dLength, "entry", "entries")} to ${formatCount(lastLength ?? 0)} ` +
             `(${dRetained >= 0 ? "+" : ""}${formatBytes(dRetained)} retained)`
-          : `${r.weak ? "weak " : ""}${r.kind} of ${formatCount(lastLength ?? 0)} entries keeps more: +${formatBytes(dRetained)} retained`,
+          : `${r.weak ? "a weak" : /^[aeiou]/i.test(r.kind) ? "an" : "a"} ${r.kind} of ${plural(lastLength ?? 0, "entry", "entries")} ` +
+            `keeps more: +${formatBytes(dRetained)} retained`,
         evidence,
         growthBytes: dRetained,
       });
@@ -93,7 +94,7 @@ export function cachesStep(ctx: Context): { step: StepResult; candidates: Candid
       candidates.push({
         ...common,
         kind: "growing-container",
-        title: `${r.kind} holds ${formatCount(lastLength ?? 0)} entries, ${formatBytes(r.retained_bytes)} retained (one snapshot: growth unknown)`,
+        title: `${r.kind} holds ${plural(lastLength ?? 0, "entry", "entries")}, ${formatBytes(r.retained_bytes)} retained (one snapshot: growth unknown)`,
         evidence,
         growthBytes: r.retained_bytes,
         severity: "info",
@@ -118,14 +119,14 @@ export function cachesStep(ctx: Context): { step: StepResult; candidates: Candid
   let answer: string;
   if (single) {
     status = reported.length > 0 ? "warn" : "info";
-    answer = `One snapshot: ${candidates.length} container${candidates.length === 1 ? "" : "s"} worth a look (unbounded caches, large module-level containers); growth needs a series.`;
+    answer = `One snapshot: ${plural(candidates.length, "container")} worth a look (unbounded caches, large module-level containers); growth needs a series.`;
   } else if (growingCount > 0) {
     status = "leak";
     const paths = candidates.filter((c) => c.severity === undefined && !c.library).slice(0, 3).map((c) => c.path).join(", ");
-    answer = `Yes: ${growingCount} container${growingCount === 1 ? "" : "s"} grow over the series: ${paths}.`;
+    answer = `Yes: ${plural(growingCount, "container grows", "containers grow")} over the series: ${paths}.`;
   } else if (reported.length > 0) {
     status = "warn";
-    answer = `No user container grows steadily, but ${reported.length} need a look (standard-library growth, unbounded or oversized caches).`;
+    answer = `No user container grows steadily, but ${formatCount(reported.length)} ${reported.length === 1 ? "needs" : "need"} a look (standard-library growth, unbounded or oversized caches).`;
   } else {
     answer = "No module-level or class-level container grows, and no cache is unbounded and growing.";
   }

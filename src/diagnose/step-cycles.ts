@@ -1,13 +1,14 @@
 // Step 5, "do cycles or two-way trees keep things alive?": reference cycles grouped by their type mix and counted
 // in every snapshot, parent/child pairs that point at each other, and the single handle that keeps a group alive.
-import { bidirectionalLinks, cycles, type CycleRow } from "../queries/cycles.js";
+import { cycleRows, cycles, linkRows, linksTable, type CycleRow, type LinkRow } from "../queries/cycles.js";
 import { typeTotals } from "../queries/types.js";
-import { formatBytes, formatCount } from "../units.js";
+import { formatBytes, formatCount, plural } from "../common/units.js";
 import { heldByLibrary, isLibraryType, objectAt, type Context } from "./context.js";
 import {
-  MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, MIN_GROWTH_OBJECTS, SINGLE_SNAPSHOT_MIN_RETAINED, deltaOf, signed, trendOf,
-  type Candidate,
+  MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, MIN_GROWTH_OBJECTS, SINGLE_SNAPSHOT_MIN_RETAINED, deltaOf, signed, signedCount,
+  trendOf, type Candidate,
 } from "./rules.js";
+import type { Snapshot } from "../engine/snapshot.js";
 import type { StepResult } from "./types.js";
 
 /** Cycles read per snapshot; a leak of more, smaller cycles than this shows in the bidirectional pairs instead. */
@@ -16,14 +17,44 @@ const CYCLE_ROWS = 2000;
 /** Member types that mark a cycle as a class's own structure. */
 const CLASS_PARTS = new Set(["type", "getset_descriptor", "member_descriptor", "wrapper_descriptor", "method_descriptor"]);
 
-interface LinkRow { parent_type: string; child_link: string; child_type: string; parent_link: string; pairs: number; example_address: number; example_path: string | null }
 
 /** "app.Node×37, list×37" -> "app.Node, list": cycles of one shape share their type set, whatever their size. */
 function shape(types: string): string {
   return types.split(", ").map((t) => t.replace(/×\d+$/, "")).sort().join(", ");
 }
 
-export function cyclesStep(ctx: Context): { step: StepResult; candidates: Candidate[] } {
+/** Cycles of one shape in one snapshot: how many, what they retain, and (for the last snapshot) the largest. */
+interface ShapeReading { count: number; retained: number; largest: CycleRow; members: number }
+
+/** What step 5 reads of one snapshot: its cycles by shape, and its two-way link rows. */
+export interface CycleReading {
+  shapes: Map<string, ShapeReading>;
+  links: LinkRow[];
+}
+
+/**
+ * Step 5's reading of a snapshot (a full one): taken while its analysis is at hand, kept without it. Only the
+ * last snapshot's rows need their paths.
+ */
+export function readCycles(snap: Snapshot, paths: boolean): CycleReading {
+  const shapes = new Map<string, ShapeReading>();
+  for (const r of cycleRows(snap, { top: CYCLE_ROWS, structural: false, paths })) {
+    const key = shape(r.types);
+    const s = shapes.get(key);
+    if (!s) {
+      shapes.set(key, { count: 1, retained: r.retained_bytes, largest: r, members: r.members });
+      continue;
+    }
+    s.count++;
+    s.retained += r.retained_bytes;
+    s.members += r.members;
+    if (r.retained_bytes > s.largest.retained_bytes) s.largest = r;
+  }
+  return { shapes, links: linkRows(snap, { top: 100, paths }) };
+}
+
+/** `earlier`: the readings of the snapshots before the last, oldest first (readCycles). */
+export function cyclesStep(ctx: Context, earlier: CycleReading[]): { step: StepResult; candidates: Candidate[] } {
   const base = {
     id: "cycles", number: 5, title: "Do cycles or two-way trees keep things alive?",
     question: "Do reference cycles or parent/child back-references multiply across snapshots, and what single handle keeps them alive?",
@@ -37,18 +68,17 @@ export function cyclesStep(ctx: Context): { step: StepResult; candidates: Candid
   const candidates: Candidate[] = [];
 
   // Cycles: per shape, how many groups and how many bytes they retain in each snapshot.
-  const perSnapshot = ctx.snaps.map((s) => cycles(s, { top: CYCLE_ROWS, structural: false }).objects() as CycleRow[]);
+  const readings = [...earlier, readCycles(ctx.last, true)];
   const shapes = new Map<string, { count: number[]; retained: number[]; largest: CycleRow | null; members: number }>();
-  perSnapshot.forEach((rows, k) => {
-    for (const r of rows) {
-      const key = shape(r.types);
+  readings.forEach((reading, k) => {
+    for (const [key, r] of reading.shapes) {
       let s = shapes.get(key);
       if (!s) shapes.set(key, (s = { count: new Array(n).fill(0), retained: new Array(n).fill(0), largest: null, members: 0 }));
-      s.count[k]++;
-      s.retained[k] += r.retained_bytes;
+      s.count[k] = r.count;
+      s.retained[k] = r.retained;
       if (k === n - 1) {
-        s.members += r.members;
-        if (!s.largest || r.retained_bytes > s.largest.retained_bytes) s.largest = r;
+        s.members = r.members;
+        s.largest = r.largest;
       }
     }
   });
@@ -66,8 +96,8 @@ export function cyclesStep(ctx: Context): { step: StepResult; candidates: Candid
     if (!(grows && growth >= MIN_GROWTH_BYTES) && !suspect) continue;
     candidates.push({
       kind: "cycle",
-      title: `${formatCount(lastCount)} reference cycle${lastCount === 1 ? "" : "s"} of ${key} retain ${formatBytes(lastRetained)}` +
-        (single ? "" : deltaOf(s.count) > 0 ? ` (${signed(deltaOf(s.count))} cycles over the series)` : ` (+${formatBytes(growth)} over the series)`),
+      title: `${plural(lastCount, "reference cycle")} of ${key} ${lastCount === 1 ? "retains" : "retain"} ${formatBytes(lastRetained)}` +
+        (single ? "" : deltaOf(s.count) > 0 ? ` (${signedCount(deltaOf(s.count), "cycle")} over the series)` : ` (+${formatBytes(growth)} over the series)`),
       type: s.largest.entry_type,
       path: s.largest.path,
       evidence: { types: key, cycles: s.count, retained_sizes: s.retained, members: s.members, handle_type: s.largest.entry_type },
@@ -82,7 +112,7 @@ export function cyclesStep(ctx: Context): { step: StepResult; candidates: Candid
   }
 
   // Two-way links: pairs per (parent type, link, child type, back-link) in each snapshot.
-  const links = ctx.snaps.map((s) => bidirectionalLinks(s, { top: 100 }).objects() as LinkRow[]);
+  const links = readings.map((reading) => reading.links);
   const key = (r: LinkRow) => `${r.parent_type}|${r.child_link}|${r.child_type}|${r.parent_link}`;
   const childBytes = typeTotals(ctx.last);
   for (const r of links[n - 1]) {
@@ -114,7 +144,8 @@ export function cyclesStep(ctx: Context): { step: StepResult; candidates: Candid
   }
 
   const cycleTable = cycles(ctx.last, { top: 20 });
-  const linkTable = bidirectionalLinks(ctx.last, { top: 20 });
+  // The last snapshot's first 20 link rows are the table bidirectionalLinks(last, { top: 20 }) gives.
+  const linkTable = linksTable(links[n - 1].slice(0, 20));
   const growing = candidates.filter((c) => c.severity === undefined && !c.library);
   const step: StepResult = {
     ...base,
@@ -123,8 +154,8 @@ export function cyclesStep(ctx: Context): { step: StepResult; candidates: Candid
       ? `Yes: ${growing.map((c) => c.kind === "cycle" ? `cycles of ${c.evidence.types}` : `${c.evidence.parent_type}${c.evidence.child_link} ↔ ${c.evidence.parent_link}`).slice(0, 2).join("; ")} multiply, kept through ${growing[0].path ?? "an unreachable group"}.`
       : candidates.length > 0
         ? single
-          ? `One snapshot: ${candidates.length} group${candidates.length === 1 ? "" : "s"} of cycles or two-way links in program types worth a look.`
-          : `${candidates.length} group${candidates.length === 1 ? "" : "s"} of cycles grow, all of standard-library types or held by the standard library.`
+          ? `One snapshot: ${plural(candidates.length, "group")} of cycles or two-way links in program types worth a look.`
+          : `${plural(candidates.length, "group")} of cycles ${candidates.length === 1 ? "grows" : "grow"}, all of standard-library types or held by the standard library.`
         : single
           ? "No large cycle or two-way tree of program types in this snapshot."
           : "No cycle or two-way tree multiplies across the series.",

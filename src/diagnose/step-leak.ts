@@ -1,9 +1,9 @@
 // Step 1, "is it a leak at all?", and the RSS-versus-objects sidebar: totals over the series, and process memory
 // against the bytes of Python objects.
-import { censusChart, memoryGapChart } from "../charts.js";
+import { censusChart, memoryGapChart } from "../charts/charts.js";
 import { census } from "../queries/census.js";
 import { memoryGap } from "../queries/memory.js";
-import { formatBytes, formatCount } from "../units.js";
+import { formatBytes, formatCount } from "../common/units.js";
 import type { Context } from "./context.js";
 import {
   MAX_PYTHON_SHARE_OF_RSS_GROWTH, MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, MIN_RSS_GROWTH_BYTES, MIN_RSS_GROWTH_SHARE,

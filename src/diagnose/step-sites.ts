@@ -1,7 +1,7 @@
 // Step 8, "where were they allocated?": tracemalloc allocation sites of the live objects when the snapshots carry
 // them, attached to the findings; otherwise how to capture with sites.
 import { allocationSites } from "../queries/alloc.js";
-import { NONE } from "../snapshot.js";
+import { NONE } from "../engine/snapshot.js";
 import { isStandardLibraryFile, objectAt, type Context } from "./context.js";
 import type { Candidate } from "./rules.js";
 import type { StepResult } from "./types.js";

@@ -1,10 +1,10 @@
 // Step 7, "does something grow in size rather than in number?": strings and buffers whose total length grows
 // while their count stays flat, and the ones at a stable path that get longer.
-import { stringTotalsChart } from "../charts.js";
+import { stringTotalsChart } from "../charts/charts.js";
 import { resolvePath } from "../queries/input.js";
 import { growingStrings, largestStrings, stringTotals } from "../queries/strings.js";
-import { NONE } from "../snapshot.js";
-import { formatBytes, formatCount } from "../units.js";
+import { NONE } from "../engine/snapshot.js";
+import { formatBytes, formatCount } from "../common/units.js";
 import { heldByLibrary, type Context } from "./context.js";
 import { MIN_GROWTH_BYTES, deltaOf, signed, trendOf, type Candidate } from "./rules.js";
 import type { StepResult } from "./types.js";

@@ -1,14 +1,14 @@
 // Step 4, "what lives long and keeps a lot alive?": objects present in every snapshot whose retained size grows,
 // other than the holders earlier steps already named and the namespaces above them.
-import { graphOf } from "../analysis-cache.js";
-import { largestChart } from "../charts.js";
-import { edgeLabel, findObject } from "../paths.js";
+import { retainedFigures } from "../engine/analysis-cache.js";
+import { largestChart } from "../charts/charts.js";
+import { edgeLabel } from "../engine/paths.js";
+import { matchSurvivors } from "../engine/series.js";
 import { largest } from "../queries/objects.js";
 import { survivors } from "../queries/survivors.js";
-import { NONE, type Snapshot } from "../snapshot.js";
-import { formatBytes } from "../units.js";
+import { NONE, type Snapshot } from "../engine/snapshot.js";
+import { formatBytes, formatCount, plural } from "../common/units.js";
 import { dominates, heldByLibrary, type Context } from "./context.js";
-import { retainedCounts } from "../queries/clusters.js";
 import { MIN_GROWTH_BYTES, deltaOf, isRising, keptTrend, type Candidate } from "./rules.js";
 import type { StepResult } from "./types.js";
 
@@ -36,11 +36,9 @@ export function survivorsStep(ctx: Context, explained: number[]): { step: StepRe
   const g = ctx.graph;
   const last = ctx.last;
   const table = survivors(ctx.snaps, { top: SURVIVOR_ROWS });
-  // The same object in an earlier snapshot: same address and type (the rule survivors() applies), looked up per row.
-  const sameIn = (snap: Snapshot, i: number): number => {
-    const j = findObject(snap, last.address[i]);
-    return j >= 0 && snap.types[snap.type[j]] === last.types[last.type[i]] ? j : NONE;
-  };
+  // The same object in an earlier snapshot: same address and type (the rule survivors() applies).
+  const sameIn = (snap: Snapshot, i: number): number => matchSurvivors(last, snap)[i];
+
   const earlier = ctx.snaps.slice(0, -1);
   const candidates: Candidate[] = [];
   for (const r of table.objects() as { index: number; type: string; path: string | null; retained_bytes: number }[]) {
@@ -50,8 +48,8 @@ export function survivorsStep(ctx: Context, explained: number[]): { step: StepRe
     if (heldByLibrary(ctx, i)) continue;
     if (explained.some((e) => dominates(ctx, e, i) || dominates(ctx, i, e))) continue;
     const matched = [...earlier.map((snap) => sameIn(snap, i)), i];
-    const sizes = matched.map((j, k) => (j === NONE ? null : graphOf(ctx.snaps[k]).retained[j]));
-    const counts = matched.map((j, k) => (j === NONE ? null : retainedCounts(graphOf(ctx.snaps[k]))[j]));
+    const sizes = matched.map((j, k) => (j === NONE ? null : retainedFigures(ctx.snaps[k]).retained[j]));
+    const counts = matched.map((j, k) => (j === NONE ? null : retainedFigures(ctx.snaps[k]).counts[j]));
     const trend = keptTrend(counts, sizes);
     const growth = deltaOf(sizes);
     if (!isRising(trend) || growth < MIN_GROWTH_BYTES) continue;
@@ -73,7 +71,8 @@ export function survivorsStep(ctx: Context, explained: number[]): { step: StepRe
     ...base,
     status: candidates.length > 0 ? "leak" : "ok",
     answer: candidates.length > 0
-      ? `${candidates.length} long-lived object${candidates.length === 1 ? "" : "s"} beyond the holders already named keep growing: ${candidates.slice(0, 3).map((c) => c.path ?? c.type).join(", ")}.`
+      ? `${plural(candidates.length, "long-lived object")} beyond the holders already named ${candidates.length === 1 ? "keeps" : "keep"} growing: ` +
+        `${candidates.slice(0, 3).map((c) => c.path ?? c.type).join(", ")}${candidates.length > 3 ? ` and ${formatCount(candidates.length - 3)} more` : ""}.`
       : explained.length > 0
         ? "The long-lived objects whose retained size grows are the holders already named (or the namespaces above them)."
         : "No long-lived object's retained size grows beyond noise.",

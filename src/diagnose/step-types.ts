@@ -1,14 +1,18 @@
 // Step 2, "which types grow?": per-type counts in every snapshot, growth and how steady it is.
-import { typeGrowthChart, typeHistoryChart } from "../charts.js";
+import { typeGrowthChart, typeHistoryChart } from "../charts/charts.js";
 import { typeCounts, typeGrowth, typeHistory } from "../queries/types.js";
 import { leakClusters } from "../queries/clusters.js";
-import { formatBytes, formatCount } from "../units.js";
+import { formatBytes, formatCount } from "../common/units.js";
 import type { Context } from "./context.js";
 import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, signed, trendOf, type Candidate } from "./rules.js";
 import type { StepResult } from "./types.js";
 
 /** Types reported as findings at most; the holders found by later steps explain the rest. */
 const MAX_TYPE_FINDINGS = 5;
+/** Types the answer names at most; with more, it says how many it names. */
+const MAX_NAMED = 6;
+/** Types drawn over time. */
+const HISTORY_TYPES = 8;
 
 export function typesStep(ctx: Context): { step: StepResult; candidates: Candidate[] } {
   const base = {
@@ -27,9 +31,10 @@ export function typesStep(ctx: Context): { step: StepResult; candidates: Candida
       candidates: [],
     };
   }
-  const growth = typeGrowth(ctx.snaps, { top: 20 });
+  // The tables and charts show what grew: a type whose count did not rise is no "growing type".
+  const growth = typeGrowth(ctx.snaps, { top: 20 }).filter((d: { delta_count: number }) => d.delta_count > 0).reify();
   const byBytes = typeGrowth(ctx.snaps, { top: 20, by: "bytes" });
-  const history = typeHistory(ctx.snaps, { top: 8 });
+  const history = typeHistory(ctx.snaps, { types: (growth.array("type") as string[]).slice(0, HISTORY_TYPES) });
   type Row = { type: string; counts: number[]; delta_count: number; delta_bytes: number; last_count: number; per_snapshot: number };
   const rows = new Map<string, Row>();
   for (const r of [...(growth.objects() as Row[]), ...(byBytes.objects() as Row[])]) rows.set(r.type, r);
@@ -55,24 +60,29 @@ export function typesStep(ctx: Context): { step: StepResult; candidates: Candida
   }
   candidates.sort((a, b) => b.growthBytes - a.growthBytes);
   const kept = candidates.slice(0, MAX_TYPE_FINDINGS);
-  const names = kept.slice(0, 3).map((c) => c.type).join(", ");
+  const named = candidates.slice(0, MAX_NAMED).map((c) => c.type).join(", ");
+  const listed = candidates.length === 1
+    ? `1 type grows steadily: ${named}.`
+    : candidates.length <= MAX_NAMED
+      ? `${formatCount(candidates.length)} types grow steadily, most bytes first: ${named}.`
+      : `${formatCount(candidates.length)} types grow steadily; the ${MAX_NAMED} that add the most bytes: ${named}.`;
   // Who keeps the new objects: the leak clusters (the findings judge which of them grow).
   const clusters = ctx.full ? leakClusters(ctx.snaps, { top: 10 }) : null;
   const holders = clusters
     ? (clusters.objects() as { path: string | null; new_objects: number }[]).filter((r) => r.path !== null).slice(0, 3)
     : [];
   const heldBy = holders.length > 0
-    ? ` Their new objects are kept by ${holders.map((r) => `${r.path} (${formatCount(r.new_objects)} new)`).join(", ")}.`
+    ? ` ${candidates.length === 1 ? "Its" : "Their"} new objects are kept by ${holders.map((r) => `${r.path} (${formatCount(r.new_objects)} new)`).join(", ")}.`
     : "";
   const step: StepResult = {
     ...base,
     status: kept.length > 0 ? "leak" : "ok",
     answer: kept.length > 0
-      ? `${candidates.length} type${candidates.length === 1 ? "" : "s"} grow steadily, most bytes first: ${names}.${heldBy}`
+      ? `${listed}${heldBy}`
       : "No type gains instances steadily beyond noise.",
     evidence: {
       tables: { typeGrowth: growth, typeHistory: history, ...(clusters ? { clusters } : {}) },
-      charts: { typeGrowth: typeGrowthChart(growth), typeHistory: typeHistoryChart(history) },
+      charts: growth.numRows() > 0 ? { typeGrowth: typeGrowthChart(growth), typeHistory: typeHistoryChart(history) } : {},
     },
     query: "typeGrowth(series, { top: 20 })",
   };

@@ -1,7 +1,7 @@
 // The shape of a diagnosis: checklist steps, findings and the verdict. Plain data, so the CLI can print it as
 // JSON and a notebook can show its tables and charts.
 import type { ColumnTable } from "arquero";
-import type { VegaLiteSpec } from "../charts.js";
+import type { VegaLiteSpec } from "../charts/charts.js";
 
 export type Verdict = "leak" | "no-leak" | "native-or-fragmentation" | "inconclusive";
 export type StepStatus = "ok" | "warn" | "leak" | "skipped" | "info";

@@ -1,7 +1,7 @@
 // Where objects were allocated, when the snapshots carry tracemalloc sites.
 import * as aq from "arquero";
-import type { Snapshot } from "../snapshot.js";
-import { NONE } from "../snapshot.js";
+import type { Snapshot } from "../engine/snapshot.js";
+import { NONE } from "../engine/snapshot.js";
 import { attribute, objectName, snapshotsOf, tableOf, typeMask, type SeriesInput } from "./input.js";
 
 /** The capture agent's file (the `__file__` of the module `leakbook`), or null when it is not in the snapshot. */

@@ -1,12 +1,12 @@
 // Caches and registries: containers held by module globals or class attributes, their lengths and retained
 // sizes in every snapshot, lru_cache statistics, and the sizes of their entries.
 import * as aq from "arquero";
-import { graphOf } from "../analysis-cache.js";
-import type { HeapGraph } from "../graph.js";
-import { edgeLabel, shortestPaths } from "../paths.js";
-import { followPath, matchSurvivors } from "../series.js";
-import { NONE, ROOT_MODULE, type Snapshot } from "../snapshot.js";
-import { formatBytes } from "../units.js";
+import { graphOf, retainedFigures } from "../engine/analysis-cache.js";
+import type { HeapGraph } from "../engine/graph.js";
+import { edgeLabel, shortestPaths } from "../engine/paths.js";
+import { followPath, matchSurvivors } from "../engine/series.js";
+import { NONE, ROOT_MODULE, type Snapshot } from "../engine/snapshot.js";
+import { formatBytes } from "../common/units.js";
 import { attribute, edgeSource, heldByAgentModule, keepsModules, rootKinds, snapshotsOf, tableOf, type SeriesInput } from "./input.js";
 import { fitLine, isSteadyGrowth } from "./types.js";
 
@@ -43,21 +43,36 @@ export function heldContainers(g: HeapGraph, maxDepth = 8): number[] {
   const keeps = keepsModules(g);
   const agent = heldByAgentModule(g);
   const found: number[] = [];
+  // Whether the breadth-first chain above an object reaches a module root with only namespaces and plain objects
+  // as holders (UNKNOWN until walked): memoised, as containers share the chains above them.
+  const UNKNOWN = 0, YES = 1, NO = 2;
+  const chainOk = new Uint8Array(snap.objectCount);
+  const walked: number[] = [];
+  const above = (i: number): boolean => {
+    let cur = i;
+    let verdict = UNKNOWN;
+    while (verdict === UNKNOWN) {
+      if (chainOk[cur] !== UNKNOWN) {
+        verdict = chainOk[cur];
+        break;
+      }
+      walked.push(cur);
+      if (g.distance[cur] === 0) {
+        verdict = roots[cur] === ROOT_MODULE ? YES : NO;
+        break;
+      }
+      const parent = edgeSource(snap, g.bfsEdge[cur]);
+      if (kind[snap.type[parent]] >= 0 && !reachedAsNamespace(snap, g, parent)) verdict = NO;
+      cur = parent;
+    }
+    for (const o of walked) chainOk[o] = verdict;
+    walked.length = 0;
+    return verdict === YES;
+  };
   for (let i = 0; i < snap.objectCount; i++) {
     if (kind[snap.type[i]] < 0 || g.distance[i] > maxDepth || g.distance[i] === 0 || keeps[i] || agent[i]) continue;
     if (reachedAsNamespace(snap, g, i)) continue;
-    // Walk the breadth-first chain up to its root: every holder above must be a namespace or a plain object.
-    let ok = true;
-    let cur = i;
-    while (g.distance[cur] > 0) {
-      const parent = edgeSource(snap, g.bfsEdge[cur]);
-      if (kind[snap.type[parent]] >= 0 && !reachedAsNamespace(snap, g, parent)) {
-        ok = false;
-        break;
-      }
-      cur = parent;
-    }
-    if (ok && roots[cur] === ROOT_MODULE) found.push(i);
+    if (above(i)) found.push(i);
   }
   return found;
 }
@@ -129,7 +144,7 @@ export function caches(input: SeriesInput, opts: { top?: number; maxDepth?: numb
   const last = snaps[snaps.length - 1];
   const g = graphOf(last);
   const found = heldContainers(g, opts.maxDepth);
-  const graphs = snaps.map((s) => (s === last ? g : graphOf(s)));
+  const retainedIn = snaps.map((s) => (s === last ? g.retained : retainedFigures(s).retained));
   const matches = snaps.map((s) => (s === last ? null : matchSurvivors(last, s)));
   const kindIds = kindOfType(last);
   const at = (k: number, i: number) => (matches[k] ? matches[k]![i] : i);
@@ -149,7 +164,7 @@ export function caches(input: SeriesInput, opts: { top?: number; maxDepth?: numb
       return m === NONE && path ? followPath(s, path) : m;
     });
     const lengths = objects.map((o, n) => lengthOf(snaps[n], o, kind));
-    const retainedSizes = objects.map((o, n) => (o === NONE ? null : graphs[n].retained[o]));
+    const retainedSizes = objects.map((o, n) => (o === NONE ? null : retainedIn[n][o]));
     const entrySizes = entriesOf(last, i, kind).map((e) => g.retained[e]).sort((a, b) => a - b);
     const lru = kind === "lru_cache" ? last.lruCaches.find((c) => c.object === i) : undefined;
     const ys = lengths.map((v) => v ?? 0);

@@ -1,8 +1,8 @@
 // The census of a series: how many objects and bytes, and how much memory, at each capture.
 import * as aq from "arquero";
-import { FLAG_TRACKED } from "../snapshot.js";
-import type { Snapshot } from "../snapshot.js";
-import { formatBytes } from "../units.js";
+import { FLAG_TRACKED } from "../engine/snapshot.js";
+import type { Snapshot } from "../engine/snapshot.js";
+import { formatBytes } from "../common/units.js";
 import { arenaBytes, objectBytes } from "./memory.js";
 import { snapshotsOf, timeOf, type SeriesInput } from "./input.js";
 

@@ -2,12 +2,12 @@
 // long-lived object that keeps it (its holder), as heap analysers accumulate growth on the dominator tree. One
 // cluster per holder, with the holder followed into every snapshot so its growth can be judged.
 import * as aq from "arquero";
-import { graphOf } from "../analysis-cache.js";
-import type { HeapGraph } from "../graph.js";
-import { childrenIndex, edgeLabel, findObject, shortestPaths } from "../paths.js";
-import { followPath, matchSurvivors } from "../series.js";
-import { NONE, type Snapshot } from "../snapshot.js";
-import { formatAddress, formatBytes } from "../units.js";
+import { graphOf, retainedFigures } from "../engine/analysis-cache.js";
+import type { HeapGraph } from "../engine/graph.js";
+import { edgeLabel, shortestPaths } from "../engine/paths.js";
+import { followPath, matchSurvivors } from "../engine/series.js";
+import { NONE, type Snapshot } from "../engine/snapshot.js";
+import { formatAddress, formatBytes } from "../common/units.js";
 import { edgeSource, keepsModules, objectLength, objectName, snapshotsOf, stringId, tableOf, type SeriesInput } from "./input.js";
 
 /** New objects attributed to one holder in the last snapshot. */
@@ -61,33 +61,6 @@ const UNRESOLVED = -2;
 const NO_HOLDER = -1;
 /** Dominator steps searched above a holder for an object of its own type (the head of a linked structure). */
 const SAME_TYPE_REACH = 3;
-
-const countMemo = new WeakMap<HeapGraph, Uint32Array>();
-
-/** Per object, how many objects it keeps alive (itself and everything it dominates). */
-export function retainedCounts(g: HeapGraph): Uint32Array {
-  let counts = countMemo.get(g);
-  if (counts) return counts;
-  const n = g.snap.objectCount;
-  // A breadth-first order of the dominator tree: every object comes after its dominator, so summing in reverse
-  // order adds each subtree once.
-  const { start, list: children } = childrenIndex(g);
-  const order = new Uint32Array(n);
-  let tail = 0;
-  for (let c = start[n]; c < start[n + 1]; c++) order[tail++] = children[c];
-  for (let head = 0; head < tail; head++) {
-    const o = order[head];
-    for (let c = start[o]; c < start[o + 1]; c++) order[tail++] = children[c];
-  }
-  counts = new Uint32Array(n).fill(1);
-  for (let k = tail - 1; k >= 0; k--) {
-    const o = order[k];
-    const d = g.idom[o];
-    if (d < n) counts[d] += counts[o];
-  }
-  countMemo.set(g, counts);
-  return counts;
-}
 
 /**
  * Per object of the last snapshot, 1 when it has no match (same address and type) in the first snapshot: it was
@@ -308,8 +281,8 @@ function followHolder(snaps: readonly Snapshot[], g: HeapGraph, c: Cluster): voi
     if (c.holder >= 0) {
       if (snap === last) o = c.holder;
       else {
-        const j = findObject(snap, last.address[c.holder]);
-        o = j >= 0 && snap.types[snap.type[j]] === last.types[last.type[c.holder]] ? j : path ? followPath(snap, path) : NONE;
+        const j = matchSurvivors(last, snap)[c.holder];
+        o = j !== NONE ? j : path ? followPath(snap, path) : NONE;
       }
     }
     c.objects.push(o);
@@ -319,9 +292,9 @@ function followHolder(snaps: readonly Snapshot[], g: HeapGraph, c: Cluster): voi
       c.lengths.push(null);
       continue;
     }
-    const sg = graphOf(snap);
-    c.retainedSizes.push(sg.retained[o]);
-    c.retainedCounts.push(retainedCounts(sg)[o]);
+    const figures = retainedFigures(snap);
+    c.retainedSizes.push(figures.retained[o]);
+    c.retainedCounts.push(figures.counts[o]);
     c.lengths.push(objectLength(snap, o));
   }
 }

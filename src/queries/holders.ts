@@ -2,11 +2,11 @@
 // tracebacks, closures, bound methods in callback lists, mutable default arguments, mutable class attributes,
 // thread stacks and gc.garbage.
 import * as aq from "arquero";
-import { graphOf } from "../analysis-cache.js";
-import type { HeapGraph } from "../graph.js";
-import { edgeLabel } from "../paths.js";
-import { EDGE_SUFFIX, NONE, ROOT_GARBAGE, ROOT_THREAD, type Snapshot } from "../snapshot.js";
-import { formatBytes } from "../units.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import type { HeapGraph } from "../engine/graph.js";
+import { edgeLabel } from "../engine/paths.js";
+import { EDGE_SUFFIX, NONE, ROOT_GARBAGE, ROOT_THREAD, type Snapshot } from "../engine/snapshot.js";
+import { formatBytes } from "../common/units.js";
 import { heldByAgentModule, lastOf, objectLength, objectName, pathExpr, requireFull, stringId, tableOf, type SeriesInput } from "./input.js";
 
 export const HOLDER_KINDS = [
@@ -14,7 +14,8 @@ export const HOLDER_KINDS = [
 ] as const;
 export type HolderKind = (typeof HOLDER_KINDS)[number];
 
-interface Hold {
+/** One hold: a holder keeping an object alive in one way. */
+export interface Hold {
   kind: HolderKind;
   holder: number;
   /** How the holder reaches the held object, e.g. "fail: .f_locals['payload']" or ".__defaults__[0]". */
@@ -38,8 +39,8 @@ function edgesWhere(snap: Snapshot, obj: number, want: (label: string) => boolea
 }
 
 function edgeTo(snap: Snapshot, obj: number, label: string): number {
-  const found = edgesWhere(snap, obj, (l) => l === label);
-  return found.length ? found[0].target : NONE;
+  for (let e = snap.edgeStart[obj]; e < snap.edgeStart[obj + 1]; e++) if (edgeLabel(snap, e) === label) return snap.edgeTarget[e];
+  return NONE;
 }
 
 /** Locals of a frame as holds: "co_name file:line: name". */
@@ -50,13 +51,14 @@ function frameLocals(snap: Snapshot, kind: HolderKind, holder: number, frame: nu
   }
 }
 
-function collect(g: HeapGraph, kinds: Set<HolderKind>): Hold[] {
+function collect(g: HeapGraph, kinds: ReadonlySet<HolderKind>): Hold[] {
   const snap = g.snap;
   const typeName = (i: number) => snap.types[snap.type[i]];
   const out: Hold[] = [];
   const tb = snap.types.indexOf("builtins.traceback");
   const fn = snap.types.indexOf("builtins.function");
   const method = snap.types.indexOf("builtins.method");
+  const container = Uint8Array.from(snap.types, (name) => (isContainer(name) ? 1 : 0));
   const tracebackLabel = stringId(snap, ".__traceback__");
   const isClass = kinds.has("class-attribute") ? classes(snap) : null;
   for (let i = 0; i < snap.objectCount; i++) {
@@ -104,7 +106,7 @@ function collect(g: HeapGraph, kinds: Set<HolderKind>): Hold[] {
         // Held by a container (a callback list, a handler dict): report the container as the holder.
         for (let k = g.revStart[i]; k < g.revStart[i + 1]; k++) {
           const holder = g.revSource[k];
-          if (!isContainer(typeName(holder))) continue;
+          if (!container[snap.type[holder]]) continue;
           out.push({ kind: "bound-method", holder, via: `${edgeLabel(snap, g.revEdge[k])}.__self__`, held: self });
         }
       }
@@ -165,22 +167,77 @@ function isContainer(type: string): boolean {
  * held_retained (human).
  */
 export function holders(input: SeriesInput, kind?: HolderKind | HolderKind[], opts: { top?: number } = {}): aq.ColumnTable {
+  return tableOf(HOLDER_COLUMNS, holderRows(input, kind, opts));
+}
+
+const HOLDER_COLUMNS = [
+  "kind", "holder_type", "holder_name", "holder_address", "holder_path", "via", "held_type", "held_name", "held_address",
+  "held_length", "held_retained_bytes", "held_retained",
+] as const;
+
+/** A row of the holders() table. */
+export interface HolderRow {
+  kind: HolderKind; holder_type: string; holder_name: string; holder_address: number; holder_path: string | null;
+  via: string; held_type: string; held_name: string; held_address: number; held_length: number | null;
+  held_retained_bytes: number; held_retained: string;
+}
+
+const holdsOfGraph = new WeakMap<HeapGraph, Hold[]>();
+const ALL_KINDS: ReadonlySet<HolderKind> = new Set(HOLDER_KINDS);
+
+/**
+ * The holds of the given kinds in the analysed snapshot, in the order found; the capture agent's own are left out.
+ * The holds of every kind are found once per analysis, and those of the kinds asked for picked from them.
+ */
+export function findHolds(g: HeapGraph, kinds: ReadonlySet<HolderKind>): Hold[] {
+  let all = holdsOfGraph.get(g);
+  if (!all) {
+    const agent = heldByAgentModule(g);
+    all = collect(g, ALL_KINDS).filter((h) => agent[h.holder] === 0 && agent[h.held] === 0);
+    holdsOfGraph.set(g, all);
+  }
+  return HOLDER_KINDS.every((k) => kinds.has(k)) ? all : all.filter((h) => kinds.has(h.kind));
+}
+
+/** The rows of holders(input, kind, opts), as plain objects (for callers that read every row). */
+export function holderRows(input: SeriesInput, kind?: HolderKind | HolderKind[], opts: { top?: number } = {}): HolderRow[] {
   const snap = lastOf(input);
   requireFull(snap, "holders");
   const g = graphOf(snap);
   const kinds = new Set<HolderKind>(kind === undefined ? HOLDER_KINDS : Array.isArray(kind) ? kind : [kind]);
   for (const k of kinds) if (!HOLDER_KINDS.includes(k)) throw new Error(`unknown holder kind ${k}; one of ${HOLDER_KINDS.join(", ")}`);
-  const agent = heldByAgentModule(g);
-  const holds = collect(g, kinds).filter((h) => agent[h.holder] === 0 && agent[h.held] === 0);
-  const threadName = new Map(snap.threads.filter((t) => t.frame !== null).map((t) => [t.frame as number, t.name]));
-  const rows = HOLDER_KINDS.flatMap((k) =>
-    holds.filter((h) => h.kind === k).sort((a, b) => g.retained[b.held] - g.retained[a.held]).slice(0, opts.top ?? 50),
-  ).map((h) => ({
+  const paths = holderPaths(g);
+  return rankedHolds(g, kinds, opts.top ?? 50).map((h) => holderRow(g, h, paths));
+}
+
+/** The holds as holders() lists them: by kind, each kind's largest held retained size first, at most `top` per kind. */
+export function rankedHolds(g: HeapGraph, kinds: ReadonlySet<HolderKind>, top: number): Hold[] {
+  const holds = findHolds(g, kinds);
+  return HOLDER_KINDS.flatMap((k) =>
+    holds.filter((h) => h.kind === k).sort((a, b) => g.retained[b.held] - g.retained[a.held]).slice(0, top),
+  );
+}
+
+/** The holder's path, found once per holder: one container often holds thousands of the rows (a callback list). */
+export function holderPaths(g: HeapGraph): (holder: number) => string | null {
+  const found = new Map<number, string | null>();
+  return (holder) => {
+    let path = found.get(holder);
+    if (path === undefined) found.set(holder, (path = pathExpr(g, holder)));
+    return path;
+  };
+}
+
+/** One row of the holders() table. */
+export function holderRow(g: HeapGraph, h: Hold, holderPath: (holder: number) => string | null): HolderRow {
+  const snap = g.snap;
+  const thread = h.kind === "thread-stack" ? snap.threads.filter((t) => t.frame === h.holder).pop() : undefined;
+  return {
     kind: h.kind,
     holder_type: snap.types[snap.type[h.holder]],
-    holder_name: h.kind === "thread-stack" ? (threadName.get(h.holder) ?? objectName(snap, h.holder)) : objectName(snap, h.holder),
+    holder_name: thread?.name ?? objectName(snap, h.holder),
     holder_address: snap.address[h.holder],
-    holder_path: pathExpr(g, h.holder),
+    holder_path: holderPath(h.holder),
     via: h.via,
     held_type: snap.types[snap.type[h.held]],
     held_name: objectName(snap, h.held),
@@ -188,10 +245,5 @@ export function holders(input: SeriesInput, kind?: HolderKind | HolderKind[], op
     held_length: objectLength(snap, h.held),
     held_retained_bytes: g.retained[h.held],
     held_retained: formatBytes(g.retained[h.held]),
-  }));
-  return tableOf(
-    ["kind", "holder_type", "holder_name", "holder_address", "holder_path", "via", "held_type", "held_name", "held_address",
-      "held_length", "held_retained_bytes", "held_retained"],
-    rows,
-  );
+  };
 }

@@ -2,10 +2,10 @@
 // expression or table row; plus the small typed-array helpers they share (top-N selection, edge sources).
 import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
-import type { HeapGraph } from "../graph.js";
-import { edgeLabel, findObject, shortestPaths } from "../paths.js";
-import { NONE, ROOT_MODULE, type Snapshot } from "../snapshot.js";
-import { formatAddress } from "../units.js";
+import type { HeapGraph } from "../engine/graph.js";
+import { edgeLabel, findObject, shortestPaths } from "../engine/paths.js";
+import { NONE, ROOT_MODULE, type Snapshot } from "../engine/snapshot.js";
+import { formatAddress } from "../common/units.js";
 
 /** A series as loadSeries returns it, a plain list of snapshots, or one snapshot (a series of one). */
 export type SeriesInput = Snapshot | readonly Snapshot[] | { snapshots: readonly Snapshot[] };
@@ -280,7 +280,7 @@ export function heldByAgentModule(g: HeapGraph): Uint8Array {
       agentRoots.push(snap.rootObject[r]);
     }
   }
-  for (const t of snap.threads) if (t.frame !== null && t.name.startsWith("leakbook-")) agentRoots.push(t.frame);
+  for (const t of snap.threads) if (t.frame !== null && t.name?.startsWith("leakbook-")) agentRoots.push(t.frame);
   // Down the breadth-first tree from those roots: only the agent's own (small) part of the heap is visited.
   const queue = [...new Set(agentRoots)];
   for (const r of queue) mask[r] = 1;
@@ -326,11 +326,27 @@ export function attribute(snap: Snapshot, obj: number, name: string): number {
   return NONE;
 }
 
+/** stringId's answers per snapshot: a text that is absent costs a scan of every string, so each is looked up once. */
+const stringIds = new WeakMap<Snapshot, Map<string, number>>();
+
 /**
  * String index of an edge label text, or NONE. The agent interns its fixed labels first, so the scan from the start
  * ends early for them; call it once per query, then compare label indices instead of rendering labels.
  */
 export function stringId(snap: Snapshot, text: string): number {
-  for (let k = 0; k < snap.strings.count; k++) if (snap.strings.get(k) === text) return k;
-  return NONE;
+  let ids = stringIds.get(snap);
+  if (!ids) stringIds.set(snap, (ids = new Map()));
+  let id = ids.get(text);
+  if (id === undefined) {
+    id = NONE;
+    for (let k = 0; k < snap.strings.count; k++) {
+      if (snap.strings.get(k) === text) {
+        id = k;
+        break;
+      }
+    }
+    ids.set(text, id);
+  }
+  return id;
 }
+

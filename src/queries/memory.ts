@@ -1,7 +1,7 @@
 // Process memory against Python objects: is the growth in Python objects, or in fragmentation / native memory?
 import * as aq from "arquero";
-import type { MemoryInfo, Snapshot } from "../snapshot.js";
-import { formatBytes } from "../units.js";
+import type { MemoryInfo, Snapshot } from "../engine/snapshot.js";
+import { formatBytes } from "../common/units.js";
 import { snapshotsOf, timeOf, type SeriesInput } from "./input.js";
 
 /** Bytes of pymalloc arenas allocated from the OS, and bytes of blocks in use inside them (null when unknown). */

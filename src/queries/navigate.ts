@@ -1,10 +1,10 @@
 // Following references by hand: who refers to an object, what it refers to, how the roots reach it, and what it
 // dominates (the subtree of the dominator tree under it, for icicle charts).
 import * as aq from "arquero";
-import { graphOf } from "../analysis-cache.js";
-import { dominatedBy, referents as referentsOf, referrers as referrersOf, shortestPaths } from "../paths.js";
-import type { Snapshot } from "../snapshot.js";
-import { formatBytes } from "../units.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import { dominatedBy, referents as referentsOf, referrers as referrersOf, shortestPaths } from "../engine/paths.js";
+import type { Snapshot } from "../engine/snapshot.js";
+import { formatBytes } from "../common/units.js";
 import { lastOf, objectLength, objectName, requireFull, selectObject, type ObjectSelector, type SeriesInput } from "./input.js";
 
 function neighbourTable(snap: Snapshot, links: { object: number; edge: number; label: string }[]): aq.ColumnTable {

@@ -1,8 +1,8 @@
 // Single objects: the instances of a type, the largest objects, and how object sizes are distributed.
 import * as aq from "arquero";
-import { graphOf } from "../analysis-cache.js";
-import type { Snapshot } from "../snapshot.js";
-import { formatBytes } from "../units.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import type { Snapshot } from "../engine/snapshot.js";
+import { formatBytes } from "../common/units.js";
 import {
   heldByAgentModule, keepsModules, lastOf, objectLength, objectName, pathExpr, requireFull, topIndices, typeMask, type SeriesInput,
 } from "./input.js";

@@ -1,10 +1,10 @@
 // Strings and byte buffers: totals over time, the largest ones, duplicates, and buffers growing at a stable path.
 import * as aq from "arquero";
-import { graphOf } from "../analysis-cache.js";
-import { shortestPaths } from "../paths.js";
-import { followPath } from "../series.js";
-import { FLAG_TRUNCATED, NONE, type Snapshot } from "../snapshot.js";
-import { formatBytes } from "../units.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import { shortestPaths } from "../engine/paths.js";
+import { followPath } from "../engine/series.js";
+import { FLAG_TRUNCATED, NONE, type Snapshot } from "../engine/snapshot.js";
+import { formatBytes } from "../common/units.js";
 import { objectRows } from "./objects.js";
 import { lastOf, pathExpr, requireFull, snapshotsOf, tableOf, timeOf, topIndices, typeMask, type SeriesInput } from "./input.js";
 import { isMonotonicGrowth, isSteadyGrowth } from "./types.js";

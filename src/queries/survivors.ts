@@ -1,9 +1,9 @@
 // Long-lived objects: alive in every snapshot of a series, ranked by what they keep alive or how many refer to them.
 import * as aq from "arquero";
-import { graphOf } from "../analysis-cache.js";
-import { matchSurvivors } from "../series.js";
-import { NONE } from "../snapshot.js";
-import { formatBytes } from "../units.js";
+import { graphOf, retainedFigures } from "../engine/analysis-cache.js";
+import { matchSurvivors } from "../engine/series.js";
+import { NONE } from "../engine/snapshot.js";
+import { formatBytes } from "../common/units.js";
 import { heldByAgentModule, keepsModules, objectName, pathExpr, snapshotsOf, tableOf, topIndices, type SeriesInput } from "./input.js";
 
 /**
@@ -35,7 +35,7 @@ export function survivors(
   const key = opts.by === "referrers" ? inDegree : g.retained;
   const agent = heldByAgentModule(g);
   const top = topIndices(n, key, opts.top ?? 30, (i) => alive[i] === 1 && (!skip || skip[i] === 0) && agent[i] === 0);
-  const firstGraph = firstMatch ? graphOf(snaps[0]) : g;
+  const firstRetained = firstMatch ? retainedFigures(snaps[0]).retained : g.retained;
   const rows = top.map((i) => {
     const j = firstMatch ? firstMatch[i] : i;
     return {
@@ -45,8 +45,8 @@ export function survivors(
       name: objectName(last, i),
       shallow_bytes: last.size[i],
       retained_bytes: g.retained[i],
-      first_retained_bytes: firstGraph.retained[j],
-      growth_bytes: g.retained[i] - firstGraph.retained[j],
+      first_retained_bytes: firstRetained[j],
+      growth_bytes: g.retained[i] - firstRetained[j],
       referrers: inDegree[i],
       referents: last.edgeStart[i + 1] - last.edgeStart[i],
       snapshots: snaps.length,

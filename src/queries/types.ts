@@ -1,9 +1,9 @@
 // Per-type counts and sizes, and how they change across a series: which types grow, and how steadily.
 import * as aq from "arquero";
-import { graphOf } from "../analysis-cache.js";
-import { retainedByType } from "../graph.js";
-import type { Snapshot } from "../snapshot.js";
-import { formatBytes } from "../units.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import { retainedByType } from "../engine/graph.js";
+import type { Snapshot } from "../engine/snapshot.js";
+import { formatBytes } from "../common/units.js";
 import { snapshotsOf, tableOf, timeOf, type SeriesInput } from "./input.js";
 
 /** Count and shallow bytes per type of one snapshot, indexed by the snapshot's own type ids. */
@@ -13,7 +13,16 @@ export interface TypeTotals {
   bytes: Float64Array;
 }
 
+const totalsMemo = new WeakMap<Snapshot, TypeTotals>();
+
+/** The snapshot's type totals, computed once per snapshot: shared, so read them and do not change them. */
 export function typeTotals(snap: Snapshot): TypeTotals {
+  let totals = totalsMemo.get(snap);
+  if (!totals) totalsMemo.set(snap, (totals = computeTotals(snap)));
+  return totals;
+}
+
+function computeTotals(snap: Snapshot): TypeTotals {
   if (snap.kind === "census") {
     const entries = Object.entries(snap.census?.types ?? {});
     return {

@@ -1,7 +1,7 @@
 // A Python program with planted leak shapes, captured as a series of snapshots by the agent: the shared fixture of
 // the query-helper tests. The program reports what it planted (ids, lengths, line numbers) so tests assert exact answers.
 import { join } from "node:path";
-import { loadSeries, type Series } from "../../src/series.js";
+import { loadSeries, type Series } from "../../src/engine/series.js";
 import { runPythonJson, tempDir } from "./python.js";
 
 /** Snapshots taken by the planted program. */

@@ -1,5 +1,5 @@
 // Builds a Snapshot in memory from a compact description, for tests of the graph engine and path rendering.
-import { EDGE_INDEX, FLAG_TRACKED, NONE, ROOT_MODULE, type Snapshot, type StringTable } from "../../src/snapshot.js";
+import { EDGE_INDEX, FLAG_TRACKED, NONE, ROOT_MODULE, type Snapshot, type StringTable } from "../../src/engine/snapshot.js";
 
 export interface ObjectSpec {
   type: number;

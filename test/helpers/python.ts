@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const PYTHON = process.env.LEAKBOOK_PYTHON || "python3";
 /** The CLI as built by `tsc -p .`. */
-export const CLI = join(REPO, "dist/src/cli.js");
+export const CLI = join(REPO, "dist/src/cli/main.js");
 
 /** True when the capture agent exists, so tests on real captures can run. */
 export function agentAvailable(): boolean {

@@ -1,6 +1,6 @@
 // Random heap graphs for the graph-engine tests (small, varied shapes) and for quick timing runs (large).
 import { makeSnapshot, type EdgeSpec, type SnapshotSpec } from "./make-snapshot.js";
-import type { Snapshot } from "../../src/snapshot.js";
+import type { Snapshot } from "../../src/engine/snapshot.js";
 
 /** Small fast seeded PRNG (mulberry32), so failures reproduce from the seed. */
 export function seededRandom(seed: number): () => number {

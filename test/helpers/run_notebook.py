@@ -6,7 +6,7 @@ Usage: /usr/bin/python3 test/helpers/run_notebook.py NOTEBOOK.ipynb [--output EX
 tslab never sends Jupyter `error` messages: a TypeScript error or an exception only shows as stderr output and an
 `error` status in the reply, and an async throw surfaces in a later cell. So besides the reply status this runner
 fails on any stderr output, any `error` output, any code cell that produced no output, and any cell tagged `chart`
-without an SVG output. Cells run one at a time; the first failure stops the run, prints the cell's source and what
+without a chart output (a vega-lite spec with its PNG). Cells run one at a time; the first failure stops the run, prints the cell's source and what
 it wrote to stderr, and exits 1. Run it with /usr/bin/python3 (Debian's python3-nbclient), not a pyenv python.
 """
 import argparse
@@ -19,6 +19,8 @@ from nbclient import NotebookClient
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The committed kernelspec lives in notebooks/kernels/tslab; Jupyter finds it through JUPYTER_PATH.
 KERNELS_DIR = os.path.join(REPO, "notebooks")
+
+VEGA_LITE = "application/vnd.vegalite.v5+json"
 
 # Run after the last cell so that an exception thrown asynchronously by a late cell still shows up as stderr.
 TSLAB_FINAL_CHECK = 'await new Promise((resolve) => setTimeout(resolve, 200));\nconsole.log("notebook finished");'
@@ -38,8 +40,8 @@ def cell_problems(cell, reply):
     if not cell.get("outputs"):
         problems.append("produced no output")
     if "chart" in cell.get("metadata", {}).get("tags", []):
-        if not any("image/svg+xml" in o.get("data", {}) for o in cell.get("outputs", [])):
-            problems.append("is tagged 'chart' but shows no SVG chart")
+        if not any(VEGA_LITE in o.get("data", {}) and "image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
+            problems.append("is tagged 'chart' but shows no chart (vega-lite with a PNG)")
     return sorted(set(problems), key=problems.index)
 
 

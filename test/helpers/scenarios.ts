@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { diagnose, type Diagnosis, type Finding } from "../../src/diagnose/index.js";
-import { loadSeries } from "../../src/series.js";
+import { loadSeries } from "../../src/engine/series.js";
 import { REPO } from "./python.js";
 
 export const SCENARIO_DIR = join(REPO, "test/scenarios");
