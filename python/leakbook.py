@@ -2282,10 +2282,14 @@ class _Graph(object):
         where = self.append_grouped(new)
         del new
         if fresh:
-            index = self.index
-            index.update(zip(fresh, where[first:]))
-            collections.deque(map(found.__setitem__, missing,
-                                  map(index.__getitem__, map(ids.__getitem__, missing))), 0)
+            indices = where[first:]
+            self.index.update(zip(fresh, indices))
+            if len(fresh) < len(missing):  # some new object is referenced more than once here
+                # Looked up in a dict of this slice's new objects: the id map's table is far
+                # bigger than the caches, and every probe of it misses.
+                indices = map(dict(zip(fresh, indices)).__getitem__, map(ids.__getitem__, missing))
+            # Otherwise fresh, made from the missing positions in order, is in their order.
+            collections.deque(map(found.__setitem__, missing, indices), 0)
         if lone is None:
             return found
         return map(next, map((iter(found), iter(where[:first])).__getitem__, lone))
