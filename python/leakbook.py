@@ -2607,12 +2607,9 @@ class _Graph(object):
         del self.unnamed[:]
         self.string_ids.clear()
         self.namespaces.clear()
-        index = self.index
-        popitem = index.popitem
-        while index:  # freeing the id map's ints a few thousand at a time
-            for _ in range(min(len(index), 4096)):
-                popitem()
-        index.clear()
+        # One C call, about 20 ms for the 1.2M entries of a 2.7M-object heap (as long as the
+        # gc.get_objects() at the start); popping them a few thousand at a time cost 15 times that.
+        self.index.clear()
 
     def widen_sizes(self):
         """The file's size column is 'd': the walk's 'I' chunks are converted once the id map is
