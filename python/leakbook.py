@@ -774,7 +774,7 @@ class _TypeInfo(object):
     __slots__ = ("index", "kind", "size", "length", "name_kind", "name", "handler",
                  "slots", "dict_get", "managed", "generic", "learned", "candidates", "attrs",
                  "misses", "unsafe", "pool_tries", "bound", "bulk", "number_range", "traced",
-                 "pattern", "cls", "eligible")
+                 "pattern", "cls", "eligible", "sizeof")
 
 
 class _Graph(object):
@@ -1021,6 +1021,7 @@ class _Graph(object):
         info.traced = t is str or t is bytes or t is bytearray
         info.pattern = None
         info.cls = t
+        info.sizeof = None
         # Whether the handler's edges may be lone references (see discover()): each is a
         # reference the object holds, reported once, except a frame's locals (a suspended
         # generator's frame reports them, and so does the generator), a generator's and a
@@ -1074,6 +1075,11 @@ class _Graph(object):
         """The bulk step for a run of t's instances (see record()), if t has one."""
         if info.size is not sys.getsizeof:
             return
+        # sys.getsizeof looks __sizeof__ up and calls it bound, then adds what the type's
+        # headers take; the C method itself, called unbound, costs a third of that.
+        flags = _TYPE_FLAGS(t)
+        info.sizeof = (_mro_lookup(t, "__sizeof__"),
+                       (_GC_HEADER if flags & _HAVE_GC else 0) + (_PRE_HEADER if flags & _PRE_HEADER_FLAGS else 0))
         if t is str:
             info.bulk = self.bulk_str
         elif info.name_kind == _N_NONE and info.kind == _K_LEAF and (info.length is None or info.length is len):
@@ -1936,7 +1942,7 @@ class _Graph(object):
     def bulk_str(self, info, objs):
         n = len(objs)
         lengths = array.array("I", map(len, objs))
-        sizes = array.array("I", map(sys.getsizeof, objs))
+        sizes = self.sizes(info, objs)
         if self.values == "none":
             return sizes, lengths, bytes(n), array.array("I", [NONE]) * n, None, None, None, None, None, 0
         values = self.value_list
@@ -1958,7 +1964,7 @@ class _Graph(object):
         if low is not None and not (low < min(objs) and max(objs) < high):
             return None
         n = len(objs)
-        sizes = array.array("I", map(sys.getsizeof, objs))
+        sizes = self.sizes(info, objs)
         values = self.value_list
         names = array.array("I", range(len(values), len(values) + n))
         values.extend(objs)
@@ -1968,7 +1974,7 @@ class _Graph(object):
     def bulk_leaf(self, info, objs):
         """Objects without references or names (the sizes and lengths of exact builtin types)."""
         n = len(objs)
-        sizes = array.array("I", map(sys.getsizeof, objs))
+        sizes = self.sizes(info, objs)
         if info.length is None:
             lengths = array.array("I", [NONE]) * n
         else:
@@ -1980,7 +1986,7 @@ class _Graph(object):
         lists them last first). Items of sequences of one length are given column by column."""
         items = list(map(list, objs))
         counts = array.array("I", map(len, items))
-        sizes = array.array("I", map(sys.getsizeof, objs))
+        sizes = self.sizes(info, objs)
         flags = bytes(map(gc.is_tracked, objs))
         width = counts[0] if counts and 1 < counts[0] <= 16 and min(counts) == max(counts) else 0
         if width:
@@ -2004,7 +2010,7 @@ class _Graph(object):
         targets = list(itertools.chain.from_iterable(items))
         del items
         e = len(targets)
-        return (array.array("I", map(sys.getsizeof, objs)), self.check_lengths(counts),
+        return (self.sizes(info, objs), self.check_lengths(counts),
                 bytes(map(gc.is_tracked, objs)), array.array("I", [NONE]) * len(objs), counts,
                 targets, bytes([EDGE_OPAQUE]) * e, array.array("I", [self.sid_set_member]) * e,
                 b"\1" * e, 0)
@@ -2013,7 +2019,7 @@ class _Graph(object):
         """Exact dicts: per item a `<dict key>` edge to the key and an edge to the value labelled
         by the key, the keys given first, then the values (see item_labels())."""
         items = list(map(list, map(dict.items, objs)))  # one C call: lengths and items agree
-        sizes = array.array("I", map(sys.getsizeof, objs))
+        sizes = self.sizes(info, objs)
         counts = array.array("I", map(len, items))
         flat = list(itertools.chain.from_iterable(itertools.chain.from_iterable(items)))
         del items
@@ -2164,9 +2170,19 @@ class _Graph(object):
             lengths = array.array("I", [NONE]) * n
         else:
             lengths = self.check_lengths(array.array("I", map(info.length, objs)))
-        return (array.array("I", map(info.size, objs)), lengths, bytes(map(gc.is_tracked, objs)),
+        return (self.sizes(info, objs), lengths, bytes(map(gc.is_tracked, objs)),
                 array.array("I", [NONE]) * n, array.array("I", [len(pattern)]) * n,
                 columns, kinds, labels, eligible, len(pattern))
+
+    def sizes(self, info, objs):
+        """sys.getsizeof of each of objs (of type info.cls, a bulk type): the type's C __sizeof__
+        plus its headers, once the first one agrees with sys.getsizeof."""
+        method, extra = info.sizeof
+        if not objs or sys.getsizeof(objs[0]) != method(objs[0]) + extra:
+            return array.array("I", map(sys.getsizeof, objs))
+        if not extra:
+            return array.array("I", map(method, objs))
+        return array.array("I", map(extra.__add__, map(method, objs)))
 
     def check_lengths(self, lengths):
         """Lengths above MAX_LENGTH are recorded as MAX_LENGTH (NONE means no length)."""
