@@ -1803,9 +1803,9 @@ class _Graph(object):
                 info = self.types[id(t)]
         return info
 
-    def type_indexes(self, objs):
-        """The type index of each of objs (types met for the first time get their information)."""
-        kinds = list(map(type, objs))
+    def type_indexes(self, kinds):
+        """The type index of each of the types kinds (types met for the first time get their
+        information)."""
         order = self.type_order
         found = list(map(order.get, map(id, kinds), itertools.repeat(-1)))
         if found and min(found) < 0:
@@ -2318,12 +2318,23 @@ class _Graph(object):
         that led to them, which is the order a reader's breadth-first searches meet them in."""
         objs = self.objs
         first = len(objs)
-        order = self.type_indexes(new)
-        m = len(order)
-        if m < 2 or sum(map(operator.ne, itertools.islice(order, 1, None), order)) <= m // 64 + 4:
+        kinds = list(map(type, new))
+        m = len(kinds)
+        # changes[j]: whether new[j + 1] is of another type than new[j] (by identity: no
+        # comparison of a metaclass's runs).
+        changes = bytes(map(operator.is_not, itertools.islice(kinds, 1, None), kinds))
+        if changes.count(1) <= m // 64 + 4:
             objs.extend(new)
-            self.next_types.extend(order)
+            # Type indexes looked up once per run of one type.
+            next_types = self.next_types
+            start = 0
+            while start < m:
+                end = changes.find(1, start) + 1 or m
+                next_types.extend(array.array("I", self.type_indexes(kinds[start:start + 1])) * (end - start))
+                start = end
             return range(first, first + m)
+        order = self.type_indexes(kinds)
+        del kinds, changes
         keys = list(map(operator.mul, map(operator.not_, map(gc.is_tracked, new)), map((1).__add__, order)))
         permutation = sorted(range(m), key=keys.__getitem__)
         del keys
