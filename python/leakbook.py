@@ -2886,6 +2886,10 @@ class _Output(object):
 _DTYPES = {"d": "f64", "I": "u32", "B": "u8"}
 
 
+# Byte b -> 1 when it is 0xFF (bytes.translate table).
+_IS_FF = bytes(255) + b"\1"
+
+
 def _key_labels(graph):
     """Labels _KEY_LABEL of dict values become the string index of `['key']`, made from the value
     of the str key whose edge is just before (a key of at most key_len characters, so its value is
@@ -2897,8 +2901,12 @@ def _key_labels(graph):
     strings = graph.strings
     by_text = {}   # label text -> string index
     by_entry = {}  # value_list index of a key -> string index of its label, for one chunk
+    high = slice(3, None, 4) if _LITTLE else slice(0, None, 4)
     for targets, kinds, labels in zip(graph.edge_target, graph.edge_kind, graph.edge_label):
-        marks = list(itertools.compress(range(len(labels)), map(_KEY_LABEL.__eq__, labels)))
+        # Candidates first: the labels whose high byte is 0xFF (from a copy of the bytes, with no
+        # int made per label), then those that are _KEY_LABEL.
+        marks = list(itertools.compress(range(len(labels)), labels.tobytes()[high].translate(_IS_FF)))
+        marks = list(itertools.compress(marks, map(_KEY_LABEL.__eq__, map(labels.__getitem__, marks))))
         by_entry.clear()
         if not marks:
             continue
