@@ -90,8 +90,10 @@ rss_before = status("VmRSS")
 with open("/proc/self/clear_refs", "w") as f:
     f.write("5")
 started = time.perf_counter()
+cpu = time.process_time()
 leakbook.snapshot(out)
 elapsed = time.perf_counter() - started
+cpu = time.process_time() - cpu
 peak = status("VmHWM")
 stall = worst[0]
 stop.set()
@@ -107,7 +109,7 @@ os.unlink(census)
 print(json.dumps({
     "target": TARGET, "objects": header["counts"]["objects"], "edges": header["counts"]["edges"],
     "strings": header["counts"]["strings"], "walk_s": header["meta"]["duration_s"],
-    "total_s": elapsed, "file_bytes": size, "extra_peak": peak - rss_before,
+    "total_s": elapsed, "cpu_s": cpu, "file_bytes": size, "extra_peak": peak - rss_before,
     "rss_before": rss_before, "tracked": tracked, "census_s": census_s, "stall_s": stall,
 }))
 """
@@ -221,13 +223,13 @@ def main(argv):
         print(json.dumps({"full": rows, "census": census, "traced": traced_row}, indent=1))
         return
     print("Python %s, %d CPUs" % (sys.version.split()[0], os.cpu_count()))
-    print("| objects | references | capture s (walk s) | objects/s | file MB | file bytes/object "
+    print("| objects | references | capture s (walk s) | capture CPU s | objects/s | file MB | file bytes/object "
           "after 10/ref | extra peak MB | extra peak bytes/object | longest stall ms | census s (tracked objects) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         n, e = r["objects"], r["edges"]
-        print("| %d | %d | %.2f (%.2f) | %d | %.1f | %.1f | %.1f | %.0f | %.0f | %.3f (%d) |" % (
-            n, e, r["total_s"], r["walk_s"], n / r["total_s"], r["file_bytes"] / 1e6,
+        print("| %d | %d | %.2f (%.2f) | %.2f | %d | %.1f | %.1f | %.1f | %.0f | %.0f | %.3f (%d) |" % (
+            n, e, r["total_s"], r["walk_s"], r["cpu_s"], n / r["total_s"], r["file_bytes"] / 1e6,
             (r["file_bytes"] - 10 * e) / n, r["extra_peak"] / 1e6, r["extra_peak"] / n,
             r["stall_s"] * 1e3, r["census_s"], r["tracked"]))
     if peer:
