@@ -2321,7 +2321,7 @@ class _Graph(object):
         kinds = list(map(type, new))
         m = len(kinds)
         # changes[j]: whether new[j + 1] is of another type than new[j] (by identity: no
-        # comparison of a metaclass's runs).
+        # metaclass's __eq__ runs).
         changes = bytes(map(operator.is_not, itertools.islice(kinds, 1, None), kinds))
         if changes.count(1) <= m // 64 + 4:
             objs.extend(new)
