@@ -14,8 +14,8 @@ per moment ({"moment", "objects", "seconds", ...}) and a last line {"done": true
 - objgraph-growth: objgraph.show_growth() at each moment (its first call sets the baseline);
 - objgraph-paths: at the last moment, objgraph.find_backref_chain() from the oldest session to a module;
 - pympler-growth: pympler's SummaryTracker at each moment;
-- guppy-summary, guppy-paths: at the last moment, guppy3's heap() with its dominated size (domisize), or the
-  shortest paths (.sp) from the roots to the oldest session.
+- guppy-heap, guppy-summary, guppy-paths: at the last moment, guppy3's heap() alone, heap() with its dominated
+  size (domisize), or the shortest paths (.sp) from the roots to the oldest session.
 
 `--check TOOL` exits 0 when the tool's package can be imported here, 1 otherwise.
 """
@@ -150,6 +150,8 @@ def main():
         elif last and tool == "objgraph-paths":
             oldest = REGISTRY[0].__self__
             line.update(timed(lambda: objgraph.find_backref_chain(oldest, objgraph.is_proper_module)))
+        elif last and tool == "guppy-heap":
+            line.update(timed(lambda: hpy().heap()))
         elif last and tool == "guppy-summary":
             def summary():
                 heap = hpy().heap()

@@ -2,8 +2,10 @@
 // the service of bench/peer_heap.py, at 100k and 1M objects, measured with leakbook and with its peers in
 // alternating runs; prints each measure's medians and the ratio peer / leakbook (above 1: leakbook is faster).
 //
+// - capture alone: a leakbook capture (walk, labels, file) against guppy3's heap() when guppy3 can be imported,
+//   else a bare pure-Python walk of the same heap (type, size, referents; no labels, no file);
 // - capture + summary: a leakbook capture and its load + analysis (dominators, retained sizes), against guppy3's
-//   heap() with domisize when guppy3 can be imported, else a bare pure-Python walk (type, size, referents);
+//   heap() with domisize when guppy3 can be imported, else the bare walk;
 // - capture + paths: a capture and `paths` of the oldest session (load, analysis, 3 shortest paths), against
 //   objgraph.find_backref_chain (and guppy3's .sp when importable);
 // - growth over 3 moments: 3 captures and `diagnose`, against objgraph.show_growth at each moment (and pympler's
@@ -122,6 +124,8 @@ async function main(): Promise<void> {
         const captures = heap("leakbook", objects, dir);
         const last = join(dir, `peer-${captures.length - 1}.lbsnap`);
         const capture = lastSeconds(captures);
+        compare("capture alone", has.guppy ? "guppy3 heap()" : "bare Python walker", () => capture,
+          () => lastSeconds(heap(has.guppy ? "guppy-heap" : "walker", objects, dir)), run);
         const summaryPeer = has.guppy ? "guppy3 heap() + domisize" : "bare Python walker";
         compare("capture + summary", summaryPeer, () => capture + nodeChild("analysis", last),
           () => lastSeconds(heap(has.guppy ? "guppy-summary" : "walker", objects, dir)), run);

@@ -17,6 +17,7 @@ import _thread
 import _weakref  # weakref.ref without importing weakref.py
 import array
 import atexit
+import bisect
 import builtins
 import collections
 import errno
@@ -26,6 +27,7 @@ import io
 import itertools
 import json
 import keyword
+import operator
 import os
 import struct
 import sys
@@ -63,6 +65,7 @@ TRAILER_MAGIC = b"LBEND001"
 TRAILER_SIZE = 24
 
 NONE = 0xFFFFFFFF
+_KEY_LABEL = 0xFFFFFFFE  # walk-time edge label: `['key']` of the key edge just before (see _key_labels)
 MAX_LENGTH = 0xFFFFFFFE
 FLAG_TRACKED = 1
 FLAG_TRUNCATED = 2
@@ -88,6 +91,8 @@ INT_VALUE_DIGITS = 40
 # big array grown by realloc is copied around the allocator's heap and leaves the old copies
 # behind as free memory that the walk's other buffers do not fill (27 bytes/object of peak).
 CHUNK = 1 << 14
+# discover() resolves references this many at a time: its C loops run a few milliseconds each.
+DISCOVER_STEP = 1 << 15
 
 _LITTLE = sys.byteorder == "little"
 _PREAMBLE = struct.Struct("<II")        # format version, header length
@@ -232,6 +237,18 @@ _K_LEAF = 0      # no referents (not a GC type), nothing to label
 _K_SEQ = 1       # exact list/tuple/deque: items with index labels
 _K_DICT = 2      # exact dict: keys and values
 _K_OTHER = 3     # a handler method labels the referents
+
+# What a position of an instance pattern holds (see _Graph.learn_pattern).
+_P_CLASS = 0
+_P_SLOT = 1
+_P_ATTRIBUTE = 2
+_P_DICT = 3
+# Objects that report a frame's locals as their own referents (and ContextVar, whose `.get()`
+# value its context holds): their edges are never lone references (see _Graph.discover).
+_FRAME_HOLDERS = tuple(t for t in (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType,
+                                   _CONTEXTVAR_TYPE) if t is not None)
+# Instances of subclasses of these have more edges than their slots and attributes.
+_PLAIN_INSTANCE_EXCLUDED = (dict, list, tuple, collections.deque, BaseException)
 
 # Name kinds.
 _N_NONE = 0
@@ -756,7 +773,8 @@ class _TypeInfo(object):
 
     __slots__ = ("index", "kind", "size", "length", "name_kind", "name", "handler",
                  "slots", "dict_get", "managed", "generic", "learned", "candidates", "attrs",
-                 "misses", "unsafe", "pool_tries", "bound")
+                 "misses", "unsafe", "pool_tries", "bound", "bulk", "number_range", "traced",
+                 "pattern", "cls", "eligible", "sizeof")
 
 
 class _Graph(object):
@@ -766,11 +784,14 @@ class _Graph(object):
         "values", "value_len", "objs", "index", "excluded", "types", "type_names", "strings", "string_ids",
         "address", "type_col", "size", "big_sizes", "length", "flags", "name", "alloc", "edge_start",
         "edge_target", "edge_kind", "edge_label", "root_object", "root_kind", "root_label",
-        "namespaces", "key_labels", "threads", "lru", "alloc_sites", "alloc_site_ids",
+        "namespaces", "threads", "lru", "alloc_sites", "alloc_site_ids",
         "trace", "held", "sid_referent", "sid_dict_key", "sid_set_member", "sid_class",
         "sid_dict", "sid_lru", "opaque", "enum_texts", "code_names", "unnamed", "value_list",
         "key_label_sids", "bounds", "bounded_classes", "named_types", "key_len", "name_labels",
-        "hidden_names", "failed", "failed_kinds",
+        "hidden_names", "failed", "failed_kinds", "pending", "pending_el", "edge_base", "lone_count",
+        "type_order", "by_index", "pinned", "position", "value_eligible", "segments", "next_types", "const_edges",
+        "dropped",
+        "next_base",
     )
 
     def __init__(self, values, value_len, trace):
@@ -783,9 +804,30 @@ class _Graph(object):
         # to this many characters: the value prefix length, none at all with values="none".
         self.key_len = min(value_len, KEY_REPR_LIMIT) if values != "none" else -1
         self.objs = []
-        self.index = {}          # id(obj) -> object index, in walk order
+        # id(obj) -> object index, for the objects that more than one reference may lead to
+        # (see discover(): most of the others never enter it).
+        self.index = {}
         self.excluded = set()    # ids of the agent's own bookkeeping
         self.types = {}          # id(type) -> _TypeInfo
+        self.type_order = {}     # id(type) -> its type index
+        self.by_index = {}       # type index -> _TypeInfo
+        self.pending = []        # referents of the objects recorded since the last discover()
+        self.pending_el = bytearray()  # per pending referent: 1 if it may be a lone reference
+        # How the pending references make the chunk's next edges, in edge order: (count, 0, None)
+        # for `count` pending references in edge order; (rows, width, columns) for rows of `width`
+        # edges given column by column, each column either pending references (-1) or all to one
+        # object already indexed (its index: then not in pending).
+        self.segments = []
+        self.const_edges = 0     # edges of the segments that are not in pending
+        self.dropped = False     # a resolved reference was to the agent's bookkeeping
+        self.next_types = array.array("I")  # type index of objects next_base, next_base + 1, ...
+        self.next_base = 0
+        self.edge_base = 0       # edges in the chunks before the current one
+        self.lone_count = _lone_count()
+        # Whether a dict value or an instance attribute may be a lone reference (see discover()).
+        self.value_eligible = b"\0" if _PY313 else b"\1"
+        self.pinned = []         # objects whose index is looked up after the walk
+        self.position = None     # index of the object visit() is recording
         self.type_names = []
         self.strings = []
         self.string_ids = {}     # interned names and labels -> string index
@@ -793,7 +835,6 @@ class _Graph(object):
         # written: no str per number while the walk holds everything); obj_name indexes this
         # list until the layout appends them, deduplicated, to the string table.
         self.value_list = []
-        self.key_labels = {}     # str dict key of at most key_len characters -> label string index
         self.name_labels = {}    # longer identifier key of a namespace -> label string index
         self.hidden_names = {}   # (kind, name too long to write) -> string index of `<kind #N>`
         self.key_label_sids = array.array("I")  # string indices that hold a key, not its label
@@ -805,7 +846,7 @@ class _Graph(object):
         self.namespaces = set()  # ids of module/class/instance dicts (labelled even with values="none")
         # Object columns and edge columns: lists of chunks. Chunk k of an object column holds
         # objects k * CHUNK to (k + 1) * CHUNK - 1; chunk k of an edge column their edges.
-        self.address = []
+        self.address = []        # 'd', as in the file
         self.type_col = []
         # Sizes are 'I' during the walk, half the file's 'd' (an 'I' append is also faster);
         # a size of 4 GiB or more is kept aside (object index -> size) with 0 in the column.
@@ -851,7 +892,9 @@ class _Graph(object):
 
     def new_chunk(self):
         """Starts the next chunk of every object and edge column."""
-        for column, code in self.object_columns() + [
+        if self.edge_target:
+            self.edge_base += len(self.edge_target[-1])
+        for column, code in self.object_columns() + [(self.address, "d"),
                 (self.edge_target, "I"), (self.edge_kind, "B"), (self.edge_label, "I")]:
             chunk = array.array(code)
             self.exclude(chunk)
@@ -879,6 +922,7 @@ class _Graph(object):
                 return -1
             found = self.index[id(obj)] = len(self.objs)
             self.objs.append(obj)
+            self.next_types.append(self.info_of(type(obj)).index)
         return found
 
     # -- roots --------------------------------------------------------------------------------
@@ -972,6 +1016,18 @@ class _Graph(object):
         info.unsafe = frozenset()
         info.pool_tries = 0
         info.bound = None
+        info.bulk = None
+        info.number_range = (None, None)
+        info.traced = t is str or t is bytes or t is bytearray
+        info.pattern = None
+        info.cls = t
+        info.sizeof = None
+        # Whether the handler's edges may be lone references (see discover()): each is a
+        # reference the object holds, reported once, except a frame's locals (a suspended
+        # generator's frame reports them, and so does the generator), a generator's and a
+        # ContextVar's `.get()` value (the context holds it). 3.13+ instances: their inline
+        # values are also their materialised dict's.
+        info.eligible = 1
         if t is str:
             info.name_kind = _N_STR
         elif self.values != "none" and id(t) in _VALUE_NAMES:
@@ -987,6 +1043,7 @@ class _Graph(object):
             if t is types.CodeType:
                 info.kind, info.handler = _K_OTHER, self.code_edges
                 info.attrs = tuple((name, self.sid("." + name)) for name in _CODE_ATTRS)
+            self.choose_bulk(t, info)
             return self.remember(t, info)
         info.kind = _K_OTHER
         if t is list or t is tuple or t is collections.deque:
@@ -995,6 +1052,7 @@ class _Graph(object):
             info.kind = _K_DICT
         elif t is types.FrameType:
             info.handler = self.frame_edges
+            info.eligible = 0
         elif t is types.ModuleType:
             info.handler = self.module_edges
         elif t is set or t is frozenset:
@@ -1002,15 +1060,54 @@ class _Graph(object):
         elif id(t) in _BUILTIN_ATTRS:
             info.attrs = tuple((name, self.sid("." + name)) for name in _BUILTIN_ATTRS[id(t)])
             info.handler = self.builtin_edges
+            if _one_of(t, _FRAME_HOLDERS):
+                info.eligible = 0
         elif issubclass(t, type):
             info.handler = self.type_edges
         else:
             self.instance_setup(t, info)
             info.handler = self.instance_edges
+            info.eligible = 0 if _PY313 else 1
+        self.choose_bulk(t, info)
         return self.remember(t, info)
+
+    def choose_bulk(self, t, info):
+        """The bulk step for a run of t's instances (see record()), if t has one."""
+        if info.size is not sys.getsizeof:
+            return
+        # sys.getsizeof looks __sizeof__ up and calls it bound, then adds what the type's
+        # headers take; the C method itself, called unbound, costs a third of that.
+        flags = _TYPE_FLAGS(t)
+        info.sizeof = (_mro_lookup(t, "__sizeof__"),
+                       (_GC_HEADER if flags & _HAVE_GC else 0) + (_PRE_HEADER if flags & _PRE_HEADER_FLAGS else 0))
+        if t is str:
+            info.bulk = self.bulk_str
+        elif info.name_kind == _N_NONE and info.kind == _K_LEAF and (info.length is None or info.length is len):
+            info.bulk = self.bulk_leaf  # int and float too when values="none"
+        elif t is int:
+            limit = self.value_len
+            if limit >= INT_VALUE_DIGITS:
+                info.number_range = (-_INT_VALUE_LIMIT, _INT_VALUE_LIMIT)
+            else:  # the bounds of _short_int_value()
+                info.number_range = (-10 ** (limit - 1) if limit > 1 else -limit,
+                                     10 ** limit if limit > 0 else 0)
+            info.bulk = self.bulk_number
+        elif t is float and self.value_len >= _FLOAT_TEXT_MAX:
+            info.bulk = self.bulk_number
+        elif t is list or t is tuple:
+            info.bulk = self.bulk_sequence
+        elif t is dict:
+            info.bulk = self.bulk_dict
+        elif t is set or t is frozenset:
+            info.bulk = self.bulk_set
+        elif (info.handler == self.instance_edges and info.name_kind == _N_NONE and info.bound is None
+              and not any(_one_of(c, _PLAIN_INSTANCE_EXCLUDED) for c in _mro(t))):
+            info.bulk = self.record_instances
 
     def remember(self, t, info):
         self.types[id(t)] = info
+        self.type_order[id(t)] = info.index
+        self.by_index[info.index] = info
         self.held.append(t)  # types must outlive the walk's id-keyed cache
         return info
 
@@ -1172,9 +1269,11 @@ class _Graph(object):
         if len(dicts) > 1:
             labels.setdefault(id(dicts[1]), self.sid(".__annotations__"))
 
-    def set_bound(self, obj, bound):
-        """Records that obj holds at most `bound` items (the smallest bound found wins)."""
-        i = self.add(obj)
+    def set_bound(self, obj, bound, i=None):
+        """Records that obj (object i, when known) holds at most `bound` items (the smallest bound
+        found wins)."""
+        if i is None:
+            i = self.add(obj)
         if i >= 0:
             known = self.bounds.get(i)
             if known is None or bound < known:
@@ -1186,7 +1285,7 @@ class _Graph(object):
         except Exception:
             return
         if type(maxlen) is int:
-            self.set_bound(o, maxlen)
+            self.set_bound(o, maxlen, self.position)
 
     def queue_bound(self, o, names):
         """queue.Queue and asyncio.Queue: maxsize > 0 bounds the Queue and its container."""
@@ -1198,9 +1297,19 @@ class _Graph(object):
             container = object.__getattribute__(o, container_name)
         except Exception:
             return
-        self.set_bound(o, size)
+        self.set_bound(o, size, self.position)
         if type(container) is not int:
             self.set_bound(container, size)
+
+    def pin_bounded_caches(self):
+        """The module caches that module_bounds() looks up after the walk are held by the walk, so
+        that they are in the id map (see discover())."""
+        for module_name, dict_name, _bound_name in _BOUNDED_MODULE_DICTS:
+            module = sys.modules.get(module_name)
+            if type(module) is types.ModuleType:
+                cache = _MODULE_DICT(module).get(dict_name)
+                if type(cache) is dict:
+                    self.pinned.append(cache)
 
     def module_bounds(self):
         """Module-level caches that their module keeps below a size of its own."""
@@ -1220,7 +1329,7 @@ class _Graph(object):
             if type(r) is dict and id(r) not in labels:
                 labels[id(r)] = self.sid_lru
                 storage = r
-        entry = {"object": self.index.get(id(o)), "name": None}
+        entry = {"object": self.position, "name": None}
         try:
             wrapped = o.__wrapped__
             if type(wrapped) is types.FunctionType:
@@ -1343,8 +1452,32 @@ class _Graph(object):
             unlabelled = [r for r in unlabelled if id(r) not in labels]
         if unlabelled and info.managed and info.generic:
             if self.inline_attributes(o, info, unlabelled, labels):
-                self.unnamed.append(self.index.get(id(o)))
+                self.unnamed.append(self.position)
+        if info.bulk is not None:
+            self.learn_pattern(o, t, info, refs, labels)
         return self.label_refs(refs, labels, out)
+
+    def learn_pattern(self, o, t, info, refs, labels):
+        """When every referent of instance o has a label that a builtin can check on another
+        instance (the class, a slot, a learned attribute name, a plain class's __dict__), the
+        labels by position become the type's pattern: record_instances() records the next instances
+        that match it without labelling each."""
+        names = {sid: name for name, sid in info.learned}
+        slots = {sid: get for get, sid in info.slots}
+        pattern = []
+        for r in refs:
+            sid = labels.get(id(r))
+            if r is t and sid == self.sid_class:
+                pattern.append((_P_CLASS, None, sid))
+            elif sid in slots:
+                pattern.append((_P_SLOT, slots[sid], sid))
+            elif sid in names:
+                pattern.append((_P_ATTRIBUTE, names[sid], sid))
+            elif sid == self.sid_dict and not info.managed and info.dict_get is not None:
+                pattern.append((_P_DICT, info.dict_get, sid))
+            else:
+                return
+        info.pattern = tuple(pattern)
 
     def instance_dict(self, o, info, unlabelled, labels):
         dicts = [r for r in unlabelled if type(r) is dict]
@@ -1474,13 +1607,13 @@ class _Graph(object):
         return covered
 
     def value_label(self, d, key):
-        """A str key is written when it has at most key_len characters (labels of those are valid
-        in any dict: the hot loop looks them up in key_labels), or when it is an identifier of a
-        module, class or instance namespace (a name of the code, kept in both modes)."""
+        """A str key is written when it has at most key_len characters (the label _KEY_LABEL: the
+        layout makes `['key']` from the key's value, see _key_labels()), or when it is an identifier
+        of a module, class or instance namespace (a name of the code, kept in both modes)."""
         if type(key) is str:
             if len(key) <= self.key_len:
-                labels = self.key_labels
-            elif id(d) in self.namespaces and len(key) <= KEY_REPR_LIMIT and key.isidentifier():
+                return EDGE_SUFFIX, _KEY_LABEL
+            if id(d) in self.namespaces and len(key) <= KEY_REPR_LIMIT and key.isidentifier():
                 labels = self.name_labels
             else:
                 return EDGE_OPAQUE, self.sid("<value of key #%d>" % self.add(key))
@@ -1502,14 +1635,13 @@ class _Graph(object):
     def walk(self, tracked):
         """Breadth-first from the roots, then from every GC-tracked object not yet reached."""
         self.exclude(tracked)
+        self.pin_bounded_caches()
         self.add_roots()
         self.run()
         if _PY313:
             self.adopt_instance_dicts(tracked)
-        for obj in tracked:
-            if id(obj) not in self.index:
-                self.add(obj)
-        obj = None
+        self.add_unreached(tracked)
+        del tracked[:]  # every object of it is now in objs and the id map
         self.run()
         self.edge_start[-1].append(self.edge_count())
         self.name_unnamed_attributes()
@@ -1623,53 +1755,646 @@ class _Graph(object):
                 return True
         return False
 
+    # -- recording: chunks of objects, runs of one type ----------------------------------------
+    #
+    # The objects are recorded a chunk at a time, and a chunk a run at a time: consecutive objects
+    # of one type. discover() makes the runs long: it appends the objects that a chunk's
+    # references lead to in the order of those references, which the bulk steps give column by
+    # column (every instance's first attribute, then every second one...; a dict's keys, then its
+    # values), and groups the objects that are not GC-tracked by type when that order still mixes
+    # types (see append_grouped()). For the common exact builtin types (str, int, float, list,
+    # tuple, dict, set, objects with nothing to label) and instances labelled alike, a run's
+    # columns are computed by builtins mapped over the whole run (C loops: sys.getsizeof, len,
+    # gc.get_referents, dict.items, getattr); other types, and a run whose bulk step raises, go
+    # through visit(), one object at a time. References are kept as objects (`pending`) until the
+    # chunk is recorded, then turned into object indices at once.
+
     def run(self):
         """Record every object from the first one not yet recorded to the end of objs, which
-        grows as referents are found (a list iterator sees items appended behind it), one
-        chunk of the columns at a time: islice() takes no more than a chunk's room from the
-        one iterator (an islice from a start index would step through all the objects before
-        it, once per chunk). The loop comes first: under tracemalloc every allocation looks up
-        this frame's line number, at a cost that grows with its offset."""
-        pending = itertools.islice(self.objs, self.recorded(), None)
-        batch = self.batch()
-        while batch:
-            visit, room = batch
-            try:
-                for o in itertools.islice(pending, room):
-                    visit(o)
-            except Exception as error:  # reading o failed: recorded incomplete, the walk goes on
-                self.incomplete(o, error)
-            batch = self.batch()
+        grows as discover() appends the objects the recorded ones refer to."""
+        objs = self.objs
+        while True:
+            if len(self.type_col[-1]) == CHUNK:
+                self.new_chunk()
+            start = self.recorded()
+            if start == len(objs):
+                return
+            end = min(len(objs), start + CHUNK - len(self.type_col[-1]))
+            self.record(objs[start:end], start)
+            self.discover()
 
     def recorded(self):
         return (len(self.type_col) - 1) * CHUNK + len(self.type_col[-1])
 
-    def batch(self):
-        """(visitor, room left in the current chunk); None once every object is recorded."""
-        if len(self.type_col[-1]) == CHUNK:
-            self.new_chunk()
-        if self.recorded() == len(self.objs):
+    def info_of(self, t):
+        """t's _TypeInfo; a type whose information fails gets one that records its instances
+        incomplete (visit() reports the error for each)."""
+        info = self.types.get(id(t))
+        if info is None:
+            try:
+                info = self.type_info(t)
+            except Exception as error:
+                name = None
+                try:
+                    name = _type_name(t)
+                except Exception:
+                    pass
+                self.fallback_type(t, name, type(error).__name__)
+                info = self.types[id(t)]
+        return info
+
+    def type_indexes(self, kinds):
+        """The type index of each of the types kinds (types met for the first time get their
+        information)."""
+        order = self.type_order
+        found = list(map(order.get, map(id, kinds), itertools.repeat(-1)))
+        if found and min(found) < 0:
+            for j in itertools.compress(range(len(found)), map(operator.gt, itertools.repeat(0), found)):
+                self.info_of(kinds[j])
+            found = list(map(order.get, map(id, kinds), itertools.repeat(-1)))
+        return found
+
+    def record(self, chunk, start):
+        """Records chunk (objects start, start + 1, ...) run by run, with the type indexes
+        discover() or add() noted for them (checked: a class can be reassigned meanwhile)."""
+        offset = start - self.next_base
+        noted = self.next_types[offset:offset + len(chunk)]
+        if offset > CHUNK:
+            del self.next_types[:offset]
+            self.next_base = start
+        by_index = self.by_index
+        is_ = operator.is_
+        pos = 0
+        for ti, run in itertools.groupby(noted):
+            n = len(list(run))
+            info = by_index[ti]
+            objs = chunk[pos:pos + n]
+            if info.bulk is None or not all(map(is_, map(type, objs), itertools.repeat(info.cls))):
+                self.one_by_one(objs, start + pos)
+            elif info.bulk == self.record_instances:
+                self.record_instances(info, objs, start + pos)
+            elif info.kind != _K_LEAF and max(map(len, objs)) > DISCOVER_STEP:
+                self.record_big(info, objs, start + pos)
+            elif not self.bulk(info, objs, start + pos):
+                self.one_by_one(objs, start + pos)
+            pos += n
+
+    def record_big(self, info, objs, start):
+        """A run of containers some of which are big (see big_container())."""
+        big = bytes(map(DISCOVER_STEP.__lt__, map(len, objs)))
+        pos = 0
+        for is_big, group in itertools.groupby(big):
+            n = len(list(group))
+            if is_big:
+                for j in range(pos, pos + n):
+                    try:
+                        self.big_container(info, objs[j], start + j)
+                    except Exception as error:
+                        self.incomplete(objs[j], start + j, error)
+            elif not self.bulk(info, objs[pos:pos + n], start + pos):
+                self.one_by_one(objs[pos:pos + n], start + pos)
+            pos += n
+
+    def one_by_one(self, objs, start):
+        visit = self.visitor()
+        before = len(self.pending)
+        i = start
+        for o in objs:
+            try:
+                visit(o, i)
+            except Exception as error:  # reading o failed: recorded incomplete, the walk goes on
+                self.incomplete(o, i, error)
+            i += 1
+        if len(self.pending) > before:
+            self.segments.append((len(self.pending) - before, 0, None))
+
+    # -- bulk recording of a run of one type ---------------------------------------------------
+    #
+    # Each bulk step returns (sizes, lengths, flags, names, counts, targets, kinds, labels,
+    # eligible, width): the run's column entries, the number of edges of each object (None: no
+    # edges), and the edges' targets (objects), kinds and labels. kinds and labels are in edge
+    # order; targets and eligible (see discover()) too when width is 0, and column by column when
+    # it is w (the edges form rows of w: all first edges, then all second edges, ...).
+
+    def bulk(self, info, objs, start, step=None):
+        """Records a run of objects of one type with builtins mapped over the run (with `step`,
+        info.bulk by default); returns False, having recorded nothing, when a step raises
+        (visit() then records them one by one)."""
+        try:
+            columns = (step or info.bulk)(info, objs)
+        except Exception:
+            return False
+        if columns is None:
+            return False
+        sizes, lengths, flags, names, counts, targets, kinds, labels, eligible, width = columns
+        n = len(objs)
+        self.type_col[-1].extend(array.array("I", [info.index]) * n)
+        self.address[-1].extend(_addresses(objs))
+        self.size[-1].extend(sizes)
+        self.length[-1].extend(lengths)
+        self.flags[-1].frombytes(flags)
+        self.name[-1].extend(names)
+        edge_kind = self.edge_kind[-1]
+        first = self.edge_base + len(edge_kind)
+        if counts is None:
+            self.edge_start[-1].extend(array.array("I", [first]) * n)
+        else:
+            self.edge_start[-1].extend(itertools.islice(itertools.accumulate(counts, initial=first), n))
+            edge_kind.frombytes(kinds)
+            self.edge_label[-1].extend(labels)
+            if width:
+                self.add_columns(targets, eligible)
+            else:
+                self.segments.append((len(targets), 0, None))
+                self.pending.extend(targets)
+                self.pending_el.extend(eligible)
+        if self.alloc is not None:
+            alloc_site = self.alloc_site
+            if info.traced:
+                self.alloc[-1].extend(map(alloc_site, objs))
+            elif info.kind != _K_LEAF:  # containers: only the GC-tracked ones
+                self.alloc[-1].extend([alloc_site(o) if flag & FLAG_TRACKED else NONE
+                                       for o, flag in zip(objs, flags)])
+            else:
+                self.alloc[-1].extend(array.array("I", [NONE]) * n)
+        return True
+
+    def add_columns(self, columns, eligible):
+        """Pending references given column by column (eligible: one byte per column). A column whose
+        references all lead to one object with an index (an instance's class, the key of a run of
+        one-item dicts) is resolved here."""
+        rows = len(columns[0])
+        spec = []
+        index_get = self.index.get
+        pending, pending_el = self.pending, self.pending_el
+        for column, flag in zip(columns, eligible):
+            first = column[0] if rows else None
+            known = index_get(id(first)) if rows else None
+            if known is not None and all(map(operator.is_, column, itertools.repeat(first))):
+                spec.append(known)
+                self.const_edges += rows
+            else:
+                spec.append(-1)
+                pending.extend(column)
+                pending_el.extend(bytes([flag]) * rows)
+        self.segments.append((rows, len(columns), spec))
+
+    def bulk_str(self, info, objs):
+        n = len(objs)
+        lengths = array.array("I", map(len, objs))
+        sizes = self.sizes(info, objs)
+        if self.values == "none":
+            return sizes, lengths, bytes(n), array.array("I", [NONE]) * n, None, None, None, None, None, 0
+        values = self.value_list
+        names = array.array("I", range(len(values), len(values) + n))
+        flags = bytearray([FLAG_VALUE]) * n
+        limit = self.value_len
+        if lengths and max(lengths) > limit:
+            objs = list(objs)
+            for j in itertools.compress(range(n), map(limit.__lt__, lengths)):
+                objs[j] = objs[j][:limit]
+                flags[j] = FLAG_VALUE | FLAG_TRUNCATED
+        values.extend(objs)
+        return sizes, self.check_lengths(lengths), flags, names, None, None, None, None, None, 0
+
+    def bulk_number(self, info, objs):
+        """int and float: the value is the object itself (written as text with the file) when every
+        one of the run has one that fits the values mode; otherwise visit() decides each."""
+        low, high = info.number_range
+        if low is not None and not (low < min(objs) and max(objs) < high):
             return None
-        return self.visitor(), CHUNK - len(self.type_col[-1])
+        n = len(objs)
+        sizes = self.sizes(info, objs)
+        values = self.value_list
+        names = array.array("I", range(len(values), len(values) + n))
+        values.extend(objs)
+        return (sizes, array.array("I", [NONE]) * n, bytes([FLAG_VALUE]) * n, names,
+                None, None, None, None, None, 0)
+
+    def bulk_leaf(self, info, objs):
+        """Objects without references or names (the sizes and lengths of exact builtin types)."""
+        n = len(objs)
+        sizes = self.sizes(info, objs)
+        if info.length is None:
+            lengths = array.array("I", [NONE]) * n
+        else:
+            lengths = self.check_lengths(array.array("I", map(len, objs)))
+        return sizes, lengths, bytes(n), array.array("I", [NONE]) * n, None, None, None, None, None, 0
+
+    def bulk_sequence(self, info, objs):
+        """Exact lists and tuples: items with index labels (copied with list(): gc.get_referents
+        lists them last first). Items of sequences of one length are given column by column."""
+        items = list(map(list, objs))
+        counts = array.array("I", map(len, items))
+        sizes = self.sizes(info, objs)
+        flags = bytes(map(gc.is_tracked, objs))
+        width = counts[0] if counts and 1 < counts[0] <= 16 and min(counts) == max(counts) else 0
+        if width:
+            targets = [list(map(operator.itemgetter(k), items)) for k in range(width)]
+            labels = array.array("I", range(width)) * len(items)
+            e = width * len(items)
+            eligible = b"\1" * width
+        else:
+            targets = list(itertools.chain.from_iterable(items))
+            labels = array.array("I", itertools.chain.from_iterable(map(range, counts)))
+            e = len(targets)
+            eligible = b"\1" * e
+        del items
+        return (sizes, self.check_lengths(counts), flags, array.array("I", [NONE]) * len(objs), counts,
+                targets, bytes([EDGE_INDEX]) * e, labels, eligible, width)
+
+    def bulk_set(self, info, objs):
+        """Exact sets and frozensets: members, opaque edges."""
+        items = list(map(gc.get_referents, objs))
+        counts = array.array("I", map(len, items))
+        targets = list(itertools.chain.from_iterable(items))
+        del items
+        e = len(targets)
+        return (self.sizes(info, objs), self.check_lengths(counts),
+                bytes(map(gc.is_tracked, objs)), array.array("I", [NONE]) * len(objs), counts,
+                targets, bytes([EDGE_OPAQUE]) * e, array.array("I", [self.sid_set_member]) * e,
+                b"\1" * e, 0)
+
+    def bulk_dict(self, info, objs):
+        """Exact dicts: per item a `<dict key>` edge to the key and an edge to the value labelled
+        by the key, the keys given first, then the values (see item_labels())."""
+        items = list(map(list, map(dict.items, objs)))  # one C call: lengths and items agree
+        sizes = self.sizes(info, objs)
+        counts = array.array("I", map(len, items))
+        flat = list(itertools.chain.from_iterable(itertools.chain.from_iterable(items)))
+        del items
+        keys = flat[0::2]
+        kinds, labels = self.item_labels(objs, counts, keys)
+        values = flat[1::2]
+        del flat
+        return (sizes, self.check_lengths(counts), bytes(map(gc.is_tracked, objs)),
+                array.array("I", [NONE]) * len(objs), array.array("I", map((2).__mul__, counts)),
+                [keys, values], kinds, labels, b"\0" + self.value_eligible, 2)
+
+    def item_labels(self, objs, counts, keys):
+        """Edge kinds and labels of dict items (key edge, value edge, ...): the keys are those of
+        objs, counts[k] of them for objs[k]."""
+        m = len(keys)
+        labels = array.array("I", [self.sid_dict_key, 0]) * m
+        kinds = bytearray([EDGE_OPAQUE, EDGE_SUFFIX]) * m
+        found = None
+        if self.values != "none" and all(map(operator.is_, map(type, keys), itertools.repeat(str))):
+            # Exact str keys of at most key_len characters: _KEY_LABEL (see value_label()).
+            found = list(map((-1, _KEY_LABEL).__getitem__, map(self.key_len.__ge__, map(len, keys))))
+        if found is None or (found and min(found) < 0):
+            if found is None:
+                found = [-1] * m
+            # Keys the bulk step cannot label: value_label() with the dict each belongs to.
+            ends = list(itertools.accumulate(counts))
+            for j in itertools.compress(range(m), map(operator.gt, itertools.repeat(0), found)):
+                kind, found[j] = self.value_label(objs[bisect.bisect_right(ends, j)], keys[j])
+                kinds[2 * j + 1] = kind
+        labels[1::2] = array.array("I", found)
+        return kinds, labels
+
+    def big_container(self, info, o, i):
+        """An exact dict, list, tuple, set or frozenset of more than DISCOVER_STEP items: its items
+        copied in one C call, then labelled and resolved a slice at a time (with discover()), so
+        that no C loop holds the GIL long."""
+        t = info.cls
+        if t is dict:
+            items = list(dict.items(o))
+        elif t is list or t is tuple:
+            items = list(o)
+        else:
+            items = gc.get_referents(o)
+        total = len(items)
+        self.type_col[-1].append(info.index)
+        self.address[-1].append(id(o))
+        self.edge_start[-1].append(self.edge_base + len(self.edge_kind[-1]))
+        self.size[-1].append(sys.getsizeof(o))
+        self.length[-1].append(min(total, MAX_LENGTH))
+        self.flags[-1].append(FLAG_TRACKED if gc.is_tracked(o) else 0)
+        self.name[-1].append(NONE)
+        if self.alloc is not None:
+            self.alloc[-1].append(self.alloc_site(o) if gc.is_tracked(o) else NONE)
+        step = DISCOVER_STEP
+        # Each slice leaves `items` before it is resolved: discover() counts one reference of the
+        # agent's to each object.
+        for start in range(0, total, step):
+            part = items[:step]
+            del items[:step]
+            n = len(part)
+            if t is dict:
+                flat = list(itertools.chain.from_iterable(part))
+                del part
+                keys = flat[0::2]
+                kinds, labels = self.item_labels([o], [n], keys)
+                self.edge_kind[-1].frombytes(kinds)
+                self.edge_label[-1].extend(labels)
+                self.add_columns([keys, flat[1::2]], b"\0" + self.value_eligible)
+                del flat, keys
+            else:
+                sequence = t is list or t is tuple
+                self.edge_kind[-1].frombytes(bytes([EDGE_INDEX if sequence else EDGE_OPAQUE]) * n)
+                self.edge_label[-1].extend(array.array("I", range(start, start + n)) if sequence
+                                           else array.array("I", [self.sid_set_member]) * n)
+                self.segments.append((n, 0, None))
+                self.pending.extend(part)
+                self.pending_el.extend(b"\1" * n)
+                del part
+            self.discover()
+
+    def record_instances(self, info, objs, start):
+        """A run of instances: those that match the type's pattern (learn_pattern()) in bulk,
+        the others (and the first one, while the type has no pattern) one by one."""
+        if info.pattern is None:
+            self.one_by_one(objs[:1], start)
+            objs = objs[1:]
+            start += 1
+        if not objs:
+            return
+        if info.pattern is None:
+            self.one_by_one(objs, start)
+            return
+        pattern = info.pattern
+        try:
+            columns, matches = self.match_pattern(info, pattern, objs)
+        except Exception:
+            self.one_by_one(objs, start)
+            return
+        pos = 0
+        for ok, group in itertools.groupby(matches):
+            n = len(list(group))
+            part = objs[pos:pos + n]
+            if not (ok and self.bulk(info, part, start + pos, functools.partial(
+                    self.instance_columns, pattern, [column[pos:pos + n] for column in columns]))):
+                self.one_by_one(part, start + pos)
+            pos += n
+
+    def match_pattern(self, info, pattern, objs):
+        """The referents of objs by position (columns), and per instance a byte, 1 when its
+        referents are, position by position and by identity, what the pattern says: the class,
+        slot values read with the slot's descriptor, attributes read with the generic getattr
+        (classes with no __getattr__/__getattribute__, names that are no descriptor of the
+        class: what inline_attributes() reads), the __dict__ of a class without a managed dict."""
+        width = len(pattern)
+        items = list(map(gc.get_referents, objs))
+        n = len(items)
+        whole = int.from_bytes(bytes(map(width.__eq__, map(len, items))), "little")
+        columns = list(itertools.islice(itertools.zip_longest(*items, fillvalue=_MISSING), width))
+        del items
+        is_ = operator.is_
+        for (code, arg, _sid), column in zip(pattern, columns):
+            if code == _P_CLASS:
+                expected = itertools.repeat(info.cls)
+            elif code == _P_SLOT:
+                expected = map(arg, objs)
+            elif code == _P_ATTRIBUTE:
+                expected = map(getattr, objs, itertools.repeat(arg), itertools.repeat(_MISSING))
+            else:
+                # The getter makes a __dict__ when there is none: called only when every instance
+                # has a dict there.
+                if not all(map(is_, map(type, column), itertools.repeat(dict))):
+                    return columns, bytes(n)
+                expected = map(arg, objs)
+            whole &= int.from_bytes(bytes(map(is_, column, expected)), "little")
+        return columns, whole.to_bytes(n, "little")
+
+    def instance_columns(self, pattern, columns, info, objs):
+        """The bulk step of a run of instances that match the pattern (their referents: columns)."""
+        n = len(objs)
+        for (code, _a, _s), column in zip(pattern, columns):
+            if code == _P_DICT:
+                self.namespaces.update(map(id, column))
+        opaque = self.opaque
+        kinds = bytes([EDGE_OPAQUE if sid in opaque else EDGE_SUFFIX for _c, _a, sid in pattern]) * n
+        labels = array.array("I", [sid for _c, _a, sid in pattern]) * n
+        eligible = b"".join(b"\0" if code == _P_CLASS else self.value_eligible for code, _a, _s in pattern)
+        if info.length is None:
+            lengths = array.array("I", [NONE]) * n
+        else:
+            lengths = self.check_lengths(array.array("I", map(info.length, objs)))
+        return (self.sizes(info, objs), lengths, bytes(map(gc.is_tracked, objs)),
+                array.array("I", [NONE]) * n, array.array("I", [len(pattern)]) * n,
+                columns, kinds, labels, eligible, len(pattern))
+
+    def sizes(self, info, objs):
+        """sys.getsizeof of each of objs (of type info.cls, a bulk type): the type's C __sizeof__
+        plus its headers, once the first one agrees with sys.getsizeof."""
+        method, extra = info.sizeof
+        if not objs or sys.getsizeof(objs[0]) != method(objs[0]) + extra:
+            return array.array("I", map(sys.getsizeof, objs))
+        if not extra:
+            return array.array("I", map(method, objs))
+        return array.array("I", map(extra.__add__, map(method, objs)))
+
+    def check_lengths(self, lengths):
+        """Lengths above MAX_LENGTH are recorded as MAX_LENGTH (NONE means no length)."""
+        if lengths and max(lengths) > MAX_LENGTH:
+            lengths = array.array("I", [min(n, MAX_LENGTH) for n in lengths])
+        return lengths
+
+    # -- discovery: references to object indices -----------------------------------------------
+
+    def discover(self):
+        """Turns the pending references of the chunk recorded last into object indices, appending
+        the objects not seen before to objs.
+
+        The id -> index map holds only the objects that more than one reference may lead to. A
+        reference from an exact list, tuple, set or dict value (or an instance's own attribute,
+        before 3.13) to an object whose reference count is 1 apart from the agent's own list of
+        pending references is the only way to that object: it cannot be met again, so it gets the
+        next index without an entry in the map (most strs, ints and small containers of a heap).
+        Objects the map must know (anything GC-tracked when the walk started, which the GC's list
+        holds once more, and anything in objs) always have more references. Not eligible: dict
+        keys (a split table's keys are shared by the dicts of a class, with one reference), 3.13+
+        instances and dicts (an instance's inline values are also its materialised dict's), and the
+        edges visit() makes (a ContextVar's `.get()` value is also held by the context)."""
+        pending = self.pending
+        segments = self.segments
+        if not segments:
+            return
+        eligible = self.pending_el
+        self.pending = []
+        self.pending_el = bytearray()
+        self.segments = []
+        self.const_edges = 0
+        # In slices, so that no C loop holds the GIL long (a dict of a million items). Each slice
+        # leaves `pending` before it is resolved: resolve() counts one reference of the agent's.
+        step = DISCOVER_STEP
+        if len(pending) <= step:
+            targets = self.resolve(pending, eligible)
+        else:
+            targets = array.array("I")
+            while pending:
+                part = pending[:step]
+                del pending[:step]
+                targets.extend(self.resolve(part, eligible[:step]))
+                del part, eligible[:step]
+        del pending, eligible
+        edge_target = self.edge_target[-1]
+        first = len(edge_target)
+        if len(segments) == 1 and not segments[0][1]:
+            edge_target.extend(targets)
+        else:
+            pos = 0
+            for rows, width, columns in segments:
+                if not width:
+                    edge_target.extend(targets[pos:pos + rows])
+                    pos += rows
+                    continue
+                block = array.array("I", bytes(4 * rows * width))
+                for k, known in enumerate(columns):
+                    if known < 0:
+                        block[k::width] = targets[pos:pos + rows]
+                        pos += rows
+                    else:
+                        block[k::width] = array.array("I", [known]) * rows
+                edge_target.extend(block)
+        if self.dropped:
+            self.drop_edges(first)
+
+    def resolve(self, pending, eligible):
+        """Object indices of the pending references (see discover()); NONE for a reference to
+        the agent's bookkeeping (its edge is dropped)."""
+        n = len(pending)
+        lone = None
+        if eligible.count(1):
+            alone = bytes(map(self.lone_count.__eq__, map(sys.getrefcount, pending)))
+            mask = int.from_bytes(alone, "little") & int.from_bytes(eligible, "little")
+            del alone
+            if mask:
+                lone = mask.to_bytes(n, "little")
+            del mask
+        if lone is None:
+            shared, singles = pending, ()
+        else:
+            shared = list(itertools.compress(pending, map(operator.not_, lone)))
+            singles = list(itertools.compress(pending, lone))
+        ids = list(map(id, shared))
+        index = self.index
+        found = list(map(index.get, ids, itertools.repeat(-1)))
+        excluded = self.excluded
+        if not excluded.isdisjoint(ids):  # rare: a reference to the agent's bookkeeping
+            for j, key in enumerate(ids):
+                if key in excluded:
+                    found[j] = NONE
+            self.dropped = True
+        fresh = missing = None
+        if found and min(found) < 0:
+            missing = list(itertools.compress(range(len(found)), map(operator.gt, itertools.repeat(0), found)))
+            fresh = dict(zip(map(ids.__getitem__, missing), map(shared.__getitem__, missing)))
+        del shared
+        if singles or fresh:
+            found = self.add_new(singles, fresh, ids, found, missing, lone)
+            fresh = missing = None
+        return array.array("I", found)
+
+    def add_new(self, singles, fresh, ids, found, missing, lone):
+        """Appends the objects of lone references (singles) and the new ones among the others
+        (fresh: id -> object), indexing the latter; returns the indices of all pending
+        references, in pending order (found has those of the others, -1 at the positions
+        `missing` of the new ones)."""
+        new = list(singles)
+        first = len(new)
+        if fresh:
+            new.extend(fresh.values())
+        where = self.append_grouped(new)
+        del new
+        if fresh:
+            indices = where[first:]
+            self.index.update(zip(fresh, indices))
+            if len(fresh) < len(missing):  # some new object is referenced more than once here
+                # Looked up in a dict of this slice's new objects: the id map's table is far
+                # bigger than the caches, and every probe of it misses.
+                indices = map(dict(zip(fresh, indices)).__getitem__, map(ids.__getitem__, missing))
+            # Otherwise fresh, made from the missing positions in order, is in their order.
+            collections.deque(map(found.__setitem__, missing, indices), 0)
+        if lone is None:
+            return found
+        return map(next, map((iter(found), iter(where[:first])).__getitem__, lone))
+
+    def append_grouped(self, new):
+        """Appends new to objs and notes their type indexes for record(); returns each one's index.
+        They stay in order unless that mixes types; then the objects that are not GC-tracked (strs,
+        ints, untracked tuples and dicts: most of a heap) are moved after the others, grouped by
+        type, while the GC-tracked ones (containers, instances) keep the order of the references
+        that led to them, which is the order a reader's breadth-first searches meet them in."""
+        objs = self.objs
+        first = len(objs)
+        kinds = list(map(type, new))
+        m = len(kinds)
+        # changes[j]: whether new[j + 1] is of another type than new[j] (by identity: no
+        # metaclass's __eq__ runs).
+        changes = bytes(map(operator.is_not, itertools.islice(kinds, 1, None), kinds))
+        if changes.count(1) <= m // 64 + 4:
+            objs.extend(new)
+            # Type indexes looked up once per run of one type.
+            next_types = self.next_types
+            start = 0
+            while start < m:
+                end = changes.find(1, start) + 1 or m
+                next_types.extend(array.array("I", self.type_indexes(kinds[start:start + 1])) * (end - start))
+                start = end
+            return range(first, first + m)
+        order = self.type_indexes(kinds)
+        del kinds, changes
+        keys = list(map(operator.mul, map(operator.not_, map(gc.is_tracked, new)), map((1).__add__, order)))
+        permutation = sorted(range(m), key=keys.__getitem__)
+        del keys
+        objs.extend(map(new.__getitem__, permutation))
+        self.next_types.extend(map(order.__getitem__, permutation))
+        del order
+        where = [0] * m
+        collections.deque(map(where.__setitem__, permutation, range(first, first + m)), 0)
+        return where
+
+    def add_unreached(self, tracked):
+        """GC-tracked objects the roots do not lead to (looked up a slice at a time: no C loop
+        over the whole list holds the GIL)."""
+        index = self.index
+        missing = []
+        for start in range(0, len(tracked), DISCOVER_STEP):
+            part = tracked[start:start + DISCOVER_STEP]
+            missing.extend(itertools.compress(part, map(operator.not_, map(index.__contains__, map(id, part)))))
+        del part
+        ids = list(map(id, missing))
+        if not self.excluded.isdisjoint(ids):
+            excluded = self.excluded
+            missing = [o for o in missing if id(o) not in excluded]
+            ids = list(map(id, missing))
+        index.update(zip(ids, self.append_grouped(missing)))
+
+    def drop_edges(self, first):
+        """Removes the edges from position `first` of the chunk on whose target is NONE (references
+        to the agent's bookkeeping), moving the edge starts of the objects recorded since."""
+        self.dropped = False
+        targets, kinds, labels = self.edge_target[-1], self.edge_kind[-1], self.edge_label[-1]
+        keep = list(map(NONE.__ne__, targets[first:]))
+        for column in (targets, kinds, labels):
+            tail = column[first:]
+            del column[first:]
+            column.extend(itertools.compress(tail, keep))
+        kept = list(itertools.accumulate(keep, initial=0))
+        base = self.edge_base + first
+        starts = self.edge_start[-1]
+        for j in range(len(starts) - 1, -1, -1):
+            if starts[j] < base:
+                break
+            starts[j] = base + kept[starts[j] - base]
 
     def visitor(self):
-        """The walk's per-object step, as short closures over the columns. While tracemalloc
-        traces, every allocation looks up the line number of each of the innermost frames,
-        at a cost that grows with how far into its function the frame is: one long loop
-        function made each allocation several times dearer."""
-        objs = self.objs
-        index = self.index
-        index_get = index.get
-        objs_append = objs.append
-        excluded = self.excluded
-        edge_target = self.edge_target[-1]
-        edge_base = self.edge_count() - len(edge_target)  # edges before this chunk
-        target_append = edge_target.append
-        kind_append = self.edge_kind[-1].append
+        """The per-object step of one_by_one(), as short closures over the columns. While
+        tracemalloc traces, every allocation looks up the line number of each of the innermost
+        frames, at a cost that grows with how far into its function the frame is: one long loop
+        function made each allocation several times dearer. References go to `pending` (none of
+        them eligible: see discover())."""
+        pending_append = self.pending.append
+        el_append = self.pending_el.append
+        edge_kind = self.edge_kind[-1]
+        edge_base = self.edge_base
+        kind_append = edge_kind.append
         label_append = self.edge_label[-1].append
         types_get = self.types.get
-        type_info = self.type_info
+        info_of = self.info_of
         type_append = self.type_col[-1].append
+        address_append = self.address[-1].append
         size_chunk = self.size[-1]
         size_append = size_chunk.append
         first = (len(self.size) - 1) * CHUNK  # index of the chunk's first object
@@ -1683,80 +2408,58 @@ class _Graph(object):
         alloc_site = self.alloc_site
         name_and_flags = self.name_and_flags
         value_label = self.value_label
-        key_labels_get = self.key_labels.get
+        key_len = self.key_len
         dict_key = self.sid_dict_key
         str_labels = self.values != "none"
         sid_referent = self.sid_referent
         bounds = self.bounds
         deque_maxlen = _DEQUE_MAXLEN
 
-        def target(r):
-            """Index of r, added to the walk if new; None if excluded."""
-            rid = id(r)
-            x = index_get(rid)
-            if x is None and rid not in excluded:
-                x = index[rid] = len(objs)
-                objs_append(r)
-            return x
+        value_eligible = self.value_eligible[0]
 
-        def sequence(o, t):
+        def edge(r, kind, label, eligible):
+            pending_append(r)
+            kind_append(kind)
+            label_append(label)
+            el_append(eligible)
+
+        def sequence(o, t, i):
             if t is collections.deque:
                 maxlen = deque_maxlen(o)
-                if maxlen is not None:
-                    i = index_get(id(o))
-                    if bounds.get(i, maxlen) >= maxlen:  # a Queue's bound on it may be smaller
-                        bounds[i] = maxlen
+                if maxlen is not None and bounds.get(i, maxlen) >= maxlen:  # a Queue's may be smaller
+                    bounds[i] = maxlen
                 o = list(o)
             for j, r in enumerate(o):
-                rid = id(r)
-                x = index_get(rid)
-                if x is None:
-                    if rid in excluded:
-                        continue
-                    x = index[rid] = len(objs)
-                    objs_append(r)
-                target_append(x)
-                kind_append(EDGE_INDEX)
-                label_append(j)
+                edge(r, EDGE_INDEX, j, 1)
 
         def mapping(o):
             for k, v in _dict_items(o):
-                x = target(k)
-                if x is not None:
-                    target_append(x)
-                    kind_append(EDGE_OPAQUE)
-                    label_append(dict_key)
-                x = target(v)
-                if x is None:
-                    continue
-                target_append(x)
-                label = key_labels_get(k) if str_labels and type(k) is str else None
-                if label is None:
-                    ekind, label = value_label(o, k)
-                    kind_append(ekind)
+                edge(k, EDGE_OPAQUE, dict_key, 0)
+                if str_labels and type(k) is str and len(k) <= key_len:
+                    edge(v, EDGE_SUFFIX, _KEY_LABEL, value_eligible)
                 else:
-                    kind_append(EDGE_SUFFIX)
-                label_append(label)
+                    kind, label = value_label(o, k)
+                    edge(v, kind, label, value_eligible)
 
-        def other(o, t, info):
+        def other(o, t, info, i):
+            self.position = i
             try:
                 edges = info.handler(o, t, info)
             except Exception:
                 edges = [(r, EDGE_OPAQUE, sid_referent) for r in gc.get_referents(o)]
-            for r, ekind, label in edges:
-                x = target(r)
-                if x is not None:
-                    target_append(x)
-                    kind_append(ekind)
-                    label_append(label)
+            eligible = info.eligible
+            for r, kind, label in edges:
+                # A dict subclass's keys are never eligible (see discover()).
+                edge(r, kind, label, 0 if label == dict_key and kind == EDGE_OPAQUE else eligible)
 
-        def visit(o):
+        def visit(o, i):
             t = type(o)
             info = types_get(id(t))
             if info is None:
-                info = type_info(t)
+                info = info_of(t)
             type_append(info.index)
-            start_append(edge_base + len(edge_target))
+            address_append(id(o))
+            start_append(edge_base + len(edge_kind))
             size = info.size(o)
             try:
                 size_append(size)
@@ -1785,20 +2488,19 @@ class _Graph(object):
             if kind == _K_LEAF:
                 return
             if kind == _K_SEQ:
-                sequence(o, t)
+                sequence(o, t, i)
             elif kind == _K_DICT:
                 mapping(o)
             else:
-                other(o, t, info)
+                other(o, t, info, i)
 
         return visit
 
-    def incomplete(self, o, error):
-        """Reading o failed part-way: its columns get what was recorded before the failure
-        (type, size, length, edges found so far) and defaults for the rest (size 0, no length,
-        no name), with FLAG_INCOMPLETE. One odd object never ends the capture."""
-        i = self.index[id(o)]
-        pos = i - (len(self.size) - 1) * CHUNK  # visit() never leaves the current chunk
+    def incomplete(self, o, i, error):
+        """Reading o (object i) failed part-way: its columns get what was recorded before the
+        failure (type, size, length, edges found so far) and defaults for the rest (size 0, no
+        length, no name), with FLAG_INCOMPLETE. One odd object never ends the capture."""
+        pos = i - (len(self.size) - 1) * CHUNK  # one_by_one() never leaves the current chunk
         self.failed += 1
         t = type(o)
         name = None
@@ -1814,13 +2516,17 @@ class _Graph(object):
         keep_name = len(flags) > pos and len(names) > pos
         if len(types_col) <= pos:
             types_col.append(self.fallback_type(t, name, key[1]))
+        if len(self.address[-1]) <= pos:
+            self.address[-1].append(id(o))
         # An edge whose target was appended but not its kind or label is dropped.
-        edges = (self.edge_target[-1], self.edge_kind[-1], self.edge_label[-1])
-        count = min(map(len, edges))
-        for column in edges:
-            del column[count:]
+        resolved = len(self.edge_target[-1])
+        kinds, labels = self.edge_kind[-1], self.edge_label[-1]
+        resolved += self.const_edges  # edges of this chunk that are not in pending
+        count = min(len(kinds) - resolved, len(labels) - resolved, len(self.pending), len(self.pending_el))
+        del kinds[resolved + count:], labels[resolved + count:]
+        del self.pending[count:], self.pending_el[count:]
         if len(starts) <= pos:
-            starts.append(self.edge_count())
+            starts.append(self.edge_base + len(kinds))
         if len(sizes) <= pos:
             sizes.append(0)
             self.big_sizes.pop(i, None)
@@ -1840,7 +2546,7 @@ class _Graph(object):
             names.append(NONE)
         if self.alloc is not None and len(self.alloc[-1]) <= pos:
             self.alloc[-1].append(NONE)
-        for column in (types_col, sizes, lengths, flags, names, starts):
+        for column in (types_col, self.address[-1], sizes, lengths, flags, names, starts):
             del column[pos + 1:]
         if self.alloc is not None:
             del self.alloc[-1][pos + 1:]
@@ -1861,6 +2567,8 @@ class _Graph(object):
         info.slots, info.dict_get, info.managed, info.generic = (), None, False, False
         info.learned, info.candidates, info.attrs, info.misses = [], [], (), 0
         info.unsafe, info.pool_tries, info.bound = frozenset(), 0, None
+        info.bulk, info.number_range, info.traced, info.pattern = None, (None, None), False, None
+        info.cls, info.eligible = t, 0
         self.remember(t, info)
         return info.index
 
@@ -1909,15 +2617,16 @@ class _Graph(object):
         return found
 
     def release(self):
-        """Drop every reference to heap objects. The address column is built from the index's
-        keys (the ids in walk order, no new int per object) only once the strong references
-        and the other lookups are freed: a column kept during the walk, or built before those
-        are freed, would add 8 bytes per object to the peak."""
-        del self.objs[:]
+        """Drop every reference to heap objects."""
+        objs = self.objs
+        while objs:  # from the end, a slice at a time: no C loop over the whole list
+            del objs[-DISCOVER_STEP:]
+        del self.pending[:], self.pinned[:]
         self.excluded.clear()
         self.types.clear()
+        self.by_index.clear()
+        self.type_order.clear()
         del self.held[:]
-        self.key_labels.clear()
         self.name_labels.clear()
         self.hidden_names.clear()
         self.enum_texts.clear()
@@ -1925,10 +2634,8 @@ class _Graph(object):
         del self.unnamed[:]
         self.string_ids.clear()
         self.namespaces.clear()
-        if not self.address and self.index:
-            ids = iter(self.index)
-            self.address = [array.array("d", itertools.islice(ids, CHUNK))
-                            for _ in range(0, len(self.index), CHUNK)]
+        # One C call, about 20 ms for the 1.2M entries of a 2.7M-object heap (as long as the
+        # gc.get_objects() at the start); popping them a few thousand at a time cost 15 times that.
         self.index.clear()
 
     def widen_sizes(self):
@@ -1940,6 +2647,40 @@ class _Graph(object):
             sizes[k] = array.array("d", chunk.tolist())
         for i, size in self.big_sizes.items():
             sizes[i // CHUNK][i % CHUNK] = size
+
+
+def _addresses(objs):
+    """The ids of objs as the file's f64 column. When they lie in one binade [2**k, 2**(k+1)),
+    k <= 52 (all addresses of a run, nearly always), they are converted with one big-integer
+    shift and add over the whole array: the double of such a v has the bits
+    (1022 + k) << 52 plus v << (52 - k), which never carries into the next element."""
+    ids = array.array("Q", map(id, objs))
+    n = len(ids)
+    if not n:
+        return array.array("d")
+    k = ids[0].bit_length() - 1
+    order = sys.byteorder
+    if 0 <= k <= 52:
+        whole = int.from_bytes(ids.tobytes(), order)
+        above, bit, exponent = (int.from_bytes(value.to_bytes(8, order) * n, order) for value in
+                                (-(1 << (k + 1)) & 0xFFFFFFFFFFFFFFFF, 1 << k, (1022 + k) << 52))
+        if not whole & above and whole & bit == bit:
+            result = array.array("d")
+            result.frombytes(((whole << (52 - k)) + exponent).to_bytes(8 * n, order))
+            return result
+    return array.array("d", map(float, ids))
+
+
+def _lone_count():
+    """sys.getrefcount of an object held by one reference and by the list discover() checks,
+    counted the way discover() counts (mapped over that list). -1 (no reference is taken for a
+    lone one) on a free-threaded build, whose counts other threads change without the GIL."""
+    gil = getattr(sys, "_is_gil_enabled", None)
+    if gil is not None and not gil():
+        return -1
+    holder = [object()]
+    pending = list(holder)
+    return list(map(sys.getrefcount, pending))[0]
 
 
 class _Unreadable(Exception):
@@ -2145,46 +2886,122 @@ class _Output(object):
 _DTYPES = {"d": "f64", "I": "u32", "B": "u8"}
 
 
-def _value_text(value):
-    """The text of a value entry: a str, or an exact int or float kept as the object."""
-    if type(value) is str:
-        return value
-    return _INT_REPR(value) if type(value) is int else _FLOAT_REPR(value)
+# Byte b -> 1 when it is 0xFF (bytes.translate table).
+_IS_FF = bytes(255) + b"\1"
+
+
+def _key_labels(graph):
+    """Labels _KEY_LABEL of dict values become the string index of `['key']`, made from the value
+    of the str key whose edge is just before (a key of at most key_len characters, so its value is
+    the whole key). Runs while the name column still indexes value_list."""
+    names = array.array("I")
+    for chunk in graph.name:
+        names.extend(chunk)
+    values = graph.value_list
+    strings = graph.strings
+    by_text = {}   # label text -> string index
+    by_entry = {}  # value_list index of a key -> string index of its label, for one chunk
+    high = slice(3, None, 4) if _LITTLE else slice(0, None, 4)
+    for targets, kinds, labels in zip(graph.edge_target, graph.edge_kind, graph.edge_label):
+        # Candidates first: the labels whose high byte is 0xFF (from a copy of the bytes, with no
+        # int made per label), then those that are _KEY_LABEL.
+        marks = list(itertools.compress(range(len(labels)), labels.tobytes()[high].translate(_IS_FF)))
+        marks = list(itertools.compress(marks, map(_KEY_LABEL.__eq__, map(labels.__getitem__, marks))))
+        by_entry.clear()
+        if not marks:
+            continue
+        entries = list(map(names.__getitem__, map(targets.__getitem__, map(operator.sub, marks, itertools.repeat(1)))))
+        for entry in dict.fromkeys(entries):
+            if entry not in by_entry:
+                if entry == NONE:  # a key recorded without its value (it failed): an opaque edge
+                    text = "<dict key>"
+                else:
+                    text = "[%r]" % values[entry]
+                found = by_text.get(text)
+                if found is None:
+                    found = by_text[text] = len(strings)
+                    strings.append(text)
+                by_entry[entry] = found
+        collections.deque(map(labels.__setitem__, marks, map(by_entry.__getitem__, entries)), 0)
+        if NONE in by_entry:
+            for j, entry in enumerate(entries):
+                if entry == NONE:
+                    kinds[marks[j]] = EDGE_OPAQUE
 
 
 def _unique_values(value_list, base):
     """Equal values share one string table entry (many equal ints and strs are distinct objects).
-    Returns the distinct values and each value's string index (base + position). Floats are
-    compared by their text: -0.0, 0.0 and 0 are equal numbers but different values."""
-    first = {}
+    Returns the distinct values (floats as their text) and each value's string index (base +
+    position). Floats are compared by their text: -0.0, 0.0 and 0 are equal numbers but
+    different values. The ints are deduplicated first, then the rest: two smaller dicts, one
+    after the other, instead of one for all (the layout's peak). One dict lookup per value in a
+    loop: C loops over the list touch each value two or three times, which is slower on a heap
+    that does not fit in the caches."""
     unique = []
-    where = array.array("I")
-    for value in value_list:
-        key = value if type(value) is not float else _FLOAT_REPR(value)
-        found = first.get(key)
-        if found is None:
-            found = first[key] = base + len(unique)
-            unique.append(value)
-        where.append(found)
+    where = array.array("I", bytes(4 * len(value_list)))
+    is_int = bytes(map(operator.is_, map(type, value_list), itertools.repeat(int)))
+    float_repr = _FLOAT_REPR
+    for wanted in (1, 0):
+        first = {}
+        for j in itertools.compress(range(len(value_list)), map(wanted.__eq__, is_int)):
+            value = value_list[j]
+            if type(value) is float:
+                value = float_repr(value)
+            found = first.get(value)
+            if found is None:
+                found = first[value] = base + len(unique)
+                unique.append(value)
+            where[j] = found
+        del first
     return unique, where
 
 
+# Byte b -> 1 when it has FLAG_VALUE (bytes.translate table for the flags column).
+_HAS_VALUE = bytes(1 if b & FLAG_VALUE else 0 for b in range(256))
+
+
+def _name_values(names, flags, where):
+    """The name column's value entries (flagged FLAG_VALUE, in walk order) get the string indices
+    in `where`, chunk by chunk."""
+    pos = 0
+    for k, (name, flag) in enumerate(zip(names, flags)):
+        mask = flag.tobytes().translate(_HAS_VALUE)
+        count = mask.count(1)
+        if not count:
+            continue
+        found = where[pos:pos + count]
+        pos += count
+        if count == len(name):
+            names[k] = found
+        else:
+            others = itertools.compress(name, map(operator.not_, mask))
+            names[k] = array.array("I", map(next, map((others, iter(found)).__getitem__, mask)))
+
+
 def _string_table(strings):
-    """UTF-8 data of the strings (lone surrogates escaped; int and float values as their
-    decimal text), as chunks, and their offsets."""
+    """UTF-8 data of the strings (lone surrogates escaped; int values as their decimal text), as
+    chunks, and their offsets. Every entry is an exact str or int: str() runs no code of the
+    program's."""
     offsets = array.array("I", [0])
     chunks = []
     total = 0
-    # A step's bytes objects live until joined: steps of 65536 strings made this the peak of
+    # A step's text and bytes live until joined: steps of 65536 strings made this the peak of
     # a small capture.
-    step = 4096
+    step = 8192
     for start in range(0, len(strings), step):
-        encoded = [(s if type(s) is str else _value_text(s)).encode("utf-8", "backslashreplace")
-                   for s in strings[start:start + step]]
-        for data in encoded:
-            total += len(data)
-            offsets.append(total)
-        chunks.append(b"".join(encoded))
+        texts = list(map(str, strings[start:start + step]))
+        joined = "".join(texts)
+        if joined.isascii():
+            data = joined.encode("ascii")
+            lengths = map(len, texts)
+        else:
+            encoded = list(map(str.encode, texts, itertools.repeat("utf-8"), itertools.repeat("backslashreplace")))
+            data = b"".join(encoded)
+            lengths = map(len, encoded)
+        del joined
+        offsets.extend(itertools.islice(itertools.accumulate(lengths, initial=total), 1, None))
+        total += len(data)
+        chunks.append(data)
     return offsets, chunks, total
 
 
@@ -2386,16 +3203,13 @@ def _full_layout(graph):
     e = graph.edge_count()
     r = len(graph.root_object)
     strings = graph.strings
-    for k in graph.key_label_sids:
-        strings[k] = "[%r]" % strings[k]
+    sids = graph.key_label_sids
+    collections.deque(map(strings.__setitem__, sids, map("[%r]".__mod__, map(strings.__getitem__, sids))), 0)
+    _key_labels(graph)
     unique, where = _unique_values(graph.value_list, len(strings))
     del graph.value_list[:]
     # Value entries of the name column, in walk order, now index the string table.
-    where = iter(where)
-    for name, flags in zip(graph.name, graph.flags):
-        has_value = map(FLAG_VALUE.__and__, flags)
-        for i, found in zip(itertools.compress(itertools.count(), has_value), where):
-            name[i] = found
+    _name_values(graph.name, graph.flags, where)
     del where
     graph.strings.extend(unique)
     del unique

@@ -578,6 +578,54 @@ class CaptureTest(unittest.TestCase):
             self.assertLess(abs(size - expected[name]), 20 * 1024, name)
         self.assertEqual(len(lists) + len(dicts), 60)
 
+    def test_every_object_is_recorded_once(self):
+        # The walk indexes by id only the objects that more than one reference may lead to; these
+        # references do not each hold a count of their own, and must not record an object twice:
+        # the keys of split-table dicts (the shared keys of a class's instance dicts), 3.13+ inline
+        # values of a materialised __dict__, a suspended generator's locals (reported by the
+        # generator and by its frame), a ContextVar's value (its context holds it, `.get()` leads
+        # to it). And a list of objects each referenced once only.
+        class Split(object):
+            pass
+
+        names = ["".join(["lbtest-split-", str(i)]) for i in range(4)]
+        instances = []
+        for k in range(6):
+            instance = Split()
+            for name in names:
+                setattr(instance, name, ["split value %d" % k])
+            instances.append(instance)
+        # Far apart in the walk's order (strs between them): each dict in a chunk of its own.
+        materialised = []
+        for instance in instances[:3]:
+            materialised.append(vars(instance))
+            materialised.extend("lbtest filler %d" % i for i in range(100))
+        del names, instance, name
+
+        def generator():
+            local = ["lbtest generator local"]
+            yield len(local)
+            yield local
+
+        suspended = generator()
+        next(suspended)
+        frame = suspended.gi_frame
+        variable = contextvars.ContextVar("lbtest_once")
+        variable.set(["lbtest context value"])
+        lone = [["lbtest lone %d" % i] for i in range(2000)]
+        # Chunks of 4 objects: the dicts of `materialised` are resolved in batches of their own.
+        chunk = leakbook.CHUNK
+        leakbook.CHUNK = 4
+        try:
+            snap = self.capture()
+        finally:
+            leakbook.CHUNK = chunk
+        addresses = list(snap.columns["obj_address"])
+        self.assertEqual(len(addresses), len(set(addresses)))
+        for held in (materialised[0], frame, lone[-1], lone[-1][0]):
+            self.assertIsNotNone(snap.index_of(held))
+        self.assertEqual(snap.type_counts()["%s.%s" % (MODULE, Split.__qualname__)], 6)
+
     def test_no_references_kept_and_no_bookkeeping_recorded(self):
         def capture_with_victim():
             # In a frame of its own: on 3.11/3.12 reading f_locals of a running frame stores
