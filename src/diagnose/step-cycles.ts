@@ -1,6 +1,6 @@
 // Step 5, "do cycles or two-way trees keep things alive?": reference cycles grouped by their type mix and counted
 // in every snapshot, parent/child pairs that point at each other, and the single handle that keeps a group alive.
-import { cycleRows, cycles, linkRows, linksTable, type CycleRow, type LinkRow } from "../queries/cycles.js";
+import { cyclePath, cycleRows, cycles, linkRows, linksTable, type CycleRow, type LinkRow } from "../queries/cycles.js";
 import { typeTotals } from "../queries/types.js";
 import { formatBytes, formatCount, plural } from "../common/units.js";
 import { heldByLibrary, isLibraryType, objectAt, type Context } from "./context.js";
@@ -34,11 +34,11 @@ export type CycleReading = Map<string, ShapeReading>;
 
 /**
  * Step 5's reading of a snapshot (a full one): taken while its analysis is at hand, kept without it. Only the
- * last snapshot's rows need their paths.
+ * last snapshot's largest cycle of each shape needs its path.
  */
 export function readCycles(snap: Snapshot, paths: boolean): CycleReading {
   const shapes = new Map<string, ShapeReading>();
-  for (const r of cycleRows(snap, { top: CYCLE_ROWS, structural: false, paths })) {
+  for (const r of cycleRows(snap, { top: CYCLE_ROWS, structural: false, paths: false })) {
     const key = shape(r.types);
     const s = shapes.get(key);
     if (!s) {
@@ -50,6 +50,7 @@ export function readCycles(snap: Snapshot, paths: boolean): CycleReading {
     s.members += r.members;
     if (r.retained_bytes > s.largest.retained_bytes) s.largest = r;
   }
+  if (paths) for (const s of shapes.values()) s.largest = { ...s.largest, path: cyclePath(snap, s.largest) };
   return shapes;
 }
 

@@ -194,6 +194,12 @@ export function cycleRows(snap: Snapshot, opts: { top?: number; minMembers?: num
   }));
 }
 
+/** The path of a cycleRows() row taken with `paths: false`: the shortest path from a root to its entry. */
+export function cyclePath(snap: Snapshot, row: CycleRow): string | null {
+  const g = graphOf(snap);
+  return pathExpr(g, componentFigures(g).entry[row.id]);
+}
+
 const ATTRIBUTE_KEY = /^\['([A-Za-z_][A-Za-z0-9_]*)'\]$/;
 const SEQUENCE_TYPES = new Set(["builtins.list", "builtins.tuple", "builtins.set", "builtins.dict", "collections.deque"]);
 
