@@ -28,13 +28,23 @@ const MUTABLE = new Set([
   "collections.OrderedDict", "collections.defaultdict", "collections.Counter",
 ]);
 
-/** The labels collect() looks for, as codes (0: any other label). */
-const LABEL_CODES: Record<string, number> = {
-  ".__self__": 1, ".__closure__": 2, ".cell_contents": 3, ".__defaults__": 4, ".__kwdefaults__": 5, ".tb_next": 6,
-  ".tb_frame": 7, ".__dict__": 8, ".f_back": 9, ".__traceback__": 10,
-};
-const [SELF, CLOSURE, CELL_CONTENTS, DEFAULTS, KWDEFAULTS, TB_NEXT, TB_FRAME, DICT, F_BACK, TRACEBACK] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+/** The labels collect() looks for, as codes (0: any other label; UNKNOWN: not looked at yet). */
+const SELF = 1;
+const CLOSURE = 2;
+const CELL_CONTENTS = 3;
+const DEFAULTS = 4;
+const KWDEFAULTS = 5;
+const TB_NEXT = 6;
+const TB_FRAME = 7;
+const DICT = 8;
+const F_BACK = 9;
+const TRACEBACK = 10;
 const UNKNOWN = 255;
+const LABEL_CODES: Record<string, number> = {
+  ".__self__": SELF, ".__closure__": CLOSURE, ".cell_contents": CELL_CONTENTS, ".__defaults__": DEFAULTS,
+  ".__kwdefaults__": KWDEFAULTS, ".tb_next": TB_NEXT, ".tb_frame": TB_FRAME, ".__dict__": DICT, ".f_back": F_BACK,
+  ".__traceback__": TRACEBACK,
+};
 
 /**
  * The label code of every edge, by string id, worked out the first time a label is met (so that only the labels of
