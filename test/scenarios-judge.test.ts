@@ -4,15 +4,16 @@ import assert from "node:assert/strict";
 import type { Finding } from "../src/diagnose/index.js";
 import { judge, listScenarios, parseHeader, score } from "./helpers/scenarios.js";
 
-function finding(kind: string, severity: string, path: string | null, type: string | null = null): Finding {
-  return { kind, severity, path, type, title: kind, evidence: {}, remedy: "", step: "x" } as unknown as Finding;
+function finding(kind: string, severity: string, path: string | null, type: string | null = null, remedy = ""): Finding {
+  return { kind, severity, path, type, title: kind, evidence: {}, remedy, step: "x" } as unknown as Finding;
 }
 
-test("parseHeader reads verdict, kinds, holder and the optional type alternatives", () => {
+test("parseHeader reads verdict, kinds, holder and the optional type and remedy alternatives", () => {
   const e = parseHeader('"""doc"""\n# verdict: leak\n# kinds: growing-container | library-leak\n# holder: .manager.loggerDict\n');
-  assert.deepEqual(e, { verdict: "leak", kinds: ["growing-container", "library-leak"], holder: ".manager.loggerDict", type: null, known: null });
+  assert.deepEqual(e, { verdict: "leak", kinds: ["growing-container", "library-leak"], holder: ".manager.loggerDict", type: null, remedy: null, known: null });
   assert.deepEqual(parseHeader("# verdict: leak\n# kinds: object-growth\n# type: Connection|builtins.method\n").type, ["Connection", "builtins.method"]);
-  assert.deepEqual(parseHeader("# verdict: no-leak\n"), { verdict: "no-leak", kinds: [], holder: null, type: null, known: null });
+  assert.deepEqual(parseHeader("# verdict: leak\n# kinds: cycle\n# remedy: clear_memo() | fresh\n").remedy, ["clear_memo()", "fresh"]);
+  assert.deepEqual(parseHeader("# verdict: no-leak\n"), { verdict: "no-leak", kinds: [], holder: null, type: null, remedy: null, known: null });
   assert.throws(() => parseHeader("# kinds: cycle\n"), /verdict/);
   assert.throws(() => parseHeader("# verdict: leak\n"), /kinds/);
 });
@@ -31,6 +32,9 @@ test("judge: leaks need the verdict, an accepted first kind and the holder in th
   const typed = parseHeader("# verdict: leak\n# kinds: object-growth\n# type: Connection|builtins.method\n");
   assert.equal(judge(typed, { verdict: "leak", findings: [finding("object-growth", "high", null, "__main__.Connection")] }), null);
   assert.match(judge(typed, { verdict: "leak", findings: [finding("object-growth", "high", null, "builtins.bytearray")] }) ?? "", /type/);
+  const remedied = parseHeader("# verdict: leak\n# kinds: object-growth\n# remedy: clear_memo()|fresh Pickler\n");
+  assert.equal(judge(remedied, { verdict: "leak", findings: [finding("object-growth", "high", null, null, "Call p.clear_memo() after each")] }), null);
+  assert.match(judge(remedied, { verdict: "leak", findings: [finding("object-growth", "high", null, null, "Bound it")] }) ?? "", /remedy does not mention/);
 });
 
 test("judge: controls need no-leak and nothing above low", () => {

@@ -66,7 +66,26 @@ export const CATALOGUE: CatalogueEntry[] = [
     remedy: "Register cleanup once at start-up, or keep per-object cleanup with weakref.finalize (it frees its " +
       "object's entry when the object goes) or an explicit close(); atexit keeps every callback and its arguments " +
       "until the interpreter exits.",
-    matches: (v) => v.holderType === null && holds(v, "functools.partial", "builtins.method", "builtins.function"),
+    // Each registration is a callable (its arguments hang below it), so callables are the commonest new objects.
+    matches: (v) => v.holderType === null && ["functools.partial", "builtins.method", "builtins.function"].includes(v.memberTypes[0]),
+  },
+  {
+    id: "exitstack-callbacks",
+    registry: "the callback stack of a contextlib.ExitStack kept open",
+    fedBy: "stack.callback(...), push(...) or enter_context(...) per request on one long-lived ExitStack",
+    remedy: "Use an ExitStack per unit of work (with ExitStack() as stack: ...), or close it (stack.close(), or " +
+      "pop_all() to hand the callbacks on) when the request ends: an ExitStack keeps every callback pushed onto it, " +
+      "and whatever the callbacks refer to, until it is closed.",
+    matches: (v) => owned(v, "contextlib.") && inAttribute(v, "_exit_callbacks"),
+  },
+  {
+    id: "cookie-jar",
+    registry: "a cookie jar's store of cookies",
+    fedBy: "responses or calls that set cookies under names or domains that change per request",
+    remedy: "A cookie jar keeps every cookie it is given until the cookie expires and the jar is cleared: clear it " +
+      "when a client session ends (jar.clear(), jar.clear_expired_cookies()), keep a jar per client session, or " +
+      "refuse cookies you do not need (a cookie policy, or a session without a jar).",
+    matches: (v) => (owned(v, "http.cookiejar.") || owned(v, "requests.cookies.")) && inAttribute(v, "_cookies"),
   },
   {
     id: "asyncio-task-set",
@@ -186,6 +205,51 @@ export const CATALOGUE: CatalogueEntry[] = [
       (owned(v, "jinja2.environment.Environment") && inAttribute(v, "cache")),
   },
   {
+    id: "sqlalchemy-metadata-tables",
+    registry: "a SQLAlchemy MetaData's registry of tables",
+    fedBy: "sqlalchemy.Table(...) defined per request, tenant or partition in a shared MetaData",
+    remedy: "Define tables once at import time and reuse them; for per-tenant schemas use one Table with " +
+      "schema_translate_map, or a tenant column, instead of a Table per tenant; drop tables no longer used with " +
+      "metadata.remove(table). A MetaData keeps every Table defined in it, with its columns and compiled state.",
+    matches: (v) => owned(v, "sqlalchemy.sql.schema.MetaData") && inAttribute(v, "tables", "_fk_memos"),
+  },
+  {
+    id: "jinja2-filters",
+    registry: "a Jinja2 Environment's registry of filters, tests and globals",
+    fedBy: "env.filters[...] = ..., env.tests[...] or env.globals[...] set per request under a new name",
+    remedy: "Register filters, tests and globals once when the Environment is made; pass per-request values to a " +
+      "filter as arguments ({{ price|money(rate) }}) or in the render context (template.render(rate=...)).",
+    matches: (v) => owned(v, "jinja2.environment.Environment") && inAttribute(v, "filters", "tests", "globals"),
+  },
+  {
+    id: "flask-hooks",
+    registry: "a Flask app's registry of request hooks and handlers",
+    fedBy: "app.before_request / after_request / teardown_request or a context processor registered per request",
+    remedy: "Register request hooks once at start-up (decorate module-level functions with @app.before_request); a " +
+      "function added per request stays for the life of the app and runs on every request after it.",
+    matches: (v) => owned(v, "flask.") && inAttribute(v, "before_request_funcs", "after_request_funcs",
+      "teardown_request_funcs", "teardown_appcontext_funcs", "template_context_processors", "url_value_preprocessors",
+      "url_default_functions", "error_handler_spec"),
+  },
+  {
+    id: "werkzeug-url-map",
+    registry: "a werkzeug URL Map's rule set",
+    fedBy: "app.add_url_rule() or url_map.add(Rule(...)) per request, tenant or object",
+    remedy: "Add URL rules once at start-up; route per-request variety through the rule's variables and " +
+      "converters ('/<tenant>/items/<int:id>') instead of a Rule per value. A Map keeps every rule it is given, " +
+      "indexed by endpoint and in its matcher.",
+    matches: (v) => v.holderType === "werkzeug.routing.map.Map" || owned(v, "werkzeug.routing.map.Map"),
+  },
+  {
+    id: "blinker-namespace",
+    registry: "a blinker Namespace's registry of named signals",
+    fedBy: "namespace.signal(name) with a name that changes per request or job",
+    remedy: "A blinker Namespace keeps every signal it has named, with its receivers: use a fixed set of signals " +
+      "and tell requests apart by the sender (signal.send(job, ...) and connect(receiver, sender=job)), disconnect " +
+      "per-job receivers when the job ends, or pop the name (namespace.pop(name)).",
+    matches: (v) => v.holderType === "blinker.base.Namespace",
+  },
+  {
     id: "blinker-receivers",
     registry: "blinker's per-signal receiver and sender bookkeeping",
     fedBy: "signal.connect() per request (a new receiver each time, or weak=False)",
@@ -215,6 +279,37 @@ export const CATALOGUE: CatalogueEntry[] = [
     fedBy: "push() without a matching pop()",
     remedy: "Pop what you push (use the `with` form of the context), and clear the Local at the end of the request.",
     matches: (v) => owned(v, "werkzeug.local."),
+  },
+];
+
+/**
+ * C types that keep references they do not report to the garbage collector: what they keep has no visible holder,
+ * so when growth has none, a long-lived instance of one is the likely holder.
+ */
+export interface HiddenHolder {
+  type: string;
+  /** What of the instance keeps references out of sight ("memo"). */
+  part: string;
+  /** What that part keeps. */
+  keeps: string;
+  remedy: string;
+}
+
+export const HIDDEN_HOLDERS: HiddenHolder[] = [
+  {
+    type: "_pickle.Pickler",
+    part: "memo",
+    keeps: "every object the Pickler has written since it was made or last cleared",
+    remedy: "Call pickler.clear_memo() after each message, or write each message with a fresh Pickler (or " +
+      "pickle.dumps): a Pickler reused for a stream keeps every object it has written, so that a later message " +
+      "can refer back to it.",
+  },
+  {
+    type: "_pickle.Unpickler",
+    part: "memo",
+    keeps: "every object the Unpickler has read since it was made or last cleared",
+    remedy: "Call unpickler.memo.clear() after each message, or read each message with a fresh Unpickler (or " +
+      "pickle.loads): an Unpickler reused for a stream keeps every object it has read.",
   },
 ];
 

@@ -8,7 +8,7 @@ import { clusterSeries, sampleEntries, type Cluster } from "../queries/clusters.
 import { objectName } from "../queries/input.js";
 import { NONE, type Snapshot } from "../engine/snapshot.js";
 import { formatAddress, formatBytes, formatCount } from "../common/units.js";
-import { recognise, type CatalogueEntry, type HolderView } from "./catalogue.js";
+import { HIDDEN_HOLDERS, recognise, type CatalogueEntry, type HiddenHolder, type HolderView } from "./catalogue.js";
 import { dominates, foreignModuleOf, heldByAgent, pathNoteOf, pathObjects, pathOf, rootModule, type Context } from "./context.js";
 import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, deltaOf, isRising, keptTrend, signed, signedCount, trendOf, type Candidate, type Trend } from "./rules.js";
 import type { ClusterSummary, Finding, FindingKind } from "./types.js";
@@ -144,7 +144,7 @@ export function clusterCandidates(ctx: Context, candidates: Candidate[]): Candid
   const explainsGrowth = out.some((c) => !c.severity);
   const explainsAny = out.length > 0;
   const unheld = analysis.clusters.find((c) => c.holder < 0);
-  const unheldFinding = unheld ? unheldCandidate(ctx, unheld) : null;
+  const unheldFinding = unheld ? unheldCandidate(ctx, unheld, analysis.fresh) : null;
   for (const cand of rest) {
     if (cand.kind === "object-growth") {
       // A type's growth is the symptom the clusters explain (their members list it); it stays only when no
@@ -152,6 +152,10 @@ export function clusterCandidates(ctx: Context, candidates: Candidate[]): Candid
       if (!explainsAny && !unheldFinding) out.push(cand);
     } else if (explainsGrowth && MECHANISMS.includes(cand.kind) && !cand.severity) {
       out.push({ ...cand, severity: "low" });
+    } else if (PLACES.includes(cand.kind) && cand.object >= 0 && cand.internal === undefined) {
+      // A container no cluster claims is judged as a cluster's holder would be: inside a library's objects, it
+      // ranks after the program's own holders (an identifier cache that grows with the tables the program adds).
+      out.push({ ...cand, internal: isInternal(ctx, cand.object, ownerOf(ctx, cand.object)) });
     } else out.push(cand);
   }
   if (unheldFinding) out.push(unheldFinding);
@@ -365,7 +369,9 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
       ...(reason ? { reason } : {}),
       ...(catalogued ? { catalogue: { id: catalogued.id, registry: catalogued.registry, fed_by: catalogued.fedBy } } : {}),
     },
-    remedy: catalogued ? catalogued.remedy : kind === "class-attribute" && neverInstantiated(ctx, j.owner) ? CLASS_REGISTRY_REMEDY : undefined,
+    remedy: catalogued ? catalogued.remedy
+      : kind === "class-attribute" && neverInstantiated(ctx, j.owner) ? CLASS_REGISTRY_REMEDY
+      : mechanism?.remedy,
   };
 }
 
@@ -387,9 +393,10 @@ function neverInstantiated(ctx: Context, owner: Owner): boolean {
 
 /**
  * Growth no visible holder keeps (held from C, or by an object CPython does not traverse): judged by the objects no
- * root reaches in every snapshot, named by the outermost new types.
+ * root reaches in every snapshot, named by the outermost new types, and laid at a long-lived object of a type known
+ * to keep references out of sight (HIDDEN_HOLDERS) when there is one and no registry of the catalogue explains it.
  */
-function unheldCandidate(ctx: Context, c: Cluster): Candidate | null {
+function unheldCandidate(ctx: Context, c: Cluster, fresh: Uint8Array): Candidate | null {
   const counts = ctx.snaps.map((s) => retainedFigures(s).unreachable);
   const bytes = ctx.snaps.map((s) => retainedFigures(s).unreachableBytes);
   const trend = trendOf(counts);
@@ -400,15 +407,17 @@ function unheldCandidate(ctx: Context, c: Cluster): Candidate | null {
   const members = membersOf(ctx, c);
   const view: HolderView = { holderType: null, ownerType: null, ownerName: "", attribute: null, path: "", memberTypes: tops.map((t) => t.type) };
   const entry = recognise(view);
+  const hidden = entry ? null : hiddenHolder(ctx, fresh);
+  const kept = `${formatCount(c.newObjects)} new objects that no visible holder keeps (${signed(deltaOf(counts))} unreachable ` +
+    `from the roots over the series); outermost: ${tops.slice(0, 3).map((t) => `${formatCount(t.count)} ${t.type}`).join(", ")}`;
   return {
     kind: "object-growth",
-    title: `${formatCount(c.newObjects)} new objects that no visible holder keeps (${signed(deltaOf(counts))} unreachable from the roots ` +
-      `over the series); outermost: ${tops.slice(0, 3).map((t) => `${formatCount(t.count)} ${t.type}`).join(", ")}`,
+    title: hidden ? `${kept}; likely kept by the ${hidden.about.part} of a long-lived ${hidden.about.type}` : kept,
     type: tops[0]?.type ?? null,
-    path: null,
+    path: hidden ? pathOf(ctx, hidden.object) : null,
     evidence: { unreachable_counts: counts, unreachable_bytes: bytes, new_objects: c.newObjects, new_bytes: c.newBytes },
     step: "types",
-    object: -1,
+    object: hidden ? hidden.object : -1,
     trend,
     growthBytes: deltaOf(bytes),
     significant: true,
@@ -416,9 +425,29 @@ function unheldCandidate(ctx: Context, c: Cluster): Candidate | null {
     extra: {
       sample: sampleOf(ctx, c),
       cluster: { new_objects: c.newObjects, new_bytes: c.newBytes, retained_sizes: bytes, retained_counts: counts, members, entries: [] },
-      reason: NO_HOLDER_REASON,
+      reason: hidden ? `${NO_HOLDER_REASON} ${hiddenReason(hidden.about)}` : NO_HOLDER_REASON,
       ...(entry ? { catalogue: { id: entry.id, registry: entry.registry, fed_by: entry.fedBy } } : {}),
     },
-    remedy: entry?.remedy,
+    remedy: entry?.remedy ?? hidden?.about.remedy,
   };
+}
+
+const hiddenReason = (h: HiddenHolder) =>
+  `A ${h.type} does not report the references of its ${h.part} to the garbage collector (it keeps ${h.keeps}), ` +
+  "and this one has lived through the whole series.";
+
+/** The first object of the last snapshot, of a HIDDEN_HOLDERS type, that was there at the start and a root reaches. */
+function hiddenHolder(ctx: Context, fresh: Uint8Array): { object: number; about: HiddenHolder } | null {
+  const last = ctx.last;
+  const byType = new Map<number, HiddenHolder>();
+  for (const h of HIDDEN_HOLDERS) {
+    const t = last.types.indexOf(h.type);
+    if (t >= 0) byType.set(t, h);
+  }
+  if (byType.size === 0) return null;
+  for (let i = 0; i < last.objectCount; i++) {
+    const about = byType.get(last.type[i]);
+    if (about && fresh[i] === 0 && pathOf(ctx, i) !== null && !heldByAgent(ctx, i)) return { object: i, about };
+  }
+  return null;
 }

@@ -23,6 +23,11 @@ const FINDING_OF: Partial<Record<HolderKind, FindingKind>> = {
 const KINDS = Object.keys(FINDING_OF) as HolderKind[];
 /** Thread stacks are listed in the evidence table (a long-running thread's locals), though no rule judges them. */
 const KIND_SET: ReadonlySet<HolderKind> = new Set<HolderKind>([...KINDS, "thread-stack"]);
+/** Closures that multiply are made and stored per request: what each captures is secondary to their number. */
+const CLOSURES_ADDED_REMEDY =
+  "A new function is made and kept per request (there are more of them in every snapshot): register one function " +
+  "at start-up and pass the per-request values to it as arguments, or remove each one when its request ends; " +
+  "and let it capture only what it needs.";
 /** Enough rows to count every hold of a kind in a real program. */
 const ALL_ROWS = 1_000_000;
 
@@ -220,6 +225,7 @@ export function holdersStep(ctx: Context, earlier: HolderReading[]): { step: Ste
       library,
       // gc.garbage is never freed: decisive even in one snapshot. One-snapshot suspects stay low.
       severity: garbage ? "high" : suspect ? "low" : undefined,
+      ...(r.kind === "closure" && !single && dCount >= MIN_GROWTH_ENTRIES ? { remedy: CLOSURES_ADDED_REMEDY } : {}),
     });
   }
   // Findings first, then what the program's own code holds, then the standard library's holds: the culprit is never

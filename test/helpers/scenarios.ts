@@ -5,6 +5,7 @@
 //   # kinds: growing-container|library-leak   acceptable kinds of the FIRST finding
 //   # holder: sys.modules['__main__'].CACHE   a substring the first finding's path must contain
 //   # type: Connection|builtins.method    optional: the first finding's type must contain one of these
+//   # remedy: clear_memo|fresh Pickler    optional: the first finding's remedy must contain one of these
 //
 // A control (verdict no-leak) passes when the verdict is no-leak and no finding is above "low".
 // Used by test/scenarios.test.ts and bench/scenarios.ts.
@@ -30,6 +31,8 @@ export interface Expectation {
   holder: string | null;
   /** Substrings of which the first finding's type must contain one (optional; "|"-separated in the header). */
   type: string[] | null;
+  /** Substrings of which the first finding's remedy must contain one (optional; "|"-separated in the header). */
+  remedy: string[] | null;
   /**
    * A known weakness of the engine (`# known: why`): the scenario is still run and scored, and its test is
    * reported as a to-do rather than a failure until the engine gets it right.
@@ -76,7 +79,7 @@ const SEVERITY_RANK: Record<string, number> = { info: 0, low: 1, medium: 2, high
 export function parseHeader(source: string, file = "scenario"): Expectation {
   const fields = new Map<string, string>();
   for (const line of source.split("\n").slice(0, 80)) {
-    const m = /^#\s*(verdict|kinds|holder|type|known):\s*(.*?)\s*$/.exec(line);
+    const m = /^#\s*(verdict|kinds|holder|type|remedy|known):\s*(.*?)\s*$/.exec(line);
     if (m && !fields.has(m[1])) fields.set(m[1], m[2]);
   }
   const verdict = fields.get("verdict");
@@ -85,8 +88,14 @@ export function parseHeader(source: string, file = "scenario"): Expectation {
   if (verdict === "leak" && kinds.length === 0) throw new Error(`${file}: a leak scenario needs '# kinds: ...'`);
   return {
     verdict, kinds, holder: fields.get("holder") || null,
-    type: fields.get("type")?.split("|").map((t) => t.trim()).filter(Boolean) || null, known: fields.get("known") || null,
+    type: alternatives(fields.get("type")), remedy: alternatives(fields.get("remedy")), known: fields.get("known") || null,
   };
+}
+
+/** "a | b" -> ["a", "b"]; null when the field is absent or empty. */
+function alternatives(field: string | undefined): string[] | null {
+  const parts = (field ?? "").split("|").map((t) => t.trim()).filter(Boolean);
+  return parts.length > 0 ? parts : null;
 }
 
 /** The scenario programs, sorted by name; `filter` keeps those whose name contains any of the given strings. */
@@ -154,6 +163,9 @@ export function judge(expect: Expectation, d: Pick<Diagnosis, "verdict" | "findi
   }
   if (expect.type !== null && !expect.type.some((t) => (first.type ?? "").includes(t))) {
     return `first finding's type ${first.type ?? "(none)"} does not contain ${expect.type.join(" or ")}`;
+  }
+  if (expect.remedy !== null && !expect.remedy.some((r) => first.remedy.includes(r))) {
+    return `first finding's remedy does not mention ${expect.remedy.join(" or ")}: ${first.remedy}`;
   }
   return null;
 }
