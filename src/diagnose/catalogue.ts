@@ -292,6 +292,11 @@ export interface HiddenHolder {
   part: string;
   /** What that part keeps. */
   keeps: string;
+  /**
+   * The type of that part when it is an object the collector tracks (found unreachable, through gc.get_objects()),
+   * or null when it is no Python object (a C table).
+   */
+  keptAs: string | null;
   remedy: string;
 }
 
@@ -300,6 +305,7 @@ export const HIDDEN_HOLDERS: HiddenHolder[] = [
     type: "_pickle.Pickler",
     part: "memo",
     keeps: "every object the Pickler has written since it was made or last cleared",
+    keptAs: null,
     remedy: "Call pickler.clear_memo() after each message, or write each message with a fresh Pickler (or " +
       "pickle.dumps): a Pickler reused for a stream keeps every object it has written, so that a later message " +
       "can refer back to it.",
@@ -308,8 +314,18 @@ export const HIDDEN_HOLDERS: HiddenHolder[] = [
     type: "_pickle.Unpickler",
     part: "memo",
     keeps: "every object the Unpickler has read since it was made or last cleared",
+    keptAs: null,
     remedy: "Call unpickler.memo.clear() after each message, or read each message with a fresh Unpickler (or " +
       "pickle.loads): an Unpickler reused for a stream keeps every object it has read.",
+  },
+  {
+    type: "_io.StringIO",
+    part: "list of written pieces",
+    keeps: "every string written to it since it was made or last read or truncated (CPython 3.11 and older)",
+    keptAs: "builtins.list",
+    remedy: "A StringIO that is only ever written to grows for the life of the process: write the log to a file or " +
+      "a logging handler, keep a bounded collections.deque of lines, or empty it when it has been read " +
+      "(buf.seek(0); buf.truncate(0)), or make a fresh StringIO per request.",
   },
 ];
 

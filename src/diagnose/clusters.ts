@@ -338,8 +338,12 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
   else title = `${grew}, ${perInterval}; new: ${memberText}`;
   if (j.bounded) title = `${grew} but stays within its bound (${j.entry ? j.entry.registry : `maxlen ${boundOf(last, h)}`}): not a leak`;
   if (j.weak) title = `weak ${holderWord} grows (${perInterval}): a symptom, its referents are kept ${strong ? `by ${strong}` : "elsewhere"}`;
-  const path = mechanism?.kind === "string-growth" ? mechanism.path : pathOf(ctx, h);
-  const reason = j.weak ? weakReason(strong) : pathNoteOf(ctx, h);
+  // A holder no root reaches may be the hidden part of a long-lived object that keeps it out of the collector's
+  // sight (the list of pieces inside an io.StringIO): the finding is laid at that object.
+  const hidden = unreachable(ctx, h) ? hiddenHolder(ctx, fresh, holderType) : null;
+  if (hidden) title = `${title}; likely the ${hidden.about.part} of a long-lived ${hidden.about.type}`;
+  const path = mechanism?.kind === "string-growth" ? mechanism.path : pathOf(ctx, hidden ? hidden.object : h);
+  const reason = j.weak ? weakReason(strong) : hidden ? `${pathNoteOf(ctx, h)}. ${hiddenReason(hidden.about)}` : pathNoteOf(ctx, h);
   const catalogued = j.entry !== null && !j.entry.bounded ? j.entry : null;
   const best = mechanism ?? place;
   return {
@@ -370,6 +374,7 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
       ...(catalogued ? { catalogue: { id: catalogued.id, registry: catalogued.registry, fed_by: catalogued.fedBy } } : {}),
     },
     remedy: catalogued ? catalogued.remedy
+      : hidden ? hidden.about.remedy
       : kind === "class-attribute" && neverInstantiated(ctx, j.owner) ? CLASS_REGISTRY_REMEDY
       : mechanism?.remedy,
   };
@@ -407,7 +412,7 @@ function unheldCandidate(ctx: Context, c: Cluster, fresh: Uint8Array): Candidate
   const members = membersOf(ctx, c);
   const view: HolderView = { holderType: null, ownerType: null, ownerName: "", attribute: null, path: "", memberTypes: tops.map((t) => t.type) };
   const entry = recognise(view);
-  const hidden = entry ? null : hiddenHolder(ctx, fresh);
+  const hidden = entry ? null : hiddenHolder(ctx, fresh, null);
   const kept = `${formatCount(c.newObjects)} new objects that no visible holder keeps (${signed(deltaOf(counts))} unreachable ` +
     `from the roots over the series); outermost: ${tops.slice(0, 3).map((t) => `${formatCount(t.count)} ${t.type}`).join(", ")}`;
   return {
@@ -432,15 +437,24 @@ function unheldCandidate(ctx: Context, c: Cluster, fresh: Uint8Array): Candidate
   };
 }
 
+/** No root the capture sees reaches the object (its path starts at an unreachable object). */
+function unreachable(ctx: Context, i: number): boolean {
+  return ctx.graph!.extraRoots.includes(pathObjects(ctx, i)[0]);
+}
+
 const hiddenReason = (h: HiddenHolder) =>
   `A ${h.type} does not report the references of its ${h.part} to the garbage collector (it keeps ${h.keeps}), ` +
   "and this one has lived through the whole series.";
 
-/** The first object of the last snapshot, of a HIDDEN_HOLDERS type, that was there at the start and a root reaches. */
-function hiddenHolder(ctx: Context, fresh: Uint8Array): { object: number; about: HiddenHolder } | null {
+/**
+ * The first object of the last snapshot, of a HIDDEN_HOLDERS type whose hidden part is of type `keptAs` (null: no
+ * Python object), that was there at the start and a root reaches.
+ */
+function hiddenHolder(ctx: Context, fresh: Uint8Array, keptAs: string | null): { object: number; about: HiddenHolder } | null {
   const last = ctx.last;
   const byType = new Map<number, HiddenHolder>();
   for (const h of HIDDEN_HOLDERS) {
+    if (h.keptAs !== keptAs) continue;
     const t = last.types.indexOf(h.type);
     if (t >= 0) byType.set(t, h);
   }

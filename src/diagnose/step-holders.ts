@@ -92,8 +92,11 @@ function isLibraryPath(ctx: Context, path: string | null): boolean {
   return module !== undefined && ctx.libraryModules.has(module);
 }
 
-/** Holds of one shape in one snapshot: how many, what they keep, and the one keeping the most. */
-interface GroupReading { count: number; retained: number; example: HoldRow }
+/**
+ * Holds of one shape in one snapshot: how many, how many distinct objects they hold, what those keep (each object
+ * counted once: a thousand closures over one shared empty tuple keep one tuple), and the hold keeping the most.
+ */
+interface GroupReading { count: number; held: number; retained: number; example: HoldRow }
 
 /** What step 6 reads of one snapshot: its holds grouped by shape (groupKey). */
 export type HolderReading = Map<string, GroupReading>;
@@ -135,16 +138,19 @@ export function readHolders(snap: Snapshot): HolderReading {
   // In the order found, each group's example the hold keeping the most (the first found among equals); then the
   // groups in the order holders()'s rows would give them: by kind, then by their example, as a sort of every hold
   // would (sums of whole bytes do not depend on their order).
-  const byKey = new Map<string, { count: number; retained: number; best: number }>();
+  const byKey = new Map<string, { count: number; held: Set<number>; retained: number; best: number }>();
   holds.forEach((h, at) => {
     const key = h.kind === "bound-method" ? boundKey(h) : keyOf(h);
     const grp = byKey.get(key);
     if (!grp) {
-      byKey.set(key, { count: 1, retained: g.retained[h.held], best: at });
+      byKey.set(key, { count: 1, held: new Set([h.held]), retained: g.retained[h.held], best: at });
       return;
     }
     grp.count++;
-    grp.retained += g.retained[h.held];
+    if (!grp.held.has(h.held)) {
+      grp.held.add(h.held);
+      grp.retained += g.retained[h.held];
+    }
     if (g.retained[h.held] > g.retained[holds[grp.best].held]) grp.best = at;
   });
   const kindRank = (k: HolderKind) => HOLDER_KINDS.indexOf(k);
@@ -155,7 +161,7 @@ export function readHolders(snap: Snapshot): HolderReading {
   });
   const groups: HolderReading = new Map();
   for (const [key, grp] of ordered) {
-    groups.set(key, { count: grp.count, retained: grp.retained, example: holderRow(g, holds[grp.best], paths) });
+    groups.set(key, { count: grp.count, held: grp.held.size, retained: grp.retained, example: holderRow(g, holds[grp.best], paths) });
   }
   return groups;
 }
@@ -173,12 +179,13 @@ export function holdersStep(ctx: Context, earlier: HolderReading[]): { step: Ste
   }
   const n = ctx.snaps.length;
   const single = n === 1;
-  const groups = new Map<string, { count: number[]; retained: number[]; example: HoldRow | null }>();
+  const groups = new Map<string, { count: number[]; held: number[]; retained: number[]; example: HoldRow | null }>();
   [...earlier, readHolders(ctx.last)].forEach((reading, k) => {
     for (const [key, r] of reading) {
       let grp = groups.get(key);
-      if (!grp) groups.set(key, (grp = { count: new Array(n).fill(0), retained: new Array(n).fill(0), example: null }));
+      if (!grp) groups.set(key, (grp = { count: new Array(n).fill(0), held: new Array(n).fill(0), retained: new Array(n).fill(0), example: null }));
       grp.count[k] = r.count;
+      grp.held[k] = r.held;
       grp.retained[k] = r.retained;
       if (k === n - 1) grp.example = r.example;
     }
@@ -199,7 +206,8 @@ export function holdersStep(ctx: Context, earlier: HolderReading[]): { step: Ste
     if (FINDING_OF[r.kind] === undefined) continue;
     const trend = single ? "single" : trendOf(grp.retained);
     const dRetained = deltaOf(grp.retained);
-    const dCount = deltaOf(grp.count);
+    // Growth in number is growth in what is held: more holds of one shared object keep nothing more.
+    const dCount = deltaOf(grp.held);
     const grows = (trend === "every" || trend === "steady" || trend === "irregular") && (dRetained >= MIN_GROWTH_BYTES || dCount >= MIN_GROWTH_ENTRIES);
     const lastCount = grp.count[n - 1];
     const lastRetained = grp.retained[n - 1];
