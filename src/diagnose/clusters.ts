@@ -195,11 +195,27 @@ function judge(ctx: Context, c: Cluster): ClusterJudgement {
   const length = c.lengths[c.lengths.length - 1];
   const bounded = (entry?.bounded ?? false) || (bound !== null && length !== null && length <= bound);
   const weak = WEAK_OWNERS.has(holderType) || (owner.type !== null && WEAK_OWNERS.has(owner.type)) ||
-    view.memberTypes.length > 0 && WEAKREF_TYPES.has(view.memberTypes[0]);
+    view.memberTypes.length > 0 && WEAKREF_TYPES.has(view.memberTypes[0]) || mostlyWeak(last, h);
   return {
     grows: rising && significant && !bounded && !weak, bounded: bounded && significant, weak: weak && rising && significant,
     owner, internal: isInternal(ctx, h, owner), entry, members,
   };
+}
+
+/**
+ * At least half of the container's entries (its references other than dict keys) are weak references: a weak
+ * registry by hand, such as the dict of weak references to a class's subclasses that CPython 3.11 keeps for
+ * type.__subclasses__().
+ */
+function mostlyWeak(snap: Snapshot, h: number): boolean {
+  let entries = 0;
+  let weak = 0;
+  for (let e = snap.edgeStart[h]; e < snap.edgeStart[h + 1]; e++) {
+    if (edgeLabel(snap, e) === "<dict key>") continue;
+    entries++;
+    if (WEAKREF_TYPES.has(snap.types[snap.type[snap.edgeTarget[e]]])) weak++;
+  }
+  return entries > 0 && 2 * weak >= entries;
 }
 
 /** How a cluster's holder grows, by what it keeps of its own (see keptTrend). */
