@@ -365,7 +365,7 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
   return {
     kind,
     title,
-    type: mechanism?.type ?? (members[0]?.type ?? holderType),
+    type: mechanism?.type ?? entryType(ctx, c, members) ?? holderType,
     path,
     evidence: {
       ...(best?.evidence ?? {}),
@@ -394,6 +394,27 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
       : kind === "class-attribute" && neverInstantiated(ctx, j.owner) ? CLASS_REGISTRY_REMEDY
       : mechanism?.remedy,
   };
+}
+
+/**
+ * What the holder gains, as one type: the program's own class among the new objects when there is one, else the
+ * commonest type of the outermost new objects (the entries themselves: TimerHandles, not the strings inside them),
+ * a class before builtins.
+ */
+function entryType(ctx: Context, c: Cluster, members: ClusterSummary["members"]): string | null {
+  if (members.length > 0 && foreignModuleOf(ctx, members[0].type) === null) return members[0].type;
+  // A dict's keys are outermost too: a class among them says more than the builtin keys beside it.
+  const commonest = (builtin: boolean): number => {
+    let best = -1;
+    let most = 0;
+    for (const [t, count] of c.topTypes) {
+      if (ctx.last.types[t].startsWith("builtins.") !== builtin) continue;
+      if (count > most || (count === most && t < best)) [best, most] = [t, count];
+    }
+    return best;
+  };
+  const best = commonest(false) >= 0 ? commonest(false) : commonest(true);
+  return best >= 0 ? ctx.last.types[best] : members[0]?.type ?? null;
 }
 
 /** The cluster's sample member, to follow with `leakbook paths`: its address, type and path. */
