@@ -96,6 +96,24 @@ export const CATALOGUE: CatalogueEntry[] = [
     matches: (v) => holds(v, "_asyncio.Task", "asyncio.tasks.Task", "asyncio.Task"),
   },
   {
+    id: "asyncio-timers",
+    registry: "an event loop's scheduled callbacks",
+    fedBy: "loop.call_later() / call_at() per request for a time far ahead, with the handle dropped",
+    remedy: "Keep the TimerHandle that call_later() returns and cancel() it when the request ends (or use " +
+      "asyncio.timeout() / wait_for() around the work): a scheduled callback and its arguments stay in the loop " +
+      "until its time comes.",
+    matches: (v) => inAttribute(v, "_scheduled") && holds(v, "asyncio.events.TimerHandle"),
+  },
+  {
+    id: "sched-queue",
+    registry: "a sched.scheduler's queue of events",
+    fedBy: "scheduler.enter() / enterabs() per request on a scheduler that nothing runs",
+    remedy: "Run the scheduler (scheduler.run(), or run(blocking=False) from the service loop) so due events leave " +
+      "the queue, and cancel() events that are no longer wanted: an event waits in the queue, with its arguments, " +
+      "until it has run.",
+    matches: (v) => owned(v, "sched.scheduler") && inAttribute(v, "_queue"),
+  },
+  {
     id: "futures-kept",
     registry: "concurrent.futures futures kept after their result was read",
     fedBy: "executor.submit() results (and the exceptions and tracebacks inside them) kept in a history",
@@ -172,7 +190,7 @@ export const CATALOGUE: CatalogueEntry[] = [
   },
   {
     id: "sqlalchemy-identity",
-    registry: "a long-lived SQLAlchemy Session's identity map and pending objects",
+    registry: "a long-lived SQLAlchemy Session's identity map and its new and modified objects",
     fedBy: "objects added to or loaded by one Session that is never committed, expunged or closed",
     remedy: "Use a Session per unit of work and close it; commit or flush in batches and call session.expunge_all() " +
       "(or close()) after each batch in long jobs.",
