@@ -88,6 +88,35 @@ export const CATALOGUE: CatalogueEntry[] = [
     matches: (v) => (owned(v, "http.cookiejar.") || owned(v, "requests.cookies.")) && inAttribute(v, "_cookies"),
   },
   {
+    id: "weakref-finalize",
+    registry: "weakref.finalize's registry of pending finalizers",
+    fedBy: "weakref.finalize(obj, callback, *args) whose callback or arguments refer to obj (a bound method of obj)",
+    remedy: "The finalizer's callback or arguments keep the object alive, so it is never collected and the finalizer " +
+      "never runs: pass only what the cleanup needs and never the object itself or its bound methods " +
+      "(weakref.finalize(conn, release, conn.buffer), with release a plain function), or close it explicitly.",
+    matches: (v) => owned(v, "weakref.finalize") && inAttribute(v, "_registry"),
+  },
+  {
+    id: "itertools-tee",
+    registry: "an itertools.tee buffer",
+    fedBy: "a tee() branch that is kept but read less than the others (or never)",
+    remedy: "A tee keeps every item one branch has passed and another has not yet read: read every branch at the " +
+      "same pace, drop the branch you do not read (del it), or, for a second pass, collect the items in a list.",
+    matches: (v) => v.holderType === "itertools._tee" || v.holderType === "itertools._tee_dataobject" ||
+      owned(v, "itertools._tee"),
+  },
+  {
+    id: "singledispatch-registry",
+    registry: "a functools.singledispatch function's registry",
+    fedBy: ".register() called per request, often for a class made per request",
+    remedy: "Register implementations once at import time, for the classes the program defines; a class made per " +
+      "request and registered stays in the dispatch registry (and its cache) for the life of the function. " +
+      "Dispatch on a base class, or on a value, instead.",
+    // The registry is a function's `.registry` (a read-only view of a dict in a closure) of classes to functions.
+    matches: (v) => v.ownerType === "builtins.function" && inAttribute(v, "registry") &&
+      holds(v, "builtins.function") && holds(v, "builtins.type"),
+  },
+  {
     id: "asyncio-task-set",
     registry: "a set or list of asyncio tasks kept so they are not garbage-collected",
     fedBy: "asyncio.create_task() results added to a collection and never removed",

@@ -247,7 +247,8 @@ function ownerOf(ctx: Context, h: number): Owner {
     const reachedAsNamespace = g.bfsEdge[o] !== NONE && edgeLabel(snap, g.bfsEdge[o]) === ".__dict__";
     if (type === "builtins.module") return { object: o, type, name: objectName(snap, o), attribute };
     if (isClassObject(snap, o)) return { object: o, type: objectName(snap, o) || type, name: objectName(snap, o), attribute };
-    if (!reachedAsNamespace && !CONTAINER_TYPES.has(type)) {
+    // A mappingproxy is a read-only view of the dict below it (singledispatch's `.registry`): it owns nothing.
+    if (!reachedAsNamespace && !CONTAINER_TYPES.has(type) && type !== "builtins.mappingproxy") {
       const named = type === "functools._lru_cache_wrapper" || type === "builtins.function";
       return { object: o, type, name: named ? objectName(snap, o) : "", attribute };
     }

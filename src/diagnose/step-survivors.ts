@@ -47,6 +47,9 @@ export function survivorsStep(ctx: Context, explained: number[]): { step: StepRe
     if (g.bfsEdge[i] !== NONE && edgeLabel(last, g.bfsEdge[i]) === ".__dict__") continue;
     if (heldByLibrary(ctx, i)) continue;
     if (explained.some((e) => dominates(ctx, e, i) || dominates(ctx, i, e))) continue;
+    // Inside a long-lived object already listed (rows come largest first): part of its growth, not another finding
+    // (each link of a linked buffer would be one).
+    if (candidates.some((c) => dominates(ctx, c.object, i))) continue;
     const matched = [...earlier.map((snap) => sameIn(snap, i)), i];
     const sizes = matched.map((j, k) => (j === NONE ? null : retainedFigures(ctx.snaps[k]).retained[j]));
     const counts = matched.map((j, k) => (j === NONE ? null : retainedFigures(ctx.snaps[k]).counts[j]));
