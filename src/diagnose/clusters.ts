@@ -359,9 +359,16 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
   // sight (the list of pieces inside an io.StringIO): the finding is laid at that object.
   const hidden = unreachable(ctx, h) ? hiddenHolder(ctx, fresh, holderType) : null;
   if (hidden) title = `${title}; likely the ${hidden.about.part} of a long-lived ${hidden.about.type}`;
-  const path = mechanism?.kind === "string-growth" ? mechanism.path : pathOf(ctx, hidden ? hidden.object : h);
+  // A namespace "grows" when one of its names is rebound, each time, to a new object that keeps more: the name is
+  // the holder the program can change.
+  const rebound = !mechanism && !catalogueOf(j) && !hidden ? reboundEntry(ctx, c, fresh) : null;
+  if (rebound) {
+    title = `${rebound.name} is rebound to a new ${last.types[last.type[rebound.object]]} that keeps more each time: ` +
+      `${perInterval}; new: ${memberText}`;
+  }
+  const path = mechanism?.kind === "string-growth" ? mechanism.path : pathOf(ctx, hidden ? hidden.object : rebound ? rebound.object : h);
   const reason = j.weak ? weakReason(strong) : hidden ? `${pathNoteOf(ctx, h)}. ${hiddenReason(hidden.about)}` : pathNoteOf(ctx, h);
-  const catalogued = j.entry !== null && !j.entry.bounded ? j.entry : null;
+  const catalogued = catalogueOf(j);
   const best = mechanism ?? place;
   return {
     kind,
@@ -392,6 +399,7 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
     },
     remedy: catalogued ? catalogued.remedy
       : hidden ? hidden.about.remedy
+      : rebound ? REBOUND_REMEDY
       : kind === "class-attribute" && neverInstantiated(ctx, j.owner) ? CLASS_REGISTRY_REMEDY
       : mechanism?.remedy,
   };
@@ -473,6 +481,31 @@ function unheldCandidate(ctx: Context, c: Cluster, fresh: Uint8Array): Candidate
     },
     remedy: entry?.remedy ?? hidden?.about.remedy,
   };
+}
+
+const catalogueOf = (j: ClusterJudgement) => (j.entry !== null && !j.entry.bounded ? j.entry : null);
+
+const REBOUND_REMEDY =
+  "The name is given a new, larger object each time, built from the one before (x = x.new_child(...), " +
+  "x = x + [item], x = {**x, key: value}): keep the base as it is and derive the per-request value in a local " +
+  "(or a contextvars.ContextVar), or bound what the chain accumulates.";
+
+/**
+ * The entry of a namespace holder (a module's or instance's `__dict__`) that is new and keeps at least half of the
+ * cluster's new objects: the name rebound to a bigger object each time (`settings = settings.new_child(...)`).
+ */
+function reboundEntry(ctx: Context, c: Cluster, fresh: Uint8Array): { object: number; name: string } | null {
+  const g = ctx.graph!;
+  const snap = ctx.last;
+  const h = c.holder;
+  if (g.bfsEdge[h] === NONE || edgeLabel(snap, g.bfsEdge[h]) !== ".__dict__") return null;
+  for (let e = snap.edgeStart[h]; e < snap.edgeStart[h + 1]; e++) {
+    const t = snap.edgeTarget[e];
+    if (fresh[t] !== 1 || g.idom[t] !== h || 2 * g.retainedCount[t] < c.newObjects) continue;
+    const name = labelName(edgeLabel(snap, e));
+    if (name !== null) return { object: t, name };
+  }
+  return null;
 }
 
 /** No root the capture sees reaches the object (its path starts at an unreachable object). */
