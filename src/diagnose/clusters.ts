@@ -532,7 +532,7 @@ function hiddenHolder(ctx: Context, fresh: Uint8Array, keptAs: string | null): {
   if (byType.size === 0) return null;
   for (let i = 0; i < last.objectCount; i++) {
     const about = byType.get(last.type[i]);
-    if (about && fresh[i] === 0 && pathOf(ctx, i) !== null && !heldByAgent(ctx, i)) return { object: i, about };
+    if (about && fresh[i] === 0 && !unreachable(ctx, i) && !heldByAgent(ctx, i)) return { object: i, about };
   }
   return null;
 }
