@@ -21,6 +21,8 @@ export interface HolderView {
   path: string;
   /** Types of the new objects, commonest first. */
   memberTypes: string[];
+  /** Types of the outermost new objects (what the holder keeps directly: its entries), commonest first. */
+  entryTypes: string[];
 }
 
 export interface CatalogueEntry {
@@ -49,6 +51,25 @@ export const CATALOGUE: CatalogueEntry[] = [
     remedy: "Loggers are never freed once created: use one logger per module (logging.getLogger(__name__)) and put " +
       "the per-request detail into the record instead (logger.info(..., extra={...}) or a logging.LoggerAdapter).",
     matches: (v) => owned(v, "logging.Manager") && inAttribute(v, "loggerDict"),
+  },
+  {
+    id: "logging-handlers",
+    registry: "a logger's list of handlers",
+    fedBy: "logger.addHandler() per request, connection or job",
+    remedy: "Configure handlers once at start-up (logging.config, or at import); a handler added per request stays on " +
+      "the logger and every later record passes through all of them. Remove per-request handlers with " +
+      "logger.removeHandler(h) (and h.close()), or put per-request context in a Filter or LoggerAdapter instead.",
+    matches: (v) => owned(v, "logging.") && inAttribute(v, "handlers"),
+  },
+  {
+    id: "warnings-filters",
+    registry: "the warnings module's list of filters",
+    fedBy: "warnings.filterwarnings() / simplefilter() per call, with a message or module that differs per call",
+    remedy: "Install warning filters once at start-up; to change them for one call use `with warnings.catch_warnings(): " +
+      "warnings.simplefilter(...)`, which restores the list on exit. filterwarnings() adds an entry every time it " +
+      "is given a new pattern.",
+    matches: (v) => v.ownerType === "builtins.module" && (v.ownerName === "warnings" || v.ownerName === "_warnings") &&
+      inAttribute(v, "filters"),
   },
   {
     id: "warnings-registry",
@@ -225,6 +246,15 @@ export const CATALOGUE: CatalogueEntry[] = [
       "(or close()) after each batch in long jobs.",
     matches: (v) => (owned(v, "sqlalchemy.orm.session.") || owned(v, "sqlalchemy.orm.identity.")) &&
       !holds(v, "sqlalchemy.orm.session.Session"),
+  },
+  {
+    id: "sqlalchemy-engines",
+    registry: "SQLAlchemy engines made per tenant or request",
+    fedBy: "create_engine() called per tenant, request or job and the engine kept",
+    remedy: "Make one Engine per database at start-up and share it (each keeps a connection pool, a compiled-statement " +
+      "cache and event hooks); for many tenants on one server use one engine with schema_translate_map or " +
+      "execution options, and engine.dispose() an engine you drop.",
+    matches: (v) => v.entryTypes.slice(0, 3).some((t) => t === "sqlalchemy.engine.base.Engine" || t === "sqlalchemy.future.engine.Engine"),
   },
   {
     id: "sqlalchemy-events",

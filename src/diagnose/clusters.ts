@@ -184,7 +184,7 @@ function judge(ctx: Context, c: Cluster): ClusterJudgement {
   const members = membersOf(ctx, c);
   const view: HolderView = {
     holderType, ownerType: owner.type, ownerName: owner.name, attribute: owner.attribute, path: pathOf(ctx, h) ?? "",
-    memberTypes: members.map((m) => m.type),
+    memberTypes: members.map((m) => m.type), entryTypes: outermostTypes(ctx, c),
   };
   const entry = recognise(view);
   const dBytes = deltaOf(c.ownSizes);
@@ -216,6 +216,11 @@ function mostlyWeak(snap: Snapshot, h: number): boolean {
     if (WEAKREF_TYPES.has(snap.types[snap.type[snap.edgeTarget[e]]])) weak++;
   }
   return entries > 0 && 2 * weak >= entries;
+}
+
+/** The types of the cluster's outermost new objects, commonest first (ties by type id). */
+function outermostTypes(ctx: Context, c: Cluster): string[] {
+  return [...c.topTypes.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([t]) => ctx.last.types[t]);
 }
 
 /** How a cluster's holder grows, by what it keeps of its own (see keptTrend). */
@@ -328,7 +333,8 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
   const last = ctx.last;
   const h = c.holder;
   const holderType = last.types[last.type[h]];
-  const mechanism = MECHANISMS.map((k) => merged.find((m) => m.kind === k)).find((m) => m !== undefined);
+  // A library's own machinery (internal) says nothing of why the program's holder grows.
+  const mechanism = MECHANISMS.map((k) => merged.find((m) => m.kind === k && !m.internal)).find((m) => m !== undefined);
   const place = PLACES.map((k) => merged.find((m) => m.kind === k)).find((m) => m !== undefined);
   const { members } = j;
   const libraryLeak = j.entry !== null && !j.entry.bounded && j.internal;
@@ -456,9 +462,13 @@ function unheldCandidate(ctx: Context, c: Cluster, fresh: Uint8Array): Candidate
   const last = ctx.last;
   const tops = [...c.topTypes.entries()].sort((a, b) => b[1] - a[1]).map(([t, count]) => ({ type: last.types[t], count }));
   const members = membersOf(ctx, c);
-  const view: HolderView = { holderType: null, ownerType: null, ownerName: "", attribute: null, path: "", memberTypes: tops.map((t) => t.type) };
+  const view: HolderView = {
+    holderType: null, ownerType: null, ownerName: "", attribute: null, path: "", memberTypes: tops.map((t) => t.type),
+    entryTypes: tops.map((t) => t.type),
+  };
   const entry = recognise(view);
   const hidden = entry ? null : hiddenHolder(ctx, fresh, null);
+  const parts = hiddenParts(ctx, fresh, tops[0]);
   const kept = `${formatCount(c.newObjects)} new objects that no visible holder keeps (${signed(deltaOf(counts))} unreachable ` +
     `from the roots over the series); outermost: ${tops.slice(0, 3).map((t) => `${formatCount(t.count)} ${t.type}`).join(", ")}`;
   return {
@@ -476,11 +486,33 @@ function unheldCandidate(ctx: Context, c: Cluster, fresh: Uint8Array): Candidate
     extra: {
       sample: sampleOf(ctx, c),
       cluster: { new_objects: c.newObjects, new_bytes: c.newBytes, retained_sizes: bytes, retained_counts: counts, members, entries: [] },
-      reason: hidden ? `${NO_HOLDER_REASON} ${hiddenReason(hidden.about)}` : NO_HOLDER_REASON,
+      reason: parts
+        ? `These are the ${parts.about.part} of ${formatCount(parts.count)} new ${parts.about.type} objects, which do not ` +
+          "report them to the garbage collector: they grow with those objects, kept by the holders the other findings name."
+        : hidden ? `${NO_HOLDER_REASON} ${hiddenReason(hidden.about)}` : NO_HOLDER_REASON,
       ...(entry ? { catalogue: { id: entry.id, registry: entry.registry, fed_by: entry.fedBy } } : {}),
     },
     remedy: entry?.remedy ?? hidden?.about.remedy,
+    ...(parts ? { severity: "low" as const } : {}),
   };
+}
+
+/**
+ * The unheld growth is the hidden parts of new objects (one empty list of pieces in each new io.StringIO): at least
+ * as many new objects of a HIDDEN_HOLDERS type whose hidden part is of the commonest outermost type.
+ */
+function hiddenParts(ctx: Context, fresh: Uint8Array, top: { type: string; count: number } | undefined): { about: HiddenHolder; count: number } | null {
+  if (!top) return null;
+  const last = ctx.last;
+  for (const about of HIDDEN_HOLDERS) {
+    if (about.keptAs !== top.type) continue;
+    const t = last.types.indexOf(about.type);
+    if (t < 0) continue;
+    let count = 0;
+    for (let i = 0; i < last.objectCount; i++) if (last.type[i] === t && fresh[i] === 1) count++;
+    if (count >= top.count) return { about, count };
+  }
+  return null;
 }
 
 const catalogueOf = (j: ClusterJudgement) => (j.entry !== null && !j.entry.bounded ? j.entry : null);
