@@ -3,6 +3,9 @@
 import { cacheLengthsChart } from "../charts/charts.js";
 import { caches } from "../queries/caches.js";
 import { formatBytes, formatCount, plural } from "../common/units.js";
+import { graphOf } from "../engine/analysis-cache.js";
+import { matchSurvivors } from "../engine/series.js";
+import { NONE, ROOT_MODULE } from "../engine/snapshot.js";
 import { heldByLibrary, objectAt, type Context } from "./context.js";
 import {
   LARGE_ENTRY_BYTES, LARGE_ENTRY_FACTOR, MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, SINGLE_SNAPSHOT_MIN_RETAINED,
@@ -25,6 +28,49 @@ interface CacheRow {
   entry_count: number;
   entry_median_bytes: number | null;
   entry_max_bytes: number | null;
+}
+
+const SYS_MODULES = "sys.modules['sys'].modules";
+const MODULES_REMEDY =
+  "A module put in sys.modules stays for the life of the process, with everything its namespace holds: run " +
+  "generated or uploaded code in a plain dict (exec(code, namespace)) instead of a module, reuse one module per " +
+  "plugin and reload it in place, or del sys.modules[name] when the module is no longer needed.";
+
+/**
+ * sys.modules grows: modules made at run time. Each module is a root of its own, so the dict retains nothing; the
+ * finding counts what the modules new since the first snapshot keep, and names a few of them.
+ */
+function modulesCandidate(ctx: Context, object: number, trend: Candidate["trend"], lengths: (number | null)[]): Candidate {
+  const last = ctx.last;
+  const g = graphOf(last);
+  const old = matchSurvivors(last, ctx.snaps[0]);
+  const names: string[] = [];
+  let kept = 0;
+  for (let r = 0; r < last.rootObject.length; r++) {
+    const m = last.rootObject[r];
+    if (last.rootKind[r] !== ROOT_MODULE || old[m] !== NONE) continue;
+    kept += g.retained[m];
+    const name = /^sys\.modules\['([^']+)'\]$/.exec(last.strings.get(last.rootLabel[r]))?.[1];
+    if (name !== undefined && names.length < 3) names.push(name);
+  }
+  const dLength = deltaOf(lengths);
+  return {
+    kind: "growing-container",
+    title: `sys.modules grew ${signedCount(dLength, "module")} to ${formatCount(lengths[lengths.length - 1] ?? 0)}, ` +
+      `keeping ${formatBytes(kept)}${names.length > 0 ? `; new: ${names.join(", ")}` : ""}`,
+    type: "builtins.module",
+    path: "sys.modules",
+    evidence: { container: "dict", lengths, delta_length: dLength, new_modules_retained_bytes: kept },
+    step: "caches",
+    object,
+    trend,
+    growthBytes: kept,
+    significant: true,
+    library: false,
+    // sys.modules belongs to the interpreter, but the program is what fills it: ranked as the program's own.
+    internal: false,
+    remedy: MODULES_REMEDY,
+  };
 }
 
 /** Containers listed by caches(); growth decides which become findings. */
@@ -64,6 +110,10 @@ export function cachesStep(ctx: Context): { step: StepResult; candidates: Candid
       container: r.kind, lengths: r.lengths, retained_sizes: r.retained_sizes, delta_length: dLength,
       retained_growth_bytes: dRetained, retained_bytes: r.retained_bytes,
     };
+    if (r.path === SYS_MODULES && !single && growing && significant) {
+      candidates.push(modulesCandidate(ctx, object, trend, r.lengths));
+      continue;
+    }
     const common = { type: r.type, path: r.path, step: "caches", object, trend, significant, library };
     if (r.kind === "lru_cache" && r.unbounded_lru) {
       if (library && !growing) continue;
