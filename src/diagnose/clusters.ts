@@ -174,6 +174,8 @@ interface ClusterJudgement {
   entry: CatalogueEntry | null;
   /** The cluster's new objects by type, the program's own classes first. */
   members: ClusterSummary["members"];
+  /** Most of its weak references are dead: a weak registry that never prunes. */
+  deadRefs: boolean;
 }
 
 function judge(ctx: Context, c: Cluster): ClusterJudgement {
@@ -194,11 +196,12 @@ function judge(ctx: Context, c: Cluster): ClusterJudgement {
   const bound = boundOf(last, h);
   const length = c.lengths[c.lengths.length - 1];
   const bounded = (entry?.bounded ?? false) || (bound !== null && length !== null && length <= bound);
+  const deadRefs = mostlyDead(last, h);
   const weak = WEAK_OWNERS.has(holderType) || (owner.type !== null && WEAK_OWNERS.has(owner.type)) ||
-    view.memberTypes.length > 0 && WEAKREF_TYPES.has(view.memberTypes[0]) || mostlyWeak(last, h);
+    (view.memberTypes.length > 0 && WEAKREF_TYPES.has(view.memberTypes[0]) || mostlyWeak(last, h)) && !deadRefs;
   return {
     grows: rising && significant && !bounded && !weak, bounded: bounded && significant, weak: weak && rising && significant,
-    owner, internal: isInternal(ctx, h, owner), entry, members,
+    owner, internal: isInternal(ctx, h, owner), entry, members, deadRefs,
   };
 }
 
@@ -221,6 +224,22 @@ function mostlyWeak(snap: Snapshot, h: number): boolean {
 /** The types of the cluster's outermost new objects, commonest first (ties by type id). */
 function outermostTypes(ctx: Context, c: Cluster): string[] {
   return [...c.topTypes.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([t]) => ctx.last.types[t]);
+}
+
+/**
+ * Most of the weak references among the container's entries are dead (their referent is gone: the capture records
+ * none): a hand-made weak registry that never prunes, whose dead references are the growth, not a symptom.
+ */
+function mostlyDead(snap: Snapshot, h: number): boolean {
+  let refs = 0;
+  let dead = 0;
+  for (let e = snap.edgeStart[h]; e < snap.edgeStart[h + 1]; e++) {
+    const w = snap.edgeTarget[e];
+    if (!WEAKREF_TYPES.has(snap.types[snap.type[w]])) continue;
+    refs++;
+    if (objectName(snap, w) === "") dead++;
+  }
+  return refs > 0 && 2 * dead > refs;
 }
 
 /** How a cluster's holder grows, by what it keeps of its own (see keptTrend). */
@@ -406,6 +425,7 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
     remedy: catalogued ? catalogued.remedy
       : hidden ? hidden.about.remedy
       : rebound ? REBOUND_REMEDY
+      : j.deadRefs ? DEAD_REFS_REMEDY
       : kind === "class-attribute" && neverInstantiated(ctx, j.owner) ? CLASS_REGISTRY_REMEDY
       : mechanism?.remedy,
   };
@@ -516,6 +536,11 @@ function hiddenParts(ctx: Context, fresh: Uint8Array, top: { type: string; count
 }
 
 const catalogueOf = (j: ClusterJudgement) => (j.entry !== null && !j.entry.bounded ? j.entry : null);
+
+const DEAD_REFS_REMEDY =
+  "Prune the dead references: a weakref.ref whose object is gone stays in the container until it is removed. Use " +
+  "weakref.WeakSet or weakref.WeakValueDictionary, which drop dead entries themselves, or give each reference a " +
+  "callback that removes it (weakref.ref(obj, registry.remove)).";
 
 const REBOUND_REMEDY =
   "The name is given a new, larger object each time, built from the one before (x = x.new_child(...), " +
