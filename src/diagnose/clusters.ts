@@ -9,7 +9,7 @@ import { objectName } from "../queries/input.js";
 import { NONE, type Snapshot } from "../engine/snapshot.js";
 import { formatAddress, formatBytes, formatCount } from "../common/units.js";
 import { HIDDEN_HOLDERS, recognise, type CatalogueEntry, type HiddenHolder, type HolderView } from "./catalogue.js";
-import { dominates, foreignModuleOf, heldByAgent, pathNoteOf, pathObjects, pathOf, rootModule, type Context } from "./context.js";
+import { dominates, foreignModuleOf, heldByAgent, isLibraryName, pathNoteOf, pathObjects, pathOf, rootModule, type Context } from "./context.js";
 import { MIN_GROWTH_BYTES, MIN_GROWTH_OBJECTS, deltaOf, isRising, keptTrend, signed, signedCount, trendOf, type Candidate, type Trend } from "./rules.js";
 import type { ClusterSummary, Finding, FindingKind } from "./types.js";
 
@@ -307,11 +307,6 @@ function isLibraryModule(ctx: Context, module: string): boolean {
   return ctx.libraryModules.has(module) || ctx.thirdPartyModules.has(module);
 }
 
-function isLibraryName(ctx: Context, qualified: string): boolean {
-  const module = foreignModuleOf(ctx, qualified);
-  return module !== null && module !== "builtins";
-}
-
 /** The cluster's new objects by type, the program's own classes first, then by count. */
 function membersOf(ctx: Context, c: Cluster): ClusterSummary["members"] {
   const last = ctx.last;
@@ -439,17 +434,8 @@ function clusterCandidate(ctx: Context, c: Cluster, j: ClusterJudgement, merged:
 function entryType(ctx: Context, c: Cluster, members: ClusterSummary["members"]): string | null {
   if (members.length > 0 && foreignModuleOf(ctx, members[0].type) === null) return members[0].type;
   // A dict's keys are outermost too: a class among them says more than the builtin keys beside it.
-  const commonest = (builtin: boolean): number => {
-    let best = -1;
-    let most = 0;
-    for (const [t, count] of c.topTypes) {
-      if (ctx.last.types[t].startsWith("builtins.") !== builtin) continue;
-      if (count > most || (count === most && t < best)) [best, most] = [t, count];
-    }
-    return best;
-  };
-  const best = commonest(false) >= 0 ? commonest(false) : commonest(true);
-  return best >= 0 ? ctx.last.types[best] : members[0]?.type ?? null;
+  const outermost = outermostTypes(ctx, c);
+  return outermost.find((t) => !t.startsWith("builtins.")) ?? outermost[0] ?? members[0]?.type ?? null;
 }
 
 /** The cluster's sample member, to follow with `leakbook paths`: its address, type and path. */

@@ -51,8 +51,8 @@ function moduleKinds(snap: Snapshot): { library: Set<string>; thirdParty: Set<st
   // (_collections_abc calls itself collections.abc).
   const keys = new Map<number, string[]>();
   for (let r = 0; r < snap.rootObject.length; r++) {
-    const m = snap.rootKind[r] === ROOT_MODULE ? /^sys\.modules\['([^']+)'\]$/.exec(snap.strings.get(snap.rootLabel[r])) : null;
-    if (m) keys.set(snap.rootObject[r], [...(keys.get(snap.rootObject[r]) ?? []), m[1]]);
+    const key = snap.rootKind[r] === ROOT_MODULE ? moduleKey(snap.strings.get(snap.rootLabel[r])) : null;
+    if (key !== null) keys.set(snap.rootObject[r], [...(keys.get(snap.rootObject[r]) ?? []), key]);
   }
   for (let i = 0; i < snap.objectCount; i++) {
     if (snap.type[i] !== moduleType) continue;
@@ -91,11 +91,15 @@ export function rootModule(ctx: Context, i: number): string | null {
   const snap = ctx.last;
   for (let r = 0; r < snap.rootObject.length; r++) {
     if (snap.rootObject[r] !== cur || snap.rootKind[r] !== ROOT_MODULE) continue;
-    const label = snap.strings.get(snap.rootLabel[r]);
-    const m = /^sys\.modules\['([^']+)'\]$/.exec(label);
-    if (m) return m[1];
+    const key = moduleKey(snap.strings.get(snap.rootLabel[r]));
+    if (key !== null) return key;
   }
   return null;
+}
+
+/** The key in sys.modules of a module root's label (`sys.modules['os.path']` -> "os.path"), or null. */
+export function moduleKey(label: string): string | null {
+  return /^sys\.modules\['([^']+)'\]$/.exec(label)?.[1] ?? null;
 }
 
 /** The object is held (along its shortest path) by a standard-library or agent module. */
@@ -131,6 +135,12 @@ export function foreignModuleOf(ctx: Context, qualified: string): string | null 
     if (ctx.libraryModules.has(module) || ctx.thirdPartyModules.has(module)) return module;
   }
   return null;
+}
+
+/** The qualified name belongs to a library or third-party module ("sqlalchemy.engine.base.Engine"), not builtins. */
+export function isLibraryName(ctx: Context, qualified: string): boolean {
+  const module = foreignModuleOf(ctx, qualified);
+  return module !== null && module !== "builtins";
 }
 
 /** The objects on the shortest path from a root down to `i` (root first, `i` last). */

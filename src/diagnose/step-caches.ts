@@ -6,7 +6,7 @@ import { formatBytes, formatCount, plural } from "../common/units.js";
 import { graphOf } from "../engine/analysis-cache.js";
 import { matchSurvivors } from "../engine/series.js";
 import { NONE, ROOT_MODULE } from "../engine/snapshot.js";
-import { heldByLibrary, objectAt, type Context } from "./context.js";
+import { heldByLibrary, moduleKey, objectAt, type Context } from "./context.js";
 import {
   LARGE_ENTRY_BYTES, LARGE_ENTRY_FACTOR, MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, SINGLE_SNAPSHOT_MIN_RETAINED,
   deltaOf, signed, signedCount, trendOf, type Candidate,
@@ -50,8 +50,8 @@ function modulesCandidate(ctx: Context, object: number, trend: Candidate["trend"
     const m = last.rootObject[r];
     if (last.rootKind[r] !== ROOT_MODULE || old[m] !== NONE) continue;
     kept += g.retained[m];
-    const name = /^sys\.modules\['([^']+)'\]$/.exec(last.strings.get(last.rootLabel[r]))?.[1];
-    if (name !== undefined && names.length < 3) names.push(name);
+    const name = moduleKey(last.strings.get(last.rootLabel[r]));
+    if (name !== null && names.length < 3) names.push(name);
   }
   const dLength = deltaOf(lengths);
   return {

@@ -3,7 +3,7 @@
 import { cyclePath, cycleRows, cycles, linkRows, linksTable, type CycleRow, type LinkRow } from "../queries/cycles.js";
 import { typeTotals } from "../queries/types.js";
 import { formatBytes, formatCount, plural } from "../common/units.js";
-import { foreignModuleOf, heldByLibrary, isLibraryType, objectAt, type Context } from "./context.js";
+import { heldByLibrary, isLibraryName, isLibraryType, objectAt, type Context } from "./context.js";
 import {
   MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, MIN_GROWTH_OBJECTS, SINGLE_SNAPSHOT_MIN_RETAINED, deltaOf, signed, signedCount,
   trendOf, type Candidate,
@@ -20,11 +20,6 @@ const LINK_ROWS = 100;
 /** Member types that mark a cycle as a class's own structure. */
 const CLASS_PARTS = new Set(["type", "getset_descriptor", "member_descriptor", "wrapper_descriptor", "method_descriptor"]);
 
-
-/** A type of the standard library or an installed package (builtins included). */
-function isForeign(ctx: Context, type: string): boolean {
-  return foreignModuleOf(ctx, type) !== null;
-}
 
 /** "app.Node×37, list×37" -> "app.Node, list": cycles of one shape share their type set, whatever their size. */
 function shape(types: string): string {
@@ -149,7 +144,7 @@ export function cyclesStep(ctx: Context, earlier: CycleReading[]): { step: StepR
       significant: true,
       library,
       // Links between two library classes (a pool and its connection records) are that library's own structure.
-      internal: isForeign(ctx, r.parent_type) && isForeign(ctx, r.child_type),
+      internal: isLibraryName(ctx, r.parent_type) && isLibraryName(ctx, r.child_type),
       severity: suspect ? "low" : undefined,
     });
   }

@@ -5,7 +5,7 @@ import { graphOf } from "../engine/analysis-cache.js";
 import { findHolds, HOLDER_KINDS, holderPaths, holderRow, holders, rankedHolds, type Hold, type HolderKind, type HolderRow } from "../queries/holders.js";
 import { objectName, tableOf } from "../queries/input.js";
 import { formatBytes, formatCount, plural } from "../common/units.js";
-import { foreignModuleOf, heldByLibrary, objectAt, pathOf, type Context } from "./context.js";
+import { heldByLibrary, isLibraryName, objectAt, pathOf, type Context } from "./context.js";
 import {
   MIN_GROWTH_BYTES, MIN_GROWTH_ENTRIES, SINGLE_SNAPSHOT_MIN_RETAINED, deltaOf, signed, trendOf, type Candidate,
 } from "./rules.js";
@@ -84,12 +84,6 @@ function titleOf(r: HoldRow, count: number, retained: number): string {
     default:
       return `${formatCount(count)} ${r.held_type} object${count === 1 ? "" : "s"} in gc.garbage can never be freed (${kept})`;
   }
-}
-
-/** The function (by qualified name) is defined in the standard library or an installed package. */
-function madeByLibrary(ctx: Context, qualified: string): boolean {
-  const module = foreignModuleOf(ctx, qualified);
-  return module !== null && module !== "builtins";
 }
 
 /** A path from a library module's globals (`sys.modules['enum']...`), for holders whose shortest path has no module root. */
@@ -246,7 +240,7 @@ export function holdersStep(ctx: Context, earlier: HolderReading[]): { step: Ste
       ...(r.kind === "closure" && !single && dCount >= MIN_GROWTH_ENTRIES ? { remedy: CLOSURES_ADDED_REMEDY } : {}),
       // A closure a library function makes (an Engine's own connect hooks) is that library's machinery: it does
       // not explain why the program's holder grows.
-      ...(r.kind === "closure" && madeByLibrary(ctx, r.holder_name) ? { internal: true } : {}),
+      ...(r.kind === "closure" && isLibraryName(ctx, r.holder_name) ? { internal: true } : {}),
     });
   }
   // Findings first, then what the program's own code holds, then the standard library's holds: the culprit is never

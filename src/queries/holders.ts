@@ -72,12 +72,12 @@ function edgesWhere(snap: Snapshot, obj: number, want: (label: string) => boolea
 }
 
 /** Locals of a frame as holds: "co_name file:line: name". */
-function frameLocals(snap: Snapshot, kind: HolderKind, holder: number, frame: number, out: Hold[]) {
+function frameLocals(snap: Snapshot, kind: HolderKind, holder: number, frame: number, add: HoldSink) {
   const where = objectName(snap, frame);
-  for (const { target, label } of edgesWhere(snap, frame, (l) => l.startsWith(".f_locals["))) {
-    out.push({ kind, holder, via: `${where}: ${label}`, held: target });
-  }
+  for (const { target, label } of edgesWhere(snap, frame, (l) => l.startsWith(".f_locals["))) add(kind, holder, `${where}: ${label}`, target);
 }
+
+type HoldSink = (kind: HolderKind, holder: number, via: string, held: number) => void;
 
 /** The holds of every kind, the capture agent's own left out. */
 function collect(g: HeapGraph): Hold[] {
@@ -85,7 +85,7 @@ function collect(g: HeapGraph): Hold[] {
   const typeName = (i: number) => snap.types[snap.type[i]];
   const agent = heldByAgentModule(g);
   const out: Hold[] = [];
-  const add = (kind: HolderKind, holder: number, via: string, held: number) => {
+  const add: HoldSink = (kind, holder, via, held) => {
     if (agent[holder] === 0 && agent[held] === 0) out.push({ kind, holder, via, held });
   };
   const codeOf = labelCoder(snap);
@@ -98,14 +98,6 @@ function collect(g: HeapGraph): Hold[] {
   const method = snap.types.indexOf("builtins.method");
   const container = Uint8Array.from(snap.types, (name) => (isContainer(name) ? 1 : 0));
   const isClass = classes(snap);
-  const framesOf = (kind: HolderKind, holder: number, frame: number) => {
-    const start = out.length;
-    frameLocals(snap, kind, holder, frame, out);
-    // frameLocals appends unfiltered: drop the agent's own.
-    let kept = start;
-    for (let k = start; k < out.length; k++) if (agent[out[k].holder] === 0 && agent[out[k].held] === 0) out[kept++] = out[k];
-    out.length = kept;
-  };
   for (let i = 0; i < snap.objectCount; i++) {
     const t = snap.type[i];
     if (t === tb) {
@@ -114,7 +106,7 @@ function collect(g: HeapGraph): Hold[] {
         if (codeOf(g.revEdge[k]) !== TRACEBACK || snap.edgeKind[g.revEdge[k]] !== EDGE_SUFFIX) continue;
         for (let cur = i, hops = 0; cur !== NONE && hops < 1000; cur = edgeTo(cur, TB_NEXT), hops++) {
           const frame = edgeTo(cur, TB_FRAME);
-          if (frame !== NONE) framesOf("traceback", g.revSource[k], frame);
+          if (frame !== NONE) frameLocals(snap, "traceback", g.revSource[k], frame, add);
         }
       }
     } else if (t === fn) {
@@ -144,9 +136,7 @@ function collect(g: HeapGraph): Hold[] {
         // Held by a container (a callback list, a handler dict): report the container as the holder.
         for (let k = g.revStart[i]; k < g.revStart[i + 1]; k++) {
           const holder = g.revSource[k];
-          if (container[snap.type[holder]] && agent[holder] === 0) {
-            out.push({ kind: "bound-method", holder, via: `${edgeLabel(snap, g.revEdge[k])}.__self__`, held: self });
-          }
+          if (container[snap.type[holder]]) add("bound-method", holder, `${edgeLabel(snap, g.revEdge[k])}.__self__`, self);
         }
       }
     }
@@ -163,7 +153,7 @@ function collect(g: HeapGraph): Hold[] {
     const obj = snap.rootObject[r];
     if (snap.rootKind[r] === ROOT_THREAD) {
       for (let frame = obj, hops = 0; frame !== NONE && hops < 1000; frame = edgeTo(frame, F_BACK), hops++) {
-        framesOf("thread-stack", obj, frame);
+        frameLocals(snap, "thread-stack", obj, frame, add);
       }
     }
     if (snap.rootKind[r] === ROOT_GARBAGE) add("garbage", obj, snap.strings.get(snap.rootLabel[r]), obj);
